@@ -1,0 +1,155 @@
+/**
+ * Any envelope -> typed event. One decoder per connection (it keeps per-call scratch state).
+ */
+import protobuf from 'protobufjs';
+import { AnyView, readAny } from './any-reader.js';
+import { loadEventSchema, type EventSchema } from './proto-schema.js';
+import { HOOKS, MESSAGE_NAMES, TYPE_URL_PREFIX, type SidecarEvent } from '../events/event-types.js';
+import { disconnectReasonName, registrationFailureReasonName } from '../events/reason-names.js';
+
+/** Why a frame did not become an event. Values are metric attribute values: keep them stable. */
+export type DecodeFailure = 'invalid_envelope' | 'unknown_type' | 'invalid_event';
+
+const IDX_REGISTER_FAILED = HOOKS.indexOf('on_register_failed');
+const IDX_OFFLINE = HOOKS.indexOf('on_client_offline');
+const IDX_GONE = HOOKS.indexOf('on_client_gone');
+
+const SLASH = 0x2f;
+
+/** Message name (after the last '/' of type_url) -> hook index. */
+const HOOK_BY_MESSAGE: ReadonlyMap<string, number> = new Map(HOOKS.map((h, i) => [MESSAGE_NAMES[h], i]));
+const PACKAGE_PREFIX = 'eventssidecar.v1.';
+
+/** The plugin's own type URLs, grouped by byte length. */
+const TYPE_URLS_BY_LENGTH: { bytes: Buffer; index: number }[][] = [];
+HOOKS.forEach((h, index) => {
+  const bytes = Buffer.from(TYPE_URL_PREFIX + MESSAGE_NAMES[h], 'latin1');
+  (TYPE_URLS_BY_LENGTH[bytes.length] ??= []).push({ bytes, index });
+});
+const PACKAGE_PREFIX_BYTES = Buffer.from(PACKAGE_PREFIX, 'latin1');
+
+export class EventDecoder {
+  /** Set when decode() returns null. */
+  failure: DecodeFailure = 'invalid_envelope';
+  /** The offending type_url (unknown_type) or the decoder's message (invalid_event). */
+  failureDetail = '';
+
+  private readonly any = new AnyView();
+  private readonly reader: protobuf.Reader;
+  private readonly types: protobuf.Type[];
+
+  constructor(schema: EventSchema = loadEventSchema()) {
+    this.types = schema.types;
+    // One reader re-aimed at every frame, instead of one allocated per decode.
+    this.reader = protobuf.Reader.create(Buffer.alloc(0));
+    // Strings are read with Buffer's native UTF-8 decoder instead of protobufjs' strict JS one:
+    // three times faster, and a client id or topic with invalid UTF-8 still yields an event
+    // (bad sequences become U+FFFD) instead of losing it.
+    const r = this.reader as unknown as ReaderInternals;
+    r.stringVerify = r.string;
+    // int64 (Timestamp.seconds) as a plain number read in place: protobufjs' generic path
+    // allocates a LongBits per value.
+    r.int64 = readInt64AsNumber;
+  }
+
+  /**
+   * Decodes the Any in buf[start, end). `nowMs` stands in for a missing broker timestamp.
+   * Byte fields of the result are views into buf.
+   */
+  decode(buf: Buffer, start: number, end: number, nowMs: number): SidecarEvent | null {
+    const any = this.any;
+    if (!readAny(buf, start, end, any)) {
+      this.failure = 'invalid_envelope';
+      this.failureDetail = '';
+      return null;
+    }
+    const idx = this.hookIndexOf(buf, any.typeUrlStart, any.typeUrlEnd);
+    if (idx < 0) {
+      this.failure = 'unknown_type';
+      this.failureDetail = buf.toString('latin1', any.typeUrlStart, Math.min(any.typeUrlEnd, any.typeUrlStart + 200));
+      return null;
+    }
+    const r = this.reader;
+    r.buf = buf;
+    r.pos = any.valueStart;
+    r.len = any.valueEnd;
+    let m: Record<string, unknown>;
+    try {
+      m = this.types[idx]!.decode(r, any.valueEnd - any.valueStart) as unknown as Record<string, unknown>;
+    } catch (err) {
+      this.failure = 'invalid_event';
+      this.failureDetail = `${MESSAGE_NAMES[HOOKS[idx]!]}: ${(err as Error).message}`;
+      return null;
+    } finally {
+      r.buf = EMPTY;
+    }
+    // hook and hookIndex come from the type's constructor (proto-schema.ts).
+    const ts = m.timestamp as { seconds: number; nanos: number } | null;
+    if (ts) {
+      m.timeSec = ts.seconds;
+      m.timeNanos = ts.nanos;
+      m.timeMissing = false;
+    } else {
+      m.timeSec = Math.floor(nowMs / 1000);
+      m.timeNanos = Math.round((nowMs % 1000) * 1e6);
+      m.timeMissing = true;
+    }
+    if (idx === IDX_OFFLINE || idx === IDX_GONE) {
+      m.reasonName = disconnectReasonName(m.reason as number);
+    } else if (idx === IDX_REGISTER_FAILED) {
+      m.reasonName = registrationFailureReasonName(m.reason as number);
+    }
+    return m as unknown as SidecarEvent;
+  }
+
+  private hookIndexOf(buf: Buffer, start: number, end: number): number {
+    // Fast path: the plugin's exact type URLs, compared byte by byte from the end (where they
+    // differ), among the few of the same length. No allocation.
+    const candidates = TYPE_URLS_BY_LENGTH[end - start];
+    if (candidates !== undefined) {
+      for (let c = 0; c < candidates.length; c++) {
+        const url = candidates[c]!.bytes;
+        let i = url.length - 1;
+        while (i >= 0 && url[i] === buf[start + i]) i--;
+        if (i < 0) return candidates[c]!.index;
+      }
+    }
+    // Any other host part: the type name is what follows the last '/'.
+    let slash = buf.lastIndexOf(SLASH, end - 1);
+    if (slash < start) slash = start - 1;
+    const nameStart = slash + 1;
+    if (end - nameStart <= PACKAGE_PREFIX.length) return -1;
+    const nameEnd = nameStart + PACKAGE_PREFIX.length;
+    if (PACKAGE_PREFIX_BYTES.compare(buf, nameStart, nameEnd) !== 0) return -1;
+    return HOOK_BY_MESSAGE.get(buf.toString('latin1', nameEnd, end)) ?? -1;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+interface ReaderInternals {
+  buf: Uint8Array;
+  pos: number;
+  len: number;
+  string(): string;
+  stringVerify(): string;
+  int64(): number;
+}
+
+/**
+ * A varint int64 as a number: exact up to 2^53 (any timestamp's seconds), approximate beyond.
+ * Negative values (ten-byte two's complement) come out negative.
+ */
+function readInt64AsNumber(this: ReaderInternals): number {
+  const buf = this.buf;
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (this.pos >= this.len) throw RangeError('index out of range');
+    const b = buf[this.pos++]!;
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) return value >= 9223372036854775808 ? value - 18446744073709551616 : value;
+    scale *= 128;
+  }
+  throw Error('invalid varint encoding');
+}

@@ -1,0 +1,60 @@
+/**
+ * Stable lowercase names for the enum reasons the plugin sends. These names are metric
+ * attribute values and alert-rule selectors, so they never change once published.
+ */
+
+/** Returned for an enum number this version does not know (a newer sender). */
+export const UNKNOWN_REASON = 'unknown';
+
+/** eventssidecar.v1.Reason, indexed by number. */
+export const DISCONNECT_REASONS: readonly string[] = [
+  'unspecified',
+  'not_authorized',
+  'normal_disconnect',
+  'session_taken_over',
+  'administrative_action',
+  'disconnect_keep_alive',
+  'disconnect_migration',
+  'bad_authentication_method',
+  'remote_session_taken_over',
+  'mqtt_client_disconnect',
+  'receive_max_exceeded',
+  'protocol_error',
+  'publish_auth_error',
+  'invalid_pubrec_error',
+  'invalid_pubcomp_error',
+  'unexpected_frame_type',
+  'exit_signal_received',
+  'tcp_closed',
+];
+
+/** eventssidecar.v1.RegistrationFailureReason, indexed by number. */
+export const REGISTRATION_FAILURE_REASONS: readonly string[] = [
+  'unspecified',
+  'no_matching_hook_found',
+  'invalid_credentials',
+  'not_authorized',
+  'stale_request',
+  'invalid_signature',
+  'username_rid_mismatch',
+];
+
+/**
+ * Disconnect reasons that are part of a client's normal life; any other reason is abnormal
+ * (logged at WARN, and what disconnect alerts look at).
+ */
+export const NORMAL_DISCONNECT_REASONS: ReadonlySet<string> = new Set([
+  'normal_disconnect',
+  'mqtt_client_disconnect',
+  'session_taken_over',
+  'remote_session_taken_over',
+  'disconnect_migration',
+]);
+
+export function disconnectReasonName(n: number): string {
+  return DISCONNECT_REASONS[n] ?? UNKNOWN_REASON;
+}
+
+export function registrationFailureReasonName(n: number): string {
+  return REGISTRATION_FAILURE_REASONS[n] ?? UNKNOWN_REASON;
+}

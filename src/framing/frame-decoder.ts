@@ -1,0 +1,160 @@
+/**
+ * Splits a TCP byte stream into length-prefixed frames: a 4-byte big-endian unsigned length,
+ * then that many bytes (Netty's LengthFieldBasedFrameDecoder with offset 0, length 4,
+ * adjustment 0, strip 4, as the plugin's documentation specifies).
+ *
+ * A resumable state machine: chunks may split a frame at any byte or carry thousands of frames.
+ * Frames wholly inside one chunk are handed on as (chunk, start, end) without copying; only a
+ * frame that spans chunks is assembled, copied exactly once into a buffer of its own size, so
+ * the cost stays linear whatever the split pattern.
+ */
+
+/** Largest frame any sender could plausibly produce: MQTT's 256 MiB packet limit plus envelope. */
+export const UNFRAMEABLE_LENGTH = 256 * 1024 * 1024 + 1024 * 1024;
+
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+export interface FrameHandler {
+  /** One complete frame body in buf[start, end). The bytes may be reused after the call returns. */
+  onFrame(buf: Buffer, start: number, end: number): void;
+  /** A frame longer than the configured maximum was skipped without being buffered. */
+  onOversizedFrame(length: number): void;
+  /**
+   * The stream announced a length no sender can produce: framing is lost and the caller must
+   * close the connection. No further bytes are processed after this.
+   */
+  onUnframeable(length: number): void;
+}
+
+const enum State {
+  Header = 0,
+  Body = 1,
+  Discard = 2,
+  Failed = 3,
+}
+
+export class FrameDecoder {
+  private state: State = State.Header;
+  /** Bytes of the length header collected so far when it spans chunks. */
+  private headerFill = 0;
+  private headerValue = 0;
+  /** Frame being assembled across chunks. */
+  private body: Buffer | null = null;
+  private bodyFill = 0;
+  /** Bytes still to skip of an oversized frame. */
+  private discardLeft = 0;
+
+  constructor(
+    private readonly handler: FrameHandler,
+    private readonly maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES,
+  ) {}
+
+  /** True when the stream stopped in the middle of a frame (header or body). */
+  get midFrame(): boolean {
+    return this.state === State.Body || this.state === State.Discard || this.headerFill > 0;
+  }
+
+  get failed(): boolean {
+    return this.state === State.Failed;
+  }
+
+  push(chunk: Buffer): void {
+    const len = chunk.length;
+    let pos = 0;
+    while (pos < len) {
+      switch (this.state) {
+        case State.Header: {
+          if (this.headerFill === 0) {
+            // Fast path: the common case is whole frames back to back inside one chunk.
+            while (pos + 4 <= len) {
+              const frameLen = chunk.readUInt32BE(pos);
+              const start = pos + 4;
+              const end = start + frameLen;
+              if (frameLen <= this.maxFrameBytes && end <= len) {
+                pos = end;
+                this.handler.onFrame(chunk, start, end);
+                if ((this.state as State) === State.Failed) return;
+                continue;
+              }
+              pos = start;
+              if (!this.beginFrame(frameLen)) return;
+              break;
+            }
+            if (this.state !== State.Header || pos >= len) break;
+          }
+          // Slow path: the header itself is split across chunks.
+          while (pos < len && this.headerFill < 4) {
+            this.headerValue = this.headerValue * 256 + chunk[pos++]!;
+            this.headerFill++;
+          }
+          if (this.headerFill === 4) {
+            const frameLen = this.headerValue;
+            this.headerFill = 0;
+            this.headerValue = 0;
+            if (!this.beginFrame(frameLen)) return;
+          }
+          break;
+        }
+        case State.Body: {
+          const body = this.body!;
+          const want = body.length - this.bodyFill;
+          const take = want < len - pos ? want : len - pos;
+          chunk.copy(body, this.bodyFill, pos, pos + take);
+          this.bodyFill += take;
+          pos += take;
+          if (this.bodyFill === body.length) {
+            this.body = null;
+            this.bodyFill = 0;
+            this.state = State.Header;
+            this.handler.onFrame(body, 0, body.length);
+            if ((this.state as State) === State.Failed) return;
+          }
+          break;
+        }
+        case State.Discard: {
+          const take = this.discardLeft < len - pos ? this.discardLeft : len - pos;
+          this.discardLeft -= take;
+          pos += take;
+          if (this.discardLeft === 0) this.state = State.Header;
+          break;
+        }
+        case State.Failed:
+          return;
+      }
+    }
+  }
+
+  /** Stops all further processing (used when the owner gives up on the stream). */
+  fail(): void {
+    this.state = State.Failed;
+    this.body = null;
+  }
+
+  /**
+   * Decides what to do with a frame whose length header has just been read and whose body
+   * starts at the current position (not wholly available). Returns false if the stream failed.
+   */
+  private beginFrame(frameLen: number): boolean {
+    if (frameLen > UNFRAMEABLE_LENGTH) {
+      this.fail();
+      this.handler.onUnframeable(frameLen);
+      return false;
+    }
+    if (frameLen > this.maxFrameBytes) {
+      this.handler.onOversizedFrame(frameLen);
+      this.discardLeft = frameLen;
+      this.state = State.Discard;
+      return true;
+    }
+    if (frameLen === 0) {
+      this.handler.onFrame(EMPTY, 0, 0);
+      return this.state !== State.Failed;
+    }
+    this.body = Buffer.allocUnsafe(frameLen);
+    this.bodyFill = 0;
+    this.state = State.Body;
+    return true;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,83 @@
+/**
+ * The sidecar's own log: one JSON object per line on stderr.
+ *
+ * Per-item problems (a bad frame, a failed export) go through `limited()`, which writes at most
+ * one line per key and interval and reports how many it held back, so a flood of bad input
+ * cannot turn into a flood of log lines.
+ */
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+export type LogFields = Record<string, unknown>;
+
+interface Throttle {
+  nextAt: number;
+  suppressed: number;
+}
+
+export class SidecarLogger {
+  private readonly minRank: number;
+  private readonly throttles = new Map<string, Throttle>();
+
+  constructor(
+    level: LogLevel = 'info',
+    private readonly write: (line: string) => void = (line) => process.stderr.write(line),
+    private readonly now: () => number = Date.now,
+  ) {
+    this.minRank = RANK[level];
+  }
+
+  enabled(level: LogLevel): boolean {
+    return RANK[level] >= this.minRank;
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.log('debug', msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.log('info', msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.log('warn', msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.log('error', msg, fields);
+  }
+
+  /**
+   * Logs at most once per `intervalMs` for `key`; the next line that gets through carries
+   * `suppressed`, the number of lines held back since the previous one.
+   */
+  limited(level: LogLevel, key: string, intervalMs: number, msg: string, fields?: LogFields): void {
+    if (!this.enabled(level)) return;
+    const now = this.now();
+    let t = this.throttles.get(key);
+    if (t === undefined) {
+      t = { nextAt: 0, suppressed: 0 };
+      this.throttles.set(key, t);
+    }
+    if (now < t.nextAt) {
+      t.suppressed++;
+      return;
+    }
+    const suppressed = t.suppressed;
+    t.suppressed = 0;
+    t.nextAt = now + intervalMs;
+    this.log(level, msg, suppressed > 0 ? { ...fields, suppressed } : fields);
+  }
+
+  log(level: LogLevel, msg: string, fields?: LogFields): void {
+    if (RANK[level] < this.minRank) return;
+    const record: LogFields = { time: new Date(this.now()).toISOString(), level, msg };
+    if (fields) {
+      for (const k in fields) {
+        const v = fields[k];
+        record[k] = v instanceof Error ? v.message : v;
+      }
+    }
+    this.write(JSON.stringify(record) + '\n');
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * What the simulator sent, tallied the way the sidecar's metrics count it: the figures tests
+ * and benchmarks compare the sidecar's output against.
+ */
+import type { SimEvent } from './client-model.js';
+import type { HookName } from '../events/event-types.js';
+import { disconnectReasonName, registrationFailureReasonName } from '../events/reason-names.js';
+
+function bump(map: Record<string, number>, key: string | number, by = 1): void {
+  map[key] = (map[key] ?? 0) + by;
+}
+
+export class GroundTruth {
+  total = 0;
+  private readonly sent: Partial<Record<HookName, number>> = {};
+  private readonly publishedByQos: Record<string, number> = {};
+  private readonly disconnects: { offline: Record<string, number>; gone: Record<string, number> } = { offline: {}, gone: {} };
+  private readonly dropsByReason: Record<string, number> = {};
+  private readonly registrationFailuresByReason: Record<string, number> = {};
+  private readonly subscriptions: Record<string, number> = { granted: 0, refused: 0 };
+
+  record(e: SimEvent): void {
+    this.total++;
+    this.sent[e.hook] = (this.sent[e.hook] ?? 0) + 1;
+    switch (e.hook) {
+      case 'on_publish':
+        bump(this.publishedByQos, e.qos as number);
+        break;
+      case 'on_client_offline':
+        bump(this.disconnects.offline, disconnectReasonName(e.reason as number));
+        break;
+      case 'on_client_gone':
+        bump(this.disconnects.gone, disconnectReasonName(e.reason as number));
+        break;
+      case 'on_message_drop':
+        bump(this.dropsByReason, e.reason as string);
+        break;
+      case 'on_register_failed':
+        bump(this.registrationFailuresByReason, registrationFailureReasonName(e.reason as number));
+        break;
+      case 'on_subscribe':
+        for (const t of e.topics as { qos: number }[]) bump(this.subscriptions, t.qos === 128 ? 'refused' : 'granted');
+        break;
+      default:
+        break;
+    }
+  }
+
+  toJSON(gauges: { connected: Record<string, number>; offline: Record<string, number> }) {
+    return {
+      sent: this.sent,
+      publishedByQos: this.publishedByQos,
+      disconnects: this.disconnects,
+      dropsByReason: this.dropsByReason,
+      registrationFailuresByReason: this.registrationFailuresByReason,
+      subscriptions: this.subscriptions,
+      /** Per mountpoint ("" is the default mountpoint), valid when no event was dropped. */
+      connectedClients: gauges.connected,
+      offlineSessions: gauges.offline,
+    };
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Plays the plugin's side of the protocol: a pool of TCP connections, each event cast on a
+ * connection chosen at random (shackle's default), never reading anything back.
+ *
+ * Modes: a target rate (events/s), or as fast as the sidecar reads ("max"; backpressure is
+ * honoured, so nothing is lost). With a rate, a connection whose unsent bytes exceed the
+ * backlog drops events as the plugin would, and the summary counts them.
+ */
+import net from 'node:net';
+import { ClientModel, type SimEvent } from './client-model.js';
+import { FrameEncoder } from './frame-encoder.js';
+import { Prng } from './prng.js';
+import { GroundTruth } from './ground-truth.js';
+import type { HostPort } from '../config/option-parser.js';
+import type { HookName } from '../events/event-types.js';
+
+export interface SimulatorOptions {
+  target: HostPort;
+  connections: number;
+  clients: number;
+  seed: number;
+  /** Events per second, or 0 for as fast as possible. */
+  rate: number;
+  /** Stop after this long (ms); required unless `events` is set. */
+  durationMs?: number;
+  /** Stop after at least this many events (the last client step is completed). */
+  events?: number;
+  /** Encode every frame before connecting, so that only sending is timed (needs `events`). */
+  preencode?: boolean;
+}
+
+export interface SimulatorSummary {
+  sent: Partial<Record<HookName, number>>;
+  total: number;
+  bytes: number;
+  seconds: number;
+  eventsPerSecond: number;
+  /** Events not sent because a connection's backlog was full (rate mode only). */
+  droppedBacklog: number;
+  expected: ReturnType<GroundTruth['toJSON']>;
+}
+
+/** Unsent bytes per connection above which events are dropped, like the plugin's backlog. */
+const BACKLOG_BYTES = 4 * 1024 * 1024;
+/** Unsent bytes per connection above which "max" mode waits for the socket to drain. */
+const MAX_MODE_HIGH_WATER = 1024 * 1024;
+const STAGING_BYTES = 64 * 1024;
+const TICK_MS = 10;
+
+class PooledConnection {
+  private staging = Buffer.allocUnsafe(STAGING_BYTES);
+  private fill = 0;
+
+  constructor(readonly socket: net.Socket) {}
+
+  add(frame: Buffer): void {
+    if (this.fill + frame.length > this.staging.length) this.flush();
+    if (frame.length > this.staging.length) {
+      this.socket.write(frame);
+      return;
+    }
+    frame.copy(this.staging, this.fill);
+    this.fill += frame.length;
+  }
+
+  flush(): void {
+    if (this.fill === 0) return;
+    this.socket.write(this.staging.subarray(0, this.fill));
+    this.staging = Buffer.allocUnsafe(STAGING_BYTES);
+    this.fill = 0;
+  }
+
+  get unsent(): number {
+    return this.socket.writableLength + this.fill;
+  }
+}
+
+async function connectPool(target: HostPort, n: number): Promise<PooledConnection[]> {
+  const sockets = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Socket>((resolve, reject) => {
+          const s = net.connect({ host: target.host, port: target.port, noDelay: true });
+          s.once('connect', () => {
+            s.off('error', reject);
+            resolve(s);
+          });
+          s.once('error', reject);
+        }),
+    ),
+  );
+  return sockets.map((s) => {
+    s.on('error', () => {});
+    // The plugin never reads; neither do we, but a peer that writes must not fill our buffers.
+    s.resume();
+    return new PooledConnection(s);
+  });
+}
+
+async function closePool(pool: PooledConnection[]): Promise<void> {
+  await Promise.all(
+    pool.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          c.flush();
+          c.socket.once('close', () => resolve());
+          c.socket.end();
+        }),
+    ),
+  );
+}
+
+function waitDrain(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
+export async function runSimulator(options: SimulatorOptions): Promise<SimulatorSummary> {
+  if (options.durationMs === undefined && options.events === undefined) {
+    throw new Error('the simulator needs a duration or an event count to stop by itself');
+  }
+  const model = new ClientModel({ clients: options.clients, seed: options.seed });
+  const encoder = new FrameEncoder();
+  const pick = new Prng(options.seed ^ 0x5eed);
+  const truth = new GroundTruth();
+  const limit = options.events ?? Infinity;
+  let bytes = 0;
+  let droppedBacklog = 0;
+
+  if (options.preencode) {
+    if (options.events === undefined) throw new Error('--preencode needs --events');
+    // Frames are laid out per connection first; the clock starts when sending starts.
+    const perConn: Buffer[][] = Array.from({ length: options.connections }, () => []);
+    const emit = (e: SimEvent) => {
+      const frame = encoder.encodeFrame(e);
+      perConn[pick.int(options.connections)]!.push(frame);
+      truth.record(e);
+      bytes += frame.length;
+    };
+    while (truth.total < limit) model.step(emit);
+    const chunks = perConn.map((frames) => coalesce(frames));
+    const pool = await connectPool(options.target, options.connections);
+    const started = performance.now();
+    await Promise.all(
+      pool.map(async (c, i) => {
+        for (const chunk of chunks[i]!) {
+          if (!c.socket.write(chunk)) await waitDrain(c.socket);
+        }
+      }),
+    );
+    await closePool(pool);
+    return summarize(truth, model, bytes, performance.now() - started, droppedBacklog);
+  }
+
+  const pool = await connectPool(options.target, options.connections);
+  const started = performance.now();
+  const deadline = options.durationMs !== undefined ? started + options.durationMs : Infinity;
+  const rateMode = options.rate > 0;
+
+  const emit = (e: SimEvent) => {
+    const conn = pool[pick.int(pool.length)]!;
+    if (rateMode && conn.unsent > BACKLOG_BYTES) {
+      droppedBacklog++;
+      return;
+    }
+    const frame = encoder.encodeFrame(e);
+    conn.add(frame);
+    truth.record(e);
+    bytes += frame.length;
+  };
+
+  while (truth.total + droppedBacklog < limit) {
+    const now = performance.now();
+    if (now >= deadline) break;
+    if (rateMode) {
+      const due = Math.min(limit, Math.floor((options.rate * (now - started)) / 1000));
+      while (truth.total + droppedBacklog < due) model.step(emit);
+      for (const c of pool) c.flush();
+      await new Promise((r) => setTimeout(r, TICK_MS));
+    } else {
+      for (let i = 0; i < 2000 && truth.total < limit; i++) model.step(emit);
+      for (const c of pool) c.flush();
+      const slow = pool.find((c) => c.socket.writableLength > MAX_MODE_HIGH_WATER);
+      if (slow) await waitDrain(slow.socket);
+      else await new Promise((r) => setImmediate(r));
+    }
+  }
+  await closePool(pool);
+  return summarize(truth, model, bytes, performance.now() - started, droppedBacklog);
+}
+
+/** Joins frames into writes of about 64 KiB. */
+function coalesce(frames: Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  let batch: Buffer[] = [];
+  let size = 0;
+  for (const f of frames) {
+    batch.push(f);
+    size += f.length;
+    if (size >= STAGING_BYTES) {
+      out.push(Buffer.concat(batch, size));
+      batch = [];
+      size = 0;
+    }
+  }
+  if (size > 0) out.push(Buffer.concat(batch, size));
+  return out;
+}
+
+function summarize(truth: GroundTruth, model: ClientModel, bytes: number, ms: number, droppedBacklog: number): SimulatorSummary {
+  const seconds = ms / 1000;
+  const expected = truth.toJSON(model.gauges());
+  return {
+    sent: expected.sent,
+    total: truth.total,
+    bytes,
+    seconds: Math.round(seconds * 1000) / 1000,
+    eventsPerSecond: Math.round(truth.total / seconds),
+    droppedBacklog,
+    expected,
+  };
+}

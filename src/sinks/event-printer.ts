@@ -1,0 +1,92 @@
+/**
+ * --print-events: one readable line per event on stdout, for seeing the sidecar work.
+ * Lines are batched into one write per event-loop turn; if stdout cannot keep up, lines are
+ * dropped (and counted) rather than slowing down reading from the broker.
+ */
+import type { SidecarEvent } from '../events/event-types.js';
+import type { EventSink } from './event-sink.js';
+
+/** Lines held before a write; past this, lines are dropped until stdout drains. */
+const MAX_PENDING_LINES = 10_000;
+
+export function formatEventTime(sec: number, nanos: number): string {
+  const iso = new Date(sec * 1000).toISOString();
+  return `${iso.slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`;
+}
+
+function str(v: string): string {
+  return v === '' ? '""' : /[\s"=]/.test(v) ? JSON.stringify(v) : v;
+}
+
+function acl(a: { name: string } | null): string {
+  return a && a.name !== '' ? ` acl=${str(a.name)}` : '';
+}
+
+export function formatEvent(e: SidecarEvent): string {
+  const head = `${formatEventTime(e.timeSec, e.timeNanos)} ${e.hook} mountpoint=${str(e.mountpoint)} client_id=${str(e.clientId)}`;
+  switch (e.hook) {
+    case 'on_register': {
+      const props = Object.keys(e.userProperties).length;
+      return `${head} username=${str(e.username)} peer=${str(e.peerAddr)}:${e.peerPort} user_properties=${props} session_id=${str(e.sessionId)}`;
+    }
+    case 'on_register_failed':
+      return `${head} username=${str(e.username)} peer=${str(e.peerAddr)}:${e.peerPort} clean_session=${e.cleanSession} reason=${e.reasonName}`;
+    case 'on_client_wakeup':
+    case 'on_session_expired':
+      return `${head} session_id=${str(e.sessionId)}`;
+    case 'on_client_offline':
+    case 'on_client_gone':
+      return `${head} username=${str(e.username)} reason=${e.reasonName} session_id=${str(e.sessionId)}`;
+    case 'on_subscribe':
+      return `${head} username=${str(e.username)} topics=${e.topics.map((t) => `${t.topic}@${t.qos === 128 ? 'refused' : t.qos}`).join(',')}`;
+    case 'on_unsubscribe':
+      return `${head} username=${str(e.username)} topics=${e.topics.join(',')}`;
+    case 'on_publish':
+      return `${head} username=${str(e.username)} topic=${str(e.topic)} qos=${e.qos} retain=${e.retain} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
+    case 'on_deliver':
+    case 'on_delivery_complete':
+      return `${head} username=${str(e.username)} topic=${str(e.topic)} qos=${e.qos} retain=${e.isRetain} persisted=${e.persisted} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
+    case 'on_offline_message':
+      return `${head} topic=${str(e.topic)} qos=${e.qos} retain=${e.retain} bytes=${e.payload.length}`;
+    case 'on_message_drop':
+      return `${head} topic=${str(e.topic)} qos=${e.qos} reason=${str(e.reason)} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
+  }
+}
+
+export class EventPrinter implements EventSink {
+  /** Lines dropped because the output could not keep up. */
+  dropped = 0;
+  private pending: string[] = [];
+  private scheduled = false;
+  private blocked = false;
+
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {
+    out.on('drain', () => {
+      this.blocked = false;
+    });
+  }
+
+  consume(event: SidecarEvent): void {
+    if (this.blocked || this.pending.length >= MAX_PENDING_LINES) {
+      this.dropped++;
+      return;
+    }
+    this.pending.push(formatEvent(event));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flushPending());
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    this.flushPending();
+  }
+
+  private flushPending(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('\n') + '\n';
+    this.pending = [];
+    if (!this.out.write(text)) this.blocked = true;
+  }
+}

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventDecoder } from '../../src/decoding/event-decoder.js';
+import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
+import { HOOKS, type SidecarEvent } from '../../src/events/event-types.js';
+import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
+import { assertMatchesSample } from '../helpers/assert-event.js';
+
+function decodeFrame(frame: Buffer): { event: SidecarEvent | null; decoder: EventDecoder } {
+  const decoder = new EventDecoder();
+  return { event: decoder.decode(frame, 4, frame.length, 1_700_000_000_000), decoder };
+}
+
+test('each of the thirteen event types round-trips with every field set', () => {
+  const encoder = new FrameEncoder();
+  assert.equal(HOOKS.length, 13);
+  for (const hook of HOOKS) {
+    const { event } = decodeFrame(encoder.encodeFrame(SAMPLE_EVENTS[hook]));
+    assert.ok(event, hook);
+    assertMatchesSample(event, SAMPLE_EVENTS[hook]);
+  }
+});
+
+test('reasons become stable names; unknown enum numbers map to "unknown"', () => {
+  const encoder = new FrameEncoder();
+  const offline = decodeFrame(encoder.encodeFrame(SAMPLE_EVENTS.on_client_offline)).event!;
+  assert.equal(offline.hook === 'on_client_offline' && offline.reasonName, 'tcp_closed');
+  const gone = decodeFrame(encoder.encodeFrame(SAMPLE_EVENTS.on_client_gone)).event!;
+  assert.equal(gone.hook === 'on_client_gone' && gone.reasonName, 'disconnect_keep_alive');
+  const failed = decodeFrame(encoder.encodeFrame(SAMPLE_EVENTS.on_register_failed)).event!;
+  assert.equal(failed.hook === 'on_register_failed' && failed.reasonName, 'invalid_credentials');
+  const future = decodeFrame(encoder.encodeFrame({ ...SAMPLE_EVENTS.on_client_gone, reason: 99 })).event!;
+  assert.ok(future.hook === 'on_client_gone');
+  assert.equal(future.reason, 99);
+  assert.equal(future.reasonName, 'unknown');
+});
+
+test('the payload is a view into the received bytes, not a copy', () => {
+  const frame = new FrameEncoder().encodeFrame(SAMPLE_EVENTS.on_publish);
+  const { event } = decodeFrame(frame);
+  assert.ok(event?.hook === 'on_publish');
+  assert.equal(event.payload.buffer, frame.buffer);
+});
+
+test('a missing timestamp falls back to the arrival time and is flagged', () => {
+  const { timestamp: _drop, ...noTime } = SAMPLE_EVENTS.on_client_wakeup;
+  const { event } = decodeFrame(new FrameEncoder().encodeFrame({ ...noTime, hook: 'on_client_wakeup' }));
+  assert.ok(event);
+  assert.equal(event.timeMissing, true);
+  assert.equal(event.timeSec, 1_700_000_000);
+  assert.equal(event.timeNanos, 0);
+});
+
+test('any host part of the type URL is accepted, the type name decides', () => {
+  const value = new FrameEncoder().encodeMessage(SAMPLE_EVENTS.on_client_wakeup);
+  const { event } = decodeFrame(FrameEncoder.frameWithTypeUrl('example.com/x/eventssidecar.v1.OnClientWakeUp', value));
+  assert.equal(event?.hook, 'on_client_wakeup');
+});
+
+test('unknown types, broken envelopes and broken events are reported by kind', () => {
+  const value = new FrameEncoder().encodeMessage(SAMPLE_EVENTS.on_client_wakeup);
+  const unknown = decodeFrame(FrameEncoder.frameWithTypeUrl('type.googleapis.com/eventssidecar.v1.OnSomethingNew', value));
+  assert.equal(unknown.event, null);
+  assert.equal(unknown.decoder.failure, 'unknown_type');
+  assert.equal(unknown.decoder.failureDetail, 'type.googleapis.com/eventssidecar.v1.OnSomethingNew');
+  // Wakeup spelled with a lower-case u is not the plugin's type name.
+  assert.equal(decodeFrame(FrameEncoder.frameWithTypeUrl('type.googleapis.com/eventssidecar.v1.OnClientWakeup', value)).decoder.failure, 'unknown_type');
+
+  const envelope = decodeFrame(Buffer.from([0, 0, 0, 3, 0xff, 0xff, 0xff]));
+  assert.equal(envelope.event, null);
+  assert.equal(envelope.decoder.failure, 'invalid_envelope');
+
+  // A string field whose length runs past the end of the value.
+  const broken = decodeFrame(FrameEncoder.frameWithTypeUrl('type.googleapis.com/eventssidecar.v1.OnPublish', Buffer.from([0x1a, 0x50, 0x41])));
+  assert.equal(broken.event, null);
+  assert.equal(broken.decoder.failure, 'invalid_event');
+  assert.match(broken.decoder.failureDetail, /^OnPublish: /);
+});
+
+test('an empty Any value is a valid event with default fields', () => {
+  const { event } = decodeFrame(FrameEncoder.frameWithTypeUrl('type.googleapis.com/eventssidecar.v1.OnSessionExpired', Buffer.alloc(0)));
+  assert.ok(event?.hook === 'on_session_expired');
+  assert.equal(event.clientId, '');
+  assert.equal(event.mountpoint, '');
+  assert.equal(event.timeMissing, true);
+});

@@ -1,0 +1,142 @@
+/**
+ * One event of each of the thirteen types with every field set, in the encoder's shape.
+ */
+import type { SimEvent } from '../../src/simulator/client-model.js';
+import type { HookName } from '../../src/events/event-types.js';
+
+const ts = { seconds: 1764133200, nanos: 123456789 };
+const acl = { name: 'device-telemetry', pattern: 'devices/+/telemetry' };
+const bigPayload = Buffer.alloc(1024 * 1024 + 7);
+for (let i = 0; i < bigPayload.length; i++) bigPayload[i] = (i * 31) & 0xff;
+
+export const BIG_PAYLOAD: Buffer = bigPayload;
+
+export const SAMPLE_EVENTS: Record<HookName, SimEvent> = {
+  on_register: {
+    hook: 'on_register',
+    timestamp: ts,
+    peerAddr: '10.0.0.7',
+    peerPort: 53122,
+    username: 'alice',
+    mountpoint: 'tenant-a',
+    clientId: 'dev-1',
+    userProperties: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'device-model': 'x1', 'ünïcode': 'värde' },
+    sessionId: 'sess-1',
+  },
+  on_register_failed: {
+    hook: 'on_register_failed',
+    timestamp: ts,
+    mountpoint: 'tenant-a',
+    clientId: 'dev-2',
+    peerAddr: '10.0.0.8',
+    peerPort: 40000,
+    username: 'mallory',
+    cleanSession: true,
+    reason: 2,
+  },
+  on_client_wakeup: { hook: 'on_client_wakeup', timestamp: ts, clientId: 'dev-1', mountpoint: 'tenant-a', sessionId: 'sess-1' },
+  on_client_offline: {
+    hook: 'on_client_offline',
+    timestamp: ts,
+    clientId: 'dev-1',
+    mountpoint: 'tenant-a',
+    reason: 17,
+    username: 'alice',
+    sessionId: 'sess-1',
+  },
+  on_client_gone: {
+    hook: 'on_client_gone',
+    timestamp: ts,
+    clientId: 'dev-3',
+    mountpoint: '',
+    reason: 5,
+    username: 'bob',
+    sessionId: 'sess-3',
+  },
+  on_session_expired: { hook: 'on_session_expired', timestamp: ts, clientId: 'dev-1', mountpoint: 'tenant-a', sessionId: 'sess-1' },
+  on_subscribe: {
+    hook: 'on_subscribe',
+    timestamp: ts,
+    clientId: 'dev-1',
+    mountpoint: 'tenant-a',
+    username: 'alice',
+    topics: [
+      { topic: 'devices/+/telemetry', qos: 1, matchedAcl: acl },
+      { topic: 'admin/#', qos: 128, matchedAcl: null },
+    ],
+    sessionId: 'sess-1',
+  },
+  on_unsubscribe: {
+    hook: 'on_unsubscribe',
+    timestamp: ts,
+    username: 'alice',
+    clientId: 'dev-1',
+    mountpoint: 'tenant-a',
+    topics: ['devices/+/telemetry', 'a/b'],
+    sessionId: 'sess-1',
+  },
+  on_publish: {
+    hook: 'on_publish',
+    timestamp: ts,
+    username: 'alice',
+    clientId: 'dev-1',
+    mountpoint: 'tenant-a',
+    qos: 2,
+    topic: 'devices/dev-1/telemetry',
+    payload: bigPayload,
+    retain: true,
+    matchedAcl: acl,
+    sessionId: 'sess-1',
+  },
+  on_deliver: {
+    hook: 'on_deliver',
+    timestamp: ts,
+    username: 'carol',
+    clientId: 'app-1',
+    mountpoint: 'tenant-a',
+    topic: 'devices/dev-1/telemetry',
+    qos: 1,
+    isRetain: true,
+    payload: Buffer.from('{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}'),
+    matchedAcl: acl,
+    persisted: true,
+    sessionId: 'sess-9',
+  },
+  on_delivery_complete: {
+    hook: 'on_delivery_complete',
+    timestamp: ts,
+    username: 'carol',
+    clientId: 'app-1',
+    mountpoint: 'tenant-a',
+    topic: 'devices/dev-1/telemetry',
+    qos: 1,
+    isRetain: false,
+    payload: Buffer.from([0, 1, 2, 255]),
+    matchedAcl: acl,
+    persisted: true,
+    sessionId: 'sess-9',
+  },
+  on_offline_message: {
+    hook: 'on_offline_message',
+    timestamp: ts,
+    clientId: 'app-2',
+    mountpoint: 'tenant-a',
+    qos: 1,
+    topic: 'devices/dev-1/status',
+    payload: Buffer.from('offline'),
+    retain: true,
+    sessionId: 'sess-10',
+  },
+  on_message_drop: {
+    hook: 'on_message_drop',
+    timestamp: ts,
+    clientId: 'app-2',
+    mountpoint: 'tenant-a',
+    qos: 2,
+    topic: 'devices/dev-1/status',
+    payload: Buffer.from('dropped'),
+    reason: 'queue_full',
+    matchedAcl: acl,
+    sessionId: 'sess-10',
+  },
+};

@@ -1,0 +1,55 @@
+import net from 'node:net';
+import { startSidecar, type RunningSidecar } from '../../src/sidecar.js';
+import { SidecarLogger, type LogLevel } from '../../src/logging/sidecar-logger.js';
+import { CaptureSink } from './capture-sink.js';
+import type { SidecarSettings } from '../../src/config/sidecar-config.js';
+
+export interface SidecarFixture extends RunningSidecar {
+  capture: CaptureSink;
+  logLines: Record<string, unknown>[];
+  port: number;
+}
+
+export function testSettings(overrides: Partial<SidecarSettings> = {}): SidecarSettings {
+  return {
+    listen: { host: '127.0.0.1', port: 0 },
+    maxFrameBytes: 16 * 1024 * 1024,
+    maxConnections: 1024,
+    logLevel: 'debug' as LogLevel,
+    printEvents: false,
+    shutdownTimeoutMs: 5000,
+    ...overrides,
+  };
+}
+
+/** A sidecar on an ephemeral loopback port, capturing events and its own log lines. */
+export async function startTestSidecar(overrides: Partial<SidecarSettings> = {}): Promise<SidecarFixture> {
+  const logLines: Record<string, unknown>[] = [];
+  const settings = testSettings(overrides);
+  const logger = new SidecarLogger(settings.logLevel, (line) => {
+    logLines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const capture = new CaptureSink();
+  const sidecar = await startSidecar({ settings, logger, sinks: [capture] });
+  return { ...sidecar, capture, logLines, port: sidecar.address.port };
+}
+
+export function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Writes and waits until the bytes are handed to the kernel. */
+export function write(socket: net.Socket, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => socket.write(data, (err) => (err ? reject(err) : resolve())));
+}
+
+export function closed(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.destroyed) resolve();
+    else socket.once('close', () => resolve());
+  });
+}

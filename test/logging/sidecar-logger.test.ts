@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
+
+test('lines are JSON with time, level and message; levels below the setting are dropped', () => {
+  const lines: string[] = [];
+  const log = new SidecarLogger('info', (l) => lines.push(l), () => Date.UTC(2026, 0, 2, 3, 4, 5));
+  log.debug('hidden');
+  log.info('shown', { peer: '127.0.0.1:1', err: new Error('boom') });
+  assert.equal(lines.length, 1);
+  assert.ok(lines[0]!.endsWith('\n'));
+  assert.deepEqual(JSON.parse(lines[0]!), { time: '2026-01-02T03:04:05.000Z', level: 'info', msg: 'shown', peer: '127.0.0.1:1', err: 'boom' });
+});
+
+test('limited() writes once per interval and reports how many it held back', () => {
+  const lines: Record<string, unknown>[] = [];
+  let now = 0;
+  const log = new SidecarLogger('info', (l) => lines.push(JSON.parse(l)), () => now);
+  for (let i = 0; i < 100; i++) log.limited('warn', 'k', 1000, 'bad');
+  assert.equal(lines.length, 1);
+  now = 1000;
+  log.limited('warn', 'k', 1000, 'bad');
+  assert.equal(lines.length, 2);
+  assert.equal(lines[1]!.suppressed, 99);
+  log.limited('warn', 'other', 1000, 'different key');
+  assert.equal(lines.length, 3);
+});

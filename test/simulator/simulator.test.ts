@@ -1,0 +1,59 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { runSimulator } from '../../src/simulator/simulator.js';
+import { HOOKS } from '../../src/events/event-types.js';
+import { startTestSidecar, type SidecarFixture } from '../helpers/sidecar-fixture.js';
+import { eventually } from '../helpers/eventually.js';
+
+let sidecar: SidecarFixture;
+before(async () => {
+  sidecar = await startTestSidecar({ logLevel: 'warn' });
+});
+after(async () => {
+  await sidecar.stop();
+});
+
+test("the simulator's totals equal what the sidecar received, per event type, across 100 connections", async () => {
+  const summary = await runSimulator({
+    target: { host: '127.0.0.1', port: sidecar.port },
+    connections: 100,
+    clients: 500,
+    seed: 11,
+    rate: 0,
+    events: 60_000,
+  });
+  assert.ok(summary.total >= 60_000);
+  assert.equal(summary.droppedBacklog, 0);
+  await eventually(() => assert.equal(sidecar.stats.eventsTotal, summary.total));
+  for (const hook of HOOKS) {
+    assert.equal(sidecar.stats.eventsOf(hook), summary.sent[hook] ?? 0, hook);
+    // A realistic mix: every hook is exercised.
+    assert.ok((summary.sent[hook] ?? 0) > 0, `${hook} was sent`);
+  }
+  assert.equal(sidecar.stats.connectionsAccepted, 100);
+  assert.equal(sidecar.stats.rejectedTotal(), 0);
+  assert.equal(sidecar.stats.bytesReceived, summary.bytes);
+  await eventually(() => assert.equal(sidecar.stats.connectionsOpen, 0));
+});
+
+test('the same seed gives the same events; a rate bound and a duration bound stop the run', async () => {
+  const opts = { target: { host: '127.0.0.1', port: sidecar.port }, connections: 4, clients: 50, seed: 3, rate: 0, events: 3000 };
+  const a = await runSimulator(opts);
+  const b = await runSimulator(opts);
+  assert.deepEqual(a.expected.sent, b.expected.sent);
+  assert.deepEqual(a.expected.disconnects, b.expected.disconnects);
+  assert.deepEqual(a.expected.publishedByQos, b.expected.publishedByQos);
+
+  const started = Date.now();
+  const timed = await runSimulator({ ...opts, events: undefined, rate: 2000, durationMs: 500 });
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed < 5000, `stopped by itself (${elapsed} ms)`);
+  // Roughly rate x duration: bounds loose enough for a loaded CI machine.
+  assert.ok(timed.total > 200 && timed.total < 1500, `sent ${timed.total}`);
+});
+
+test('pre-encoded runs send exactly what they count', async () => {
+  const before = sidecar.stats.eventsTotal;
+  const s = await runSimulator({ target: { host: '127.0.0.1', port: sidecar.port }, connections: 10, clients: 100, seed: 5, rate: 0, events: 20_000, preencode: true });
+  await eventually(() => assert.equal(sidecar.stats.eventsTotal - before, s.total));
+});
