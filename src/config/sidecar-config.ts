@@ -14,6 +14,9 @@ import {
 } from './option-parser.js';
 import { LOG_LEVELS, type LogLevel } from '../logging/sidecar-logger.js';
 import { DEFAULT_MAX_FRAME_BYTES, UNFRAMEABLE_LENGTH } from '../framing/frame-decoder.js';
+import { HOOKS, type HookName } from '../events/event-types.js';
+import { DEFAULT_LOG_HOOKS } from '../sinks/log-sink.js';
+import { parseTopicGroups, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 
 export interface SidecarSettings {
   listen: HostPort;
@@ -22,6 +25,44 @@ export interface SidecarSettings {
   logLevel: LogLevel;
   printEvents: boolean;
   shutdownTimeoutMs: number;
+  /** undefined: from OTEL_EXPORTER_PROMETHEUS_HOST/PORT, else 127.0.0.1:9464; null: off. */
+  adminListen: HostPort | null | undefined;
+  logHooks: Partial<Record<HookName, number>>;
+  logTracedMessages: boolean;
+  traceContextField: string;
+  logPayloadBytes: number;
+  topicGroups: TopicGroupPattern[];
+  maxTopicGroups: number;
+  maxDropReasons: number;
+  maxMountpoints: number;
+  maxTrackedClients: number;
+}
+
+/** "lifecycle", "all", "none" and hook[:ratio] items, comma-separated. */
+export function parseLogHooks(raw: string): Partial<Record<HookName, number>> {
+  const ratios: Partial<Record<HookName, number>> = {};
+  for (const part of raw.split(',')) {
+    const item = part.trim().toLowerCase();
+    if (item === '') continue;
+    if (item === 'none') continue;
+    if (item === 'lifecycle') {
+      for (const h of DEFAULT_LOG_HOOKS) ratios[h] = 1;
+      continue;
+    }
+    if (item === 'all') {
+      for (const h of HOOKS) ratios[h] = 1;
+      continue;
+    }
+    const [name, ratioText] = item.split(':', 2) as [string, string | undefined];
+    const hook = (name.startsWith('on_') ? name : `on_${name}`) as HookName;
+    if (!HOOKS.includes(hook)) throw new Error(`unknown hook ${JSON.stringify(name)}`);
+    const ratio = ratioText === undefined ? 1 : Number(ratioText);
+    if (ratioText !== undefined && (ratioText.trim() === '' || !Number.isFinite(ratio) || ratio < 0 || ratio > 1)) {
+      throw new Error(`sampling ratio ${JSON.stringify(ratioText)} of ${hook} is not a number from 0 to 1`);
+    }
+    ratios[hook] = ratio;
+  }
+  return ratios;
 }
 
 export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
@@ -75,5 +116,93 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     accepted: 'a duration from 100ms to 5m, e.g. 500ms, 10s',
     description: 'On SIGTERM/SIGINT: longest time spent draining connections and flushing telemetry before exiting.',
     parse: durationInRange(100, 300_000),
+  },
+  adminListen: {
+    flag: 'admin-listen',
+    env: 'VMQ_SIDECAR_ADMIN_LISTEN',
+    accepted: 'HOST:PORT, or off',
+    description:
+      'Admin HTTP listener: /healthz, /readyz, /status and (with the prometheus metrics exporter) /metrics. ' +
+      'Defaults to OTEL_EXPORTER_PROMETHEUS_HOST:OTEL_EXPORTER_PROMETHEUS_PORT, else 127.0.0.1:9464.',
+    parse: (raw) => (raw.trim().toLowerCase() === 'off' ? null : parseHostPort(raw)),
+  },
+  logHooks: {
+    flag: 'log-hooks',
+    env: 'VMQ_SIDECAR_LOG_HOOKS',
+    default: 'lifecycle',
+    accepted:
+      'a comma-separated list of lifecycle (register, register_failed, client_wakeup, client_offline, client_gone, session_expired, subscribe, unsubscribe, message_drop), all, none, and HOOK or HOOK:RATIO (RATIO from 0 to 1), e.g. lifecycle,on_publish:0.01',
+    description: 'Which events become log records, and what share of them (a sampling ratio per hook).',
+    parse: parseLogHooks,
+  },
+  logTracedMessages: {
+    flag: 'log-traced-messages',
+    env: 'VMQ_SIDECAR_LOG_TRACED_MESSAGES',
+    default: 'false',
+    boolean: true,
+    accepted: 'true or false',
+    description: 'Also log message events (publish, deliver, ...) whose payload carries trace context, even when their hook is off or sampled out.',
+    parse: parseBoolean,
+  },
+  traceContextField: {
+    flag: 'trace-context-field',
+    env: 'VMQ_SIDECAR_TRACE_CONTEXT_FIELD',
+    default: 'traceparent',
+    accepted: 'a JSON field name of 1 to 64 characters',
+    description: 'Field of a JSON payload that holds a W3C traceparent.',
+    parse: (raw) => {
+      const v = raw.trim();
+      if (v.length < 1 || v.length > 64) throw new Error('wrong length');
+      return v;
+    },
+  },
+  logPayloadBytes: {
+    flag: 'log-payload-bytes',
+    env: 'VMQ_SIDECAR_LOG_PAYLOAD_BYTES',
+    default: '0',
+    accepted: 'a byte size from 0 (never) to 1MiB',
+    description: 'Copy message payloads into log records (mqtt.payload, UTF-8 when valid, else base64), cut at this many bytes; 0 never logs payloads.',
+    parse: sizeInRange(0, 1024 * 1024),
+  },
+  topicGroups: {
+    flag: 'topic-groups',
+    env: 'VMQ_SIDECAR_TOPIC_GROUPS',
+    default: '',
+    accepted: 'comma-separated MQTT topic filters, each optionally =NAME, e.g. devices/+/telemetry=telemetry,fleet/#=fleet',
+    description: 'Topic families for the mqtt.topic.group attribute when the broker sends no matched ACL name; the first matching filter wins.',
+    parse: parseTopicGroups,
+  },
+  maxTopicGroups: {
+    flag: 'max-topic-groups',
+    env: 'VMQ_SIDECAR_MAX_TOPIC_GROUPS',
+    default: '200',
+    accepted: 'a whole number from 1 to 10000',
+    description: 'Distinct mqtt.topic.group values before further ones become "other".',
+    parse: intInRange(1, 10_000),
+  },
+  maxDropReasons: {
+    flag: 'max-drop-reasons',
+    env: 'VMQ_SIDECAR_MAX_DROP_REASONS',
+    default: '50',
+    accepted: 'a whole number from 1 to 10000',
+    description: 'Distinct mqtt.drop.reason values before further ones become "other".',
+    parse: intInRange(1, 10_000),
+  },
+  maxMountpoints: {
+    flag: 'max-mountpoints',
+    env: 'VMQ_SIDECAR_MAX_MOUNTPOINTS',
+    default: '100',
+    accepted: 'a whole number from 1 to 10000',
+    description: 'Distinct mqtt.mountpoint values before further ones become "other".',
+    parse: intInRange(1, 10_000),
+  },
+  maxTrackedClients: {
+    flag: 'max-tracked-clients',
+    env: 'VMQ_SIDECAR_MAX_TRACKED_CLIENTS',
+    default: '2000000',
+    accepted: 'a whole number from 1 to 100000000',
+    description:
+      'Clients whose session state is kept for the connected/offline gauges (about 200 bytes each); events of further clients are counted in vmq_sidecar.sessions.untracked.',
+    parse: intInRange(1, 100_000_000),
   },
 };

@@ -32,9 +32,9 @@ test('--help lists every option with its environment variable', async () => {
 });
 
 test('a port in use is a clear error and a non-zero exit', async () => {
-  const first = runCli(['--listen', '127.0.0.1:0']);
+  const first = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0']);
   const port = await listeningPort(first);
-  const second = runCli(['--listen', `127.0.0.1:${port}`]);
+  const second = runCli(['--listen', `127.0.0.1:${port}`, '--admin-listen', '127.0.0.1:0']);
   const { code } = await second.exited;
   assert.equal(code, 1);
   assert.match(second.stderr(), /EADDRINUSE/);
@@ -43,7 +43,7 @@ test('a port in use is a clear error and a non-zero exit', async () => {
 });
 
 test('with --print-events the simulator\'s events show up as readable lines; SIGTERM exits 0 promptly', async () => {
-  const sidecar = runCli(['--listen', '127.0.0.1:0', '--print-events']);
+  const sidecar = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--print-events'], { OTEL_LOGS_EXPORTER: 'none' });
   const port = await listeningPort(sidecar);
   const sim = runCli(['simulate', '--target', `127.0.0.1:${port}`, '--events', '500', '--rate', 'max', '--connections', '5', '--json']);
   assert.equal((await sim.exited).code, 0, sim.stderr());

@@ -2,7 +2,9 @@ import net from 'node:net';
 import { startSidecar, type RunningSidecar } from '../../src/sidecar.js';
 import { SidecarLogger, type LogLevel } from '../../src/logging/sidecar-logger.js';
 import { CaptureSink } from './capture-sink.js';
-import type { SidecarSettings } from '../../src/config/sidecar-config.js';
+import { SIDECAR_OPTIONS, type SidecarSettings } from '../../src/config/sidecar-config.js';
+import { parseOptions } from '../../src/config/option-parser.js';
+import { parseOtelConfig, type OtelConfig } from '../../src/telemetry/otel-config.js';
 
 export interface SidecarFixture extends RunningSidecar {
   capture: CaptureSink;
@@ -10,27 +12,33 @@ export interface SidecarFixture extends RunningSidecar {
   port: number;
 }
 
+/** The defaults, on ephemeral loopback ports, logging everything. */
 export function testSettings(overrides: Partial<SidecarSettings> = {}): SidecarSettings {
+  const { settings } = parseOptions(SIDECAR_OPTIONS, [], {});
   return {
+    ...settings,
     listen: { host: '127.0.0.1', port: 0 },
-    maxFrameBytes: 16 * 1024 * 1024,
-    maxConnections: 1024,
+    adminListen: { host: '127.0.0.1', port: 0 },
     logLevel: 'debug' as LogLevel,
-    printEvents: false,
     shutdownTimeoutMs: 5000,
     ...overrides,
   };
 }
 
+/** Metrics on the Prometheus endpoint, no log records, unless a test asks for more. */
+export function testOtel(env: Record<string, string> = {}): OtelConfig {
+  return parseOtelConfig({ OTEL_METRICS_EXPORTER: 'prometheus', OTEL_LOGS_EXPORTER: 'none', ...env });
+}
+
 /** A sidecar on an ephemeral loopback port, capturing events and its own log lines. */
-export async function startTestSidecar(overrides: Partial<SidecarSettings> = {}): Promise<SidecarFixture> {
+export async function startTestSidecar(overrides: Partial<SidecarSettings> = {}, otel: OtelConfig = testOtel()): Promise<SidecarFixture> {
   const logLines: Record<string, unknown>[] = [];
   const settings = testSettings(overrides);
   const logger = new SidecarLogger(settings.logLevel, (line) => {
     logLines.push(JSON.parse(line) as Record<string, unknown>);
   });
   const capture = new CaptureSink();
-  const sidecar = await startSidecar({ settings, logger, sinks: [capture] });
+  const sidecar = await startSidecar({ settings, otel, logger, sinks: [capture] });
   return { ...sidecar, capture, logLines, port: sidecar.address.port };
 }
 

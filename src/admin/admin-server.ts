@@ -1,0 +1,89 @@
+/**
+ * The admin HTTP listener (loopback by default): /healthz (the process is up), /readyz (it
+ * accepts plugin connections), /metrics (Prometheus text, when that exporter is enabled) and
+ * /status (JSON for people and scripts).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SidecarLogger } from '../logging/sidecar-logger.js';
+
+export interface AdminHandlers {
+  ready(): boolean;
+  /** Prometheus text, or null when the Prometheus exporter is not enabled. */
+  metrics: (() => Promise<string>) | null;
+  status(): unknown;
+}
+
+export class AdminServer {
+  private server: http.Server | null = null;
+
+  constructor(
+    private readonly handlers: AdminHandlers,
+    private readonly logger: SidecarLogger,
+  ) {}
+
+  async start(host: string, port: number): Promise<AddressInfo> {
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    const address = server.address() as AddressInfo;
+    this.logger.info('admin listener ready', {
+      address: `${address.address}:${address.port}`,
+      endpoints: ['/healthz', '/readyz', '/status', ...(this.handlers.metrics ? ['/metrics'] : [])],
+    });
+    return address;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    try {
+      switch (path) {
+        case '/healthz':
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+          return;
+        case '/readyz': {
+          const ready = this.handlers.ready();
+          res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+          return;
+        }
+        case '/metrics':
+          if (!this.handlers.metrics) {
+            res.writeHead(404, { 'content-type': 'text/plain' }).end('the prometheus metrics exporter is not enabled (OTEL_METRICS_EXPORTER)\n');
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(await this.handlers.metrics());
+          return;
+        case '/status':
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.handlers.status(), null, 2) + '\n');
+          return;
+        default:
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz, /metrics, /status\n');
+      }
+    } catch (err) {
+      this.logger.limited('error', 'admin-error', 10_000, 'admin request failed', { path, err });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error\n');
+    }
+  }
+}

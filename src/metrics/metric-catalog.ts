@@ -1,0 +1,341 @@
+/**
+ * Every metric the sidecar exports, in one typed list. The metric sinks create their series
+ * from it, docs/telemetry.md is generated from it (`npm run docs`), and the tests check the
+ * dashboards and alert rules against the Prometheus names it derives.
+ */
+import { prometheusName } from './prometheus-naming.js';
+
+export type MetricKind = 'counter' | 'updown' | 'histogram';
+export type AttributeType = 'string' | 'int' | 'bool';
+
+export interface AttributeDef {
+  name: string;
+  type: AttributeType;
+  /** What values it takes, for the catalog. */
+  values: string;
+}
+
+export interface MetricDef {
+  name: string;
+  kind: MetricKind;
+  unit: string;
+  description: string;
+  attributes: readonly AttributeDef[];
+  /** Which events feed it, for the catalog. */
+  source: string;
+  /** Explicit bucket boundaries (histograms). */
+  buckets?: readonly number[];
+}
+
+// ---- attributes (values documented once, shared) ----
+
+export const ATTR = {
+  mountpoint: { name: 'mqtt.mountpoint', type: 'string', values: 'the VerneMQ mountpoint; "" is the default mountpoint (no label in Prometheus); at most --max-mountpoints distinct values, then "other"' },
+  qos: { name: 'mqtt.qos', type: 'int', values: '0, 1, 2 (and 128 for a refused subscription)' },
+  retain: { name: 'mqtt.retain', type: 'bool', values: 'true, false' },
+  topicGroup: {
+    name: 'mqtt.topic.group',
+    type: 'string',
+    values: 'the matched ACL name when the broker sends one, else the name of the first --topic-group pattern that matches, else "unmatched"; at most --max-topic-groups distinct values, then "other"',
+  },
+  persisted: { name: 'mqtt.persisted', type: 'bool', values: 'true, false (the message came from the offline store)' },
+  persistent: { name: 'mqtt.session.persistent', type: 'bool', values: 'true for on_client_offline (session kept), false for on_client_gone (session removed)' },
+  disconnectReason: {
+    name: 'mqtt.disconnect.reason',
+    type: 'string',
+    values: 'unspecified, not_authorized, normal_disconnect, session_taken_over, administrative_action, disconnect_keep_alive, disconnect_migration, bad_authentication_method, remote_session_taken_over, mqtt_client_disconnect, receive_max_exceeded, protocol_error, publish_auth_error, invalid_pubrec_error, invalid_pubcomp_error, unexpected_frame_type, exit_signal_received, tcp_closed; "unknown" for a number this version does not know',
+  },
+  failureReason: {
+    name: 'mqtt.failure.reason',
+    type: 'string',
+    values: 'unspecified, no_matching_hook_found, invalid_credentials, not_authorized, stale_request, invalid_signature, username_rid_mismatch; "unknown" for a number this version does not know',
+  },
+  dropReason: {
+    name: 'mqtt.drop.reason',
+    type: 'string',
+    values: 'the broker\'s reason as sent (queue_full, expired, ...); at most --max-drop-reasons distinct values, then "other"',
+  },
+  subscriptionOutcome: { name: 'mqtt.subscription.outcome', type: 'string', values: 'granted, refused (qos 128)' },
+  hook: { name: 'vernemq.hook', type: 'string', values: 'the thirteen hook names: on_register, on_register_failed, on_client_wakeup, ...' },
+  rejectReason: {
+    name: 'reason',
+    type: 'string',
+    values: 'invalid_envelope, unknown_type, invalid_event, oversized, unframeable, truncated, sink_error',
+  },
+  logDropReason: {
+    name: 'reason',
+    type: 'string',
+    values: 'queue_full (the export queue was full: the exporter is down or slow), export_failed (the batch could not be exported and there was no room to retry it), shutdown (still queued when the shutdown deadline passed)',
+  },
+  signal: { name: 'signal', type: 'string', values: 'metrics, logs' },
+  attribute: { name: 'attribute', type: 'string', values: 'the metric attribute whose value was folded into "other"' },
+} as const satisfies Record<string, AttributeDef>;
+
+// Bucket boundaries sized for what they measure (the SDK default is for milliseconds).
+const PAYLOAD_BUCKETS = [0, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216];
+const SESSION_BUCKETS = [1, 10, 60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400, 259200, 604800, 2592000];
+const DELAY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+const A = ATTR;
+
+export const MQTT_METRICS = {
+  connected: {
+    name: 'mqtt.client.connected',
+    kind: 'updown',
+    unit: '{client}',
+    description: 'Clients connected now (woken up and not yet offline or gone), as derived from events since the sidecar started.',
+    attributes: [A.mountpoint],
+    source: '+1 on_client_wakeup, -1 on_client_offline / on_client_gone (reorder-safe per client)',
+  },
+  offline: {
+    name: 'mqtt.session.offline',
+    kind: 'updown',
+    unit: '{session}',
+    description: 'Persistent sessions whose client is offline now, as derived from events since the sidecar started.',
+    attributes: [A.mountpoint],
+    source: '+1 on_client_offline, -1 on_client_wakeup / on_session_expired (reorder-safe per client)',
+  },
+  registrations: {
+    name: 'mqtt.client.registrations',
+    kind: 'counter',
+    unit: '{registration}',
+    description: 'Clients that connected and were authenticated.',
+    attributes: [A.mountpoint],
+    source: 'on_register',
+  },
+  registrationFailures: {
+    name: 'mqtt.client.registration.failures',
+    kind: 'counter',
+    unit: '{registration}',
+    description: 'Connection attempts the broker refused.',
+    attributes: [A.mountpoint, A.failureReason],
+    source: 'on_register_failed',
+  },
+  disconnects: {
+    name: 'mqtt.client.disconnects',
+    kind: 'counter',
+    unit: '{disconnect}',
+    description: 'Clients that went away, by reason.',
+    attributes: [A.mountpoint, A.disconnectReason, A.persistent],
+    source: 'on_client_offline (persistent=true), on_client_gone (persistent=false)',
+  },
+  expirations: {
+    name: 'mqtt.session.expirations',
+    kind: 'counter',
+    unit: '{session}',
+    description: 'Offline persistent sessions that expired and were removed.',
+    attributes: [A.mountpoint],
+    source: 'on_session_expired',
+  },
+  sessionDuration: {
+    name: 'mqtt.session.duration',
+    kind: 'histogram',
+    unit: 's',
+    description: 'How long a client stayed connected, from its wakeup to its offline or gone event (both seen by this sidecar).',
+    attributes: [A.mountpoint, A.persistent],
+    source: 'on_client_wakeup -> on_client_offline / on_client_gone',
+    buckets: SESSION_BUCKETS,
+  },
+  published: {
+    name: 'mqtt.messages.published',
+    kind: 'counter',
+    unit: '{message}',
+    description: 'Messages published by clients (a sample when the plugin samples on_publish).',
+    attributes: [A.mountpoint, A.qos, A.retain, A.topicGroup],
+    source: 'on_publish',
+  },
+  payloadSize: {
+    name: 'mqtt.publish.payload.size',
+    kind: 'histogram',
+    unit: 'By',
+    description: 'Size of published payloads.',
+    attributes: [A.qos, A.topicGroup],
+    source: 'on_publish',
+    buckets: PAYLOAD_BUCKETS,
+  },
+  delivered: {
+    name: 'mqtt.messages.delivered',
+    kind: 'counter',
+    unit: '{message}',
+    description: 'Messages delivered to subscribers (a sample when the plugin samples on_deliver).',
+    attributes: [A.mountpoint, A.qos, A.topicGroup, A.persisted],
+    source: 'on_deliver',
+  },
+  deliveryCompleted: {
+    name: 'mqtt.messages.delivery_completed',
+    kind: 'counter',
+    unit: '{message}',
+    description: 'Deliveries completed (a sample when the plugin samples on_delivery_complete).',
+    attributes: [A.mountpoint, A.qos, A.topicGroup],
+    source: 'on_delivery_complete',
+  },
+  queuedOffline: {
+    name: 'mqtt.messages.queued_offline',
+    kind: 'counter',
+    unit: '{message}',
+    description: 'Messages queued for offline persistent sessions.',
+    attributes: [A.mountpoint, A.qos, A.topicGroup],
+    source: 'on_offline_message',
+  },
+  dropped: {
+    name: 'mqtt.messages.dropped',
+    kind: 'counter',
+    unit: '{message}',
+    description: 'Messages the broker dropped, by reason.',
+    attributes: [A.mountpoint, A.qos, A.dropReason, A.topicGroup],
+    source: 'on_message_drop',
+  },
+  subscriptions: {
+    name: 'mqtt.subscriptions',
+    kind: 'counter',
+    unit: '{subscription}',
+    description: 'Topic filters subscribed to (one per filter of a SUBSCRIBE), granted or refused.',
+    attributes: [A.mountpoint, A.qos, A.subscriptionOutcome, A.topicGroup],
+    source: 'on_subscribe',
+  },
+  unsubscriptions: {
+    name: 'mqtt.unsubscriptions',
+    kind: 'counter',
+    unit: '{subscription}',
+    description: 'Topic filters unsubscribed from (one per filter of an UNSUBSCRIBE).',
+    attributes: [A.mountpoint],
+    source: 'on_unsubscribe',
+  },
+} as const satisfies Record<string, MetricDef>;
+
+export const SIDECAR_METRICS = {
+  connectionsOpen: {
+    name: 'vmq_sidecar.connections.open',
+    kind: 'updown',
+    unit: '{connection}',
+    description: 'Plugin connections open now.',
+    attributes: [],
+    source: 'the TCP receiver',
+  },
+  connectionsAccepted: {
+    name: 'vmq_sidecar.connections.accepted',
+    kind: 'counter',
+    unit: '{connection}',
+    description: 'Plugin connections accepted.',
+    attributes: [],
+    source: 'the TCP receiver',
+  },
+  connectionsRefused: {
+    name: 'vmq_sidecar.connections.refused',
+    kind: 'counter',
+    unit: '{connection}',
+    description: 'Plugin connections refused because --max-connections were open.',
+    attributes: [],
+    source: 'the TCP receiver',
+  },
+  bytesReceived: {
+    name: 'vmq_sidecar.received',
+    kind: 'counter',
+    unit: 'By',
+    description: 'Bytes received from the plugin.',
+    attributes: [],
+    source: 'the TCP receiver',
+  },
+  eventsReceived: {
+    name: 'vmq_sidecar.events.received',
+    kind: 'counter',
+    unit: '{event}',
+    description: 'Events received and decoded, by hook.',
+    attributes: [A.hook],
+    source: 'every event',
+  },
+  framesRejected: {
+    name: 'vmq_sidecar.frames.rejected',
+    kind: 'counter',
+    unit: '{frame}',
+    description: 'Frames (or stream remainders) that did not become events, by reason.',
+    attributes: [A.rejectReason],
+    source: 'the receiver and decoder',
+  },
+  eventDelay: {
+    name: 'vmq_sidecar.event.delay',
+    kind: 'histogram',
+    unit: 's',
+    description: "Time from the broker's event timestamp to its arrival at the sidecar (includes clock skew between the two).",
+    attributes: [],
+    source: 'every event with a timestamp',
+    buckets: DELAY_BUCKETS,
+  },
+  sessionsTracked: {
+    name: 'vmq_sidecar.sessions.tracked',
+    kind: 'updown',
+    unit: '{client}',
+    description: 'Clients whose session state the sidecar keeps (connected, offline, or recently gone).',
+    attributes: [],
+    source: 'the session tracker',
+  },
+  sessionsUntracked: {
+    name: 'vmq_sidecar.sessions.untracked',
+    kind: 'counter',
+    unit: '{event}',
+    description: 'Session events not applied to the gauges because --max-tracked-clients was reached.',
+    attributes: [],
+    source: 'the session tracker',
+  },
+  sessionsStale: {
+    name: 'vmq_sidecar.sessions.stale_events',
+    kind: 'counter',
+    unit: '{event}',
+    description: 'Session events older than the state already applied for their client (arrived out of order), not applied to the gauges.',
+    attributes: [],
+    source: 'the session tracker',
+  },
+  attributeValuesFolded: {
+    name: 'vmq_sidecar.attribute_values.folded',
+    kind: 'counter',
+    unit: '{event}',
+    description: 'Metric updates whose attribute value was replaced by "other" because the attribute reached its limit of distinct values.',
+    attributes: [A.attribute],
+    source: 'the metric sink',
+  },
+  logRecordsExported: {
+    name: 'vmq_sidecar.log_records.exported',
+    kind: 'counter',
+    unit: '{record}',
+    description: 'Log records exported.',
+    attributes: [],
+    source: 'the log export queue',
+  },
+  logRecordsDropped: {
+    name: 'vmq_sidecar.log_records.dropped',
+    kind: 'counter',
+    unit: '{record}',
+    description: 'Log records lost, by reason.',
+    attributes: [A.logDropReason],
+    source: 'the log export queue',
+  },
+  logQueueSize: {
+    name: 'vmq_sidecar.log_records.queued',
+    kind: 'updown',
+    unit: '{record}',
+    description: 'Log records waiting to be exported.',
+    attributes: [],
+    source: 'the log export queue',
+  },
+  exportFailures: {
+    name: 'vmq_sidecar.export.failures',
+    kind: 'counter',
+    unit: '{export}',
+    description: 'OTLP exports that failed, by signal.',
+    attributes: [A.signal],
+    source: 'the exporters',
+  },
+} as const satisfies Record<string, MetricDef>;
+
+export const ALL_METRICS: readonly MetricDef[] = [...Object.values(MQTT_METRICS), ...Object.values(SIDECAR_METRICS)];
+
+/** The name a metric has in Prometheus, through the Collector or the sidecar's own endpoint. */
+export function prometheusNameOf(def: MetricDef): string {
+  return prometheusName(def.name, def.unit, def.kind === 'counter' ? 'counter' : def.kind === 'histogram' ? 'histogram' : 'gauge');
+}
+
+/** The series names Prometheus stores for a metric (histograms have three). */
+export function prometheusSeriesOf(def: MetricDef): string[] {
+  const base = prometheusNameOf(def);
+  return def.kind === 'histogram' ? [`${base}_bucket`, `${base}_sum`, `${base}_count`] : [base];
+}

@@ -1,0 +1,200 @@
+/**
+ * Per-client session state -> the connected-client and offline-session gauges and the session
+ * duration histogram.
+ *
+ * The plugin sends each event on a random connection of its pool, so events about one client
+ * can arrive out of order. Each client's state carries the broker timestamp of its last
+ * transition; an event older than that is stale and changes nothing (it is counted). A gauge
+ * only moves when a client's state actually changes, so it can never go negative.
+ *
+ * After a gone or expiry, a client's entry stays for `tombstoneMs` so that late, older events
+ * about it are recognised as stale instead of resurrecting it.
+ */
+import type { EventSink } from './event-sink.js';
+import type { SidecarEvent } from '../events/event-types.js';
+import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
+import { KEY_SEP, type HistogramFamily, type MetricStore, type SumFamily } from '../metrics/metric-store.js';
+import type { BoundedValues } from '../metrics/bounded-values.js';
+
+export interface SessionTrackerOptions {
+  maxClients: number;
+  /** How long a removed session is remembered to reject older events (ms). */
+  tombstoneMs?: number;
+}
+
+export class ClientState {
+  connected = false;
+  offline = false;
+  /** Broker time of the last applied transition. */
+  sec = 0;
+  nanos = 0;
+  /** Broker time (ms) of the wakeup that connected the client; NaN when unknown. */
+  sinceMs = NaN;
+  /** When the entry became a tombstone (ms, sidecar clock); 0 while the session lives. */
+  removedAt = 0;
+
+  constructor(readonly mountpoint: string) {}
+}
+
+const DEFAULT_TOMBSTONE_MS = 10 * 60 * 1000;
+
+export class SessionTracker implements EventSink {
+  readonly clients = new Map<string, ClientState>();
+  stale = 0;
+  untracked = 0;
+  private readonly connected: SumFamily;
+  private readonly offline: SumFamily;
+  private readonly duration: HistogramFamily;
+  /** Removed sessions in removal order, for expiring tombstones without scanning every client. */
+  private tombstones: { key: string; at: number }[] = [];
+  private tombstoneHead = 0;
+  private readonly tombstoneMs: number;
+
+  constructor(
+    store: MetricStore,
+    private readonly mountpoints: BoundedValues,
+    private readonly options: SessionTrackerOptions,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tombstoneMs = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
+    this.connected = store.sum(MQTT_METRICS.connected);
+    this.offline = store.sum(MQTT_METRICS.offline);
+    this.duration = store.histogram(MQTT_METRICS.sessionDuration);
+    const tracked = store.sum(SIDECAR_METRICS.sessionsTracked);
+    const untracked = store.sum(SIDECAR_METRICS.sessionsUntracked);
+    const stale = store.sum(SIDECAR_METRICS.sessionsStale);
+    store.onCollect(() => {
+      this.expireTombstones();
+      tracked.set('', this.clients.size);
+      untracked.set('', this.untracked);
+      stale.set('', this.stale);
+    });
+  }
+
+  /** Connected clients per mountpoint (as exported). */
+  connectedCount(mountpoint = ''): number {
+    return this.connected.series.get(mountpoint)?.value ?? 0;
+  }
+
+  offlineCount(mountpoint = ''): number {
+    return this.offline.series.get(mountpoint)?.value ?? 0;
+  }
+
+  consume(e: SidecarEvent): void {
+    switch (e.hook) {
+      case 'on_client_wakeup': {
+        const c = this.transition(e);
+        if (c === null) return;
+        if (c.offline) {
+          c.offline = false;
+          this.offline.add(c.mountpoint, -1);
+        }
+        if (!c.connected) {
+          c.connected = true;
+          this.connected.add(c.mountpoint, 1);
+        }
+        c.sinceMs = e.timeSec * 1000 + e.timeNanos / 1e6;
+        c.removedAt = 0;
+        return;
+      }
+      case 'on_client_offline': {
+        const c = this.transition(e);
+        if (c === null) return;
+        this.disconnect(c, e.timeSec, e.timeNanos, 'true');
+        if (!c.offline) {
+          c.offline = true;
+          this.offline.add(c.mountpoint, 1);
+        }
+        c.removedAt = 0;
+        return;
+      }
+      case 'on_client_gone': {
+        const c = this.transition(e);
+        if (c === null) return;
+        this.disconnect(c, e.timeSec, e.timeNanos, 'false');
+        if (c.offline) {
+          c.offline = false;
+          this.offline.add(c.mountpoint, -1);
+        }
+        this.remove(c, e.mountpoint, e.clientId);
+        return;
+      }
+      case 'on_session_expired': {
+        const c = this.transition(e);
+        if (c === null) return;
+        if (c.offline) {
+          c.offline = false;
+          this.offline.add(c.mountpoint, -1);
+        }
+        // An expiry while connected would be a broker inconsistency; the connection decides.
+        if (!c.connected) this.remove(c, e.mountpoint, e.clientId);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * The client's state if the event is not older than its last transition (which becomes the
+   * event's time), or null when the event is stale or the client cannot be tracked.
+   */
+  private transition(e: SidecarEvent): ClientState | null {
+    const key = e.mountpoint + KEY_SEP + e.clientId;
+    let c = this.clients.get(key);
+    if (c === undefined) {
+      if (this.clients.size >= this.options.maxClients) {
+        this.expireTombstones();
+        if (this.clients.size >= this.options.maxClients) {
+          this.untracked++;
+          return null;
+        }
+      }
+      c = new ClientState(this.mountpoints.fold(e.mountpoint));
+      this.clients.set(key, c);
+    } else if (e.timeSec < c.sec || (e.timeSec === c.sec && e.timeNanos < c.nanos)) {
+      this.stale++;
+      return null;
+    }
+    c.sec = e.timeSec;
+    c.nanos = e.timeNanos;
+    return c;
+  }
+
+  private disconnect(c: ClientState, sec: number, nanos: number, persistent: 'true' | 'false'): void {
+    if (!c.connected) return;
+    c.connected = false;
+    this.connected.add(c.mountpoint, -1);
+    if (!Number.isNaN(c.sinceMs)) {
+      const seconds = (sec * 1000 + nanos / 1e6 - c.sinceMs) / 1000;
+      this.duration.record(c.mountpoint + KEY_SEP + persistent, seconds > 0 ? seconds : 0);
+    }
+    c.sinceMs = NaN;
+  }
+
+  private remove(c: ClientState, mountpoint: string, clientId: string): void {
+    if (c.removedAt !== 0) return;
+    c.removedAt = this.now();
+    this.tombstones.push({ key: mountpoint + KEY_SEP + clientId, at: c.removedAt });
+  }
+
+  /** Forgets removed sessions older than the tombstone period. */
+  expireTombstones(): void {
+    const cutoff = this.now() - this.tombstoneMs;
+    const q = this.tombstones;
+    let i = this.tombstoneHead;
+    while (i < q.length && q[i]!.at <= cutoff) {
+      const { key, at } = q[i]!;
+      const c = this.clients.get(key);
+      // Only if the entry is still the same tombstone (not revived by a later wakeup).
+      if (c !== undefined && c.removedAt === at && !c.connected && !c.offline) this.clients.delete(key);
+      i++;
+    }
+    if (i > 1024 && i * 2 > q.length) {
+      this.tombstones = q.slice(i);
+      this.tombstoneHead = 0;
+    } else {
+      this.tombstoneHead = i;
+    }
+  }
+}

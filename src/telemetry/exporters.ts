@@ -1,0 +1,52 @@
+/**
+ * Builds the OTLP exporters for the configured protocol. The gRPC exporters (and grpc-js) are
+ * loaded only when asked for.
+ */
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
+import type { OtlpSignalConfig } from './otel-config.js';
+
+function httpOptions(c: OtlpSignalConfig) {
+  return {
+    url: c.url,
+    headers: c.headers,
+    timeoutMillis: c.timeoutMillis,
+    compression: c.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
+  };
+}
+
+export async function createOtlpLogExporter(c: OtlpSignalConfig): Promise<LogRecordExporter> {
+  switch (c.protocol) {
+    case 'http/protobuf': {
+      const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-proto');
+      return new OTLPLogExporter(httpOptions(c));
+    }
+    case 'http/json': {
+      const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-http');
+      return new OTLPLogExporter(httpOptions(c));
+    }
+    case 'grpc': {
+      // gRPC headers come from OTEL_EXPORTER_OTLP_[LOGS_]HEADERS, read by the exporter itself.
+      const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-grpc');
+      return new OTLPLogExporter({ url: c.url, timeoutMillis: c.timeoutMillis, compression: httpOptions(c).compression });
+    }
+  }
+}
+
+export async function createOtlpMetricExporter(c: OtlpSignalConfig): Promise<PushMetricExporter> {
+  switch (c.protocol) {
+    case 'http/protobuf': {
+      const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-proto');
+      return new OTLPMetricExporter(httpOptions(c));
+    }
+    case 'http/json': {
+      const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-http');
+      return new OTLPMetricExporter(httpOptions(c));
+    }
+    case 'grpc': {
+      const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-grpc');
+      return new OTLPMetricExporter({ url: c.url, timeoutMillis: c.timeoutMillis, compression: httpOptions(c).compression });
+    }
+  }
+}

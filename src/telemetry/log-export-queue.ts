@@ -1,0 +1,195 @@
+/**
+ * A batching LogRecordProcessor that never blocks the hot path and accounts for every record:
+ * exported, or dropped with a reason (queue_full, export_failed, shutdown).
+ *
+ * The SDK's BatchLogRecordProcessor drops silently when full and does not retry; here a batch
+ * that fails is put back at the head of the queue (when there is room) and exporting pauses
+ * with an exponential back-off, so an unreachable collector costs a bounded queue, one log
+ * line per interval, and counted drops, never memory growth or a flood of connection errors.
+ */
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, SdkLogRecord } from '@opentelemetry/sdk-logs';
+import type { SidecarLogger } from '../logging/sidecar-logger.js';
+
+export interface LogExportQueueOptions {
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+  /** Batches in flight at once. */
+  maxConcurrentExports?: number;
+  /** First and longest pause after a failed export. */
+  minBackoffMillis?: number;
+  maxBackoffMillis?: number;
+}
+
+export type LogDropReason = 'queue_full' | 'export_failed' | 'shutdown';
+
+export class LogExportQueue implements LogRecordProcessor {
+  exported = 0;
+  failedExports = 0;
+  readonly dropped: Record<LogDropReason, number> = { queue_full: 0, export_failed: 0, shutdown: 0 };
+
+  private queue: ReadableLogRecord[] = [];
+  private head = 0;
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private backoffUntil = 0;
+  private backoffMs: number;
+  private closed = false;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly maxConcurrent: number;
+  private readonly minBackoff: number;
+  private readonly maxBackoff: number;
+
+  constructor(
+    private readonly exporter: LogRecordExporter,
+    private readonly options: LogExportQueueOptions,
+    private readonly logger: SidecarLogger,
+  ) {
+    this.maxConcurrent = options.maxConcurrentExports ?? 2;
+    this.minBackoff = options.minBackoffMillis ?? 1000;
+    this.maxBackoff = options.maxBackoffMillis ?? 30_000;
+    this.backoffMs = this.minBackoff;
+  }
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  onEmit(record: SdkLogRecord): void {
+    if (this.closed) {
+      this.dropped.shutdown++;
+      return;
+    }
+    if (this.queued >= this.options.maxQueueSize) {
+      this.dropped.queue_full++;
+      this.logger.limited('warn', 'log-queue-full', 10_000, 'log export queue full: dropping log records', {
+        dropped: this.dropped.queue_full,
+        maxQueueSize: this.options.maxQueueSize,
+      });
+      return;
+    }
+    this.queue.push(record);
+    if (this.queued >= this.options.maxExportBatchSize) this.pump();
+    else this.schedule();
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.drain(this.options.exportTimeoutMillis);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    await this.drain(this.options.exportTimeoutMillis);
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    const left = this.queued;
+    if (left > 0) {
+      this.dropped.shutdown += left;
+      this.logger.warn('log records not exported before shutdown', { dropped: left });
+    }
+    this.queue = [];
+    this.head = 0;
+    await this.exporter.shutdown().catch(() => {});
+  }
+
+  /** Exports everything queued, ignoring back-off, until empty or the deadline. */
+  private async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    this.backoffUntil = 0;
+    while ((this.queued > 0 || this.inFlight > 0) && Date.now() < deadline) {
+      this.pump(true);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.idleWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      // A failed export during drain puts records back; stop retrying once past the deadline.
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.closed) return;
+    const wait = Math.max(this.options.scheduledDelayMillis, this.backoffUntil - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump(true);
+    }, wait);
+    this.timer.unref();
+  }
+
+  private pump(partial = false): void {
+    if (Date.now() < this.backoffUntil) {
+      this.schedule();
+      return;
+    }
+    while (this.inFlight < this.maxConcurrent && this.queued > 0 && (partial || this.queued >= this.options.maxExportBatchSize)) {
+      const n = Math.min(this.queued, this.options.maxExportBatchSize);
+      const batch = this.queue.slice(this.head, this.head + n);
+      this.head += n;
+      if (this.head > 4096 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      this.send(batch);
+    }
+    if (this.queued > 0) this.schedule();
+  }
+
+  private send(batch: ReadableLogRecord[]): void {
+    this.inFlight++;
+    let settled = false;
+    const done = (result: ExportResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(guard);
+      this.inFlight--;
+      if (result.code === ExportResultCode.SUCCESS) {
+        this.exported += batch.length;
+        this.backoffMs = this.minBackoff;
+      } else {
+        this.failed(batch, result.error);
+      }
+      if (this.inFlight === 0 || this.queued > 0) this.idleWaiters.splice(0).forEach((w) => w());
+      if (this.queued > 0) this.pump(true);
+    };
+    const guard = setTimeout(() => done({ code: ExportResultCode.FAILED, error: new Error(`export timed out after ${this.options.exportTimeoutMillis} ms`) }), this.options.exportTimeoutMillis);
+    guard.unref();
+    try {
+      this.exporter.export(batch, done);
+    } catch (err) {
+      done({ code: ExportResultCode.FAILED, error: err as Error });
+    }
+  }
+
+  private failed(batch: ReadableLogRecord[], error: Error | undefined): void {
+    this.failedExports++;
+    this.backoffUntil = Date.now() + this.backoffMs;
+    this.logger.limited('warn', 'log-export-failed', 10_000, 'log export failed; retrying with back-off', {
+      error: error?.message ?? 'unknown error',
+      backoffMs: this.backoffMs,
+      queued: this.queued,
+      failedExports: this.failedExports,
+      droppedQueueFull: this.dropped.queue_full,
+    });
+    this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoff);
+    // Retry: back at the head of the queue, as far as there is room.
+    const room = this.closed ? 0 : Math.max(0, this.options.maxQueueSize - this.queued);
+    const keep = Math.min(room, batch.length);
+    if (keep < batch.length) this.dropped.export_failed += batch.length - keep;
+    if (keep > 0) {
+      const kept = batch.slice(0, keep);
+      if (this.head >= keep) {
+        this.head -= keep;
+        for (let i = 0; i < keep; i++) this.queue[this.head + i] = kept[i]!;
+      } else {
+        this.queue = kept.concat(this.queue.slice(this.head));
+        this.head = 0;
+      }
+    }
+    this.schedule();
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The standard OTEL_* environment variables the sidecar honours, parsed and validated up front
+ * (the exporters would otherwise read some of them themselves and fail late, or quietly).
+ * Every problem is collected and names its variable and the accepted values.
+ */
+import { ConfigError, type Env } from '../config/option-parser.js';
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+export type MetricsExporterName = 'otlp' | 'prometheus' | 'console' | 'none';
+export type LogsExporterName = 'otlp' | 'console' | 'none';
+export type Temporality = 'cumulative' | 'delta' | 'lowmemory';
+
+export interface OtlpSignalConfig {
+  protocol: OtlpProtocol;
+  url: string;
+  headers: Record<string, string>;
+  timeoutMillis: number;
+  compression: 'gzip' | 'none';
+}
+
+export interface OtelConfig {
+  serviceName: string;
+  resourceAttributes: Record<string, string>;
+  metricsExporters: MetricsExporterName[];
+  logsExporters: LogsExporterName[];
+  /** True when the exporters were chosen by the embedded default (nothing OTLP configured). */
+  embeddedDefault: boolean;
+  metrics: OtlpSignalConfig;
+  logs: OtlpSignalConfig;
+  metricExportIntervalMillis: number;
+  metricExportTimeoutMillis: number;
+  temporality: Temporality;
+  blrp: { scheduledDelayMillis: number; exportTimeoutMillis: number; maxQueueSize: number; maxExportBatchSize: number };
+  prometheusHost: string | undefined;
+  prometheusPort: number | undefined;
+}
+
+const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
+
+function list<T extends string>(problems: string[], env: Env, name: string, allowed: readonly T[]): T[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const items = raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const bad = items.filter((i) => !(allowed as readonly string[]).includes(i));
+  if (bad.length > 0 || items.length === 0) {
+    problems.push(`${name}: ${JSON.stringify(raw)} is invalid; accepted: a comma-separated list of ${allowed.join(', ')}`);
+    return undefined;
+  }
+  if (items.includes('none') && items.length > 1) {
+    problems.push(`${name}: "none" cannot be combined with other exporters`);
+    return undefined;
+  }
+  return [...new Set(items)] as T[];
+}
+
+function int(problems: string[], env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return def;
+  const v = raw.trim();
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    problems.push(`${name}: ${JSON.stringify(raw)} is invalid; accepted: a whole number from ${min} to ${max}`);
+    return def;
+  }
+  return Number(v);
+}
+
+function oneOf<T extends string>(problems: string[], env: Env, names: string[], allowed: readonly T[], def: T): T {
+  for (const name of names) {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') continue;
+    const v = raw.trim().toLowerCase();
+    if (!(allowed as readonly string[]).includes(v)) {
+      problems.push(`${name}: ${JSON.stringify(raw)} is invalid; accepted: ${allowed.join(', ')}`);
+      return def;
+    }
+    return v as T;
+  }
+  return def;
+}
+
+/** k1=v1,k2=v2 with percent-encoded values (W3C Baggage-like, as the specification says). */
+function keyValues(problems: string[], env: Env, name: string): Record<string, string> | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const out: Record<string, string> = {};
+  for (const part of raw.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    const key = eq > 0 ? part.slice(0, eq).trim() : '';
+    if (key === '') {
+      problems.push(`${name}: ${JSON.stringify(part)} is invalid; accepted: comma-separated key=value pairs`);
+      return undefined;
+    }
+    try {
+      out[key] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      problems.push(`${name}: the value of ${key} is not valid percent-encoding`);
+      return undefined;
+    }
+  }
+  return out;
+}
+
+function url(problems: string[], name: string, raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    return u.href;
+  } catch {
+    problems.push(`${name}: ${JSON.stringify(raw)} is invalid; accepted: an http:// or https:// URL`);
+    return 'http://localhost:4318/';
+  }
+}
+
+function signal(problems: string[], env: Env, kind: 'METRICS' | 'LOGS'): OtlpSignalConfig {
+  const protocol = oneOf(problems, env, [`OTEL_EXPORTER_OTLP_${kind}_PROTOCOL`, 'OTEL_EXPORTER_OTLP_PROTOCOL'], PROTOCOLS, 'http/protobuf');
+  const path = kind === 'METRICS' ? 'v1/metrics' : 'v1/logs';
+  let endpoint: string;
+  const specific = env[`OTEL_EXPORTER_OTLP_${kind}_ENDPOINT`];
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (specific !== undefined && specific.trim() !== '') {
+    // A signal-specific endpoint is used as given.
+    endpoint = url(problems, `OTEL_EXPORTER_OTLP_${kind}_ENDPOINT`, specific.trim());
+  } else {
+    const defaultBase = protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318';
+    const b = base !== undefined && base.trim() !== '' ? url(problems, 'OTEL_EXPORTER_OTLP_ENDPOINT', base.trim()) : defaultBase;
+    // HTTP appends the signal's path to the base endpoint; gRPC uses it as is.
+    endpoint = protocol === 'grpc' ? b : `${b.replace(/\/+$/, '')}/${path}`;
+  }
+  const headers = {
+    ...(keyValues(problems, env, 'OTEL_EXPORTER_OTLP_HEADERS') ?? {}),
+    ...(keyValues(problems, env, `OTEL_EXPORTER_OTLP_${kind}_HEADERS`) ?? {}),
+  };
+  const timeoutName = env[`OTEL_EXPORTER_OTLP_${kind}_TIMEOUT`] !== undefined ? `OTEL_EXPORTER_OTLP_${kind}_TIMEOUT` : 'OTEL_EXPORTER_OTLP_TIMEOUT';
+  const timeoutMillis = int(problems, env, timeoutName, 10_000, 1, 600_000);
+  const compression = oneOf(problems, env, [`OTEL_EXPORTER_OTLP_${kind}_COMPRESSION`, 'OTEL_EXPORTER_OTLP_COMPRESSION'], ['gzip', 'none'] as const, 'none');
+  return { protocol, url: endpoint, headers, timeoutMillis, compression };
+}
+
+/** True when the environment configures any OTLP destination. */
+function otlpConfigured(env: Env): boolean {
+  return ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'].some(
+    (n) => env[n] !== undefined && env[n]!.trim() !== '',
+  );
+}
+
+export function parseOtelConfig(env: Env): OtelConfig {
+  const problems: string[] = [];
+  const resourceAttributes = keyValues(problems, env, 'OTEL_RESOURCE_ATTRIBUTES') ?? {};
+  const serviceName = env.OTEL_SERVICE_NAME?.trim() || resourceAttributes['service.name'] || 'vmq-otel-sidecar';
+  const explicitMetrics = list(problems, env, 'OTEL_METRICS_EXPORTER', ['otlp', 'prometheus', 'console', 'none'] as const);
+  const explicitLogs = list(problems, env, 'OTEL_LOGS_EXPORTER', ['otlp', 'console', 'none'] as const);
+  const otlp = otlpConfigured(env);
+  // With nothing configured, no collector is assumed: metrics on the Prometheus endpoint and
+  // log records as readable lines, instead of OTLP exports failing against localhost forever.
+  const metricsExporters = explicitMetrics ?? (otlp ? ['otlp'] : ['prometheus']);
+  const logsExporters = explicitLogs ?? (otlp ? ['otlp'] : ['console']);
+  const blrp = {
+    scheduledDelayMillis: int(problems, env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000, 1, 600_000),
+    exportTimeoutMillis: int(problems, env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30_000, 1, 600_000),
+    maxQueueSize: int(problems, env, 'OTEL_BLRP_MAX_QUEUE_SIZE', 2048, 1, 10_000_000),
+    maxExportBatchSize: int(problems, env, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 512, 1, 1_000_000),
+  };
+  if (blrp.maxExportBatchSize > blrp.maxQueueSize) {
+    problems.push(`OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: ${blrp.maxExportBatchSize} is invalid; accepted: at most OTEL_BLRP_MAX_QUEUE_SIZE (${blrp.maxQueueSize})`);
+  }
+  const promPortRaw = env.OTEL_EXPORTER_PROMETHEUS_PORT;
+  const prometheusPort = promPortRaw !== undefined && promPortRaw.trim() !== '' ? int(problems, env, 'OTEL_EXPORTER_PROMETHEUS_PORT', 9464, 0, 65535) : undefined;
+  const config: OtelConfig = {
+    serviceName,
+    resourceAttributes,
+    metricsExporters,
+    logsExporters,
+    embeddedDefault: explicitMetrics === undefined && explicitLogs === undefined && !otlp,
+    metrics: signal(problems, env, 'METRICS'),
+    logs: signal(problems, env, 'LOGS'),
+    metricExportIntervalMillis: int(problems, env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000, 100, 86_400_000),
+    metricExportTimeoutMillis: int(problems, env, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000, 1, 600_000),
+    temporality: oneOf(problems, env, ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE'], ['cumulative', 'delta', 'lowmemory'] as const, 'cumulative'),
+    blrp,
+    prometheusHost: env.OTEL_EXPORTER_PROMETHEUS_HOST?.trim() || undefined,
+    prometheusPort,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,29 @@
+/**
+ * OTEL_LOGS_EXPORTER=console: one readable line per log record on stdout, e.g.
+ *   2026-11-26T05:40:01.123456789Z WARN vernemq.on_client_gone client c1 disconnected (tcp_closed); session removed trace_id=...
+ * (the SDK's console exporter prints a multi-line object per record).
+ */
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { formatEventTime } from '../sinks/event-printer.js';
+
+export function formatLogRecord(r: ReadableLogRecord): string {
+  const [sec, nanos] = r.hrTime;
+  let line = `${formatEventTime(sec, nanos)} ${(r.severityText ?? 'INFO').padEnd(4)} ${r.eventName ?? ''} ${String(r.body ?? '')}`;
+  const mp = r.attributes['mqtt.mountpoint'];
+  if (typeof mp === 'string' && mp !== '') line += ` mountpoint=${mp}`;
+  if (r.spanContext) line += ` trace_id=${r.spanContext.traceId} span_id=${r.spanContext.spanId}`;
+  return line;
+}
+
+export class ReadableLogExporter implements LogRecordExporter {
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
+
+  export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
+    this.out.write(logs.map(formatLogRecord).join('\n') + '\n');
+    done({ code: ExportResultCode.SUCCESS });
+  }
+
+  async shutdown(): Promise<void> {}
+  async forceFlush(): Promise<void> {}
+}
