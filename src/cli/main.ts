@@ -4,7 +4,8 @@
  * vmq-otel-sidecar simulate [options]  play the plugin's side, for demos, tests and benchmarks
  */
 import { ConfigError, formatHelp, parseOptions } from '../config/option-parser.js';
-import { SIDECAR_OPTIONS } from '../config/sidecar-config.js';
+import { SIDECAR_OPTIONS, type SidecarSettings } from '../config/sidecar-config.js';
+import { parseOtelConfig, type OtelConfig } from '../telemetry/otel-config.js';
 import { SIMULATOR_OPTIONS } from '../simulator/simulator-config.js';
 import { startSidecar } from '../sidecar.js';
 import { runSimulator, type SimulatorSummary } from '../simulator/simulator.js';
@@ -18,10 +19,27 @@ async function runSidecar(argv: string[]): Promise<void> {
     process.stdout.write(formatHelp('Usage: vmq-otel-sidecar [run] [options]', SIDECAR_OPTIONS));
     return;
   }
-  const { settings, positional } = parseOptions(SIDECAR_OPTIONS, argv, process.env);
-  if (positional.length > 0) throw new ConfigError([`unexpected argument ${JSON.stringify(positional[0])} (commands: run, simulate)`]);
+  // Our flags and the OTEL_* variables are validated together, so one run reports every problem.
+  const problems: string[] = [];
+  let parsed: ReturnType<typeof parseOptions<SidecarSettings>> | undefined;
+  let otel: OtelConfig | undefined;
+  try {
+    parsed = parseOptions(SIDECAR_OPTIONS, argv, process.env);
+    if (parsed.positional.length > 0) problems.push(`unexpected argument ${JSON.stringify(parsed.positional[0])} (commands: run, simulate)`);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  try {
+    otel = parseOtelConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (problems.length > 0 || !parsed || !otel) throw new ConfigError(problems);
+  const { settings } = parsed;
   const logger = new SidecarLogger(settings.logLevel);
-  const sidecar = await startSidecar({ settings, logger });
+  const sidecar = await startSidecar({ settings, otel, logger });
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {

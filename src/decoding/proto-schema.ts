@@ -7,11 +7,6 @@ import path from 'node:path';
 import protobuf from 'protobufjs';
 import { HOOKS, MESSAGE_NAMES, type HookName } from '../events/event-types.js';
 
-// int64 fields (Timestamp.seconds) decode to plain numbers instead of Long objects: seconds
-// since the epoch fit a double exactly, and a Long per event is an allocation we do not need.
-protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
-protobuf.configure();
-
 /** proto/ at the package root (this file is dist/src/decoding/ once compiled). */
 export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 

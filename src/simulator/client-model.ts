@@ -284,29 +284,24 @@ export class ClientModel {
     const matchedAcl = fam.acl !== '' ? { name: fam.acl, pattern: fam.pattern } : null;
     emit({ hook: 'on_publish', ...this.base(c), username: c.username, qos, topic, payload, retain, matchedAcl });
 
-    // Fan out to at most three subscribers of the family, as the broker routes the message.
-    let delivered = 0;
-    for (const s of this.subscribers[f]!) {
-      if (delivered++ >= 3) break;
-      const d = { ...this.base(s), username: s.username, topic, qos, payload, matchedAcl };
+    // Route to up to three subscribers of the family picked at random: online ones get the
+    // message delivered, offline persistent sessions get it queued (or dropped when full).
+    const subs = this.subscribers[f]!;
+    if (subs.size === 0) return;
+    const pool = [...subs];
+    for (let k = 0; k < 3 && k < pool.length; k++) {
+      const s = pool[rng.int(pool.length)]!;
       if (s.state === 'online') {
+        const d = { ...this.base(s), username: s.username, topic, qos, payload, matchedAcl };
         emit({ hook: 'on_deliver', ...d, isRetain: retain, persisted: false });
         emit({ hook: 'on_delivery_complete', ...d, isRetain: retain, persisted: false });
+      } else if (s.state === 'offline') {
+        if (rng.chance(0.2)) {
+          emit({ hook: 'on_message_drop', ...this.base(s), qos, topic, payload, reason: rng.weighted(DROP_REASON_MIX), matchedAcl });
+        } else {
+          emit({ hook: 'on_offline_message', ...this.base(s), qos, topic, payload, retain });
+        }
       }
     }
-    // Persistent sessions that are offline get the message queued, or dropped when full.
-    for (const s of this.offlineSubscribers(f)) {
-      if (rng.chance(0.2)) {
-        emit({ hook: 'on_message_drop', ...this.base(s), qos, topic, payload, reason: rng.weighted(DROP_REASON_MIX), matchedAcl });
-      } else {
-        emit({ hook: 'on_offline_message', ...this.base(s), qos, topic, payload, retain });
-      }
-    }
-  }
-
-  private *offlineSubscribers(f: number): Generator<VirtualClient> {
-    // Offline clients keep their subscriptions but are not in the live subscriber set; sample one.
-    const c = this.clients[this.rng.int(this.clients.length)]!;
-    if (c.state === 'offline' && c.subscriptions.has(f)) yield c;
   }
 }

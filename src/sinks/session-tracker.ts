@@ -126,8 +126,14 @@ export class SessionTracker implements EventSink {
           c.offline = false;
           this.offline.add(c.mountpoint, -1);
         }
-        // An expiry while connected would be a broker inconsistency; the connection decides.
-        if (!c.connected) this.remove(c, e.mountpoint, e.clientId);
+        // Still connected means the offline event before the expiry has not arrived (yet): the
+        // expiry says the client is gone. Its session length is unknown, so none is recorded.
+        if (c.connected) {
+          c.connected = false;
+          c.sinceMs = NaN;
+          this.connected.add(c.mountpoint, -1);
+        }
+        this.remove(c, e.mountpoint, e.clientId);
         return;
       }
       default:

@@ -33,6 +33,7 @@ export class LogExportQueue implements LogRecordProcessor {
   private queue: ReadableLogRecord[] = [];
   private head = 0;
   private inFlight = 0;
+  private inFlightRecords = 0;
   private timer: NodeJS.Timeout | undefined;
   private backoffUntil = 0;
   private backoffMs: number;
@@ -55,6 +56,11 @@ export class LogExportQueue implements LogRecordProcessor {
 
   get queued(): number {
     return this.queue.length - this.head;
+  }
+
+  /** Records queued or being exported: neither exported nor dropped yet. */
+  get pending(): number {
+    return this.queued + this.inFlightRecords;
   }
 
   onEmit(record: SdkLogRecord): void {
@@ -141,12 +147,14 @@ export class LogExportQueue implements LogRecordProcessor {
 
   private send(batch: ReadableLogRecord[]): void {
     this.inFlight++;
+    this.inFlightRecords += batch.length;
     let settled = false;
     const done = (result: ExportResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(guard);
       this.inFlight--;
+      this.inFlightRecords -= batch.length;
       if (result.code === ExportResultCode.SUCCESS) {
         this.exported += batch.length;
         this.backoffMs = this.minBackoff;

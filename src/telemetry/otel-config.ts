@@ -184,3 +184,25 @@ export function parseOtelConfig(env: Env): OtelConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
+
+/** The variables parseOtelConfig reads, for the configuration reference. */
+export const OTEL_VARIABLES: readonly { name: string; default: string; meaning: string }[] = [
+  { name: 'OTEL_SERVICE_NAME', default: 'vmq-otel-sidecar', meaning: 'service.name of every metric and log record' },
+  { name: 'OTEL_RESOURCE_ATTRIBUTES', default: '', meaning: 'extra resource attributes, key=value,... (percent-encoded values); service.instance.id here replaces the default HOSTNAME:LISTEN_PORT' },
+  { name: 'OTEL_METRICS_EXPORTER', default: 'otlp if an OTLP endpoint is set, else prometheus', meaning: 'comma-separated: otlp, prometheus (on the admin listener\'s /metrics), console, none' },
+  { name: 'OTEL_LOGS_EXPORTER', default: 'otlp if an OTLP endpoint is set, else console', meaning: 'otlp, console (one readable line per record on stdout), none' },
+  { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', meaning: 'http/protobuf, http/json or grpc; _METRICS_ and _LOGS_ variants override per signal' },
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318 (grpc: http://localhost:4317)', meaning: 'base URL; HTTP appends /v1/metrics and /v1/logs' },
+  { name: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / _LOGS_ENDPOINT', default: '', meaning: 'full URL for one signal, used as given' },
+  { name: 'OTEL_EXPORTER_OTLP_HEADERS (and _METRICS_ / _LOGS_)', default: '', meaning: 'key=value,... headers sent with every export' },
+  { name: 'OTEL_EXPORTER_OTLP_TIMEOUT (and _METRICS_ / _LOGS_)', default: '10000', meaning: 'export timeout, ms' },
+  { name: 'OTEL_EXPORTER_OTLP_COMPRESSION (and _METRICS_ / _LOGS_)', default: 'none', meaning: 'gzip or none' },
+  { name: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', default: 'cumulative', meaning: 'cumulative, delta or lowmemory (counters and histograms as deltas; gauges stay cumulative)' },
+  { name: 'OTEL_METRIC_EXPORT_INTERVAL', default: '60000', meaning: 'ms between OTLP metric exports' },
+  { name: 'OTEL_METRIC_EXPORT_TIMEOUT', default: '30000', meaning: 'ms allowed per metric export (at most the interval)' },
+  { name: 'OTEL_BLRP_SCHEDULE_DELAY', default: '1000', meaning: 'ms between log record exports' },
+  { name: 'OTEL_BLRP_EXPORT_TIMEOUT', default: '30000', meaning: 'ms allowed per log export' },
+  { name: 'OTEL_BLRP_MAX_QUEUE_SIZE', default: '2048', meaning: 'log records held for export; past it records are dropped and counted (reason queue_full)' },
+  { name: 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', default: '512', meaning: 'log records per export (at most the queue size)' },
+  { name: 'OTEL_EXPORTER_PROMETHEUS_HOST / _PORT', default: '127.0.0.1 / 9464', meaning: 'the admin listener\'s address when --admin-listen is not given' },
+];

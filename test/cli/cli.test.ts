@@ -59,3 +59,33 @@ test('with --print-events the simulator\'s events show up as readable lines; SIG
   const stopped = logLines(sidecar).find((l) => l.msg === 'stopped');
   assert.equal(stopped?.events, summary.total);
 });
+
+test('bad OpenTelemetry settings exit 64, each naming its variable', async () => {
+  const p = runCli(['--admin-listen', '127.0.0.1:0', '--log-hooks', 'on_publish:2'], {
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url',
+    OTEL_METRICS_EXPORTER: 'otlp,zipkin',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'carrier-pigeon',
+  });
+  assert.equal((await p.exited).code, 64);
+  const err = p.stderr();
+  assert.match(err, /OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" is invalid; accepted: an http:\/\/ or https:\/\/ URL/);
+  assert.match(err, /OTEL_METRICS_EXPORTER: "otlp,zipkin" is invalid; accepted: a comma-separated list of otlp, prometheus, console, none/);
+  assert.match(err, /OTEL_EXPORTER_OTLP_PROTOCOL: "carrier-pigeon" is invalid; accepted: http\/protobuf, http\/json, grpc/);
+  assert.match(err, /--log-hooks: "on_publish:2" is invalid: sampling ratio "2" of on_publish is not a number from 0 to 1/);
+});
+
+test('with nothing configured the sidecar is quiet: no connection errors, metrics on /metrics', async () => {
+  const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { OTEL_EXPORTER_OTLP_ENDPOINT: '' });
+  const admin = await eventually(() => {
+    const l = logLines(p).find((x) => x.msg === 'admin listener ready');
+    assert.ok(l);
+    return String(l.address);
+  });
+  const res = await fetch(`http://${admin}/metrics`);
+  assert.equal(res.status, 200);
+  assert.match(await res.text(), /vmq_sidecar_connections_accepted_total/);
+  await new Promise((r) => setTimeout(r, 300));
+  p.child.kill('SIGTERM');
+  assert.equal((await p.exited).code, 0);
+  assert.deepEqual(logLines(p).filter((l) => l.level === 'warn' || l.level === 'error'), []);
+});

@@ -1,0 +1,135 @@
+/**
+ * Renders the reference documents from the catalogs in code, so the docs cannot drift:
+ * docs/telemetry.md (metrics and log records) and docs/configuration.md (every setting).
+ */
+import { ALL_METRICS, MQTT_METRICS, SIDECAR_METRICS, prometheusNameOf, type MetricDef } from '../src/metrics/metric-catalog.js';
+import { LOG_ATTRIBUTES, LOG_RECORDS } from '../src/sinks/log-catalog.js';
+import { HOOKS } from '../src/events/event-types.js';
+import { SIDECAR_OPTIONS } from '../src/config/sidecar-config.js';
+import { SIMULATOR_OPTIONS } from '../src/simulator/simulator-config.js';
+import { OTEL_VARIABLES } from '../src/telemetry/otel-config.js';
+import type { OptionSpec } from '../src/config/option-parser.js';
+import { prometheusLabel } from '../src/metrics/prometheus-naming.js';
+
+const KIND: Record<MetricDef['kind'], string> = { counter: 'counter', updown: 'up-down counter (gauge in Prometheus)', histogram: 'histogram' };
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function metricTable(defs: readonly MetricDef[]): string[] {
+  const lines = ['| OpenTelemetry name | Prometheus name | instrument | unit | attributes | from |', '|---|---|---|---|---|---|'];
+  for (const d of defs) {
+    const prom = prometheusNameOf(d) + (d.kind === 'histogram' ? '_{bucket,sum,count}' : '');
+    const attrs = d.attributes.map((a) => `\`${a.name}\``).join(', ') || '-';
+    lines.push(`| \`${d.name}\` | \`${prom}\` | ${KIND[d.kind]} | \`${d.unit}\` | ${attrs} | ${cell(d.source)} |`);
+  }
+  return lines;
+}
+
+export function renderTelemetryDoc(): string {
+  const attrDefs = new Map<string, { type: string; values: string }>();
+  for (const d of ALL_METRICS) for (const a of d.attributes) attrDefs.set(a.name, a);
+  const out = [
+    '# Telemetry reference',
+    '',
+    '<!-- Generated from src/metrics/metric-catalog.ts and src/sinks/log-catalog.ts by `npm run docs`; edit those, not this file. -->',
+    '',
+    'Every metric is exported under its OpenTelemetry name over OTLP. In Prometheus it has the same',
+    'name whether it arrives through the OpenTelemetry Collector\'s Prometheus exporter (default',
+    'settings), Prometheus\' own OTLP receiver, or the sidecar\'s `/metrics`: dots become underscores,',
+    'the unit\'s word is appended (`_seconds`, `_bytes`), and counters end in `_total`. Attribute names',
+    'become labels the same way (`mqtt.mountpoint` -> `mqtt_mountpoint`).',
+    '',
+    '## MQTT metrics',
+    '',
+    ...metricTable(Object.values(MQTT_METRICS)),
+    '',
+    'The plugin can sample `on_publish`, `on_deliver` and `on_delivery_complete` per ACL',
+    '(`vmq_events_sidecar` sampling settings): the counters derived from those hooks then count the',
+    'sample, not every message. Use them for rates and shares, or scale by the sampling percentage.',
+    '',
+    'The gauges start from what the sidecar sees: after a restart, clients that connected before it',
+    'are not counted until their next wakeup (and their disconnect does not decrement below zero).',
+    '',
+    '## Sidecar health metrics',
+    '',
+    ...metricTable(Object.values(SIDECAR_METRICS)),
+    '',
+    '## Attributes',
+    '',
+    '| attribute | Prometheus label | type | values |',
+    '|---|---|---|---|',
+    ...[...attrDefs.entries()].map(([name, a]) => `| \`${name}\` | \`${prometheusLabel(name)}\` | ${a.type} | ${cell(a.values)} |`),
+    '',
+    'A metric keeps at most 2000 attribute combinations; further ones are counted in one series with',
+    'the attribute `otel.metric.overflow=true`, as the OpenTelemetry SDK does.',
+    '',
+    '## Histogram buckets',
+    '',
+    ...ALL_METRICS.filter((d) => d.buckets).map((d) => `- \`${d.name}\` (${d.unit}): ${d.buckets!.join(', ')}`),
+    '',
+    '## Log records',
+    '',
+    'One record per event of the hooks enabled with `--log-hooks` (sampled per hook), plus message',
+    'events carrying trace context with `--log-traced-messages`. Every record has:',
+    '',
+    '- event name `vernemq.<hook>`;',
+    '- timestamp = the broker\'s event time (nanoseconds), observed timestamp = arrival at the sidecar;',
+    '- severity INFO or WARN (below), a short human body;',
+    '- trace id, span id and flags when the client sent W3C trace context.',
+    '',
+    '| event name | body | severity | trace context from | attributes |',
+    '|---|---|---|---|---|',
+    ...HOOKS.map((h) => {
+      const r = LOG_RECORDS[h];
+      return `| \`vernemq.${h}\` | ${cell(r.body)} | ${cell(r.severity)} | ${cell(r.trace)} | ${r.attributes.map((a) => `\`${a}\``).join(', ')} |`;
+    }),
+    '',
+    '| log attribute | meaning |',
+    '|---|---|',
+    ...Object.entries(LOG_ATTRIBUTES).map(([k, v]) => `| \`${k}\` | ${cell(v)} |`),
+    '',
+  ];
+  return out.join('\n');
+}
+
+function optionTable(table: Record<string, OptionSpec<unknown>>): string[] {
+  const lines = ['| flag | environment variable | default | accepted | meaning |', '|---|---|---|---|---|'];
+  for (const o of Object.values(table)) {
+    lines.push(`| \`--${o.flag}\` | ${o.env ? `\`${o.env}\`` : '-'} | ${o.default !== undefined && o.default !== '' ? `\`${o.default}\`` : '-'} | ${cell(o.accepted)} | ${cell(o.description)} |`);
+  }
+  return lines;
+}
+
+export function renderConfigurationDoc(): string {
+  return [
+    '# Configuration reference',
+    '',
+    '<!-- Generated from the option tables in src/ by `npm run docs`; edit those, not this file. -->',
+    '',
+    'Our own settings are command-line flags, each with an environment variable; a flag wins over',
+    'its variable. OpenTelemetry settings are the standard `OTEL_*` variables. Any invalid value',
+    'stops the sidecar with exit status 64 and one line per problem naming the setting and what it',
+    'accepts.',
+    '',
+    '## `vmq-otel-sidecar` (run)',
+    '',
+    ...optionTable(SIDECAR_OPTIONS as unknown as Record<string, OptionSpec<unknown>>),
+    '',
+    '## OpenTelemetry environment variables',
+    '',
+    '| variable | default | meaning |',
+    '|---|---|---|',
+    ...OTEL_VARIABLES.map((v) => `| \`${v.name}\` | ${v.default ? cell(v.default) : '-'} | ${cell(v.meaning)} |`),
+    '',
+    'With no exporter and no OTLP endpoint configured, the sidecar assumes no collector: metrics on',
+    '`/metrics`, log records as readable lines on stdout. Setting `OTEL_EXPORTER_OTLP_ENDPOINT`',
+    'switches both to OTLP. The sidecar\'s own JSON log stays on stderr either way.',
+    '',
+    '## `vmq-otel-sidecar simulate`',
+    '',
+    ...optionTable(SIMULATOR_OPTIONS as unknown as Record<string, OptionSpec<unknown>>),
+    '',
+  ].join('\n');
+}

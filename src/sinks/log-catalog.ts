@@ -1,0 +1,115 @@
+/**
+ * What the log sink puts on each record, per hook: the source of the log half of
+ * docs/telemetry.md, and what the tests hold the log sink to.
+ */
+import type { HookName } from '../events/event-types.js';
+
+export const LOG_ATTRIBUTES: Record<string, string> = {
+  'messaging.system': 'always "mqtt"',
+  'messaging.client.id': 'the MQTT client id',
+  'mqtt.mountpoint': 'the VerneMQ mountpoint ("" is the default)',
+  'mqtt.session.id': 'the broker\'s session id (newer plugin versions), when not empty',
+  'user.name': 'the MQTT username, when the client sent one',
+  'network.peer.address': 'the client\'s address, when the broker could print it',
+  'network.peer.port': 'the client\'s port',
+  'mqtt.user_property.<key>': 'MQTT 5 CONNECT user properties: at most 16, keys and values cut at 256 characters',
+  'mqtt.user_properties.dropped': 'how many user properties were left out past 16',
+  'mqtt.failure.reason': 'why the broker refused the connection (the metric attribute of the same name lists the values)',
+  'mqtt.clean_session': 'whether the refused client asked for a clean session',
+  'mqtt.disconnect.reason': 'why the client went away (see the metric attribute for values)',
+  'mqtt.session.persistent': 'true for on_client_offline (session kept), false for on_client_gone',
+  'mqtt.subscription.topics': 'the topic filters of the SUBSCRIBE or UNSUBSCRIBE (array)',
+  'mqtt.subscription.qos': 'the granted QoS per filter, 128 when refused (array)',
+  'messaging.destination.name': 'the topic',
+  'mqtt.qos': 'the message QoS',
+  'mqtt.retain': 'the retain flag',
+  'mqtt.persisted': 'whether the delivered message came from the offline store',
+  'messaging.message.body.size': 'payload size in bytes',
+  'mqtt.acl.name': 'name of the ACL entry that allowed the topic, when sent',
+  'mqtt.acl.pattern': 'pattern of that ACL entry, when sent',
+  'mqtt.drop.reason': 'why the broker dropped the message, as sent',
+  'mqtt.payload': 'the payload, only with --log-payload-bytes, cut at that size: UTF-8 text when valid, else base64',
+  'mqtt.payload.encoding': '"utf8" or "base64", with mqtt.payload',
+  'mqtt.payload.truncated': 'true when mqtt.payload was cut',
+};
+
+const COMMON = ['messaging.system', 'messaging.client.id', 'mqtt.mountpoint'];
+const MESSAGE = ['messaging.destination.name', 'mqtt.qos', 'messaging.message.body.size', 'mqtt.payload', 'mqtt.payload.encoding', 'mqtt.payload.truncated'];
+
+export interface LogRecordDoc {
+  body: string;
+  severity: string;
+  trace: string;
+  attributes: string[];
+}
+
+export const LOG_RECORDS: Record<HookName, LogRecordDoc> = {
+  on_register: {
+    body: 'client C connected from ADDR:PORT',
+    severity: 'INFO',
+    trace: 'traceparent/tracestate user properties',
+    attributes: [...COMMON, 'network.peer.address', 'network.peer.port', 'user.name', 'mqtt.session.id', 'mqtt.user_property.<key>', 'mqtt.user_properties.dropped'],
+  },
+  on_register_failed: {
+    body: 'client C refused: REASON',
+    severity: 'WARN',
+    trace: '-',
+    attributes: [...COMMON, 'network.peer.address', 'network.peer.port', 'user.name', 'mqtt.failure.reason', 'mqtt.clean_session'],
+  },
+  on_client_wakeup: { body: 'client C attached to its session', severity: 'INFO', trace: '-', attributes: [...COMMON, 'mqtt.session.id'] },
+  on_client_offline: {
+    body: 'client C went offline (REASON); session kept',
+    severity: 'INFO for normal_disconnect, mqtt_client_disconnect, session_taken_over, remote_session_taken_over, disconnect_migration; WARN otherwise',
+    trace: '-',
+    attributes: [...COMMON, 'user.name', 'mqtt.session.id', 'mqtt.disconnect.reason', 'mqtt.session.persistent'],
+  },
+  on_client_gone: {
+    body: 'client C disconnected (REASON); session removed',
+    severity: 'as on_client_offline',
+    trace: '-',
+    attributes: [...COMMON, 'user.name', 'mqtt.session.id', 'mqtt.disconnect.reason', 'mqtt.session.persistent'],
+  },
+  on_session_expired: { body: 'session of client C expired', severity: 'INFO', trace: '-', attributes: [...COMMON, 'mqtt.session.id'] },
+  on_subscribe: {
+    body: 'client C subscribed to N topic filter(s)[, M refused]',
+    severity: 'WARN when a filter was refused, else INFO',
+    trace: '-',
+    attributes: [...COMMON, 'user.name', 'mqtt.session.id', 'mqtt.subscription.topics', 'mqtt.subscription.qos'],
+  },
+  on_unsubscribe: {
+    body: 'client C unsubscribed from N topic filter(s)',
+    severity: 'INFO',
+    trace: '-',
+    attributes: [...COMMON, 'user.name', 'mqtt.session.id', 'mqtt.subscription.topics'],
+  },
+  on_publish: {
+    body: 'client C published to TOPIC (qos Q, N bytes)',
+    severity: 'INFO',
+    trace: 'JSON payload field (--trace-context-field)',
+    attributes: [...COMMON, 'user.name', 'mqtt.session.id', ...MESSAGE, 'mqtt.retain', 'mqtt.acl.name', 'mqtt.acl.pattern'],
+  },
+  on_deliver: {
+    body: 'message on TOPIC delivered to C',
+    severity: 'INFO',
+    trace: 'JSON payload field',
+    attributes: [...COMMON, 'user.name', 'mqtt.session.id', ...MESSAGE, 'mqtt.retain', 'mqtt.persisted', 'mqtt.acl.name', 'mqtt.acl.pattern'],
+  },
+  on_delivery_complete: {
+    body: 'delivery of message on TOPIC to C complete',
+    severity: 'INFO',
+    trace: 'JSON payload field',
+    attributes: [...COMMON, 'user.name', 'mqtt.session.id', ...MESSAGE, 'mqtt.retain', 'mqtt.persisted', 'mqtt.acl.name', 'mqtt.acl.pattern'],
+  },
+  on_offline_message: {
+    body: 'message on TOPIC queued for offline client C',
+    severity: 'INFO',
+    trace: 'JSON payload field',
+    attributes: [...COMMON, 'mqtt.session.id', ...MESSAGE, 'mqtt.retain'],
+  },
+  on_message_drop: {
+    body: 'message on TOPIC for C dropped: REASON',
+    severity: 'WARN',
+    trace: 'JSON payload field',
+    attributes: [...COMMON, 'mqtt.session.id', ...MESSAGE, 'mqtt.drop.reason', 'mqtt.acl.name', 'mqtt.acl.pattern'],
+  },
+};

@@ -1,0 +1,12 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { renderConfigurationDoc, renderTelemetryDoc } from '../../scripts/reference-docs.js';
+
+const docs = fileURLToPath(new URL('../../../docs/', import.meta.url));
+
+test('docs/telemetry.md and docs/configuration.md match the catalogs in code (run `npm run docs`)', () => {
+  assert.equal(readFileSync(`${docs}telemetry.md`, 'utf8'), renderTelemetryDoc());
+  assert.equal(readFileSync(`${docs}configuration.md`, 'utf8'), renderConfigurationDoc());
+});

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SessionTracker } from '../../src/sinks/session-tracker.js';
+import { MetricStore } from '../../src/metrics/metric-store.js';
+import { BoundedValues } from '../../src/metrics/bounded-values.js';
+import type { SidecarEvent } from '../../src/events/event-types.js';
+
+function tracker(maxClients = 1000, now = () => 0) {
+  const store = new MetricStore();
+  return { store, t: new SessionTracker(store, new BoundedValues('mqtt.mountpoint', 10), { maxClients, tombstoneMs: 1000 }, now) };
+}
+
+function ev(hook: string, clientId: string, sec: number, mountpoint = ''): SidecarEvent {
+  return { hook, clientId, mountpoint, timeSec: sec, timeNanos: 0, reason: 17, reasonName: 'tcp_closed' } as unknown as SidecarEvent;
+}
+
+test('wakeup, offline, wakeup, gone in order', () => {
+  const { t } = tracker();
+  t.consume(ev('on_client_wakeup', 'a', 1));
+  assert.equal(t.connectedCount(), 1);
+  t.consume(ev('on_client_offline', 'a', 2));
+  assert.equal(t.connectedCount(), 0);
+  assert.equal(t.offlineCount(), 1);
+  t.consume(ev('on_client_wakeup', 'a', 3));
+  assert.deepEqual([t.connectedCount(), t.offlineCount()], [1, 0]);
+  t.consume(ev('on_client_gone', 'a', 4));
+  assert.deepEqual([t.connectedCount(), t.offlineCount()], [0, 0]);
+});
+
+test('every arrival order of one client\'s events ends in the state of its newest event', () => {
+  const sequence = [ev('on_client_wakeup', 'a', 1), ev('on_client_offline', 'a', 2), ev('on_client_wakeup', 'a', 3), ev('on_client_offline', 'a', 4), ev('on_session_expired', 'a', 5)];
+  const permutations = (xs: SidecarEvent[]): SidecarEvent[][] =>
+    xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+  for (let cut = 1; cut <= sequence.length; cut++) {
+    const prefix = sequence.slice(0, cut);
+    const last = prefix[prefix.length - 1]!.hook;
+    const expected = last === 'on_client_wakeup' ? [1, 0] : last === 'on_client_offline' ? [0, 1] : [0, 0];
+    for (const order of permutations(prefix)) {
+      const { t } = tracker();
+      for (const e of order) t.consume(e);
+      assert.deepEqual([t.connectedCount(), t.offlineCount()], expected, order.map((e) => `${e.hook}@${e.timeSec}`).join(' '));
+    }
+  }
+});
+
+test('gauges never go negative: a disconnect of a client never seen connected changes nothing', () => {
+  const { t } = tracker();
+  t.consume(ev('on_client_gone', 'x', 1));
+  t.consume(ev('on_session_expired', 'y', 1));
+  assert.deepEqual([t.connectedCount(), t.offlineCount()], [0, 0]);
+});
+
+test('gauges are per mountpoint', () => {
+  const { t } = tracker();
+  t.consume(ev('on_client_wakeup', 'a', 1, 'm1'));
+  t.consume(ev('on_client_wakeup', 'a', 1, 'm2'));
+  t.consume(ev('on_client_offline', 'a', 2, 'm2'));
+  assert.deepEqual([t.connectedCount('m1'), t.connectedCount('m2'), t.offlineCount('m2')], [1, 0, 1]);
+});
+
+test('memory is bounded: past --max-tracked-clients, events are counted as untracked', () => {
+  const { t } = tracker(2);
+  t.consume(ev('on_client_wakeup', 'a', 1));
+  t.consume(ev('on_client_wakeup', 'b', 1));
+  t.consume(ev('on_client_wakeup', 'c', 1));
+  assert.equal(t.connectedCount(), 2);
+  assert.equal(t.untracked, 1);
+  assert.equal(t.clients.size, 2);
+});
+
+test('removed sessions are forgotten after the tombstone period, not before', () => {
+  let now = 0;
+  const { t } = tracker(1000, () => now);
+  t.consume(ev('on_client_wakeup', 'a', 1));
+  t.consume(ev('on_client_gone', 'a', 2));
+  t.expireTombstones();
+  assert.equal(t.clients.size, 1);
+  // A late wakeup older than the gone is still recognised as stale.
+  t.consume(ev('on_client_wakeup', 'a', 1));
+  assert.equal(t.connectedCount(), 0);
+  assert.equal(t.stale, 1);
+  now = 1001;
+  t.expireTombstones();
+  assert.equal(t.clients.size, 0);
+});
+
+test('session duration is recorded from wakeup to disconnect', () => {
+  const { t, store } = tracker();
+  t.consume(ev('on_client_wakeup', 'a', 100));
+  t.consume(ev('on_client_offline', 'a', 160));
+  const f = store.family('mqtt.session.duration')!;
+  const s = [...f.series.values()][0] as { count: number; sum: number; attributes: Record<string, unknown> };
+  assert.equal(s.count, 1);
+  assert.equal(s.sum, 60);
+  assert.deepEqual(s.attributes, { 'mqtt.mountpoint': '', 'mqtt.session.persistent': true });
+});
