@@ -59,8 +59,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 
   const sinks: EventSink[] = [metricsSink, sessions];
   let logSink: LogSink | null = null;
-  if (telemetry.eventLogger) {
-    logSink = new LogSink(telemetry.eventLogger, {
+  if (telemetry.logOutput) {
+    logSink = new LogSink(telemetry.logOutput, telemetry.resource, telemetry.scope, {
       ratios: settings.logHooks,
       tracedMessages: settings.logTracedMessages,
       traceContextField: settings.traceContextField,

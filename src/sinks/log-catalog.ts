@@ -7,7 +7,7 @@ import type { HookName } from '../events/event-types.js';
 export const LOG_ATTRIBUTES: Record<string, string> = {
   'messaging.system': 'always "mqtt"',
   'messaging.client.id': 'the MQTT client id',
-  'mqtt.mountpoint': 'the VerneMQ mountpoint ("" is the default)',
+  'mqtt.mountpoint': 'the VerneMQ mountpoint; absent for the default mountpoint ("")',
   'mqtt.session.id': 'the broker\'s session id (newer plugin versions), when not empty',
   'user.name': 'the MQTT username, when the client sent one',
   'network.peer.address': 'the client\'s address, when the broker could print it',

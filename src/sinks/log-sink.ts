@@ -1,9 +1,17 @@
 /**
  * Events -> OpenTelemetry log records, one per event of the enabled hooks (with a sampling
  * ratio per hook), carrying the client's trace context when it sent one.
+ *
+ * Records are built directly in the shape the SDK's exporters take (ReadableLogRecord) and
+ * handed to the export queue. Going through the SDK Logger would validate and copy every
+ * attribute again (about a third of the cost of a record, measured); the values here are valid
+ * attribute types by construction.
  */
-import { ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
-import { SeverityNumber, type LogAttributes, type Logger } from '@opentelemetry/api-logs';
+import type { HrTime, SpanContext } from '@opentelemetry/api';
+import { SeverityNumber, type LogAttributes } from '@opentelemetry/api-logs';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { EventSink } from './event-sink.js';
 import { HOOKS, type HookName, type MatchedAcl, type SidecarEvent } from '../events/event-types.js';
 import { NORMAL_DISCONNECT_REASONS } from '../events/reason-names.js';
@@ -36,6 +44,26 @@ export interface LogSinkOptions {
   payloadMaxBytes: number;
 }
 
+/** Where finished records go (the export queue). */
+export type LogRecordOutput = (record: ReadableLogRecord) => void;
+
+/** One log record; a class so that every record has the same object shape. */
+class EventLogRecord implements ReadableLogRecord {
+  readonly droppedAttributesCount = 0;
+  constructor(
+    readonly hrTime: HrTime,
+    readonly hrTimeObserved: HrTime,
+    readonly spanContext: SpanContext | undefined,
+    readonly severityText: string,
+    readonly severityNumber: SeverityNumber,
+    readonly body: string,
+    readonly eventName: string,
+    readonly resource: Resource,
+    readonly instrumentationScope: InstrumentationScope,
+    readonly attributes: LogAttributes,
+  ) {}
+}
+
 const INFO = SeverityNumber.INFO;
 const WARN = SeverityNumber.WARN;
 
@@ -53,7 +81,9 @@ export class LogSink implements EventSink {
   private readonly checkPayloadTrace: boolean[];
 
   constructor(
-    private readonly logger: Logger,
+    private readonly output: LogRecordOutput,
+    private readonly resource: Resource,
+    private readonly scope: InstrumentationScope,
     private readonly options: LogSinkOptions,
     private readonly random: () => number = Math.random,
   ) {
@@ -80,11 +110,9 @@ export class LogSink implements EventSink {
   }
 
   private emit(e: SidecarEvent, arrivalMs: number, ctx: TraceContext | null): void {
-    const attrs: LogAttributes = {
-      'messaging.system': 'mqtt',
-      'messaging.client.id': e.clientId,
-      'mqtt.mountpoint': e.mountpoint,
-    };
+    const attrs: LogAttributes = { 'messaging.system': 'mqtt', 'messaging.client.id': e.clientId };
+    // Absent for the default mountpoint, like user.name for a client without username.
+    if (e.mountpoint !== '') attrs['mqtt.mountpoint'] = e.mountpoint;
     let severity = INFO;
     let body: string;
     switch (e.hook) {
@@ -168,21 +196,23 @@ export class LogSink implements EventSink {
         attrs['mqtt.drop.reason'] = e.reason;
         break;
     }
-    let context: Context | undefined;
-    if (ctx !== null) {
-      context = trace.setSpanContext(ROOT_CONTEXT, { traceId: ctx.traceId, spanId: ctx.spanId, traceFlags: ctx.traceFlags, isRemote: true });
-    }
+    const spanContext: SpanContext | undefined =
+      ctx === null ? undefined : { traceId: ctx.traceId, spanId: ctx.spanId, traceFlags: ctx.traceFlags, isRemote: true, traceState: undefined };
     this.emitted++;
-    this.logger.emit({
-      eventName: this.eventNames[e.hookIndex]!,
-      timestamp: [e.timeSec, e.timeNanos],
-      observedTimestamp: arrivalMs,
-      severityNumber: severity,
-      severityText: severity === WARN ? 'WARN' : 'INFO',
-      body,
-      attributes: attrs,
-      context,
-    });
+    this.output(
+      new EventLogRecord(
+        [e.timeSec, e.timeNanos],
+        [Math.floor(arrivalMs / 1000), (arrivalMs % 1000) * 1e6],
+        spanContext,
+        severity === WARN ? 'WARN' : 'INFO',
+        severity,
+        body,
+        this.eventNames[e.hookIndex]!,
+        this.resource,
+        this.scope,
+        attrs,
+      ),
+    );
   }
 
   private message(attrs: LogAttributes, topic: string, qos: number, payload: Uint8Array, acl: MatchedAcl | null): void {

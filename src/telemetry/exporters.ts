@@ -19,8 +19,19 @@ function httpOptions(c: OtlpSignalConfig) {
 export async function createOtlpLogExporter(c: OtlpSignalConfig): Promise<LogRecordExporter> {
   switch (c.protocol) {
     case 'http/protobuf': {
-      const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-proto');
-      return new OTLPLogExporter(httpOptions(c));
+      // The SDK's HTTP transport with our serializer (log-protobuf-serializer.ts explains why).
+      const { OTLPExporterBase } = await import('@opentelemetry/otlp-exporter-base');
+      const { createOtlpHttpExportDelegate, convertLegacyHttpOptions } = await import('@opentelemetry/otlp-exporter-base/node-http');
+      const { LogsExporterMetricsHelper } = await import('@opentelemetry/otlp-transformer');
+      const { FastProtobufLogsSerializer } = await import('./log-protobuf-serializer.js');
+      const delegate = createOtlpHttpExportDelegate(
+        convertLegacyHttpOptions(httpOptions(c), 'LOGS', 'v1/logs', { 'Content-Type': 'application/x-protobuf' }),
+        FastProtobufLogsSerializer,
+        'otlp_http_log_exporter',
+        LogsExporterMetricsHelper,
+        undefined,
+      );
+      return new OTLPExporterBase(delegate) as unknown as LogRecordExporter;
     }
     case 'http/json': {
       const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-http');

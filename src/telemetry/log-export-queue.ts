@@ -1,6 +1,6 @@
 /**
- * A batching LogRecordProcessor that never blocks the hot path and accounts for every record:
- * exported, or dropped with a reason (queue_full, export_failed, shutdown).
+ * A batching export queue for log records that never blocks the hot path and accounts for
+ * every record: exported, or dropped with a reason (queue_full, export_failed, shutdown).
  *
  * The SDK's BatchLogRecordProcessor drops silently when full and does not retry; here a batch
  * that fails is put back at the head of the queue (when there is room) and exporting pauses
@@ -8,7 +8,7 @@
  * line per interval, and counted drops, never memory growth or a flood of connection errors.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, SdkLogRecord } from '@opentelemetry/sdk-logs';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 
 export interface LogExportQueueOptions {
@@ -25,7 +25,7 @@ export interface LogExportQueueOptions {
 
 export type LogDropReason = 'queue_full' | 'export_failed' | 'shutdown';
 
-export class LogExportQueue implements LogRecordProcessor {
+export class LogExportQueue {
   exported = 0;
   failedExports = 0;
   readonly dropped: Record<LogDropReason, number> = { queue_full: 0, export_failed: 0, shutdown: 0 };
@@ -63,7 +63,7 @@ export class LogExportQueue implements LogRecordProcessor {
     return this.queued + this.inFlightRecords;
   }
 
-  onEmit(record: SdkLogRecord): void {
+  add(record: ReadableLogRecord): void {
     if (this.closed) {
       this.dropped.shutdown++;
       return;

@@ -1,14 +1,13 @@
 /**
  * The OpenTelemetry SDK side: a MeterProvider whose readers (periodic OTLP export, Prometheus
- * pull, console) collect from the metric store, and a LoggerProvider whose processor batches
- * the log sink's records to the configured exporter. Everything here runs off the hot path.
+ * pull, console) collect from the metric store, and the export queue that batches the log
+ * sink's records to the configured exporter. Everything here runs off the hot path.
  */
 import os from 'node:os';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import type { Logger } from '@opentelemetry/api-logs';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, type ExportResult, type InstrumentationScope } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import { LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import {
   AggregationTemporality,
   ConsoleMetricExporter,
@@ -89,9 +88,10 @@ function diagAdapter(logger: SidecarLogger): DiagLogger {
 export class TelemetryPipeline {
   readonly resource: Resource;
   readonly meterProvider: MeterProvider;
-  readonly loggerProvider: LoggerProvider | null;
-  /** The log sink's logger; null when OTEL_LOGS_EXPORTER=none. */
-  readonly eventLogger: Logger | null;
+  /** Instrumentation scope of the log records. */
+  readonly scope: InstrumentationScope;
+  /** Where the log sink puts records; null when OTEL_LOGS_EXPORTER=none. */
+  readonly logOutput: ((record: ReadableLogRecord) => void) | null;
   readonly logQueue: LogExportQueue | null;
   private readonly prometheusReader: PullMetricReader | null;
   private readonly metricExporter: CountingMetricExporter | null;
@@ -100,7 +100,6 @@ export class TelemetryPipeline {
   private constructor(parts: {
     resource: Resource;
     meterProvider: MeterProvider;
-    loggerProvider: LoggerProvider | null;
     logQueue: LogExportQueue | null;
     prometheusReader: PullMetricReader | null;
     metricExporter: CountingMetricExporter | null;
@@ -108,11 +107,12 @@ export class TelemetryPipeline {
   }) {
     this.resource = parts.resource;
     this.meterProvider = parts.meterProvider;
-    this.loggerProvider = parts.loggerProvider;
     this.logQueue = parts.logQueue;
     this.prometheusReader = parts.prometheusReader;
     this.metricExporter = parts.metricExporter;
-    this.eventLogger = parts.loggerProvider?.getLogger('vmq-otel-sidecar', parts.version) ?? null;
+    this.scope = { name: 'vmq-otel-sidecar', version: parts.version };
+    const queue = parts.logQueue;
+    this.logOutput = queue ? (record) => queue.add(record) : null;
   }
 
   static async create(o: TelemetryOptions): Promise<TelemetryPipeline> {
@@ -159,18 +159,15 @@ export class TelemetryPipeline {
     }
     const meterProvider = new MeterProvider({ resource, readers });
 
-    let loggerProvider: LoggerProvider | null = null;
     let logQueue: LogExportQueue | null = null;
     const logsExporter = otel.logsExporters[0];
     if (logsExporter !== undefined && logsExporter !== 'none') {
       const exporter: LogRecordExporter = logsExporter === 'otlp' ? await createOtlpLogExporter(otel.logs) : new ReadableLogExporter();
       logQueue = new LogExportQueue(exporter, otel.blrp, logger);
-      const processors: LogRecordProcessor[] = [logQueue];
-      loggerProvider = new LoggerProvider({ resource, processors });
     }
     if (otel.logsExporters.length > 1) logger.warn('only the first OTEL_LOGS_EXPORTER is used', { used: logsExporter });
 
-    return new TelemetryPipeline({ resource, meterProvider, loggerProvider, logQueue, prometheusReader, metricExporter, version: o.version });
+    return new TelemetryPipeline({ resource, meterProvider, logQueue, prometheusReader, metricExporter, version: o.version });
   }
 
   get prometheusEnabled(): boolean {
@@ -203,7 +200,7 @@ export class TelemetryPipeline {
   async shutdown(timeoutMs: number): Promise<void> {
     const deadline = new Promise<void>((r) => setTimeout(r, timeoutMs).unref());
     await Promise.race([
-      Promise.allSettled([this.meterProvider.shutdown({ timeoutMillis: timeoutMs }), this.loggerProvider?.shutdown()]).then(() => undefined),
+      Promise.allSettled([this.meterProvider.shutdown({ timeoutMillis: timeoutMs }), this.logQueue?.shutdown()]).then(() => undefined),
       deadline,
     ]);
   }

@@ -161,6 +161,11 @@ function decodeMetrics(req: Obj): ReceivedPoint[] {
   return out;
 }
 
+/** Decodes an OTLP/protobuf ExportLogsServiceRequest. */
+export function decodeLogsProtobuf(body: Uint8Array): ReceivedLog[] {
+  return decodeLogs(LogsRequest.toObject(LogsRequest.decode(body), { longs: String }) as Obj, false);
+}
+
 export class OtlpReceiver {
   readonly exports: ReceivedExport[] = [];
   /** Answer every request with this status instead of accepting it. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { emptyResource } from '@opentelemetry/resources';
 import { LogSink, MAX_USER_PROPERTIES, type LogSinkOptions } from '../../src/sinks/log-sink.js';
 import { EventDecoder } from '../../src/decoding/event-decoder.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
@@ -18,14 +19,15 @@ function decode(e: SimEvent): SidecarEvent {
 }
 
 function sink(options: Partial<LogSinkOptions>, random = () => 0.5) {
-  const exporter = new InMemoryLogRecordExporter();
-  const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] });
+  const out: ReadableLogRecord[] = [];
   const s = new LogSink(
-    provider.getLogger('test'),
+    (r) => out.push(r),
+    emptyResource(),
+    { name: 'test' },
     { ratios: parseLogHooks('lifecycle'), tracedMessages: false, traceContextField: 'traceparent', payloadMaxBytes: 0, ...options },
     random,
   );
-  return { s, records: () => exporter.getFinishedLogRecords() };
+  return { s, records: () => out };
 }
 
 test('by default lifecycle events are logged and high-volume message events are not', () => {

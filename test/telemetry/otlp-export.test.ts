@@ -89,6 +89,8 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         s.destroy();
       }
       await eventually(() => assert.equal(sidecar.stats.eventsTotal, truth.total + scriptedSent));
+      // Wait for a metrics export taken after the last event.
+      await eventually(() => assert.equal(receiver.total('vmq_sidecar.events.received'), truth.total + scriptedSent));
     });
 
     after(async () => {
