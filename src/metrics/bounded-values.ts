@@ -3,12 +3,14 @@
  * later new value becomes OTHER_VALUE (and is counted), so a broker that invents reasons, ACL
  * names or mountpoints cannot blow up the number of series.
  */
-import { KEY_SEP } from './metric-store.js';
 
 export const OTHER_VALUE = 'other';
 
 export class BoundedValues {
-  /** Value as received -> value to use as attribute (itself, sanitized, or OTHER_VALUE). */
+  /**
+   * Value as received -> value to use as attribute: the first string object seen for it (so
+   * that the metric store's lookups hit a cached hash), or OTHER_VALUE.
+   */
   private readonly known = new Map<string, string>();
   /** Updates whose value was folded into OTHER_VALUE. */
   folded = 0;
@@ -30,10 +32,8 @@ export class BoundedValues {
       if (this.known.size < this.max * 4) this.known.set(value, OTHER_VALUE);
       return OTHER_VALUE;
     }
-    // A separator inside a value would corrupt series keys.
-    const safe = value.includes(KEY_SEP) ? value.split(KEY_SEP).join('_') : value;
-    this.known.set(value, safe);
-    return safe;
+    this.known.set(value, value);
+    return value;
   }
 
   get distinct(): number {

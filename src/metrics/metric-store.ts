@@ -3,61 +3,83 @@
  *
  * The SDK's synchronous instruments hash the attribute object on every call (sorting its keys
  * and JSON-encoding it), which would cost more than decoding the event. Here a series is found
- * by a string key the caller builds from the attribute values (joined with KEY_SEP), and the
- * attribute object is created once, when the series is. The telemetry layer turns the state
- * into OpenTelemetry metric data at collection time (metric-producer.ts).
+ * by its attribute values, one Map level per attribute: the values are small numbers, booleans
+ * and interned strings (bounded value sets hand out one string object per value), whose hashes
+ * are cached, so a lookup allocates nothing. The attribute object is created once, with the
+ * series. The telemetry layer turns the state into OpenTelemetry metric data at collection time
+ * (metric-producer.ts).
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { AttributeDef, MetricDef } from './metric-catalog.js';
+import type { MetricDef } from './metric-catalog.js';
 
-/** Separates attribute values in a series key. Never appears in values we put in keys. */
-export const KEY_SEP = '\u0001';
+/** An attribute value as the sinks pass it, in the order of the metric's attributes. */
+export type AttributeValue = string | number | boolean;
 
 /** Series per metric before new attribute combinations go to the overflow series. */
 export const DEFAULT_MAX_SERIES = 2000;
 
 /** The OpenTelemetry SDK's attributes for the series that absorbs combinations over the limit. */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
-const OVERFLOW_KEY = '\u0000overflow';
 
-function attributesFromKey(defs: readonly AttributeDef[], key: string): Attributes {
-  const attrs: Attributes = {};
-  if (defs.length === 0) return attrs;
-  const values = key.split(KEY_SEP);
-  defs.forEach((d, i) => {
-    const v = values[i] ?? '';
-    attrs[d.name] = d.type === 'int' ? Number(v) : d.type === 'bool' ? v === 'true' : v;
-  });
-  return attrs;
-}
+type Level<S> = Map<AttributeValue, Level<S> | S>;
 
 abstract class Family<S> {
-  readonly series = new Map<string, S>();
+  /** Every series, in creation order (what the producer exports). */
+  readonly series: S[] = [];
   /** Milliseconds since the epoch when the family started counting (cumulative start time). */
   readonly startMs = Date.now();
+  private readonly root: Level<S> = new Map();
+  private solo: S | undefined;
+  private overflow: S | undefined;
+  private readonly arity: number;
 
   constructor(
     readonly def: MetricDef,
     private readonly maxSeries: number,
-  ) {}
+  ) {
+    this.arity = def.attributes.length;
+  }
 
   protected abstract create(attributes: Attributes): S;
 
-  /** The series for a key, created on first use (or the overflow series past the limit). */
-  get(key: string): S {
-    let s = this.series.get(key);
-    if (s === undefined) {
-      if (this.series.size >= this.maxSeries) {
-        s = this.series.get(OVERFLOW_KEY);
-        if (s === undefined) {
-          s = this.create(OVERFLOW_ATTRIBUTES);
-          this.series.set(OVERFLOW_KEY, s);
-        }
-        return s;
+  /**
+   * The series for these attribute values (one per attribute of the metric, in catalog order),
+   * created on first use, or the overflow series past the limit.
+   */
+  get(a?: AttributeValue, b?: AttributeValue, c?: AttributeValue, d?: AttributeValue): S {
+    const n = this.arity;
+    if (n === 0) return (this.solo ??= this.add({}));
+    let node = this.root;
+    for (let i = 0; i < n - 1; i++) {
+      const v = (i === 0 ? a : i === 1 ? b : c)!;
+      let next = node.get(v) as Level<S> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        node.set(v, next);
       }
-      s = this.create(attributesFromKey(this.def.attributes, key));
-      this.series.set(key, s);
+      node = next;
     }
+    const last = (n === 1 ? a : n === 2 ? b : n === 3 ? c : d)!;
+    let s = node.get(last) as S | undefined;
+    if (s === undefined) {
+      if (this.series.length >= this.maxSeries) return (this.overflow ??= this.create(OVERFLOW_ATTRIBUTES));
+      const values = [a, b, c, d];
+      const attrs: Attributes = {};
+      this.def.attributes.forEach((def, i) => (attrs[def.name] = values[i]!));
+      s = this.add(attrs);
+      node.set(last, s);
+    }
+    return s;
+  }
+
+  /** Every series including the overflow one. */
+  all(): S[] {
+    return this.overflow ? [...this.series, this.overflow] : this.series;
+  }
+
+  private add(attributes: Attributes): S {
+    const s = this.create(attributes);
+    this.series.push(s);
     return s;
   }
 }
@@ -73,18 +95,9 @@ export class SumFamily extends Family<NumberSeries> {
     return new NumberSeries(attributes);
   }
 
-  add(key: string, n: number): void {
-    this.get(key).value += n;
-  }
-
-  /** Sets a series to an absolute value (for counts kept elsewhere, read at collection). */
-  set(key: string, value: number): void {
-    this.get(key).value = value;
-  }
-
   total(): number {
     let t = 0;
-    for (const s of this.series.values()) t += s.value;
+    for (const s of this.all()) t += s.value;
     return t;
   }
 }
@@ -129,9 +142,6 @@ export class HistogramFamily extends Family<HistogramSeries> {
     return new HistogramSeries(attributes, this.boundaries);
   }
 
-  record(key: string, v: number): void {
-    this.get(key).record(v);
-  }
 }
 
 export type AnyFamily = SumFamily | HistogramFamily;

@@ -1,11 +1,11 @@
 /**
  * Events -> MQTT counters and histograms (the gauges are the session tracker's). Every update
- * is a map lookup by a key built from bounded attribute values plus an addition.
+ * is a lookup by bounded attribute values (metric-store.ts) plus an addition.
  */
 import type { EventSink } from './event-sink.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
-import { KEY_SEP, type HistogramFamily, type MetricStore, type SumFamily } from '../metrics/metric-store.js';
+import type { HistogramFamily, MetricStore, SumFamily } from '../metrics/metric-store.js';
 import { BoundedValues } from '../metrics/bounded-values.js';
 import { TopicGrouper, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 
@@ -14,13 +14,6 @@ export interface MetricsSinkOptions {
   maxTopicGroups: number;
   maxDropReasons: number;
   maxMountpoints: number;
-}
-
-const S = KEY_SEP;
-const QOS_KEYS = ['0', '1', '2'];
-
-function qosKey(qos: number): string {
-  return QOS_KEYS[qos] ?? String(qos);
 }
 
 export class MetricsSink implements EventSink {
@@ -65,59 +58,57 @@ export class MetricsSink implements EventSink {
 
     const folded = store.sum(SIDECAR_METRICS.attributeValuesFolded);
     store.onCollect(() => {
-      for (const b of [this.mountpoints, this.dropReasons, this.topicGroupNames]) if (b.folded > 0) folded.set(b.attribute, b.folded);
+      for (const b of [this.mountpoints, this.dropReasons, this.topicGroupNames]) if (b.folded > 0) folded.get(b.attribute).value = b.folded;
     });
   }
 
   consume(e: SidecarEvent, arrivalMs: number): void {
     if (!e.timeMissing) {
       const delay = (arrivalMs - e.timeSec * 1000) / 1000 - e.timeNanos / 1e9;
-      this.eventDelay.record('', delay > 0 ? delay : 0);
+      this.eventDelay.get().record(delay > 0 ? delay : 0);
     }
     const mp = this.mountpoints.fold(e.mountpoint);
     switch (e.hook) {
       case 'on_publish': {
         const group = this.grouper.group(e.matchedAcl, e.topic);
-        const q = qosKey(e.qos);
-        this.published.add(mp + S + q + S + (e.retain ? 'true' : 'false') + S + group, 1);
-        this.payloadSize.record(q + S + group, e.payload.length);
+        this.published.get(mp, e.qos, e.retain, group).value++;
+        this.payloadSize.get(e.qos, group).record(e.payload.length);
         break;
       }
       case 'on_deliver':
-        this.delivered.add(mp + S + qosKey(e.qos) + S + this.grouper.group(e.matchedAcl, e.topic) + S + (e.persisted ? 'true' : 'false'), 1);
+        this.delivered.get(mp, e.qos, this.grouper.group(e.matchedAcl, e.topic), e.persisted).value++;
         break;
       case 'on_delivery_complete':
-        this.deliveryCompleted.add(mp + S + qosKey(e.qos) + S + this.grouper.group(e.matchedAcl, e.topic), 1);
+        this.deliveryCompleted.get(mp, e.qos, this.grouper.group(e.matchedAcl, e.topic)).value++;
         break;
       case 'on_offline_message':
-        this.queuedOffline.add(mp + S + qosKey(e.qos) + S + this.grouper.group(null, e.topic), 1);
+        this.queuedOffline.get(mp, e.qos, this.grouper.group(null, e.topic)).value++;
         break;
       case 'on_message_drop':
-        this.dropped.add(mp + S + qosKey(e.qos) + S + this.dropReasons.fold(e.reason) + S + this.grouper.group(e.matchedAcl, e.topic), 1);
+        this.dropped.get(mp, e.qos, this.dropReasons.fold(e.reason), this.grouper.group(e.matchedAcl, e.topic)).value++;
         break;
       case 'on_register':
-        this.registrations.add(mp, 1);
+        this.registrations.get(mp).value++;
         break;
       case 'on_register_failed':
-        this.registrationFailures.add(mp + S + e.reasonName, 1);
+        this.registrationFailures.get(mp, e.reasonName).value++;
         break;
       case 'on_client_offline':
-        this.disconnects.add(mp + S + e.reasonName + S + 'true', 1);
+        this.disconnects.get(mp, e.reasonName, true).value++;
         break;
       case 'on_client_gone':
-        this.disconnects.add(mp + S + e.reasonName + S + 'false', 1);
+        this.disconnects.get(mp, e.reasonName, false).value++;
         break;
       case 'on_session_expired':
-        this.expirations.add(mp, 1);
+        this.expirations.get(mp).value++;
         break;
       case 'on_subscribe':
         for (const t of e.topics) {
-          const refused = t.qos === 128;
-          this.subscriptions.add(mp + S + qosKey(t.qos) + S + (refused ? 'refused' : 'granted') + S + this.grouper.group(t.matchedAcl, t.topic), 1);
+          this.subscriptions.get(mp, t.qos, t.qos === 128 ? 'refused' : 'granted', this.grouper.group(t.matchedAcl, t.topic)).value++;
         }
         break;
       case 'on_unsubscribe':
-        this.unsubscriptions.add(mp, e.topics.length);
+        this.unsubscriptions.get(mp).value += e.topics.length;
         break;
       case 'on_client_wakeup':
         break;

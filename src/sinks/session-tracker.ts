@@ -13,7 +13,10 @@
 import type { EventSink } from './event-sink.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
-import { KEY_SEP, type HistogramFamily, type MetricStore, type SumFamily } from '../metrics/metric-store.js';
+import type { HistogramFamily, MetricStore, SumFamily } from '../metrics/metric-store.js';
+
+/** Separates mountpoint and client id in a client's key (neither can contain it). */
+const KEY_SEP = '\u0000';
 import type { BoundedValues } from '../metrics/bounded-values.js';
 
 export interface SessionTrackerOptions {
@@ -65,19 +68,19 @@ export class SessionTracker implements EventSink {
     const stale = store.sum(SIDECAR_METRICS.sessionsStale);
     store.onCollect(() => {
       this.expireTombstones();
-      tracked.set('', this.clients.size);
-      untracked.set('', this.untracked);
-      stale.set('', this.stale);
+      tracked.get().value = this.clients.size;
+      untracked.get().value = this.untracked;
+      stale.get().value = this.stale;
     });
   }
 
   /** Connected clients per mountpoint (as exported). */
   connectedCount(mountpoint = ''): number {
-    return this.connected.series.get(mountpoint)?.value ?? 0;
+    return this.connected.get(mountpoint).value;
   }
 
   offlineCount(mountpoint = ''): number {
-    return this.offline.series.get(mountpoint)?.value ?? 0;
+    return this.offline.get(mountpoint).value;
   }
 
   consume(e: SidecarEvent): void {
@@ -87,11 +90,11 @@ export class SessionTracker implements EventSink {
         if (c === null) return;
         if (c.offline) {
           c.offline = false;
-          this.offline.add(c.mountpoint, -1);
+          this.offline.get(c.mountpoint).value -= 1;
         }
         if (!c.connected) {
           c.connected = true;
-          this.connected.add(c.mountpoint, 1);
+          this.connected.get(c.mountpoint).value += 1;
         }
         c.sinceMs = e.timeSec * 1000 + e.timeNanos / 1e6;
         c.removedAt = 0;
@@ -100,10 +103,10 @@ export class SessionTracker implements EventSink {
       case 'on_client_offline': {
         const c = this.transition(e);
         if (c === null) return;
-        this.disconnect(c, e.timeSec, e.timeNanos, 'true');
+        this.disconnect(c, e.timeSec, e.timeNanos, true);
         if (!c.offline) {
           c.offline = true;
-          this.offline.add(c.mountpoint, 1);
+          this.offline.get(c.mountpoint).value += 1;
         }
         c.removedAt = 0;
         return;
@@ -111,10 +114,10 @@ export class SessionTracker implements EventSink {
       case 'on_client_gone': {
         const c = this.transition(e);
         if (c === null) return;
-        this.disconnect(c, e.timeSec, e.timeNanos, 'false');
+        this.disconnect(c, e.timeSec, e.timeNanos, false);
         if (c.offline) {
           c.offline = false;
-          this.offline.add(c.mountpoint, -1);
+          this.offline.get(c.mountpoint).value -= 1;
         }
         this.remove(c, e.mountpoint, e.clientId);
         return;
@@ -124,14 +127,14 @@ export class SessionTracker implements EventSink {
         if (c === null) return;
         if (c.offline) {
           c.offline = false;
-          this.offline.add(c.mountpoint, -1);
+          this.offline.get(c.mountpoint).value -= 1;
         }
         // Still connected means the offline event before the expiry has not arrived (yet): the
         // expiry says the client is gone. Its session length is unknown, so none is recorded.
         if (c.connected) {
           c.connected = false;
           c.sinceMs = NaN;
-          this.connected.add(c.mountpoint, -1);
+          this.connected.get(c.mountpoint).value -= 1;
         }
         this.remove(c, e.mountpoint, e.clientId);
         return;
@@ -167,13 +170,13 @@ export class SessionTracker implements EventSink {
     return c;
   }
 
-  private disconnect(c: ClientState, sec: number, nanos: number, persistent: 'true' | 'false'): void {
+  private disconnect(c: ClientState, sec: number, nanos: number, persistent: boolean): void {
     if (!c.connected) return;
     c.connected = false;
-    this.connected.add(c.mountpoint, -1);
+    this.connected.get(c.mountpoint).value -= 1;
     if (!Number.isNaN(c.sinceMs)) {
       const seconds = (sec * 1000 + nanos / 1e6 - c.sinceMs) / 1000;
-      this.duration.record(c.mountpoint + KEY_SEP + persistent, seconds > 0 ? seconds : 0);
+      this.duration.get(c.mountpoint, persistent).record(seconds > 0 ? seconds : 0);
     }
     c.sinceMs = NaN;
   }

@@ -57,7 +57,7 @@ export class StoreMetricProducer implements MetricProducer {
       const descriptor = { name: f.def.name, description: f.def.description, unit: f.def.unit, valueType: ValueType.INT };
       if (f instanceof SumFamily) {
         const dataPoints = [];
-        for (const s of f.series.values()) {
+        for (const s of f.all()) {
           let value = s.value;
           if (delta) {
             value = s.value - (this.lastNumbers.get(s) ?? 0);
@@ -75,7 +75,7 @@ export class StoreMetricProducer implements MetricProducer {
         });
       } else if (f instanceof HistogramFamily) {
         const dataPoints = [];
-        for (const s of f.series.values()) {
+        for (const s of f.all()) {
           if (delta) {
             const last = this.lastHistograms.get(s) ?? { count: 0, sum: 0, counts: s.counts.map(() => 0) };
             dataPoints.push({

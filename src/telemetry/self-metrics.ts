@@ -22,19 +22,19 @@ export function registerSelfMetrics(store: MetricStore, stats: IngestStats, tele
   const exportFailures = store.sum(M.exportFailures);
   // Every hook and reason is reported from the start (as 0), so rate() and alerts see them.
   store.onCollect(() => {
-    open.set('', stats.connectionsOpen);
-    accepted.set('', stats.connectionsAccepted);
-    refused.set('', stats.connectionsRefused);
-    bytes.set('', stats.bytesReceived);
-    HOOKS.forEach((h, i) => events.set(h, stats.eventsByHook[i]!));
-    for (const r of REJECT_REASONS) rejected.set(r, stats.rejected[r]);
+    open.get().value = stats.connectionsOpen;
+    accepted.get().value = stats.connectionsAccepted;
+    refused.get().value = stats.connectionsRefused;
+    bytes.get().value = stats.bytesReceived;
+    HOOKS.forEach((h, i) => (events.get(h).value = stats.eventsByHook[i]!));
+    for (const r of REJECT_REASONS) rejected.get(r).value = stats.rejected[r];
     const q = telemetry.logQueue;
     if (q) {
-      logsExported.set('', q.exported);
-      for (const [reason, n] of Object.entries(q.dropped)) logsDropped.set(reason, n);
-      logsQueued.set('', q.queued);
-      exportFailures.set('logs', q.failedExports);
+      logsExported.get().value = q.exported;
+      for (const [reason, n] of Object.entries(q.dropped)) logsDropped.get(reason).value = n;
+      logsQueued.get().value = q.queued;
+      exportFailures.get('logs').value = q.failedExports;
     }
-    exportFailures.set('metrics', telemetry.metricExportFailures);
+    exportFailures.get('metrics').value = telemetry.metricExportFailures;
   });
 }
