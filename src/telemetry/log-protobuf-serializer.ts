@@ -94,9 +94,16 @@ class Writer {
   }
 
   raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const n = bytes.length;
+    this.ensure(n);
+    if (n < 64) {
+      // Short copies (attribute keys) are cheaper in JS than through a native call.
+      const b = this.buf;
+      for (let i = 0; i < n; i++) b[this.pos++] = bytes[i]!;
+    } else {
+      this.buf.set(bytes, this.pos);
+      this.pos += n;
+    }
   }
 
   fixed32(v: number): void {
@@ -121,9 +128,44 @@ class Writer {
     const lo = low % 4294967296;
     const hi = Math.floor(a / 65536) + Math.floor(b / 4294967296) + Math.floor(low / 4294967296);
     this.ensure(8);
-    this.buf.writeUInt32LE(lo, this.pos);
-    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
-    this.pos += 8;
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = lo & 0xff;
+    buf[p++] = (lo >>> 8) & 0xff;
+    buf[p++] = (lo >>> 16) & 0xff;
+    buf[p++] = lo >>> 24;
+    buf[p++] = hi & 0xff;
+    buf[p++] = (hi >>> 8) & 0xff;
+    buf[p++] = (hi >>> 16) & 0xff;
+    buf[p++] = (hi >>> 24) & 0xff;
+    this.pos = p;
+  }
+
+  /**
+   * Writes a length-delimited field whose body `write` produces directly in place: two bytes
+   * are reserved for the length (enough below 16 KiB, nearly every record) and the body is moved
+   * only when its length needs another size, instead of copying every body once.
+   */
+  nested(field: number, write: () => void): void {
+    this.tag(field, LEN);
+    this.ensure(2);
+    const lenAt = this.pos;
+    this.pos += 2;
+    write();
+    const len = this.pos - lenAt - 2;
+    const need = varintSize(len);
+    if (need !== 2) {
+      this.ensure(need - 2);
+      this.buf.copyWithin(lenAt + need, lenAt + 2, this.pos);
+      this.pos += need - 2;
+    }
+    let n = len;
+    let p = lenAt;
+    while (n >= 0x80) {
+      this.buf[p++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    this.buf[p] = n;
   }
 
   hex(field: number, hex: string): void {
@@ -269,6 +311,20 @@ function keyField(key: string): Buffer {
 
 function writeKeyValue(w: Writer, field: number, key: string, v: AnyValue, cachedKey: Buffer | null): void {
   const k = cachedKey ?? keyField(key);
+  if (typeof v === 'string') {
+    // The common case, with the string's UTF-8 length computed once.
+    const n = utf8Length(v);
+    const vs = 1 + varintSize(n) + n;
+    w.tag(field, LEN);
+    w.varint(k.length + 1 + varintSize(vs) + vs);
+    w.raw(k);
+    w.tag(2, LEN);
+    w.varint(vs);
+    w.tag(1, LEN);
+    w.varint(n);
+    w.stringBody(v, n);
+    return;
+  }
   const vs = anyValueSize(v);
   w.tag(field, LEN);
   w.varint(k.length + 1 + varintSize(vs) + vs);
@@ -324,10 +380,18 @@ function writeRecord(w: Writer, r: ReadableLogRecord): void {
     w.varint(r.severityNumber);
   }
   if (r.severityText !== undefined) w.stringField(3, r.severityText);
-  if (r.body !== undefined) {
+  const body = r.body;
+  if (typeof body === 'string') {
+    const n = utf8Length(body);
     w.tag(5, LEN);
-    w.varint(anyValueSize(r.body));
-    writeAnyValueBody(w, r.body);
+    w.varint(1 + varintSize(n) + n);
+    w.tag(1, LEN);
+    w.varint(n);
+    w.stringBody(body, n);
+  } else if (body !== undefined) {
+    w.tag(5, LEN);
+    w.varint(anyValueSize(body));
+    writeAnyValueBody(w, body);
   }
   writeAttributes(w, 6, r.attributes);
   if (r.droppedAttributesCount > 0) {
@@ -346,8 +410,6 @@ function writeRecord(w: Writer, r: ReadableLogRecord): void {
   if (r.eventName) w.stringField(12, r.eventName);
 }
 
-let scratch = new Writer(4096);
-
 export function serializeLogRecords(records: readonly ReadableLogRecord[]): Uint8Array {
   // Group by resource, then scope (object identity), as the SDK's serializer does.
   const groups = new Map<Resource, Map<InstrumentationScope, ReadableLogRecord[]>>();
@@ -359,7 +421,6 @@ export function serializeLogRecords(records: readonly ReadableLogRecord[]): Uint
     list.push(r);
   }
   const out = new Writer(Math.max(1024, records.length * 512));
-  const rec = scratch;
   for (const [resource, byScope] of groups) {
     const scopeParts: Buffer[] = [];
     for (const [scope, list] of byScope) {
@@ -368,13 +429,7 @@ export function serializeLogRecords(records: readonly ReadableLogRecord[]): Uint
       body.tag(1, LEN);
       body.varint(scopeBytes.length);
       body.raw(scopeBytes);
-      for (const r of list) {
-        rec.pos = 0;
-        writeRecord(rec, r);
-        body.tag(2, LEN);
-        body.varint(rec.pos);
-        body.raw(rec.buf.subarray(0, rec.pos));
-      }
+      for (const r of list) body.nested(2, () => writeRecord(body, r));
       scopeParts.push(body.buf.subarray(0, body.pos));
     }
     const res = resourceMessage(resource);
@@ -391,8 +446,6 @@ export function serializeLogRecords(records: readonly ReadableLogRecord[]): Uint
       out.raw(p);
     }
   }
-  // Keep the scratch buffer from growing without bound after one huge record.
-  if (scratch.buf.length > 1024 * 1024) scratch = new Writer(4096);
   return out.buf.subarray(0, out.pos);
 }
 
