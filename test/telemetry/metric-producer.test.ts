@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AggregationTemporality, DataPointType, type SumMetricData, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
+import { MetricStore } from '../../src/metrics/metric-store.js';
+import { MQTT_METRICS } from '../../src/metrics/metric-catalog.js';
+import { StoreMetricProducer } from '../../src/telemetry/metric-producer.js';
+
+async function collect(p: StoreMetricProducer) {
+  const { resourceMetrics } = await p.collect();
+  return resourceMetrics.scopeMetrics[0]!.metrics;
+}
+
+test('cumulative: totals since start; delta: what changed since the last collection, gauges stay cumulative', async () => {
+  const store = new MetricStore();
+  const published = store.sum(MQTT_METRICS.published);
+  const connected = store.sum(MQTT_METRICS.connected);
+  const size = store.histogram(MQTT_METRICS.payloadSize);
+  const cumulative = new StoreMetricProducer(store, 'cumulative');
+  const delta = new StoreMetricProducer(store, 'delta');
+
+  published.get('', 1, false, 'g').value += 5;
+  connected.get('').value += 3;
+  size.get(1, 'g').record(100);
+  await collect(delta);
+  published.get('', 1, false, 'g').value += 2;
+  connected.get('').value -= 1;
+  size.get(1, 'g').record(20);
+
+  const c = await collect(cumulative);
+  const d = await collect(delta);
+  const find = <T>(ms: unknown[], name: string) => (ms as { descriptor: { name: string } }[]).find((m) => m.descriptor.name === name) as T;
+
+  const cPub = find<SumMetricData>(c, 'mqtt.messages.published');
+  assert.equal(cPub.aggregationTemporality, AggregationTemporality.CUMULATIVE);
+  assert.equal(cPub.dataPoints[0]!.value, 7);
+  assert.deepEqual(cPub.dataPoints[0]!.attributes, { 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': false, 'mqtt.topic.group': 'g' });
+  const dPub = find<SumMetricData>(d, 'mqtt.messages.published');
+  assert.equal(dPub.aggregationTemporality, AggregationTemporality.DELTA);
+  assert.equal(dPub.dataPoints[0]!.value, 2);
+  const dConn = find<SumMetricData>(d, 'mqtt.client.connected');
+  assert.equal(dConn.aggregationTemporality, AggregationTemporality.CUMULATIVE);
+  assert.equal(dConn.isMonotonic, false);
+  assert.equal(dConn.dataPoints[0]!.value, 2);
+  const dSize = find<HistogramMetricData>(d, 'mqtt.publish.payload.size');
+  assert.equal(dSize.dataPointType, DataPointType.HISTOGRAM);
+  assert.equal(dSize.dataPoints[0]!.value.count, 1);
+  assert.equal(dSize.dataPoints[0]!.value.sum, 20);
+  const cSize = find<HistogramMetricData>(c, 'mqtt.publish.payload.size');
+  assert.equal(cSize.dataPoints[0]!.value.count, 2);
+  assert.equal(cSize.dataPoints[0]!.value.max, 100);
+  // (16, 64] holds 20; (64, 256] holds 100.
+  assert.deepEqual(cSize.dataPoints[0]!.value.buckets.counts.slice(0, 5), [0, 0, 1, 1, 0]);
+});
+
+test('past the series limit, new combinations are counted in one overflow series', async () => {
+  const store = new MetricStore(3);
+  const reg = store.sum(MQTT_METRICS.registrations);
+  for (const mp of ['a', 'b', 'c', 'd', 'e']) reg.get(mp).value++;
+  const ms = await collect(new StoreMetricProducer(store));
+  const points = (ms[0] as SumMetricData).dataPoints;
+  assert.equal(points.length, 4);
+  assert.deepEqual(points[3]!.attributes, { 'otel.metric.overflow': true });
+  assert.equal(points[3]!.value, 2);
+});
