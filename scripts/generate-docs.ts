@@ -1,9 +1,11 @@
-/** npm run docs: rewrites docs/telemetry.md and docs/configuration.md from the catalogs. */
+/** npm run docs: rewrites the generated reference docs and dashboards from the code. */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderConfigurationDoc, renderTelemetryDoc } from './reference-docs.js';
+import { DASHBOARDS, renderDashboard } from './dashboards.js';
 
-const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
-writeFileSync(`${docs}telemetry.md`, renderTelemetryDoc());
-writeFileSync(`${docs}configuration.md`, renderConfigurationDoc());
-console.log(`wrote ${docs}telemetry.md and ${docs}configuration.md`);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+writeFileSync(`${root}docs/telemetry.md`, renderTelemetryDoc());
+writeFileSync(`${root}docs/configuration.md`, renderConfigurationDoc());
+for (const d of DASHBOARDS) writeFileSync(`${root}dashboards/${d.uid}.json`, renderDashboard(d));
+console.log(`wrote docs/telemetry.md, docs/configuration.md and ${DASHBOARDS.length} dashboards`);
