@@ -1,0 +1,31 @@
+# vmq-otel-sidecar: one per VerneMQ node, reached by the vmq_events_sidecar plugin over loopback.
+# Build: docker build -t vmq-otel-sidecar .
+
+FROM node:24.11.0-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY test ./test
+COPY bench ./bench
+COPY scripts ./scripts
+COPY proto ./proto
+RUN npx tsc -p . && npm prune --omit=dev
+
+FROM node:24.11.0-bookworm-slim
+ENV NODE_ENV=production \
+    VMQ_SIDECAR_LISTEN=127.0.0.1:8890 \
+    VMQ_SIDECAR_ADMIN_LISTEN=0.0.0.0:9464
+WORKDIR /app
+COPY --from=build --chown=node:node /app/package.json ./
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist/src ./dist/src
+COPY --from=build --chown=node:node /app/proto ./proto
+USER node
+# 8890: the plugin's connections (keep it on loopback next to the broker); 9464: admin listener.
+EXPOSE 8890 9464
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.VMQ_SIDECAR_ADMIN_LISTEN || '127.0.0.1:9464').split(':').pop() + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "dist/src/cli/main.js"]

@@ -1,0 +1,205 @@
+/**
+ * Static checks of the stack files (no Docker engine or Collector binary can run here): they
+ * parse, everything they reference exists, images are pinned, Collector pipelines use defined
+ * components, dashboards use data-source variables, and every metric name in dashboards and
+ * alert rules is a documented catalog name as Prometheus sees it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { ALL_METRICS, prometheusSeriesOf } from '../../src/metrics/metric-catalog.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const read = (p: string) => readFileSync(path.join(ROOT, p), 'utf8');
+
+type Obj = Record<string, unknown>;
+const compose = YAML.parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Obj>; volumes: Record<string, unknown> };
+const collector = YAML.parse(read('otel-collector.yaml')) as Obj;
+
+/** Series names of metrics this project exports, plus the broker's and Prometheus' own. */
+const KNOWN_SERIES = new Set([...ALL_METRICS.flatMap(prometheusSeriesOf), 'up', 'active_mqtt_connections']);
+
+function metricNames(promql: string): string[] {
+  // Identifiers followed by a selector, range, or the end of an expression; functions, keywords
+  // and label names excluded by looking only at our prefixes and the known external names.
+  const names = promql.replace(/"[^"]*"/g, '""').match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? [];
+  return names.filter((n) => /^(mqtt_|vmq_sidecar_|up$|active_mqtt_connections$)/.test(n) && !/^mqtt_(mountpoint|qos|retain|topic_group|persisted|session_persistent|disconnect_reason|failure_reason|drop_reason|subscription_outcome)$/.test(n));
+}
+
+test('docker-compose.yml: every service is pinned, buildable and wired to things that exist', () => {
+  const services = compose.services;
+  for (const [name, svc] of Object.entries(services)) {
+    const image = svc.image as string | undefined;
+    const build = svc.build as string | Obj | undefined;
+    assert.ok(image || build, `${name} has an image or a build`);
+    if (image) assert.match(image, /:[^:]*\d[^:]*$/, `${name}: image ${image} has a pinned version tag`);
+    if (image) assert.doesNotMatch(image, /:latest$/, `${name}: no latest tag`);
+    if (build) {
+      const ctx = typeof build === 'string' ? build : (build.context as string);
+      if (/^https?:\/\//.test(ctx)) {
+        assert.match(ctx, /#[0-9a-f]{40}$/, `${name}: remote build context pinned to a commit`);
+      } else {
+        const dockerfile = typeof build === 'string' ? 'Dockerfile' : ((build.dockerfile as string | undefined) ?? 'Dockerfile');
+        assert.ok(existsSync(path.join(ROOT, ctx, dockerfile)), `${name}: ${ctx}/${dockerfile} exists`);
+      }
+    }
+    const deps = svc.depends_on ? Object.keys(svc.depends_on as Obj) : [];
+    for (const d of deps) assert.ok(services[d], `${name} depends on ${d}, which exists`);
+    const mode = svc.network_mode as string | undefined;
+    if (mode?.startsWith('service:')) assert.ok(services[mode.slice(8)], `${name}: network_mode ${mode}`);
+    for (const v of (svc.volumes as string[] | undefined) ?? []) {
+      const [src] = v.split(':');
+      if (src!.startsWith('.')) assert.ok(existsSync(path.join(ROOT, src!)), `${name}: mounted ${src} exists`);
+      else assert.ok(src! in compose.volumes, `${name}: named volume ${src} is declared`);
+    }
+    for (const p of (svc.ports as string[] | undefined) ?? []) assert.match(p, /^\d+:\d+$/, `${name}: port ${p}`);
+    const profiles = (svc.profiles as string[] | undefined) ?? [];
+    for (const p of profiles) assert.ok(['broker', 'simulator'].includes(p), `${name}: profile ${p}`);
+  }
+  // Two broker nodes in one cluster, each with its own sidecar over loopback.
+  assert.equal(services.vernemq2!.environment && (services.vernemq2!.environment as Obj).DOCKER_VERNEMQ_DISCOVERY_NODE, 'vernemq1');
+  for (const [sidecar, node] of [
+    ['sidecar1', 'vernemq1'],
+    ['sidecar2', 'vernemq2'],
+  ]) {
+    assert.equal(services[sidecar]!.network_mode, `service:${node}`);
+    const env = services[sidecar]!.environment as Obj;
+    assert.equal(env.VMQ_SIDECAR_LISTEN, '127.0.0.1:8890');
+    assert.match(String(env.OTEL_RESOURCE_ATTRIBUTES), new RegExp(`service\\.instance\\.id=${node}`));
+    const nodeEnv = services[node]!.environment as Obj;
+    assert.equal(nodeEnv.DOCKER_VERNEMQ_PLUGINS__VMQ_EVENTS_SIDECAR, 'on');
+    assert.equal(nodeEnv.DOCKER_VERNEMQ_VMQ_EVENTS_SIDECAR__PORT, '8890');
+    assert.equal(String(nodeEnv.DOCKER_VERNEMQ_VMQ_EVENTS_SIDECAR__HOOKS).split(',').length, 13);
+  }
+  for (const name of ['vernemq1', 'vernemq2', 'prometheus', 'loki', 'grafana']) assert.ok(services[name]!.healthcheck, `${name} has a health check`);
+  // The sidecar image has its own HEALTHCHECK (Dockerfile).
+  assert.match(read('Dockerfile'), /^HEALTHCHECK /m);
+  // The simulator profile is self-contained.
+  assert.deepEqual(Object.keys(services.simulator!.depends_on as Obj), ['sim-sidecar']);
+});
+
+test('Dockerfile: pinned current LTS base, non-root, health check', () => {
+  const df = read('Dockerfile');
+  const froms = [...df.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
+  assert.ok(froms.length >= 2);
+  for (const f of froms) assert.match(f, /^node:\d+\.\d+\.\d+-bookworm-slim$/);
+  assert.match(df, /^USER node$/m);
+  assert.match(df, /\/readyz/);
+});
+
+test('otel-collector.yaml: pipelines use only defined components, each defined one is used', () => {
+  const sections = ['receivers', 'processors', 'exporters', 'extensions'] as const;
+  const defined = Object.fromEntries(sections.map((s) => [s, new Set(Object.keys((collector[s] as Obj) ?? {}))]));
+  const service = collector.service as { extensions: string[]; pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
+  const used = { receivers: new Set<string>(), processors: new Set<string>(), exporters: new Set<string>(), extensions: new Set(service.extensions) };
+  for (const [name, p] of Object.entries(service.pipelines)) {
+    assert.ok(/^(metrics|logs|traces)(\/.+)?$/.test(name), `pipeline ${name}`);
+    for (const s of ['receivers', 'processors', 'exporters'] as const) {
+      for (const c of p[s]) {
+        assert.ok(defined[s]!.has(c), `pipeline ${name} uses undefined ${s} ${c}`);
+        used[s].add(c);
+      }
+    }
+    assert.equal(p.processors[0], 'memory_limiter', `${name}: memory_limiter comes first`);
+    assert.ok(p.processors.includes('batch'), `${name}: batches`);
+  }
+  for (const s of sections) for (const c of defined[s]!) assert.ok(used[s].has(c), `${s} ${c} is defined but unused`);
+  assert.deepEqual(Object.keys(service.pipelines).sort(), ['logs', 'metrics', 'traces']);
+  const exporters = collector.exporters as Record<string, Obj>;
+  for (const [name, e] of Object.entries(exporters)) {
+    if (name.startsWith('otlp')) {
+      assert.equal((e.sending_queue as Obj).enabled, true, `${name} has a sending queue`);
+      assert.equal((e.retry_on_failure as Obj).enabled, true, `${name} retries`);
+    }
+  }
+  const otlp = (collector.receivers as Obj).otlp as { protocols: Obj };
+  assert.deepEqual(Object.keys(otlp.protocols).sort(), ['grpc', 'http']);
+  // Exporter hosts are services of the compose file.
+  assert.ok(compose.services.loki && compose.services.tempo);
+  assert.match(String(exporters['otlphttp/loki']!.endpoint), /^http:\/\/loki:3100\//);
+  assert.match(String(exporters['otlp/tempo']!.endpoint), /^tempo:4317$/);
+});
+
+test('Prometheus configuration: rules are mounted, scrape targets are compose services', () => {
+  for (const file of ['deploy/prometheus/prometheus.yml', 'deploy/prometheus/prometheus-simulator.yml']) {
+    const prom = YAML.parse(read(file)) as { rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    assert.deepEqual(prom.rule_files, ['/etc/prometheus/rules/*.rules.yml']);
+    for (const job of prom.scrape_configs) {
+      for (const t of job.static_configs.flatMap((s) => s.targets)) {
+        const host = t.split(':')[0]!;
+        assert.ok(compose.services[host], `${file}: ${job.job_name} target ${t} is a compose service`);
+      }
+    }
+    execFileSync('promtool', ['check', 'config', '--syntax-only', path.join(ROOT, file)], { stdio: 'pipe' });
+  }
+  const promVolumes = compose.services.prometheus!.volumes as string[];
+  assert.ok(promVolumes.includes('./alerts:/etc/prometheus/rules:ro'));
+});
+
+test('Grafana provisioning: data sources with trace-to-logs and logs-to-trace links', () => {
+  const ds = YAML.parse(read('deploy/grafana/provisioning/datasources/datasources.yml')) as { datasources: Obj[] };
+  const byUid = Object.fromEntries(ds.datasources.map((d) => [d.uid as string, d]));
+  assert.deepEqual(Object.keys(byUid).sort(), ['loki', 'prometheus', 'tempo']);
+  const tempo = byUid.tempo!.jsonData as { tracesToLogsV2: Obj };
+  assert.equal(tempo.tracesToLogsV2.datasourceUid, 'loki');
+  assert.match(String(tempo.tracesToLogsV2.query), /trace_id="\$\$\{__trace\.traceId\}"/);
+  const loki = byUid.loki!.jsonData as { derivedFields: Obj[] };
+  assert.equal(loki.derivedFields[0]!.datasourceUid, 'tempo');
+  const providers = YAML.parse(read('deploy/grafana/provisioning/dashboards/dashboards.yml')) as { providers: { options: { path: string } }[] };
+  assert.equal(providers.providers[0]!.options.path, '/var/lib/grafana/dashboards');
+});
+
+test('dashboards: valid JSON, data sources only through variables, documented metric names only', () => {
+  const files = readdirSync(path.join(ROOT, 'dashboards')).filter((f) => f.endsWith('.json'));
+  assert.ok(files.length >= 2);
+  for (const f of files) {
+    const d = JSON.parse(read(`dashboards/${f}`)) as { uid: string; panels: Obj[]; templating: { list: Obj[] } };
+    const vars = d.templating.list.map((v) => v.name);
+    assert.ok(vars.includes('datasource') && vars.includes('loki') && vars.includes('instance'), `${f} variables`);
+    for (const p of d.panels) {
+      if (p.type === 'row' || p.type === 'alertlist') continue;
+      const uid = (p.datasource as Obj).uid;
+      assert.ok(uid === '${datasource}' || uid === '${loki}', `${f}: panel ${String(p.title)} uses a data-source variable`);
+      for (const t of (p.targets as Obj[]) ?? []) {
+        assert.deepEqual(t.datasource, p.datasource);
+        if (uid === '${datasource}') {
+          for (const n of metricNames(String(t.expr))) assert.ok(KNOWN_SERIES.has(n), `${f}: ${String(p.title)} uses ${n}, not in the catalog`);
+        }
+      }
+    }
+  }
+});
+
+test('alert rules use documented metric names only', () => {
+  const rules = YAML.parse(read('alerts/vmq-otel-sidecar.rules.yml')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+  for (const r of rules.groups.flatMap((g) => g.rules)) {
+    const names = metricNames(r.expr);
+    assert.ok(names.length > 0, r.alert);
+    for (const n of names) assert.ok(KNOWN_SERIES.has(n), `${r.alert} uses ${n}, not in the catalog`);
+  }
+});
+
+test('Kubernetes example: the sidecar runs in the broker pod with probes and pod-derived resource attributes', () => {
+  const docs = YAML.parseAllDocuments(read('deploy/kubernetes/vernemq-with-sidecar.yaml')).map((d) => d.toJS() as Obj);
+  const sts = docs.find((d) => d.kind === 'StatefulSet') as { spec: { template: { spec: { containers: Obj[]; serviceAccountName: string } } } };
+  const containers = sts.spec.template.spec.containers;
+  const sidecar = containers.find((c) => c.name === 'vmq-otel-sidecar')!;
+  const broker = containers.find((c) => c.name === 'vernemq')!;
+  const env = (c: Obj) => Object.fromEntries((c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+  assert.equal(env(sidecar).VMQ_SIDECAR_LISTEN, '127.0.0.1:8890');
+  assert.equal(env(broker).DOCKER_VERNEMQ_VMQ_EVENTS_SIDECAR__HOSTNAME, '127.0.0.1');
+  assert.match(String(env(sidecar).OTEL_RESOURCE_ATTRIBUTES), /service\.instance\.id=\$\(POD_NAME\)/);
+  assert.ok(sidecar.livenessProbe && sidecar.readinessProbe);
+  assert.ok(docs.some((d) => d.kind === 'ServiceAccount' && (d.metadata as Obj).name === sts.spec.template.spec.serviceAccountName));
+});
+
+test('the demo application is valid JavaScript with pinned dependencies', () => {
+  execFileSync(process.execPath, ['--check', path.join(ROOT, 'demo/index.mjs')]);
+  const pkg = JSON.parse(read('demo/package.json')) as { dependencies: Record<string, string> };
+  for (const [name, v] of Object.entries(pkg.dependencies)) assert.match(v, /^\d+\.\d+\.\d+$/, `${name} pinned`);
+  assert.ok(statSync(path.join(ROOT, 'demo/Dockerfile')).isFile());
+});
