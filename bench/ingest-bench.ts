@@ -13,33 +13,18 @@
  * Prints events/s, MB/s, the sidecar's CPU and peak RSS, and the floor: the same frames framed
  * and decoded in a bare loop in this process, with no sockets.
  */
-import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { ClientModel, type SimEvent } from '../src/simulator/client-model.js';
 import { FrameEncoder } from '../src/simulator/frame-encoder.js';
 import { FrameDecoder } from '../src/framing/frame-decoder.js';
 import { EventDecoder } from '../src/decoding/event-decoder.js';
 import { runSimulator } from '../src/simulator/simulator.js';
+import { startBenchSidecar } from './bench-sidecar.js';
 
 const EVENTS = Number(process.argv[2] ?? 1_000_000);
 const CONNECTIONS = Number(process.argv[3] ?? 100);
 const MODES = (process.argv[4] ?? 'decode,metrics,logs').split(',');
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const CLK_TCK = 100;
-
-function procStat(pid: number): { userSec: number; sysSec: number } {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return { userSec: Number(fields[11]) / CLK_TCK, sysSec: Number(fields[12]) / CLK_TCK };
-}
-
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 function floor(): { eventsPerSec: number; mbPerSec: number; avgFrame: number } {
   const model = new ClientModel({ clients: 10_000, seed: 1 });
@@ -86,15 +71,10 @@ async function discardingCollector(): Promise<{ port: number; requests: () => nu
   return { port: (server.address() as AddressInfo).port, requests: () => requests, close: () => server.close() };
 }
 
-interface Status {
-  events: { total: number };
-  logs: { emitted: number; exported: number; queued: number; dropped: Record<string, number> } | null;
-}
-
 async function endToEnd(mode: string): Promise<Record<string, number>> {
   const collector = mode === 'logs' ? await discardingCollector() : null;
-  const env: Record<string, string> = { ...process.env } as Record<string, string>;
-  const args = [CLI, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--log-level', 'info'];
+  const env: Record<string, string> = {};
+  const args: string[] = [];
   if (mode === 'decode') Object.assign(env, { OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' });
   if (mode === 'metrics') Object.assign(env, { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_LOGS_EXPORTER: 'none' });
   if (mode === 'logs') {
@@ -108,49 +88,29 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
     });
     args.push('--log-hooks', 'all');
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
-  let port = 0;
-  let admin = '';
-  let buf = '';
-  child.stderr.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
-      buf = buf.slice(nl + 1);
-      if (line.msg === 'listening for plugin connections') port = Number(String(line.address).split(':').pop());
-      if (line.msg === 'admin listener ready') admin = String(line.address);
-    }
-  });
-  while (port === 0 || admin === '') await new Promise((r) => setTimeout(r, 20));
-  const status = async () => (await (await fetch(`http://${admin}/status`)).json()) as Status;
-  const before = procStat(child.pid!);
-  const summary = await runSimulator({ target: { host: '127.0.0.1', port }, connections: CONNECTIONS, clients: 10_000, seed: 1, rate: 0, events: EVENTS, preencode: true });
+  const sidecar = await startBenchSidecar(args, env);
+  const before = sidecar.cpu();
+  const summary = await runSimulator({ target: { host: '127.0.0.1', port: sidecar.port }, connections: CONNECTIONS, clients: 10_000, seed: 1, rate: 0, events: EVENTS, preencode: true });
   const sendStart = performance.now() - summary.seconds * 1000;
-  let s = await status();
-  const waitFrom = performance.now();
-  while (s.events.total < summary.total && performance.now() - waitFrom < 300_000) {
-    await new Promise((r) => setTimeout(r, 5));
-    s = await status();
-  }
-  const doneAt = performance.now();
-  const after = procStat(child.pid!);
+  const doneAt = await sidecar.waitForEvents(summary.total);
+  const after = sidecar.cpu();
   const sec = (doneAt - sendStart) / 1000;
-  const rss = peakRssMb(child.pid!);
+  const rss = sidecar.peakRssMb();
+  let s = await sidecar.status();
   // Logs: wait until every record is exported or dropped, and count the time that took too.
   let logSec = 0;
   if (mode === 'logs') {
+    const waitFrom = performance.now();
     while (s.logs && s.logs.queued > 0 && performance.now() - waitFrom < 300_000) {
       await new Promise((r) => setTimeout(r, 20));
-      s = await status();
+      s = await sidecar.status();
     }
     await new Promise((r) => setTimeout(r, 500));
-    s = await status();
+    s = await sidecar.status();
     logSec = (performance.now() - sendStart) / 1000;
   }
-  const finalRss = peakRssMb(child.pid!);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.on('exit', r));
+  const finalRss = sidecar.peakRssMb();
+  await sidecar.stop();
   collector?.close();
   const dropped = s.logs ? Object.values(s.logs.dropped).reduce((a, b) => a + b, 0) : 0;
   return {

@@ -131,6 +131,19 @@ export const DASHBOARDS: DashboardDef[] = [
       ts('Attribute values folded into "other"', 'reqps', [
         { expr: `sum by (attribute) (rate(vmq_sidecar_attribute_values_folded_total{${I}}[${RI}])) or on() vector(0)`, legend: '{{attribute}}' },
       ]),
+      row('Can I trust the gauges?'),
+      ts('Connected clients: derived vs the broker\'s count', 'short', [
+        { expr: `sum by (instance) (mqtt_client_connected{${I}})`, legend: 'derived {{instance}}' },
+        { expr: `sum by (instance) (vmq_sidecar_broker_connections{${I}})`, legend: 'broker {{instance}}' },
+      ], { description: 'The broker\'s own count comes from --broker-metrics-url.' }),
+      ts('Gauge drift (derived minus broker)', 'short', [{ expr: `sum by (instance) (vmq_sidecar_broker_connections_drift{${I}})`, legend: '{{instance}}' }]),
+      ts('Events lost between broker and sidecar', 'short', [
+        { expr: `sum by (vernemq_hook) (vmq_sidecar_upstream_missing{${I}})`, legend: 'not received: {{vernemq_hook}}' },
+        { expr: `sum by (vernemq_hook) (increase(vmq_sidecar_broker_sidecar_event_errors_total{${I}}[${RI}]))`, legend: 'send errors: {{vernemq_hook}}' },
+      ], { description: 'Since the first broker scrape. Sampled hooks (publish, deliver, delivery_complete) count sampled-out events too.' }),
+      ts('Gauges missing their hooks', 'short', [{ expr: `max by (gauge, vernemq_hook) (vmq_sidecar_hooks_missing{${I}})`, legend: '{{gauge}} needs {{vernemq_hook}}' }]),
+      ts('Session snapshot age', 's', [{ expr: `max by (instance) (vmq_sidecar_snapshot_age_seconds{${I}})`, legend: '{{instance}}' }]),
+      ts('Broker scrapes', 'reqps', [{ expr: `sum by (outcome) (rate(vmq_sidecar_broker_scrapes_total{${I}}[${RI}]))`, legend: '{{outcome}}' }]),
     ],
   },
 ];

@@ -18,7 +18,10 @@ import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
 import { registerSelfMetrics } from './telemetry/self-metrics.js';
 import { parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
 import { AdminServer } from './admin/admin-server.js';
-import { HOOKS } from './events/event-types.js';
+import { SessionSnapshot, type SnapshotWriteResult } from './sinks/session-snapshot.js';
+import { BrokerReconciler } from './reconcile/broker-reconciler.js';
+import { HookCoverage, type HookCoverageOptions } from './reconcile/hook-coverage.js';
+import { SIDECAR_METRICS } from './metrics/metric-catalog.js';
 import { VERSION } from './version.js';
 import type { SidecarSettings } from './config/sidecar-config.js';
 
@@ -29,6 +32,8 @@ export interface SidecarOptions {
   logger?: SidecarLogger;
   /** Extra sinks (tests use them to see every event). */
   sinks?: EventSink[];
+  /** When a gauge's missing hooks are reported (tests shorten it). */
+  hookCoverage?: HookCoverageOptions;
 }
 
 export interface RunningSidecar {
@@ -38,6 +43,9 @@ export interface RunningSidecar {
   logger: SidecarLogger;
   sessions: SessionTracker;
   telemetry: TelemetryPipeline;
+  coverage: HookCoverage;
+  reconciler: BrokerReconciler | null;
+  snapshot: SessionSnapshot | null;
   status(): Record<string, unknown>;
   /** Stops accepting, drains connections, flushes telemetry; resolves within the shutdown timeout. */
   stop(): Promise<void>;
@@ -56,6 +64,57 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const instanceId = otel.resourceAttributes['service.instance.id'] ?? `${os.hostname()}:${settings.listen.port}`;
   const telemetry = await TelemetryPipeline.create({ otel, store, logger, version: VERSION, instanceId });
   registerSelfMetrics(store, stats, telemetry);
+  const coverage = new HookCoverage(stats, store, logger, options.hookCoverage);
+  const connectedTotal = () => sessions.connectedTotal();
+  const reconciler = settings.brokerMetricsUrl
+    ? new BrokerReconciler(settings.brokerMetricsUrl, settings.brokerScrapeIntervalMs, settings.brokerScrapeTimeoutMs, stats, connectedTotal, store, logger)
+    : null;
+
+  // Session state from the last run, before any event can arrive.
+  const snapshot = settings.stateFile ? new SessionSnapshot(settings.stateFile, sessions) : null;
+  let snapshotLoad: Record<string, unknown> | null = null;
+  let lastSnapshot: (SnapshotWriteResult & { at: number }) | null = null;
+  let snapshotError: string | null = null;
+  const snapshotWrites = { success: 0, error: 0 };
+  if (snapshot) {
+    const r = await snapshot.load(settings.stateMaxAgeMs);
+    if (r.loaded) {
+      snapshotLoad = { clients: r.clients, ageSeconds: Math.round(r.ageMs / 1000) };
+      logger.info('session state restored from snapshot', { path: snapshot.path, clients: r.clients, ageSeconds: Math.round(r.ageMs / 1000) });
+    } else {
+      snapshotLoad = { ignored: r.reason };
+      const quiet = r.reason === 'no snapshot file yet';
+      logger.log(quiet ? 'info' : 'warn', quiet ? 'no session snapshot to restore' : 'session snapshot ignored; gauges start from zero', { path: snapshot.path, reason: r.reason });
+    }
+    const writes = store.sum(SIDECAR_METRICS.snapshotWrites);
+    const age = store.sum(SIDECAR_METRICS.snapshotAge);
+    store.onCollect(() => {
+      writes.get('success').value = snapshotWrites.success;
+      writes.get('error').value = snapshotWrites.error;
+      age.get().value = Math.round((Date.now() - (lastSnapshot?.at ?? startedAt)) / 1000);
+    });
+  }
+  let writing: Promise<void> | null = null;
+  const writeSnapshot = (): Promise<void> => {
+    if (!snapshot) return Promise.resolve();
+    writing ??= snapshot
+      .write()
+      .then((r) => {
+        snapshotWrites.success++;
+        snapshotError = null;
+        lastSnapshot = { ...r, at: Date.now() };
+        logger.debug('session snapshot written', { ...r });
+      })
+      .catch((err: Error) => {
+        snapshotWrites.error++;
+        snapshotError = err.message;
+        logger.limited('warn', 'snapshot-write', 60_000, 'session snapshot could not be written', { path: snapshot.path, err });
+      })
+      .finally(() => {
+        writing = null;
+      });
+    return writing;
+  };
 
   const sinks: EventSink[] = [metricsSink, sessions];
   let logSink: LogSink | null = null;
@@ -87,14 +146,36 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     listening: receiver.listening,
     connections: { open: stats.connectionsOpen, accepted: stats.connectionsAccepted, refused: stats.connectionsRefused },
-    events: {
-      total: stats.eventsTotal,
-      byHook: Object.fromEntries(
-        HOOKS.map((h, i) => [h, { count: stats.eventsByHook[i], lastSeen: stats.lastSeenByHook[i] ? new Date(stats.lastSeenByHook[i]!).toISOString() : null }]),
-      ),
-    },
+    events: { total: stats.eventsTotal, byHook: coverage.seen() },
+    gaugesMissingHooks: coverage.check(),
     rejected: stats.rejected,
-    sessions: { tracked: sessions.clients.size, staleEvents: sessions.stale, untrackedEvents: sessions.untracked },
+    sessions: {
+      tracked: sessions.clients.size,
+      connected: sessions.connectedTotal(),
+      offline: sessions.offlineTotal(),
+      staleEvents: sessions.stale,
+      untrackedEvents: sessions.untracked,
+    },
+    snapshot: snapshot
+      ? {
+          path: snapshot.path,
+          restored: snapshotLoad,
+          lastWrite: lastSnapshot ? { at: new Date(lastSnapshot.at).toISOString(), clients: lastSnapshot.clients, bytes: lastSnapshot.bytes, ms: Math.round(lastSnapshot.ms) } : null,
+          ageSeconds: Math.round((Date.now() - (lastSnapshot?.at ?? startedAt)) / 1000),
+          lastError: snapshotError,
+        }
+      : null,
+    broker: reconciler
+      ? {
+          lastScrape: reconciler.last ? new Date(reconciler.last.at).toISOString() : null,
+          connections: reconciler.last?.connections ?? null,
+          queues: reconciler.last?.queues ?? null,
+          drift: reconciler.drift() ?? null,
+          missingEventsByHook: Object.fromEntries(reconciler.missing()),
+          scrapes: reconciler.outcomes,
+          lastError: reconciler.lastError ?? null,
+        }
+      : null,
     logs: telemetry.logQueue
       ? { emitted: logSink?.emitted ?? 0, exported: telemetry.logQueue.exported, queued: telemetry.logQueue.queued, dropped: telemetry.logQueue.dropped }
       : null,
@@ -122,6 +203,10 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     await telemetry.shutdown(1000);
     throw err;
   }
+  reconciler?.start();
+  const timers: NodeJS.Timeout[] = [setInterval(() => coverage.check(), 30_000)];
+  if (snapshot) timers.push(setInterval(() => void writeSnapshot(), settings.stateIntervalMs));
+  for (const t of timers) t.unref();
   if (otel.embeddedDefault) {
     logger.info('no OTLP endpoint configured: metrics on the admin listener\'s /metrics, log records as lines on stdout', {
       hint: 'set OTEL_EXPORTER_OTLP_ENDPOINT to export to a collector',
@@ -136,8 +221,13 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         timer = setTimeout(() => r('timeout'), settings.shutdownTimeoutMs);
       });
       const work = (async () => {
+        for (const t of timers) clearInterval(t);
+        reconciler?.stop();
         await receiver.stop(Math.min(200, settings.shutdownTimeoutMs / 4));
         await sink.shutdown();
+        // The final state, after the last event: the next start continues from here.
+        await writing;
+        await writeSnapshot();
         await telemetry.shutdown(Math.max(100, settings.shutdownTimeoutMs - 500));
         await admin.stop();
       })();
@@ -150,5 +240,5 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     })();
     return stopping;
   };
-  return { address, adminAddress, stats, logger, sessions, telemetry, status, stop };
+  return { address, adminAddress, stats, logger, sessions, telemetry, coverage, reconciler, snapshot, status, stop };
 }

@@ -36,6 +36,12 @@ export interface SidecarSettings {
   maxDropReasons: number;
   maxMountpoints: number;
   maxTrackedClients: number;
+  stateFile: string | undefined;
+  stateIntervalMs: number;
+  stateMaxAgeMs: number;
+  brokerMetricsUrl: string | undefined;
+  brokerScrapeIntervalMs: number;
+  brokerScrapeTimeoutMs: number;
 }
 
 /** "lifecycle", "all", "none" and hook[:ratio] items, comma-separated. */
@@ -204,5 +210,61 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     description:
       'Clients whose session state is kept for the connected/offline gauges (about 200 bytes each); events of further clients are counted in vmq_sidecar.sessions.untracked.',
     parse: intInRange(1, 100_000_000),
+  },
+  stateFile: {
+    flag: 'state-file',
+    env: 'VMQ_SIDECAR_STATE_FILE',
+    accepted: 'a file path in a writable directory',
+    description:
+      'Keep the session state (who is connected, which sessions are offline) in this file, written every --state-interval and on shutdown, and load it at start, so the gauges survive restarts. Off when not set.',
+    parse: (raw) => {
+      const v = raw.trim();
+      if (v === '') throw new Error('empty path');
+      return v;
+    },
+  },
+  stateIntervalMs: {
+    flag: 'state-interval',
+    env: 'VMQ_SIDECAR_STATE_INTERVAL',
+    default: '60s',
+    accepted: 'a duration from 1s to 1h',
+    description: 'How often the session state is written to --state-file.',
+    parse: durationInRange(1000, 3_600_000),
+  },
+  stateMaxAgeMs: {
+    flag: 'state-max-age',
+    env: 'VMQ_SIDECAR_STATE_MAX_AGE',
+    default: '10m',
+    accepted: 'a duration from 1s to 7d (168h)',
+    description: 'A --state-file older than this at start is ignored (the broker has moved on while the sidecar was away).',
+    parse: durationInRange(1000, 7 * 86_400_000),
+  },
+  brokerMetricsUrl: {
+    flag: 'broker-metrics-url',
+    env: 'VMQ_SIDECAR_BROKER_METRICS_URL',
+    accepted: 'an http:// or https:// URL, e.g. http://127.0.0.1:8888/metrics',
+    description:
+      "Scrape this broker node's Prometheus endpoint and export its connection counts, the drift of our gauges from them, and its sidecar send attempts and failures per hook. Off when not set.",
+    parse: (raw) => {
+      const u = new URL(raw.trim());
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+      return u.href;
+    },
+  },
+  brokerScrapeIntervalMs: {
+    flag: 'broker-scrape-interval',
+    env: 'VMQ_SIDECAR_BROKER_SCRAPE_INTERVAL',
+    default: '15s',
+    accepted: 'a duration from 1s to 1h',
+    description: 'How often --broker-metrics-url is scraped.',
+    parse: durationInRange(1000, 3_600_000),
+  },
+  brokerScrapeTimeoutMs: {
+    flag: 'broker-scrape-timeout',
+    env: 'VMQ_SIDECAR_BROKER_SCRAPE_TIMEOUT',
+    default: '5s',
+    accepted: 'a duration from 100ms to 1m',
+    description: 'A broker scrape taking longer is abandoned and counted as a timeout.',
+    parse: durationInRange(100, 60_000),
   },
 };

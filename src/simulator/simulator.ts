@@ -47,7 +47,8 @@ const MAX_MODE_HIGH_WATER = 1024 * 1024;
 const STAGING_BYTES = 64 * 1024;
 const TICK_MS = 10;
 
-class PooledConnection {
+/** One connection of the simulated plugin pool, with a staging buffer for frames. */
+export class PooledConnection {
   private staging = Buffer.allocUnsafe(STAGING_BYTES);
   private fill = 0;
 
@@ -75,7 +76,7 @@ class PooledConnection {
   }
 }
 
-async function connectPool(target: HostPort, n: number): Promise<PooledConnection[]> {
+export async function connectPool(target: HostPort, n: number): Promise<PooledConnection[]> {
   const sockets = await Promise.all(
     Array.from(
       { length: n },
@@ -98,7 +99,7 @@ async function connectPool(target: HostPort, n: number): Promise<PooledConnectio
   });
 }
 
-async function closePool(pool: PooledConnection[]): Promise<void> {
+export async function closePool(pool: PooledConnection[]): Promise<void> {
   await Promise.all(
     pool.map(
       (c) =>

@@ -83,6 +83,34 @@ export class SessionTracker implements EventSink {
     return this.offline.get(mountpoint).value;
   }
 
+  /** Connected clients over all mountpoints. */
+  connectedTotal(): number {
+    return this.connected.total();
+  }
+
+  offlineTotal(): number {
+    return this.offline.total();
+  }
+
+  /**
+   * Puts back a client's state from a snapshot (before any event is applied) and counts it in
+   * the gauges.
+   */
+  restore(key: string, mountpoint: string, saved: ClientState): void {
+    if (this.clients.has(key) || this.clients.size >= this.options.maxClients) return;
+    const c = new ClientState(this.mountpoints.fold(mountpoint));
+    c.connected = saved.connected;
+    c.offline = saved.offline;
+    c.sec = saved.sec;
+    c.nanos = saved.nanos;
+    c.sinceMs = saved.sinceMs;
+    c.removedAt = saved.removedAt;
+    this.clients.set(key, c);
+    if (c.connected) this.connected.get(c.mountpoint).value += 1;
+    if (c.offline) this.offline.get(c.mountpoint).value += 1;
+    if (c.removedAt !== 0) this.tombstones.push({ key, at: c.removedAt });
+  }
+
   consume(e: SidecarEvent): void {
     switch (e.hook) {
       case 'on_client_wakeup': {
@@ -185,6 +213,13 @@ export class SessionTracker implements EventSink {
     if (c.removedAt !== 0) return;
     c.removedAt = this.now();
     this.tombstones.push({ key: mountpoint + KEY_SEP + clientId, at: c.removedAt });
+  }
+
+  /** Orders the tombstone queue by removal time (after a restore, which adds them unordered). */
+  sortTombstones(): void {
+    const q = this.tombstones.slice(this.tombstoneHead).sort((a, b) => a.at - b.at);
+    this.tombstones = q;
+    this.tombstoneHead = 0;
   }
 
   /** Forgets removed sessions older than the tombstone period. */

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSimulator } from '../../src/simulator/simulator.js';
@@ -38,12 +39,35 @@ async function query(expr: string): Promise<{ metric: Record<string, string>; va
   return body.data.result;
 }
 
+/** A stand-in for the broker node's metrics endpoint (VerneMQ's names and labels). */
+const brokerMetrics = http.createServer((_req, res) => {
+  const n = Math.floor(Date.now() / 100);
+  res.end(
+    [
+      'active_mqtt_connections{node="VerneMQ@127.0.0.1"} 400',
+      'queue_processes{node="VerneMQ@127.0.0.1"} 450',
+      `sidecar_events{node="VerneMQ@127.0.0.1",hook="on_client_wakeup"} ${n}`,
+      `sidecar_events_error{node="VerneMQ@127.0.0.1",hook="on_client_wakeup"} ${Math.floor(n / 10)}`,
+      '',
+    ].join('\n'),
+  );
+});
+
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'vmq-prom-'));
-  sidecar = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--log-hooks', 'all'], {
-    OTEL_METRICS_EXPORTER: 'prometheus',
-    OTEL_LOGS_EXPORTER: 'console',
-  });
+  await new Promise<void>((r) => brokerMetrics.listen(0, '127.0.0.1', () => r()));
+  const brokerUrl = `http://127.0.0.1:${(brokerMetrics.address() as net.AddressInfo).port}/metrics`;
+  sidecar = runCli(
+    [
+      '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--log-hooks', 'all',
+      '--state-file', path.join(dir, 'sessions.bin'), '--state-interval', '1s',
+      '--broker-metrics-url', brokerUrl, '--broker-scrape-interval', '1s',
+    ],
+    {
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      OTEL_LOGS_EXPORTER: 'console',
+    },
+  );
   const [listen, admin] = await eventually(() => {
     const lines = logLines(sidecar);
     const l = lines.find((x) => x.msg === 'listening for plugin connections');
@@ -80,6 +104,7 @@ before(async () => {
 after(async () => {
   sidecar?.child.kill('SIGTERM');
   prometheus?.kill('SIGTERM');
+  brokerMetrics.close();
   await Promise.all([sidecar?.exited, new Promise((r) => (prometheus ? prometheus.once('exit', r) : r(null)))]);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

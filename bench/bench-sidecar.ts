@@ -1,0 +1,75 @@
+/** A sidecar child process for benchmarks: addresses, /status, CPU and peak RSS from /proc. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const CLK_TCK = 100;
+
+export interface SidecarStatus {
+  events: { total: number };
+  logs: { emitted: number; exported: number; queued: number; dropped: Record<string, number> } | null;
+  snapshot: { lastWrite: { clients: number; bytes: number; ms: number } | null } | null;
+}
+
+export interface BenchSidecar {
+  child: ChildProcess;
+  port: number;
+  admin: string;
+  status(): Promise<SidecarStatus>;
+  /** Waits until the sidecar has decoded `total` events; returns when (performance.now()). */
+  waitForEvents(total: number, timeoutMs?: number): Promise<number>;
+  cpu(): { userSec: number; sysSec: number };
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+export async function startBenchSidecar(args: string[], env: Record<string, string>): Promise<BenchSidecar> {
+  const child = spawn(process.execPath, [CLI, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--log-level', 'info', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let port = 0;
+  let admin = '';
+  let buf = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
+      buf = buf.slice(nl + 1);
+      if (line.msg === 'listening for plugin connections') port = Number(String(line.address).split(':').pop());
+      if (line.msg === 'admin listener ready') admin = String(line.address);
+    }
+  });
+  while (port === 0 || admin === '') await new Promise((r) => setTimeout(r, 20));
+  const pid = child.pid!;
+  const status = async () => (await (await fetch(`http://${admin}/status`)).json()) as SidecarStatus;
+  return {
+    child,
+    port,
+    admin,
+    status,
+    async waitForEvents(total, timeoutMs = 300_000) {
+      const from = performance.now();
+      while ((await status()).events.total < total) {
+        if (performance.now() - from > timeoutMs) throw new Error('timed out waiting for the sidecar');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return performance.now();
+    },
+    cpu() {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return { userSec: Number(fields[11]) / CLK_TCK, sysSec: Number(fields[12]) / CLK_TCK };
+    },
+    peakRssMb() {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return m ? Number(m[1]) / 1024 : NaN;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}

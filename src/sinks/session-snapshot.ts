@@ -1,0 +1,203 @@
+/**
+ * The session tracker's state on disk, so that a restarted sidecar's gauges continue where they
+ * were instead of counting from zero (IoT devices stay connected for days).
+ *
+ * Format (version 1, little-endian):
+ *   magic "VMQSNAP\n" | u32 version | f64 writtenAtMs | u32 clientCount
+ *   clientCount x [ u16 len, mountpoint | u16 len, clientId | u8 flags (1 connected, 2 offline)
+ *                   | f64 sec | u32 nanos | f64 sinceMs | f64 removedAt ]
+ *   32-byte SHA-256 of everything before it
+ *
+ * Writing is incremental (a slice of clients per event-loop turn, appended to a temporary file
+ * that is renamed into place), so a million clients never pause ingest for long; the snapshot
+ * is then fuzzy by the second or so it takes, which the tracker's timestamp ordering absorbs.
+ * Loading happens before the sidecar accepts connections. A snapshot that is corrupt, truncated,
+ * of another version or too old is reported and ignored, never fatal.
+ */
+import { createHash } from 'node:crypto';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { ClientState, type SessionTracker } from './session-tracker.js';
+
+const MAGIC = Buffer.from('VMQSNAP\n', 'latin1');
+export const SNAPSHOT_VERSION = 1;
+const HEADER_BYTES = MAGIC.length + 4 + 8 + 4;
+const DIGEST_BYTES = 32;
+/** Clients serialized per event-loop turn while writing. */
+const SLICE = 5000;
+
+export interface SnapshotWriteResult {
+  clients: number;
+  bytes: number;
+  ms: number;
+}
+
+export type SnapshotLoadResult =
+  | { loaded: true; clients: number; ageMs: number; writtenAtMs: number }
+  | { loaded: false; reason: string };
+
+export class SnapshotError extends Error {}
+
+/** Rebuilds tracker state from a snapshot file's bytes; throws SnapshotError when unusable. */
+export function decodeSnapshot(buf: Buffer, maxAgeMs: number, nowMs: number, apply: (key: string, mountpoint: string, state: ClientState) => void): { clients: number; writtenAtMs: number } {
+  if (buf.length < HEADER_BYTES + DIGEST_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new SnapshotError('not a vmq-otel-sidecar snapshot (bad magic or too short)');
+  }
+  const version = buf.readUInt32LE(MAGIC.length);
+  if (version !== SNAPSHOT_VERSION) throw new SnapshotError(`snapshot version ${version} is not supported (this sidecar reads version ${SNAPSHOT_VERSION})`);
+  const body = buf.subarray(0, buf.length - DIGEST_BYTES);
+  const digest = createHash('sha256').update(body).digest();
+  if (!digest.equals(buf.subarray(buf.length - DIGEST_BYTES))) throw new SnapshotError('snapshot is corrupt or truncated (checksum mismatch)');
+  const writtenAtMs = buf.readDoubleLE(MAGIC.length + 4);
+  const count = buf.readUInt32LE(MAGIC.length + 12);
+  const age = nowMs - writtenAtMs;
+  if (age > maxAgeMs) throw new SnapshotError(`snapshot is ${Math.round(age / 1000)} s old, older than --state-max-age (${Math.round(maxAgeMs / 1000)} s)`);
+  if (age < -60_000) throw new SnapshotError('snapshot was written in the future (clock went back?)');
+  let pos = HEADER_BYTES;
+  const end = body.length;
+  const str = (): string => {
+    if (pos + 2 > end) throw new SnapshotError('snapshot is truncated');
+    const n = body.readUInt16LE(pos);
+    pos += 2;
+    if (pos + n > end) throw new SnapshotError('snapshot is truncated');
+    const s = body.toString('utf8', pos, pos + n);
+    pos += n;
+    return s;
+  };
+  for (let i = 0; i < count; i++) {
+    const mountpoint = str();
+    const clientId = str();
+    if (pos + 29 > end) throw new SnapshotError('snapshot is truncated');
+    const flags = body[pos]!;
+    const c = new ClientState(mountpoint);
+    c.connected = (flags & 1) !== 0;
+    c.offline = (flags & 2) !== 0;
+    c.sec = body.readDoubleLE(pos + 1);
+    c.nanos = body.readUInt32LE(pos + 9);
+    c.sinceMs = body.readDoubleLE(pos + 13);
+    c.removedAt = body.readDoubleLE(pos + 21);
+    pos += 29;
+    apply(mountpoint + '\u0000' + clientId, mountpoint, c);
+  }
+  if (pos !== end) throw new SnapshotError('snapshot has trailing bytes');
+  return { clients: count, writtenAtMs };
+}
+
+export class SessionSnapshot {
+  constructor(
+    readonly path: string,
+    private readonly tracker: SessionTracker,
+  ) {}
+
+  /** Loads the snapshot into the (empty) tracker; returns why not when it cannot. */
+  async load(maxAgeMs: number, nowMs = Date.now()): Promise<SnapshotLoadResult> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(this.path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return { loaded: false, reason: code === 'ENOENT' ? 'no snapshot file yet' : `cannot read: ${(err as Error).message}` };
+    }
+    const staged: [string, string, ClientState][] = [];
+    try {
+      const r = decodeSnapshot(buf, maxAgeMs, nowMs, (key, mp, state) => staged.push([key, mp, state]));
+      // Only a snapshot that decoded completely touches the tracker.
+      for (const [key, mp, state] of staged) this.tracker.restore(key, mp, state);
+      this.tracker.sortTombstones();
+      return { loaded: true, clients: r.clients, ageMs: nowMs - r.writtenAtMs, writtenAtMs: r.writtenAtMs };
+    } catch (err) {
+      if (err instanceof SnapshotError || err instanceof RangeError) return { loaded: false, reason: err.message };
+      throw err;
+    }
+  }
+
+  /** Writes the tracker's state atomically (temporary file, fsync, rename). */
+  async write(nowMs = Date.now()): Promise<SnapshotWriteResult> {
+    const started = performance.now();
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    const fh = await open(tmp, 'w+', 0o600);
+    let bytes = 0;
+    let count = 0;
+    try {
+      const header = Buffer.alloc(HEADER_BYTES);
+      MAGIC.copy(header, 0);
+      header.writeUInt32LE(SNAPSHOT_VERSION, MAGIC.length);
+      header.writeDoubleLE(nowMs, MAGIC.length + 4);
+      // The count is patched in after the last slice (clients come and go while writing).
+      const put = async (b: Buffer) => {
+        await fh.write(b, 0, b.length, bytes);
+        bytes += b.length;
+      };
+      await put(header);
+      const it = this.tracker.clients.entries();
+      let slice = Buffer.allocUnsafe(SLICE * 96);
+      for (;;) {
+        let p = 0;
+        let n = 0;
+        let done = false;
+        while (n < SLICE) {
+          const next = it.next();
+          if (next.done) {
+            done = true;
+            break;
+          }
+          const [key, c] = next.value;
+          const sep = key.indexOf('\u0000');
+          // Worst case for this record: 3 bytes per UTF-16 unit of the key, plus fixed fields.
+          const worst = key.length * 3 + 4 + 29;
+          if (p + worst > slice.length) {
+            const bigger = Buffer.allocUnsafe(Math.max(slice.length * 2, p + worst));
+            slice.copy(bigger, 0, 0, p);
+            slice = bigger;
+          }
+          const mpLen = slice.write(key.slice(0, sep), p + 2, 'utf8');
+          slice.writeUInt16LE(mpLen, p);
+          p += 2 + mpLen;
+          const idLen = slice.write(key.slice(sep + 1), p + 2, 'utf8');
+          slice.writeUInt16LE(idLen, p);
+          p += 2 + idLen;
+          slice[p] = (c.connected ? 1 : 0) | (c.offline ? 2 : 0);
+          slice.writeDoubleLE(c.sec, p + 1);
+          slice.writeUInt32LE(c.nanos, p + 9);
+          slice.writeDoubleLE(c.sinceMs, p + 13);
+          slice.writeDoubleLE(c.removedAt, p + 21);
+          p += 29;
+          n++;
+        }
+        count += n;
+        // The file write copies nothing: the slice is not reused until the write completed.
+        if (p > 0) await put(slice.subarray(0, p));
+        if (done) break;
+        // Let ingest run between slices.
+        await new Promise((r) => setImmediate(r));
+      }
+      // Patch the client count, then recompute the digest over the final bytes.
+      const countBuf = Buffer.alloc(4);
+      countBuf.writeUInt32LE(count);
+      await fh.write(countBuf, 0, 4, MAGIC.length + 12);
+      const digest = await digestOf(fh, bytes);
+      await fh.write(digest, 0, DIGEST_BYTES, bytes);
+      bytes += DIGEST_BYTES;
+      await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+    await fh.close();
+    await rename(tmp, this.path);
+    return { clients: count, bytes, ms: performance.now() - started };
+  }
+}
+
+/** SHA-256 of the first `length` bytes of an open file, read in large chunks. */
+async function digestOf(fh: import('node:fs/promises').FileHandle, length: number): Promise<Buffer> {
+  const h = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(1024 * 1024);
+  for (let pos = 0; pos < length; ) {
+    const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, length - pos), pos);
+    if (bytesRead === 0) break;
+    h.update(chunk.subarray(0, bytesRead));
+    pos += bytesRead;
+  }
+  return h.digest();
+}

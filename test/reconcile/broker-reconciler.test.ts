@@ -1,0 +1,133 @@
+/**
+ * Reconciliation against a local HTTP server serving VerneMQ-format metrics text (the names and
+ * labels the broker writes), including the broker endpoint being down, slow or serving garbage.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
+import { connect, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
+import { eventually } from '../helpers/eventually.js';
+import { parseExposition } from '../helpers/prometheus-text.js';
+
+const encoder = new FrameEncoder();
+let mode: 'ok' | 'slow' | 'garbage' | '500' = 'ok';
+// What the broker reports when the sidecar starts (its first scrape is the baseline).
+let broker = { active: 0, queues: 0, attempts: 100, errors: 2 };
+
+function vernemqText(): string {
+  const node = 'node="VerneMQ@127.0.0.1"';
+  return [
+    '# HELP active_mqtt_connections The number of open MQTT connections.',
+    '# TYPE active_mqtt_connections gauge',
+    `active_mqtt_connections{${node}} ${broker.active}`,
+    '# TYPE total_active_connections gauge',
+    `total_active_connections{${node}} ${broker.active}`,
+    '# TYPE queue_processes gauge',
+    `queue_processes{${node}} ${broker.queues}`,
+    '# HELP sidecar_events Events sent to the sidecar.',
+    '# TYPE sidecar_events counter',
+    `sidecar_events{${node},hook="on_client_wakeup"} ${broker.attempts}`,
+    `sidecar_events{${node},hook="on_publish"} 0`,
+    '# TYPE sidecar_events_error counter',
+    `sidecar_events_error{${node},hook="on_client_wakeup"} ${broker.errors}`,
+    `mqtt_publish_received{${node},mqtt_version="4"} 12`,
+    '',
+  ].join('\n');
+}
+
+const server = http.createServer((_req, res) => {
+  if (mode === 'slow') {
+    setTimeout(() => res.end(vernemqText()), 1500);
+    return;
+  }
+  if (mode === '500') {
+    res.writeHead(500).end('oops');
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(mode === 'garbage' ? '<html>not metrics</html>' : vernemqText());
+});
+
+let sidecar: SidecarFixture;
+let url = '';
+
+async function wakeups(n: number, from: number): Promise<void> {
+  const before = sidecar.stats.eventsTotal;
+  const s = await connect(sidecar.port);
+  const now = Math.floor(Date.now() / 1000);
+  await write(s, Buffer.concat(Array.from({ length: n }, (_, i) => encoder.encodeFrame({ hook: 'on_client_wakeup', clientId: `c${from + i}`, mountpoint: '', timestamp: { seconds: now, nanos: i } }))));
+  await eventually(() => assert.equal(sidecar.stats.eventsTotal, before + n));
+  s.destroy();
+}
+
+before(async () => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  sidecar = await startTestSidecar({ brokerMetricsUrl: url, brokerScrapeIntervalMs: 3_600_000, brokerScrapeTimeoutMs: 300, logLevel: 'info' });
+});
+
+after(async () => {
+  await sidecar.stop();
+  server.close();
+});
+
+test('drift from the broker\'s connection count and events lost upstream come out right', async () => {
+  const r = sidecar.reconciler!;
+  await eventually(() => assert.ok(r.last, 'the scrape at start is the baseline'));
+  assert.equal(r.drift(), 0);
+  // The broker then attempts 10 wakeups, 1 fails to send, 6 arrive: 3 are missing; it counts
+  // 12 connections where our gauge has 6.
+  broker = { active: 12, queues: 14, attempts: 110, errors: 3 };
+  await wakeups(6, 0);
+  assert.equal(await r.scrapeOnce(), 'success');
+  assert.equal(r.drift(), 6 - 12);
+  assert.equal(r.missing().get('on_client_wakeup'), 3);
+  assert.equal(r.missing().get('on_publish'), 0);
+
+  const samples = parseExposition(await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text());
+  const value = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  assert.equal(value('vmq_sidecar_broker_connections'), 12);
+  assert.equal(value('vmq_sidecar_broker_queues'), 14);
+  assert.equal(value('vmq_sidecar_broker_connections_drift'), -6);
+  assert.equal(value('vmq_sidecar_upstream_missing', { vernemq_hook: 'on_client_wakeup' }), 3);
+  assert.equal(value('vmq_sidecar_broker_sidecar_events_total', { vernemq_hook: 'on_client_wakeup' }), 110);
+  assert.equal(value('vmq_sidecar_broker_sidecar_event_errors_total', { vernemq_hook: 'on_client_wakeup' }), 3);
+  assert.equal(value('vmq_sidecar_broker_scrapes_total', { outcome: 'success' }), 2);
+  const status = sidecar.status() as { broker: { drift: number; missingEventsByHook: Record<string, number> } };
+  assert.equal(status.broker.drift, -6);
+  assert.equal(status.broker.missingEventsByHook.on_client_wakeup, 3);
+});
+
+test('a broker restart (counters going back) starts the count over instead of going negative', async () => {
+  const r = sidecar.reconciler!;
+  broker = { active: 9, queues: 9, attempts: 4, errors: 0 };
+  assert.equal(await r.scrapeOnce(), 'success');
+  assert.equal(r.missing().get('on_client_wakeup'), 0);
+});
+
+test('broker endpoint down, slow, failing or serving garbage: counted, logged, no effect on ingest', async () => {
+  const r = sidecar.reconciler!;
+  const lastGood = r.last;
+  mode = 'garbage';
+  assert.equal(await r.scrapeOnce(), 'invalid');
+  mode = 'slow';
+  assert.equal(await r.scrapeOnce(), 'timeout');
+  mode = '500';
+  assert.equal(await r.scrapeOnce(), 'error');
+  mode = 'ok';
+  server.closeAllConnections();
+  const down = sidecar.reconciler!;
+  // A port nobody listens on.
+  (down as unknown as { url: string }).url = 'http://127.0.0.1:9/metrics';
+  assert.equal(await down.scrapeOnce(), 'error');
+  assert.equal(r.last, lastGood, 'the last good view is kept');
+  assert.deepEqual({ ...r.outcomes }, { success: 3, error: 2, timeout: 1, invalid: 1 });
+  assert.ok(sidecar.logLines.some((l) => l.msg === 'broker metrics scrape failed; reconciliation paused'));
+  // Ingest is untouched.
+  await wakeups(50, 100);
+  (down as unknown as { url: string }).url = url;
+  assert.equal(await down.scrapeOnce(), 'success');
+  assert.ok(sidecar.logLines.some((l) => l.msg === 'broker metrics reachable again'));
+});

@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
+import { SessionSnapshot } from '../../src/sinks/session-snapshot.js';
+import { SessionTracker } from '../../src/sinks/session-tracker.js';
+import { MetricStore } from '../../src/metrics/metric-store.js';
+import { BoundedValues } from '../../src/metrics/bounded-values.js';
+import { connect, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
+import { eventually } from '../helpers/eventually.js';
+
+const encoder = new FrameEncoder();
+const BASE = Math.floor(Date.now() / 1000) - 100;
+
+function ev(hook: string, clientId: string, sec: number, mountpoint = ''): Buffer {
+  return encoder.encodeFrame({ hook: hook as 'on_client_wakeup', timestamp: { seconds: BASE + sec, nanos: 0 }, clientId, mountpoint, reason: 2 });
+}
+
+async function send(sidecar: SidecarFixture, frames: Buffer[]): Promise<void> {
+  const before = sidecar.stats.eventsTotal;
+  const s = await connect(sidecar.port);
+  await write(s, Buffer.concat(frames));
+  await eventually(() => assert.equal(sidecar.stats.eventsTotal, before + frames.length));
+  s.destroy();
+}
+
+function tmp(): string {
+  return mkdtempSync(path.join(tmpdir(), 'vmq-state-'));
+}
+
+test('after a restart with a snapshot the gauges continue, and startup events apply in timestamp order', async () => {
+  const dir = tmp();
+  const stateFile = path.join(dir, 'sessions.bin');
+  try {
+    const first = await startTestSidecar({ stateFile, logLevel: 'info' });
+    await send(first, [
+      ev('on_client_wakeup', 'x', 10),
+      ev('on_client_wakeup', 'y', 10),
+      ev('on_client_offline', 'y', 20),
+      ev('on_client_wakeup', 'z', 10, 'tenant'),
+      ev('on_client_wakeup', 'g', 10),
+      ev('on_client_gone', 'g', 20),
+    ]);
+    assert.deepEqual([first.sessions.connectedTotal(), first.sessions.offlineTotal()], [2, 1]);
+    await first.stop(); // writes the final snapshot
+
+    const second = await startTestSidecar({ stateFile, logLevel: 'info' });
+    try {
+      assert.deepEqual([second.sessions.connectedCount(''), second.sessions.connectedCount('tenant'), second.sessions.offlineTotal()], [1, 1, 1]);
+      const restored = second.logLines.find((l) => l.msg === 'session state restored from snapshot');
+      assert.equal(restored?.clients, 4);
+      // x's offline from before its known wakeup is stale; y's newer wakeup applies; g's late
+      // wakeup (older than its gone) stays dead.
+      await send(second, [ev('on_client_offline', 'x', 5), ev('on_client_wakeup', 'y', 30), ev('on_client_wakeup', 'g', 15)]);
+      assert.deepEqual([second.sessions.connectedTotal(), second.sessions.offlineTotal()], [3, 0]);
+      assert.equal(second.sessions.stale, 2);
+      const status = second.status() as { snapshot: { restored: { clients: number } } };
+      assert.equal(status.snapshot.restored.clients, 4);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('corrupt, truncated, stale, future-version and foreign snapshots are reported and ignored', async () => {
+  const dir = tmp();
+  try {
+    const store = new MetricStore();
+    const tracker = new SessionTracker(store, new BoundedValues('m', 10), { maxClients: 100 });
+    tracker.consume({ hook: 'on_client_wakeup', clientId: 'a', mountpoint: '', timeSec: BASE, timeNanos: 0 } as never);
+    const good = path.join(dir, 'good.bin');
+    await new SessionSnapshot(good, tracker).write();
+    const bytes = readFileSync(good);
+    const variants: [string, Buffer, RegExp][] = [
+      ['corrupt', Buffer.from(bytes.map((b, i) => (i === 40 ? b ^ 0xff : b))), /checksum mismatch/],
+      ['truncated', bytes.subarray(0, bytes.length - 10), /checksum mismatch|truncated/],
+      ['future', Buffer.from(bytes.map((b, i) => (i === 8 ? 99 : b))), /version 99 is not supported/],
+      ['foreign', Buffer.from('{"clients": []}'), /not a vmq-otel-sidecar snapshot/],
+    ];
+    const staleFile = path.join(dir, 'stale.bin');
+    await new SessionSnapshot(staleFile, tracker).write(Date.now() - 3_600_000);
+    for (const [name, content] of variants) writeFileSync(path.join(dir, `${name}.bin`), content);
+    const cases: [string, RegExp][] = [...variants.map(([n, , r]) => [path.join(dir, `${n}.bin`), r] as [string, RegExp]), [staleFile, /older than --state-max-age/]];
+    for (const [file, reason] of cases) {
+      const sidecar = await startTestSidecar({ stateFile: file, stateMaxAgeMs: 600_000, logLevel: 'info' });
+      try {
+        assert.equal(sidecar.sessions.connectedTotal(), 0, file);
+        const line = sidecar.logLines.find((l) => l.msg === 'session snapshot ignored; gauges start from zero');
+        assert.ok(line, `${file}: reported`);
+        assert.match(String(line.reason), reason);
+      } finally {
+        await sidecar.stop();
+      }
+    }
+    // The good one loads.
+    const ok = await startTestSidecar({ stateFile: good, logLevel: 'info' });
+    assert.equal(ok.sessions.connectedTotal(), 1);
+    await ok.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unwritable state file is reported and counted; ingest goes on', async () => {
+  const sidecar = await startTestSidecar({ stateFile: '/nonexistent-dir/sessions.bin', logLevel: 'info' });
+  try {
+    await send(sidecar, [ev('on_client_wakeup', 'a', 1)]);
+    const status = sidecar.status() as { snapshot: { restored: { ignored: string } } };
+    assert.match(status.snapshot.restored.ignored, /no snapshot file yet/);
+  } finally {
+    await sidecar.stop();
+  }
+  assert.ok(sidecar.logLines.some((l) => l.msg === 'session snapshot could not be written'));
+});
+
+test('a snapshot of 200,000 clients round-trips', async () => {
+  const dir = tmp();
+  try {
+    const store = new MetricStore();
+    const tracker = new SessionTracker(store, new BoundedValues('m', 10), { maxClients: 1_000_000 });
+    for (let i = 0; i < 200_000; i++) {
+      tracker.consume({ hook: i % 3 === 0 ? 'on_client_offline' : 'on_client_wakeup', clientId: `client-${i}`, mountpoint: i % 10 === 0 ? 'm1' : '', timeSec: BASE + (i % 1000), timeNanos: i } as never);
+    }
+    const file = path.join(dir, 's.bin');
+    const w = await new SessionSnapshot(file, tracker).write();
+    assert.equal(w.clients, 200_000);
+    const copy = new SessionTracker(new MetricStore(), new BoundedValues('m', 10), { maxClients: 1_000_000 });
+    const r = await new SessionSnapshot(file, copy).load(60_000);
+    assert.ok(r.loaded);
+    assert.equal(copy.connectedTotal(), tracker.connectedTotal());
+    assert.equal(copy.offlineTotal(), tracker.offlineTotal());
+    assert.equal(copy.connectedCount('m1'), tracker.connectedCount('m1'));
+    const c = copy.clients.get('m1\u0000client-30')!;
+    assert.deepEqual([c.offline, c.sec, c.nanos], [true, BASE + 30, 30]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
