@@ -116,14 +116,8 @@ export class SessionTracker implements EventSink {
       case 'on_client_wakeup': {
         const c = this.transition(e);
         if (c === null) return;
-        if (c.offline) {
-          c.offline = false;
-          this.offline.get(c.mountpoint).value -= 1;
-        }
-        if (!c.connected) {
-          c.connected = true;
-          this.connected.get(c.mountpoint).value += 1;
-        }
+        this.setOffline(c, false);
+        this.setConnected(c, true);
         c.sinceMs = e.timeSec * 1000 + e.timeNanos / 1e6;
         c.removedAt = 0;
         return;
@@ -132,10 +126,7 @@ export class SessionTracker implements EventSink {
         const c = this.transition(e);
         if (c === null) return;
         this.disconnect(c, e.timeSec, e.timeNanos, true);
-        if (!c.offline) {
-          c.offline = true;
-          this.offline.get(c.mountpoint).value += 1;
-        }
+        this.setOffline(c, true);
         c.removedAt = 0;
         return;
       }
@@ -143,33 +134,37 @@ export class SessionTracker implements EventSink {
         const c = this.transition(e);
         if (c === null) return;
         this.disconnect(c, e.timeSec, e.timeNanos, false);
-        if (c.offline) {
-          c.offline = false;
-          this.offline.get(c.mountpoint).value -= 1;
-        }
+        this.setOffline(c, false);
         this.remove(c, e.mountpoint, e.clientId);
         return;
       }
       case 'on_session_expired': {
         const c = this.transition(e);
         if (c === null) return;
-        if (c.offline) {
-          c.offline = false;
-          this.offline.get(c.mountpoint).value -= 1;
-        }
+        this.setOffline(c, false);
         // Still connected means the offline event before the expiry has not arrived (yet): the
         // expiry says the client is gone. Its session length is unknown, so none is recorded.
-        if (c.connected) {
-          c.connected = false;
-          c.sinceMs = NaN;
-          this.connected.get(c.mountpoint).value -= 1;
-        }
+        this.setConnected(c, false);
         this.remove(c, e.mountpoint, e.clientId);
         return;
       }
       default:
         return;
     }
+  }
+
+  /** Gauges move only when a client's state changes, so they can never go negative. */
+  private setConnected(c: ClientState, connected: boolean): void {
+    if (c.connected === connected) return;
+    c.connected = connected;
+    if (!connected) c.sinceMs = NaN;
+    this.connected.get(c.mountpoint).value += connected ? 1 : -1;
+  }
+
+  private setOffline(c: ClientState, offline: boolean): void {
+    if (c.offline === offline) return;
+    c.offline = offline;
+    this.offline.get(c.mountpoint).value += offline ? 1 : -1;
   }
 
   /**
@@ -198,15 +193,14 @@ export class SessionTracker implements EventSink {
     return c;
   }
 
+  /** Ends a connection, recording how long it lasted when its wakeup was seen. */
   private disconnect(c: ClientState, sec: number, nanos: number, persistent: boolean): void {
     if (!c.connected) return;
-    c.connected = false;
-    this.connected.get(c.mountpoint).value -= 1;
     if (!Number.isNaN(c.sinceMs)) {
       const seconds = (sec * 1000 + nanos / 1e6 - c.sinceMs) / 1000;
       this.duration.get(c.mountpoint, persistent).record(seconds > 0 ? seconds : 0);
     }
-    c.sinceMs = NaN;
+    this.setConnected(c, false);
   }
 
   private remove(c: ClientState, mountpoint: string, clientId: string): void {
