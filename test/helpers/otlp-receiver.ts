@@ -161,6 +161,11 @@ function decodeMetrics(req: Obj): ReceivedPoint[] {
   return out;
 }
 
+/** Decodes an OTLP/protobuf ExportMetricsServiceRequest. */
+export function decodeMetricsProtobuf(body: Uint8Array): ReceivedPoint[] {
+  return decodeMetrics(MetricsRequest.toObject(MetricsRequest.decode(body), { longs: String }) as Obj);
+}
+
 /** Decodes an OTLP/protobuf ExportLogsServiceRequest. */
 export function decodeLogsProtobuf(body: Uint8Array): ReceivedLog[] {
   return decodeLogs(LogsRequest.toObject(LogsRequest.decode(body), { longs: String }) as Obj, false);
