@@ -39,6 +39,11 @@ async function runSidecar(argv: string[]): Promise<void> {
   if (problems.length > 0 || !parsed || !otel) throw new ConfigError(problems);
   const { settings } = parsed;
   const logger = new SidecarLogger(settings.logLevel);
+  // stdout carries printed events and console log records: if its reader goes away (a closed
+  // pipe), stop caring about it instead of dying of an unhandled EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    logger.limited('warn', 'stdout-error', 60_000, 'stdout is not writable; printed output is lost', { code: err.code });
+  });
   const sidecar = await startSidecar({ settings, otel, logger });
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {

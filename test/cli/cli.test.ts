@@ -89,3 +89,17 @@ test('with nothing configured the sidecar is quiet: no connection errors, metric
   assert.equal((await p.exited).code, 0);
   assert.deepEqual(logLines(p).filter((l) => l.level === 'warn' || l.level === 'error'), []);
 });
+
+test('a closed stdout (a pipe whose reader went away) does not take the sidecar down', async () => {
+  const sidecar = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--print-events']);
+  const port = await listeningPort(sidecar);
+  sidecar.child.stdout!.destroy();
+  const sim = runCli(['simulate', '--target', `127.0.0.1:${port}`, '--events', '3000', '--rate', 'max', '--connections', '3']);
+  assert.equal((await sim.exited).code, 0);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(sidecar.child.exitCode, null, `still running; stderr: ${sidecar.stderr().slice(-500)}`);
+  sidecar.child.kill('SIGTERM');
+  assert.equal((await sidecar.exited).code, 0);
+  const stopped = logLines(sidecar).find((l) => l.msg === 'stopped');
+  assert.ok(Number(stopped?.events) >= 3000);
+});
