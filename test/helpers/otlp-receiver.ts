@@ -49,6 +49,7 @@ export interface ReceivedPoint {
 
 export interface ReceivedExport {
   contentType: string;
+  headers: http.IncomingHttpHeaders;
   points?: ReceivedPoint[];
   logs?: ReceivedLog[];
 }
@@ -194,10 +195,10 @@ export class OtlpReceiver {
         try {
           if (req.url === '/v1/logs') {
             const obj = json ? (JSON.parse(body.toString()) as Obj) : (LogsRequest.toObject(LogsRequest.decode(body), { longs: String }) as Obj);
-            this.exports.push({ contentType, logs: decodeLogs(obj, json) });
+            this.exports.push({ contentType, headers: req.headers, logs: decodeLogs(obj, json) });
           } else if (req.url === '/v1/metrics') {
             const obj = json ? (JSON.parse(body.toString()) as Obj) : (MetricsRequest.toObject(MetricsRequest.decode(body), { longs: String }) as Obj);
-            this.exports.push({ contentType, points: decodeMetrics(obj) });
+            this.exports.push({ contentType, headers: req.headers, points: decodeMetrics(obj) });
           } else {
             res.writeHead(404).end();
             return;

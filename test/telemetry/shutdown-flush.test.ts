@@ -58,3 +58,38 @@ test('stopping with the collector down still ends within the shutdown timeout, c
   assert.equal(q.exported, 0);
   assert.equal(q.dropped.queue_full + q.dropped.export_failed + q.dropped.shutdown + q.pending, truth.total);
 });
+
+test('headers and gzip compression from OTEL_EXPORTER_OTLP_* reach the collector', async () => {
+  const receiver = new OtlpReceiver();
+  const port = await receiver.start();
+  const sidecar = await startTestSidecar(
+    { logHooks: parseLogHooks('all'), logLevel: 'warn' },
+    testOtel({
+      OTEL_METRICS_EXPORTER: 'otlp',
+      OTEL_LOGS_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-scope-orgid=tenant%201,authorization=Bearer abc',
+      OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-signal=logs',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+      OTEL_BLRP_SCHEDULE_DELAY: '50',
+    }),
+  );
+  try {
+    const truth = await runSimulator({ target: { host: '127.0.0.1', port: sidecar.port }, connections: 4, clients: 50, seed: 4, rate: 0, events: 500 });
+    await eventually(() => assert.equal(receiver.logs.length, truth.total));
+    await eventually(() => assert.equal(receiver.total('vmq_sidecar.events.received'), truth.total));
+    const logs = receiver.exports.find((e) => e.logs)!;
+    const metrics = receiver.exports.find((e) => e.points)!;
+    for (const e of [logs, metrics]) {
+      assert.equal(e.headers['content-encoding'], 'gzip');
+      assert.equal(e.headers['x-scope-orgid'], 'tenant 1');
+      assert.equal(e.headers.authorization, 'Bearer abc');
+    }
+    assert.equal(logs.headers['x-signal'], 'logs');
+    assert.equal(metrics.headers['x-signal'], undefined);
+  } finally {
+    await sidecar.stop();
+    await receiver.stop();
+  }
+});
