@@ -84,7 +84,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     flag: 'max-frame-bytes',
     env: 'VMQ_SIDECAR_MAX_FRAME_BYTES',
     default: '16MiB',
-    accepted: `a byte size from 1KiB to ${UNFRAMEABLE_LENGTH / 1024}KiB, e.g. ${DEFAULT_MAX_FRAME_BYTES} or 16MiB`,
+    accepted: `a byte size from 1KiB to ${UNFRAMEABLE_LENGTH / 1024 / 1024}MiB, e.g. ${DEFAULT_MAX_FRAME_BYTES} or 16MiB`,
     description:
       'Largest frame decoded. A longer frame is skipped without being buffered and counted as oversized; ' +
       'a length beyond 257MiB means the stream cannot be framed and the connection is closed.',
@@ -235,7 +235,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     flag: 'state-max-age',
     env: 'VMQ_SIDECAR_STATE_MAX_AGE',
     default: '10m',
-    accepted: 'a duration from 1s to 7d (168h)',
+    accepted: 'a duration from 1s to 168h, e.g. 10m or 2h',
     description: 'A --state-file older than this at start is ignored (the broker has moved on while the sidecar was away).',
     parse: durationInRange(1000, 7 * 86_400_000),
   },
