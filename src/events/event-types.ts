@@ -180,15 +180,3 @@ export type SidecarEvent =
   | DeliveryCompleteEvent
   | OfflineMessageEvent
   | MessageDropEvent;
-
-export type EventOf<H extends HookName> = Extract<SidecarEvent, { hook: H }>;
-
-/** Milliseconds since the Unix epoch (fractional), for arithmetic where ns precision is moot. */
-export function eventTimeMs(e: SidecarEvent): number {
-  return e.timeSec * 1000 + e.timeNanos / 1e6;
-}
-
-/** Orders two events by broker time: negative when a is earlier than b. */
-export function compareEventTime(aSec: number, aNanos: number, bSec: number, bNanos: number): number {
-  return aSec !== bSec ? aSec - bSec : aNanos - bNanos;
-}

@@ -144,7 +144,7 @@ export class HistogramFamily extends Family<HistogramSeries> {
 
 }
 
-export type AnyFamily = SumFamily | HistogramFamily;
+type AnyFamily = SumFamily | HistogramFamily;
 
 /** All families, in catalog order; the producer exports them. */
 export class MetricStore {
