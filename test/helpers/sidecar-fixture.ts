@@ -30,6 +30,18 @@ export function testOtel(env: Record<string, string> = {}): OtelConfig {
   return parseOtelConfig({ OTEL_METRICS_EXPORTER: 'prometheus', OTEL_LOGS_EXPORTER: 'none', ...env });
 }
 
+/** Metrics and log records over OTLP to `endpoint`, exported quickly; `env` adds or overrides. */
+export function otlpOtel(endpoint: string, env: Record<string, string> = {}): OtelConfig {
+  return testOtel({
+    OTEL_METRICS_EXPORTER: 'otlp',
+    OTEL_LOGS_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    OTEL_METRIC_EXPORT_INTERVAL: '200',
+    OTEL_BLRP_SCHEDULE_DELAY: '50',
+    ...env,
+  });
+}
+
 /** A sidecar on an ephemeral loopback port, capturing events and its own log lines. */
 export async function startTestSidecar(overrides: Partial<SidecarSettings> = {}, otel: OtelConfig = testOtel()): Promise<SidecarFixture> {
   const logLines: Record<string, unknown>[] = [];

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { runSimulator } from '../../src/simulator/simulator.js';
 import { parseLogHooks } from '../../src/config/sidecar-config.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
-import { startTestSidecar, testOtel } from '../helpers/sidecar-fixture.js';
+import { otlpOtel, startTestSidecar } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 import { parseExposition } from '../helpers/prometheus-text.js';
 
@@ -20,13 +20,9 @@ test('collector outage: ingest unaffected, drops counted and visible, totals exa
 
   const sidecar = await startTestSidecar(
     { logHooks: parseLogHooks('all'), logLevel: 'info' },
-    testOtel({
+    otlpOtel(`http://127.0.0.1:${port}`, {
       OTEL_METRICS_EXPORTER: 'otlp,prometheus',
-      OTEL_LOGS_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
       OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
-      OTEL_METRIC_EXPORT_INTERVAL: '200',
-      OTEL_BLRP_SCHEDULE_DELAY: '50',
       OTEL_BLRP_MAX_QUEUE_SIZE: '2000',
       OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '500',
     }),

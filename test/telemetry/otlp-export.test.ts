@@ -10,7 +10,7 @@ import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { HOOKS } from '../../src/events/event-types.js';
 import { parseLogHooks } from '../../src/config/sidecar-config.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
-import { connect, startTestSidecar, testOtel, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
+import { connect, otlpOtel, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 
 const encoder = new FrameEncoder();
@@ -63,13 +63,10 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       const port = await receiver.start();
       sidecar = await startTestSidecar(
         { logHooks: parseLogHooks('all'), logLevel: 'warn' },
-        testOtel({
+        otlpOtel(`http://127.0.0.1:${port}`, {
           OTEL_METRICS_EXPORTER: 'otlp,prometheus',
-          OTEL_LOGS_EXPORTER: 'otlp',
-          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
           OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
           OTEL_METRIC_EXPORT_INTERVAL: '250',
-          OTEL_BLRP_SCHEDULE_DELAY: '50',
           OTEL_BLRP_MAX_QUEUE_SIZE: '200000',
           OTEL_SERVICE_NAME: 'sidecar-under-test',
           OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test,service.instance.id=node-1',

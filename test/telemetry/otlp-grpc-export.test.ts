@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { runSimulator } from '../../src/simulator/simulator.js';
 import { parseLogHooks } from '../../src/config/sidecar-config.js';
 import { OtlpGrpcReceiver } from '../helpers/otlp-grpc-receiver.js';
-import { startTestSidecar, testOtel } from '../helpers/sidecar-fixture.js';
+import { otlpOtel, startTestSidecar } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 
 test('OTLP/gRPC export: metrics and log records arrive in the real wire format', async () => {
@@ -11,13 +11,8 @@ test('OTLP/gRPC export: metrics and log records arrive in the real wire format',
   const port = await receiver.start();
   const sidecar = await startTestSidecar(
     { logHooks: parseLogHooks('lifecycle'), logLevel: 'warn' },
-    testOtel({
-      OTEL_METRICS_EXPORTER: 'otlp',
-      OTEL_LOGS_EXPORTER: 'otlp',
+    otlpOtel(`http://127.0.0.1:${port}`, {
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
-      OTEL_METRIC_EXPORT_INTERVAL: '200',
-      OTEL_BLRP_SCHEDULE_DELAY: '50',
     }),
   );
   try {

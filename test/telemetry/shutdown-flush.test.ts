@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { runSimulator } from '../../src/simulator/simulator.js';
 import { parseLogHooks } from '../../src/config/sidecar-config.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
-import { startTestSidecar, testOtel } from '../helpers/sidecar-fixture.js';
+import { otlpOtel, startTestSidecar } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 
 test('stopping exports the metrics and log records still pending, within the shutdown timeout', async () => {
@@ -11,10 +11,7 @@ test('stopping exports the metrics and log records still pending, within the shu
   const port = await receiver.start();
   const sidecar = await startTestSidecar(
     { logHooks: parseLogHooks('all'), logLevel: 'warn', shutdownTimeoutMs: 5000 },
-    testOtel({
-      OTEL_METRICS_EXPORTER: 'otlp',
-      OTEL_LOGS_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    otlpOtel(`http://127.0.0.1:${port}`, {
       // Nothing would be exported before the stop on its own.
       OTEL_METRIC_EXPORT_INTERVAL: '600000',
       OTEL_BLRP_SCHEDULE_DELAY: '600000',
@@ -41,10 +38,10 @@ test('stopping exports the metrics and log records still pending, within the shu
 test('stopping with the collector down still ends within the shutdown timeout, counting what was lost', async () => {
   const sidecar = await startTestSidecar(
     { logHooks: parseLogHooks('all'), logLevel: 'warn', shutdownTimeoutMs: 1500 },
-    testOtel({
-      OTEL_METRICS_EXPORTER: 'otlp',
-      OTEL_LOGS_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', // discard port: connection refused
+    // The discard port: connection refused. Export timing as with no OTEL_* settings.
+    otlpOtel('http://127.0.0.1:9', {
+      OTEL_METRIC_EXPORT_INTERVAL: '60000',
+      OTEL_BLRP_SCHEDULE_DELAY: '1000',
       OTEL_EXPORTER_OTLP_TIMEOUT: '500',
       OTEL_BLRP_EXPORT_TIMEOUT: '500',
     }),
@@ -64,15 +61,10 @@ test('headers and gzip compression from OTEL_EXPORTER_OTLP_* reach the collector
   const port = await receiver.start();
   const sidecar = await startTestSidecar(
     { logHooks: parseLogHooks('all'), logLevel: 'warn' },
-    testOtel({
-      OTEL_METRICS_EXPORTER: 'otlp',
-      OTEL_LOGS_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    otlpOtel(`http://127.0.0.1:${port}`, {
       OTEL_EXPORTER_OTLP_HEADERS: 'x-scope-orgid=tenant%201,authorization=Bearer abc',
       OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-signal=logs',
       OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
-      OTEL_METRIC_EXPORT_INTERVAL: '200',
-      OTEL_BLRP_SCHEDULE_DELAY: '50',
     }),
   );
   try {
