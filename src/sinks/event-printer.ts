@@ -9,9 +9,20 @@ import type { EventSink } from './event-sink.js';
 /** Lines held before a write; past this, lines are dropped until stdout drains. */
 const MAX_PENDING_LINES = 10_000;
 
+/** Seconds from the epoch that Date can represent (±100,000,000 days). */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/**
+ * RFC 3339 with nanoseconds for any value the schema allows: a timestamp outside what Date can
+ * represent (int64 seconds reach ±9.2e18) or nanos outside 0..999,999,999 is printed as its raw
+ * numbers instead of throwing, so one odd event cannot stop a printer or an exporter.
+ */
 export function formatEventTime(sec: number, nanos: number): string {
+  if (!Number.isInteger(sec) || Math.abs(sec) > MAX_DATE_SECONDS || !Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) {
+    return `@${sec}s+${nanos}ns`;
+  }
   const iso = new Date(sec * 1000).toISOString();
-  return `${iso.slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`;
+  return `${iso.slice(0, -5)}.${String(nanos).padStart(9, '0')}Z`;
 }
 
 function str(v: string): string {

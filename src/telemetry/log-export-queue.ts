@@ -106,6 +106,9 @@ export class LogExportQueue {
     this.backoffUntil = 0;
     while ((this.queued > 0 || this.inFlight > 0) && Date.now() < deadline) {
       this.pump(true);
+      // An exporter that completes synchronously (the console one) has already woken the
+      // waiters inside pump(): waiting now would sleep until the deadline.
+      if (this.queued === 0 && this.inFlight === 0) break;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
         this.idleWaiters.push(() => {
@@ -132,7 +135,15 @@ export class LogExportQueue {
       this.schedule();
       return;
     }
-    while (this.inFlight < this.maxConcurrent && this.queued > 0 && (partial || this.queued >= this.options.maxExportBatchSize)) {
+    // The back-off is checked on every turn: an exporter that fails synchronously (a serializer
+    // or formatter that throws) puts its batch back at once, and without this check the loop
+    // would send it again immediately, forever, without yielding.
+    while (
+      this.inFlight < this.maxConcurrent &&
+      this.queued > 0 &&
+      (partial || this.queued >= this.options.maxExportBatchSize) &&
+      Date.now() >= this.backoffUntil
+    ) {
       const n = Math.min(this.queued, this.options.maxExportBatchSize);
       const batch = this.queue.slice(this.head, this.head + n);
       this.head += n;
