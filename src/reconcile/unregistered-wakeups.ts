@@ -15,9 +15,9 @@
  * then it is matched or counted as unregistered. Arrival time, not broker time, because the
  * reordering is a delay in arrival (events queued behind others on one pool connection), and
  * because the sidecar's clock keeps moving when the broker goes quiet, so the last wakeups are
- * decided too. A wakeup only counts while on_register events are flowing (one arrived within
- * `registerFlowMs`): with on_register left out of the plugin's hooks every wakeup lacks one, and
- * that says nothing about protocol versions.
+ * decided too. A wakeup only counts while on_register events are flowing (one arrived at most
+ * `registerFlowMs` before it, or any time after): with on_register left out of the plugin's
+ * hooks every wakeup lacks one, and that says nothing about protocol versions.
  *
  * Memory is bounded: at most `maxPending` wakeups and registers are held (matched ones until
  * their window ends); beyond, new ones are not paired and are counted as overflow.
@@ -147,7 +147,9 @@ export class UnregisteredWakeups implements EventSink {
         if (list.length === 0) own.delete(p.key);
       }
       if (p.kind === REGISTER) continue;
-      if (this.registersFlowing()) {
+      // Flowing around the wakeup's arrival, not at decision time: a sweep after a quiet spell
+      // must not turn the last wakeups before it into "no register hook".
+      if (this.lastRegisterArrival >= p.arrivalMs - this.options.registerFlowMs) {
         this.unregistered++;
         newlyUnregistered++;
         example = p;

@@ -96,6 +96,15 @@ test('nothing is counted while no on_register flows (hook not enabled)', () => {
   assert.equal(m.unregistered, 0);
 });
 
+test('a wakeup decided long after it arrived (a quiet spell) still counts: registers flowed around its arrival', () => {
+  const m = new UnregisteredWakeups(null, OPTS);
+  m.consume(register('r', 'sr', B), 0);
+  m.consume(wakeup('mqtt5', '', B), 10);
+  m.sweep(3_600_000);
+  assert.equal(m.unregistered, 1);
+  assert.equal(m.status().withoutRegisterHook, 0);
+});
+
 test('memory is bounded: past maxPending new events are counted as overflow, and decided ones free room', () => {
   const m = new UnregisteredWakeups(null, { ...OPTS, maxPending: 100 });
   m.consume(register('r', 'sr', B), 0);
