@@ -1,7 +1,16 @@
-// Demo traffic for the docker-compose stack: a publisher and a subscriber on two broker nodes,
-// traced with OpenTelemetry. The W3C trace context travels in MQTT 5 user properties (CONNECT
-// and PUBLISH) and in the JSON payload's "traceparent" field, which vmq-otel-sidecar puts on the
-// broker's log records: a trace in Tempo links to the broker events of the same message in Loki.
+// Demo traffic for the docker-compose stack, traced with OpenTelemetry, shaped by what the
+// vmq_events_sidecar plugin can see (README "MQTT 5 clients"):
+//
+// - MQTT 3.1.1 devices publish JSON payloads with a "traceparent" field, and an MQTT 3.1.1
+//   subscriber on the other node continues their traces: the sidecar puts that trace id on the
+//   broker's publish, deliver and delivery_complete records.
+// - One MQTT 3.1.1 gateway connects with a hand-built CONNECT carrying `traceparent` as user
+//   properties after the payload, the way Gojek's fork accepts them: its on_register record
+//   carries the trace of the connect.
+// - One MQTT 5 client publishes (only: subscribing with MQTT 5 crashes sessions when vmq_acl
+//   runs). The plugin sees only its session events: it shows up as an unregistered wakeup on the
+//   sidecar health dashboard, and its publishes are not on any broker record.
+import net from 'node:net';
 import mqtt from 'mqtt';
 import { context, propagation, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -9,6 +18,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { DISCONNECT, PINGREQ, connect311, publish311, tracedPayload } from './mqtt-packets.mjs';
 
 const provider = new NodeTracerProvider({
   resource: resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'mqtt-demo-app' }),
@@ -29,48 +39,42 @@ function carrier() {
   return c;
 }
 
-function connect(url, clientId) {
-  // The CONNECT itself is traced: its traceparent lands on the broker's on_register record.
-  return tracer.startActiveSpan(`mqtt connect ${clientId}`, { kind: SpanKind.CLIENT }, (span) => {
-    const client = mqtt.connect(url, {
-      clientId,
-      protocolVersion: 5,
-      clean: false,
-      reconnectPeriod: 2000,
-      properties: { sessionExpiryInterval: 3600, userProperties: carrier() },
-    });
-    client.once('connect', () => span.end());
-    client.once('error', (err) => {
-      span.recordException(err);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    });
-    return client;
-  });
+const messaging = (topic) => ({ 'messaging.system': 'mqtt', 'messaging.destination.name': topic });
+
+function connect(url, clientId, protocolVersion) {
+  const client = mqtt.connect(url, { clientId, protocolVersion, clean: protocolVersion === 5, reconnectPeriod: 2000 });
+  client.on('error', (err) => console.error(`${clientId}: ${err.message}`));
+  return client;
 }
 
-const subscriber = connect(SUBSCRIBE_URL, 'demo-subscriber');
+// MQTT 3.1.1 subscriber: continues the publisher's trace from the JSON payload.
+const subscriber = connect(SUBSCRIBE_URL, 'demo-subscriber', 4);
 subscriber.on('connect', () => subscriber.subscribe('demo/+/telemetry', { qos: 1 }));
-subscriber.on('message', (topic, payload, packet) => {
-  const props = packet.properties?.userProperties ?? {};
-  const parent = propagation.extract(context.active(), props);
+subscriber.on('message', (topic, payload) => {
+  let parent = context.active();
+  try {
+    const body = JSON.parse(payload.toString('utf8'));
+    if (typeof body.traceparent === 'string') parent = propagation.extract(context.active(), { traceparent: body.traceparent });
+  } catch {
+    // Not JSON: no trace context to continue.
+  }
   context.with(parent, () => {
-    tracer.startActiveSpan(`process ${topic}`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'mqtt', 'messaging.destination.name': topic } }, (span) => {
+    tracer.startActiveSpan(`process ${topic}`, { kind: SpanKind.CONSUMER, attributes: messaging(topic) }, (span) => {
       span.setAttribute('messaging.message.body.size', payload.length);
       span.end();
     });
   });
 });
 
-const publishers = Array.from({ length: DEVICES }, (_, i) => connect(PUBLISH_URL, `demo-device-${i}`));
+// MQTT 3.1.1 devices: trace context in the JSON payload, the carrier the plugin passes on.
+const devices = Array.from({ length: DEVICES }, (_, i) => connect(PUBLISH_URL, `demo-device-${i}`, 4));
 let seq = 0;
 setInterval(() => {
   const i = seq++ % DEVICES;
   const topic = `demo/device-${i}/telemetry`;
-  tracer.startActiveSpan(`publish ${topic}`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'mqtt', 'messaging.destination.name': topic } }, (span) => {
-    const c = carrier();
-    const payload = JSON.stringify({ seq, temperature: 20 + Math.random() * 5, traceparent: c.traceparent });
-    publishers[i].publish(topic, payload, { qos: 1, properties: { userProperties: c } }, (err) => {
+  tracer.startActiveSpan(`publish ${topic}`, { kind: SpanKind.PRODUCER, attributes: messaging(topic) }, (span) => {
+    const payload = tracedPayload({ seq, temperature: 20 + Math.random() * 5 }, carrier().traceparent);
+    devices[i].publish(topic, payload, { qos: 1 }, (err) => {
       if (err) {
         span.recordException(err);
         span.setStatus({ code: SpanStatusCode.ERROR });
@@ -80,9 +84,54 @@ setInterval(() => {
   });
 }, INTERVAL_MS / DEVICES);
 
+// MQTT 3.1.1 gateway with the connect's trace context as CONNECT user properties (hand-built).
+function gateway() {
+  const url = new URL(PUBLISH_URL);
+  const socket = net.connect({ host: url.hostname, port: Number(url.port || 1883) });
+  let timers = [];
+  tracer.startActiveSpan('mqtt connect demo-gateway', { kind: SpanKind.CLIENT }, (span) => {
+    socket.once('connect', () => {
+      socket.write(connect311({ clientId: 'demo-gateway', keepAliveSeconds: 30, userProperties: carrier() }));
+      span.end();
+    });
+    socket.once('error', (err) => {
+      span.recordException(err);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+  });
+  socket.on('data', () => {}); // CONNACK, PINGRESP: nothing to do
+  socket.once('connect', () => {
+    timers = [
+      setInterval(() => socket.write(PINGREQ), 20_000),
+      setInterval(() => {
+        const topic = 'demo/gateway/telemetry';
+        tracer.startActiveSpan(`publish ${topic}`, { kind: SpanKind.PRODUCER, attributes: messaging(topic) }, (span) => {
+          socket.write(publish311(topic, tracedPayload({ seq: seq++, load: Math.random() }, carrier().traceparent)));
+          span.end();
+        });
+      }, INTERVAL_MS),
+    ];
+  });
+  socket.once('close', () => {
+    for (const t of timers) clearInterval(t);
+    setTimeout(gateway, 2000);
+  });
+  return socket;
+}
+let gatewaySocket = gateway();
+
+// MQTT 5: publishes only. The sidecar sees its wakeup and disconnects, nothing of its messages.
+const mqtt5 = connect(PUBLISH_URL, 'demo-mqtt5-sensor', 5);
+setInterval(() => {
+  if (mqtt5.connected) mqtt5.publish('demo/mqtt5-sensor/telemetry', tracedPayload({ seq: seq++ }, undefined), { qos: 0 });
+}, INTERVAL_MS);
+
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, async () => {
-    await Promise.allSettled([...publishers, subscriber].map((c) => c.endAsync()));
+    gatewaySocket.removeAllListeners('close');
+    gatewaySocket.end(DISCONNECT);
+    await Promise.allSettled([...devices, subscriber, mqtt5].map((c) => c.endAsync()));
     await provider.shutdown();
     process.exit(0);
   });

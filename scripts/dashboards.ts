@@ -128,6 +128,15 @@ export const DASHBOARDS: DashboardDef[] = [
         { expr: `sum(rate(vmq_sidecar_sessions_stale_events_total{${I}}[${RI}]))`, legend: 'stale (arrived out of order)' },
         { expr: `sum(rate(vmq_sidecar_sessions_untracked_total{${I}}[${RI}])) or on() vector(0)`, legend: 'untracked (limit reached)' },
       ]),
+      ts('MQTT 5 sessions: share of wakeups without on_register', 'percentunit', [
+        {
+          expr: `sum by (instance) (rate(vmq_sidecar_sessions_unregistered_wakeups_total{${I}}[${RI}])) / sum by (instance) (rate(vmq_sidecar_events_received_total{${I},vernemq_hook="on_client_wakeup"}[${RI}]))`,
+          legend: '{{instance}}',
+        },
+      ], {
+        description:
+          'Wakeups for which no on_register arrived within 5 s while registers were flowing: MQTT 5 sessions. For them the plugin sends only session events: their registrations, publishes, subscriptions, deliveries and CONNECT trace context are missing (README "MQTT 5 clients").',
+      }),
       ts('Attribute values folded into "other"', 'reqps', [
         { expr: `sum by (attribute) (rate(vmq_sidecar_attribute_values_folded_total{${I}}[${RI}])) or on() vector(0)`, legend: '{{attribute}}' },
       ]),

@@ -21,6 +21,7 @@ import { AdminServer } from './admin/admin-server.js';
 import { SessionSnapshot, type SnapshotWriteResult } from './sinks/session-snapshot.js';
 import { BrokerReconciler } from './reconcile/broker-reconciler.js';
 import { HookCoverage, type HookCoverageOptions } from './reconcile/hook-coverage.js';
+import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups, type WakeupMatchOptions } from './reconcile/unregistered-wakeups.js';
 import { SIDECAR_METRICS } from './metrics/metric-catalog.js';
 import { VERSION } from './version.js';
 import type { SidecarSettings } from './config/sidecar-config.js';
@@ -34,6 +35,8 @@ export interface SidecarOptions {
   sinks?: EventSink[];
   /** When a gauge's missing hooks are reported (tests shorten it). */
   hookCoverage?: HookCoverageOptions;
+  /** How wakeups are paired with registers (tests shorten the window). */
+  wakeupMatch?: Partial<WakeupMatchOptions>;
 }
 
 export interface RunningSidecar {
@@ -44,6 +47,7 @@ export interface RunningSidecar {
   sessions: SessionTracker;
   telemetry: TelemetryPipeline;
   coverage: HookCoverage;
+  unregisteredWakeups: UnregisteredWakeups;
   reconciler: BrokerReconciler | null;
   snapshot: SessionSnapshot | null;
   status(): Record<string, unknown>;
@@ -65,6 +69,16 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const telemetry = await TelemetryPipeline.create({ otel, store, logger, version: VERSION, instanceId });
   registerSelfMetrics(store, stats, telemetry);
   const coverage = new HookCoverage(stats, store, logger, options.hookCoverage);
+  const unregisteredWakeups = new UnregisteredWakeups(logger, { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch });
+  {
+    const unregistered = store.sum(SIDECAR_METRICS.sessionsUnregisteredWakeups);
+    const overflow = store.sum(SIDECAR_METRICS.sessionsWakeupMatchOverflow);
+    store.onCollect(() => {
+      unregisteredWakeups.sweep(Date.now());
+      unregistered.get().value = unregisteredWakeups.unregistered;
+      overflow.get().value = unregisteredWakeups.overflow;
+    });
+  }
   const connectedTotal = () => sessions.connectedTotal();
   const reconciler = settings.brokerMetricsUrl
     ? new BrokerReconciler(settings.brokerMetricsUrl, settings.brokerScrapeIntervalMs, settings.brokerScrapeTimeoutMs, stats, connectedTotal, store, logger)
@@ -116,7 +130,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     return writing;
   };
 
-  const sinks: EventSink[] = [metricsSink, sessions];
+  const sinks: EventSink[] = [metricsSink, sessions, unregisteredWakeups];
   let logSink: LogSink | null = null;
   if (telemetry.logOutput) {
     logSink = new LogSink(telemetry.logOutput, telemetry.resource, telemetry.scope, {
@@ -155,6 +169,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       offline: sessions.offlineTotal(),
       staleEvents: sessions.stale,
       untrackedEvents: sessions.untracked,
+      // Wakeups without on_register: MQTT 5 sessions, whose per-client events never arrive.
+      unregisteredWakeups: unregisteredWakeups.status(),
     },
     snapshot: snapshot
       ? {
@@ -204,7 +220,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     throw err;
   }
   reconciler?.start();
-  const timers: NodeJS.Timeout[] = [setInterval(() => coverage.check(), 30_000)];
+  const timers: NodeJS.Timeout[] = [setInterval(() => coverage.check(), 30_000), setInterval(() => unregisteredWakeups.sweep(Date.now()), 1000)];
   if (snapshot) timers.push(setInterval(() => void writeSnapshot(), settings.stateIntervalMs));
   for (const t of timers) t.unref();
   if (otel.embeddedDefault) {
@@ -240,5 +256,5 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     })();
     return stopping;
   };
-  return { address, adminAddress, stats, logger, sessions, telemetry, coverage, reconciler, snapshot, status, stop };
+  return { address, adminAddress, stats, logger, sessions, telemetry, coverage, unregisteredWakeups, reconciler, snapshot, status, stop };
 }

@@ -112,7 +112,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     default: 'false',
     boolean: true,
     accepted: 'true or false (the bare flag means true)',
-    description: 'Print every decoded event as one readable line on stdout.',
+    description: 'Print every decoded event as one line on stdout with every field the plugin sent (session_id, ACL name and pattern, subscription ACLs, user properties); payloads as their size only.',
     parse: parseBoolean,
   },
   shutdownTimeoutMs: {

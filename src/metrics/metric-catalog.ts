@@ -288,6 +288,23 @@ export const SIDECAR_METRICS = {
     attributes: [],
     source: 'the session tracker',
   },
+  sessionsUnregisteredWakeups: {
+    name: 'vmq_sidecar.sessions.unregistered_wakeups',
+    kind: 'counter',
+    unit: '{session}',
+    description:
+      'Wakeups for which no on_register arrived within 5 s while on_register events were flowing: in practice MQTT 5 sessions, for which the plugin sends only session events (no register, publish, subscribe or deliver). Divide by the on_client_wakeup rate for the share.',
+    attributes: [],
+    source: 'on_client_wakeup and on_register, paired by session_id, else by mountpoint + client id and broker time',
+  },
+  sessionsWakeupMatchOverflow: {
+    name: 'vmq_sidecar.sessions.wakeup_match_overflow',
+    kind: 'counter',
+    unit: '{event}',
+    description: 'Wakeups and registers not paired because 100,000 were already waiting for their partner (neither matched nor counted as unregistered).',
+    attributes: [],
+    source: 'the wakeup/register pairing',
+  },
   attributeValuesFolded: {
     name: 'vmq_sidecar.attribute_values.folded',
     kind: 'counter',

@@ -10,6 +10,12 @@
  *                                                            message_drop when offline)
  *   online --disconnect--> offline (persistent session) | no session (clean session: gone)
  *   offline --reconnect--> online | --expiry--> no session (session_expired)
+ *
+ * MQTT 5 clients (`mqtt5Share`) live the same lifecycle, but the plugin only implements the
+ * MQTT 3.1/3.1.1 hooks, so they produce only session-layer events: wakeup, offline, gone,
+ * expired, and offline_message / message_drop for messages queued for them; never register,
+ * register_failed, subscribe, unsubscribe, publish, deliver or delivery_complete. As observed on
+ * gojek/vernemq v5.1.0: session_id "" and username "", every disconnect reason unspecified.
  */
 import { Prng } from './prng.js';
 import type { HookName } from '../events/event-types.js';
@@ -24,6 +30,8 @@ type ClientState = 'none' | 'online' | 'offline';
 
 interface VirtualClient {
   id: string;
+  /** Connects with MQTT 5: the plugin sees only its session-layer events. */
+  mqtt5: boolean;
   username: string;
   mountpoint: string;
   persistent: boolean;
@@ -86,6 +94,8 @@ export interface ClientModelOptions {
   persistentShare?: number;
   /** Share of JSON payloads that carry a W3C traceparent. */
   tracedShare?: number;
+  /** Share of clients connecting with MQTT 5. */
+  mqtt5Share?: number;
 }
 
 export class ClientModel {
@@ -100,10 +110,13 @@ export class ClientModel {
     this.rng = new Prng(options.seed);
     this.tracedShare = options.tracedShare ?? 0.3;
     const persistentShare = options.persistentShare ?? 0.4;
+    const mqtt5Share = options.mqtt5Share ?? 0;
     this.clients = [];
     for (let i = 0; i < options.clients; i++) {
       this.clients.push({
         id: `sim-client-${String(i).padStart(6, '0')}`,
+        // Spread evenly by index (golden-ratio sequence), leaving the random sequence alone.
+        mqtt5: (i * 0.6180339887498949) % 1 < mqtt5Share,
         username: i % 7 === 0 ? '' : `user-${i % 50}`,
         mountpoint: i % 10 === 9 ? 'tenant-b' : '',
         persistent: this.rng.chance(persistentShare),
@@ -135,8 +148,12 @@ export class ClientModel {
     const c = this.clients[rng.int(this.clients.length)]!;
     switch (c.state) {
       case 'none':
-        if (rng.chance(0.05)) this.registerFailed(c, emit);
-        else this.connect(c, emit);
+        if (rng.chance(0.05)) {
+          // A refused MQTT 5 login fires no hook the plugin implements.
+          if (!c.mqtt5) this.registerFailed(c, emit);
+        } else {
+          this.connect(c, emit);
+        }
         break;
       case 'offline':
         if (rng.chance(0.15)) {
@@ -193,12 +210,20 @@ export class ClientModel {
 
   private connect(c: VirtualClient, emit: (e: SimEvent) => void): void {
     const rng = this.rng;
-    if (c.state === 'none') c.sessionId = `${c.id}-s${++c.sessionSeq}`;
+    // A new session_id on every connection, as the broker does; "" for MQTT 5 sessions.
+    c.sessionId = c.mqtt5 ? '' : `${c.id}-s${++c.sessionSeq}`;
+    c.state = 'online';
+    if (c.mqtt5) {
+      emit({ hook: 'on_client_wakeup', ...this.base(c) });
+      return;
+    }
     const userProperties: Record<string, string> = {};
     if (rng.chance(0.3)) {
       userProperties.traceparent = `00-${rng.hex(16)}-${rng.hex(8)}-01`;
       userProperties['device-model'] = `model-${c.peerPort % 4}`;
     }
+    // The broker fires the wakeup first, then the register (same session_id).
+    emit({ hook: 'on_client_wakeup', ...this.base(c) });
     emit({
       hook: 'on_register',
       ...this.base(c),
@@ -208,13 +233,12 @@ export class ClientModel {
       username: c.username,
       userProperties,
     });
-    c.state = 'online';
-    emit({ hook: 'on_client_wakeup', ...this.base(c) });
   }
 
   private disconnect(c: VirtualClient, emit: (e: SimEvent) => void): void {
-    const reason = this.rng.weighted(DISCONNECT_REASON_MIX);
-    const ev = { ...this.base(c), reason, username: c.username };
+    const weighted = this.rng.weighted(DISCONNECT_REASON_MIX);
+    const reason = c.mqtt5 ? 0 : weighted;
+    const ev = { ...this.base(c), reason, username: c.mqtt5 ? '' : c.username };
     if (c.persistent) {
       emit({ hook: 'on_client_offline', ...ev });
       c.state = 'offline';
@@ -248,7 +272,7 @@ export class ClientModel {
         this.subscribers[f]!.add(c);
       }
     }
-    emit({ hook: 'on_subscribe', ...this.base(c), username: c.username, topics });
+    if (!c.mqtt5) emit({ hook: 'on_subscribe', ...this.base(c), username: c.username, topics });
   }
 
   private unsubscribe(c: VirtualClient, emit: (e: SimEvent) => void): void {
@@ -256,7 +280,7 @@ export class ClientModel {
     c.subscriptions.delete(f);
     this.subscribers[f]!.delete(c);
     const fam = FAMILIES[f]!;
-    emit({ hook: 'on_unsubscribe', ...this.base(c), username: c.username, topics: [fam.pattern || 'misc/#'] });
+    if (!c.mqtt5) emit({ hook: 'on_unsubscribe', ...this.base(c), username: c.username, topics: [fam.pattern || 'misc/#'] });
   }
 
   private payload(): Buffer {
@@ -282,7 +306,7 @@ export class ClientModel {
     const retain = rng.chance(0.02);
     const payload = this.payload();
     const matchedAcl = fam.acl !== '' ? { name: fam.acl, pattern: fam.pattern } : null;
-    emit({ hook: 'on_publish', ...this.base(c), username: c.username, qos, topic, payload, retain, matchedAcl });
+    if (!c.mqtt5) emit({ hook: 'on_publish', ...this.base(c), username: c.username, qos, topic, payload, retain, matchedAcl });
 
     // Route to up to three subscribers of the family picked at random: online ones get the
     // message delivered, offline persistent sessions get it queued (or dropped when full).
@@ -292,6 +316,7 @@ export class ClientModel {
     for (let k = 0; k < 3 && k < pool.length; k++) {
       const s = pool[rng.int(pool.length)]!;
       if (s.state === 'online') {
+        if (s.mqtt5) continue;
         const d = { ...this.base(s), username: s.username, topic, qos, payload, matchedAcl };
         emit({ hook: 'on_deliver', ...d, isRetain: retain, persisted: false });
         emit({ hook: 'on_delivery_complete', ...d, isRetain: retain, persisted: false });

@@ -12,6 +12,8 @@ function bump(map: Record<string, number>, key: string | number, by = 1): void {
 
 export class GroundTruth {
   total = 0;
+  /** Wakeups of MQTT 5 clients (session_id ""): no on_register follows them. */
+  mqtt5Wakeups = 0;
   private readonly sent: Partial<Record<HookName, number>> = {};
   private readonly publishedByQos: Record<string, number> = {};
   private readonly disconnects: { offline: Record<string, number>; gone: Record<string, number> } = { offline: {}, gone: {} };
@@ -23,6 +25,10 @@ export class GroundTruth {
     this.total++;
     this.sent[e.hook] = (this.sent[e.hook] ?? 0) + 1;
     switch (e.hook) {
+      case 'on_client_wakeup':
+        // Only MQTT 5 wakeups have no session_id: the simulator gives 3.1.1 sessions one.
+        if (e.sessionId === '') this.mqtt5Wakeups++;
+        break;
       case 'on_publish':
         bump(this.publishedByQos, e.qos as number);
         break;
@@ -54,6 +60,8 @@ export class GroundTruth {
       dropsByReason: this.dropsByReason,
       registrationFailuresByReason: this.registrationFailuresByReason,
       subscriptions: this.subscriptions,
+      /** Wakeups with no on_register: what vmq_sidecar.sessions.unregistered_wakeups should count. */
+      mqtt5Wakeups: this.mqtt5Wakeups,
       /** Per mountpoint ("" is the default mountpoint), valid when no event was dropped. */
       connectedClients: gauges.connected,
       offlineSessions: gauges.offline,

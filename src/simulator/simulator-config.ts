@@ -1,5 +1,5 @@
 /** Options of `vmq-otel-sidecar simulate`. */
-import { durationInRange, intInRange, parseBoolean, parseHostPort, type HostPort, type OptionTable } from '../config/option-parser.js';
+import { durationInRange, intInRange, numberInRange, parseBoolean, parseHostPort, type HostPort, type OptionTable } from '../config/option-parser.js';
 
 export interface SimulatorSettings {
   target: HostPort;
@@ -10,6 +10,7 @@ export interface SimulatorSettings {
   durationMs: number | undefined;
   events: number | undefined;
   preencode: boolean;
+  mqtt5Share: number;
   json: boolean;
 }
 
@@ -69,6 +70,14 @@ export const SIMULATOR_OPTIONS: OptionTable<SimulatorSettings> = {
     accepted: 'true or false',
     description: 'Encode all frames before connecting, so that only sending is timed (needs --events; for benchmarks).',
     parse: parseBoolean,
+  },
+  mqtt5Share: {
+    flag: 'mqtt5-share',
+    default: '0',
+    accepted: 'a number from 0 to 1',
+    description:
+      'Share of the virtual clients that connect with MQTT 5: as from the real plugin, they produce only session-layer events (wakeup, offline, gone, expired, offline_message, message_drop) with session_id "", username "" and disconnect reason unspecified. The summary\'s mqtt5Wakeups is what vmq_sidecar.sessions.unregistered_wakeups should count.',
+    parse: numberInRange(0, 1),
   },
   json: {
     flag: 'json',

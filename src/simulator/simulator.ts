@@ -27,6 +27,8 @@ export interface SimulatorOptions {
   events?: number;
   /** Encode every frame before connecting, so that only sending is timed (needs `events`). */
   preencode?: boolean;
+  /** Share of the clients connecting with MQTT 5 (only session-layer events). */
+  mqtt5Share?: number;
 }
 
 export interface SimulatorSummary {
@@ -128,7 +130,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   if (options.durationMs === undefined && options.events === undefined) {
     throw new Error('the simulator needs a duration or an event count to stop by itself');
   }
-  const model = new ClientModel({ clients: options.clients, seed: options.seed });
+  const model = new ClientModel({ clients: options.clients, seed: options.seed, mqtt5Share: options.mqtt5Share ?? 0 });
   const encoder = new FrameEncoder();
   const pick = new Prng(options.seed ^ 0x5eed);
   const truth = new GroundTruth();

@@ -29,17 +29,36 @@ function str(v: string): string {
   return v === '' ? '""' : /[\s"=]/.test(v) ? JSON.stringify(v) : v;
 }
 
-function acl(a: { name: string } | null): string {
-  return a && a.name !== '' ? ` acl=${str(a.name)}` : '';
+/** The matched ACL entry's name and pattern, when the broker sent one. */
+function acl(a: { name: string; pattern: string } | null): string {
+  return a && (a.name !== '' || a.pattern !== '') ? ` acl=${str(a.name)} acl_pattern=${str(a.pattern)}` : '';
 }
 
+function userProperties(props: Record<string, string>): string {
+  let out = '';
+  for (const k in props) out += ` user_property[${str(k)}]=${str(props[k]!)}`;
+  return out;
+}
+
+/** Each topic as topic@qos ("refused" for 128), with ;acl=NAME;acl_pattern=PATTERN when sent. */
+function subscribedTopics(topics: readonly { topic: string; qos: number; matchedAcl: { name: string; pattern: string } | null }[]): string {
+  return topics
+    .map((t) => {
+      const a = t.matchedAcl && (t.matchedAcl.name !== '' || t.matchedAcl.pattern !== '') ? `;acl=${t.matchedAcl.name};acl_pattern=${t.matchedAcl.pattern}` : '';
+      return `${t.topic}@${t.qos === 128 ? 'refused' : t.qos}${a}`;
+    })
+    .join(',');
+}
+
+/**
+ * One line with every field of the event; the payload as its size only (bytes=N). Strings are
+ * quoted when empty or holding spaces, quotes or "=".
+ */
 export function formatEvent(e: SidecarEvent): string {
-  const head = `${formatEventTime(e.timeSec, e.timeNanos)} ${e.hook} mountpoint=${str(e.mountpoint)} client_id=${str(e.clientId)}`;
+  const head = `${formatEventTime(e.timeSec, e.timeNanos)} ${e.hook}${e.timeMissing ? ' time_missing=true' : ''} mountpoint=${str(e.mountpoint)} client_id=${str(e.clientId)}`;
   switch (e.hook) {
-    case 'on_register': {
-      const props = Object.keys(e.userProperties).length;
-      return `${head} username=${str(e.username)} peer=${str(e.peerAddr)}:${e.peerPort} user_properties=${props} session_id=${str(e.sessionId)}`;
-    }
+    case 'on_register':
+      return `${head} username=${str(e.username)} peer=${str(e.peerAddr)}:${e.peerPort} session_id=${str(e.sessionId)}${userProperties(e.userProperties)}`;
     case 'on_register_failed':
       return `${head} username=${str(e.username)} peer=${str(e.peerAddr)}:${e.peerPort} clean_session=${e.cleanSession} reason=${e.reasonName}`;
     case 'on_client_wakeup':
@@ -49,18 +68,18 @@ export function formatEvent(e: SidecarEvent): string {
     case 'on_client_gone':
       return `${head} username=${str(e.username)} reason=${e.reasonName} session_id=${str(e.sessionId)}`;
     case 'on_subscribe':
-      return `${head} username=${str(e.username)} topics=${e.topics.map((t) => `${t.topic}@${t.qos === 128 ? 'refused' : t.qos}`).join(',')}`;
+      return `${head} username=${str(e.username)} session_id=${str(e.sessionId)} topics=${str(subscribedTopics(e.topics))}`;
     case 'on_unsubscribe':
-      return `${head} username=${str(e.username)} topics=${e.topics.join(',')}`;
+      return `${head} username=${str(e.username)} session_id=${str(e.sessionId)} topics=${str(e.topics.join(','))}`;
     case 'on_publish':
-      return `${head} username=${str(e.username)} topic=${str(e.topic)} qos=${e.qos} retain=${e.retain} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
+      return `${head} username=${str(e.username)} session_id=${str(e.sessionId)} topic=${str(e.topic)} qos=${e.qos} retain=${e.retain} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
     case 'on_deliver':
     case 'on_delivery_complete':
-      return `${head} username=${str(e.username)} topic=${str(e.topic)} qos=${e.qos} retain=${e.isRetain} persisted=${e.persisted} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
+      return `${head} username=${str(e.username)} session_id=${str(e.sessionId)} topic=${str(e.topic)} qos=${e.qos} retain=${e.isRetain} persisted=${e.persisted} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
     case 'on_offline_message':
-      return `${head} topic=${str(e.topic)} qos=${e.qos} retain=${e.retain} bytes=${e.payload.length}`;
+      return `${head} session_id=${str(e.sessionId)} topic=${str(e.topic)} qos=${e.qos} retain=${e.retain} bytes=${e.payload.length}`;
     case 'on_message_drop':
-      return `${head} topic=${str(e.topic)} qos=${e.qos} reason=${str(e.reason)} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
+      return `${head} session_id=${str(e.sessionId)} topic=${str(e.topic)} qos=${e.qos} reason=${str(e.reason)} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
   }
 }
 

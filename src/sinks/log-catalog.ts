@@ -12,7 +12,7 @@ export const LOG_ATTRIBUTES: Record<string, string> = {
   'user.name': 'the MQTT username, when the client sent one',
   'network.peer.address': 'the client\'s address, when the broker could print it',
   'network.peer.port': 'the client\'s port',
-  'mqtt.user_property.<key>': 'MQTT 5 CONNECT user properties: at most 16, keys and values cut at 256 characters',
+  'mqtt.user_property.<key>': 'user properties of an MQTT 3.1.1 CONNECT (the properties block after the CONNECT payload that Gojek\'s fork accepts; MQTT 5 connects fire no on_register): at most 16, keys and values cut at 256 characters',
   'mqtt.user_properties.dropped': 'how many user properties were left out past 16',
   'mqtt.failure.reason': 'why the broker refused the connection (the metric attribute of the same name lists the values)',
   'mqtt.clean_session': 'whether the refused client asked for a clean session',

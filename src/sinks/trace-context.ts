@@ -1,6 +1,8 @@
 /**
- * W3C Trace Context from what MQTT clients send: `traceparent` in MQTT 5 user properties
- * (on_register), or a `traceparent` field in a JSON payload (message events).
+ * W3C Trace Context from what MQTT clients send: `traceparent` in the user properties of an
+ * MQTT 3.1.1 CONNECT (Gojek's fork reads a properties block after the CONNECT payload and passes
+ * it to on_register; MQTT 5 connects fire no on_register), or a `traceparent` field in a JSON
+ * payload (message events).
  *
  * Payloads are searched with byte checks only (first non-blank byte is '{', then a native
  * substring search for the quoted field name): no JSON parsing, no string made of the payload.

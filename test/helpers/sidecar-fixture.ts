@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { startSidecar, type RunningSidecar } from '../../src/sidecar.js';
+import { startSidecar, type RunningSidecar, type SidecarOptions } from '../../src/sidecar.js';
 import { SidecarLogger, type LogLevel } from '../../src/logging/sidecar-logger.js';
 import { CaptureSink } from './capture-sink.js';
 import { SIDECAR_OPTIONS, type SidecarSettings } from '../../src/config/sidecar-config.js';
@@ -43,14 +43,18 @@ export function otlpOtel(endpoint: string, env: Record<string, string> = {}): Ot
 }
 
 /** A sidecar on an ephemeral loopback port, capturing events and its own log lines. */
-export async function startTestSidecar(overrides: Partial<SidecarSettings> = {}, otel: OtelConfig = testOtel()): Promise<SidecarFixture> {
+export async function startTestSidecar(
+  overrides: Partial<SidecarSettings> = {},
+  otel: OtelConfig = testOtel(),
+  extra: Pick<SidecarOptions, 'wakeupMatch' | 'hookCoverage'> = {},
+): Promise<SidecarFixture> {
   const logLines: Record<string, unknown>[] = [];
   const settings = testSettings(overrides);
   const logger = new SidecarLogger(settings.logLevel, (line) => {
     logLines.push(JSON.parse(line) as Record<string, unknown>);
   });
   const capture = new CaptureSink();
-  const sidecar = await startSidecar({ settings, otel, logger, sinks: [capture] });
+  const sidecar = await startSidecar({ settings, otel, logger, sinks: [capture], ...extra });
   return { ...sidecar, capture, logLines, port: sidecar.address.port };
 }
 

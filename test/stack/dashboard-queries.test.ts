@@ -97,7 +97,7 @@ before(async () => {
   promUrl = `http://127.0.0.1:${port}`;
   await eventually(async () => assert.equal((await fetch(`${promUrl}/-/ready`)).status, 200), 20_000);
   // Traffic for long enough that every rate() over the test window has samples.
-  await runSimulator({ target: { host: '127.0.0.1', port: Number(listen.split(':').pop()) }, connections: 20, clients: 500, seed: 9, rate: 4000, durationMs: 8000 });
+  await runSimulator({ target: { host: '127.0.0.1', port: Number(listen.split(':').pop()) }, connections: 20, clients: 500, seed: 9, rate: 4000, durationMs: 8000, mqtt5Share: 0.1 });
   await eventually(async () => assert.equal((await query('count_over_time(up{job="vmq-otel-sidecar"}[1m]) >= 8')).length, 1), 20_000);
 });
 

@@ -73,7 +73,7 @@ test('docker-compose.yml: every service is pinned, buildable and wired to things
     const nodeEnv = services[node]!.environment as Obj;
     assert.equal(nodeEnv.DOCKER_VERNEMQ_PLUGINS__VMQ_EVENTS_SIDECAR, 'on');
     assert.equal(nodeEnv.DOCKER_VERNEMQ_VMQ_EVENTS_SIDECAR__PORT, '8890');
-    assert.equal(String(nodeEnv.DOCKER_VERNEMQ_VMQ_EVENTS_SIDECAR__HOOKS).split(',').length, 13);
+    assert.equal(String(nodeEnv.DOCKER_VERNEMQ_VMQ_EVENTS_SIDECAR__HOOKS).split(',').length, 13, 'all 13 hooks (the pinned v5.1.0 accepts them)');
   }
   for (const name of ['vernemq1', 'vernemq2', 'prometheus', 'loki', 'grafana']) assert.ok(services[name]!.healthcheck, `${name} has a health check`);
   // The sidecar image has its own HEALTHCHECK (Dockerfile).
@@ -180,6 +180,38 @@ test('alert rules use documented metric names only', () => {
     const names = metricNames(r.expr);
     assert.ok(names.length > 0, r.alert);
     for (const n of names) assert.ok(KNOWN_SERIES.has(n), `${r.alert} uses ${n}, not in the catalog`);
+  }
+});
+
+test('docker-compose.yml: the brokers get what the fork needs to route and to accept MQTT 5', () => {
+  const services = compose.services;
+  for (const node of ['vernemq1', 'vernemq2']) {
+    const env = services[node]!.environment as Obj;
+    assert.deepEqual(String(env.DOCKER_VERNEMQ_LISTENER__TCP__ALLOWED_PROTOCOL_VERSIONS).split(',').sort(), ['131', '3', '4', '5'], `${node}: MQTT 5 allowed`);
+    // vmq_acl crashes MQTT 5 subscriptions in this version.
+    assert.equal(env.DOCKER_VERNEMQ_PLUGINS__VMQ_ACL, 'off', node);
+    assert.equal(env.DOCKER_VERNEMQ_DEFAULT_REG_VIEW, 'vmq_reg_redis_trie', node);
+    // Redis + Sentinel: the endpoints name compose services on their ports.
+    const sentinel = /^\[\{"([a-z0-9-]+)", (\d+)\}\]$/.exec(String(env.DOCKER_VERNEMQ_REDIS_SENTINEL_ENDPOINTS));
+    assert.ok(sentinel, `${node}: sentinel endpoints ${String(env.DOCKER_VERNEMQ_REDIS_SENTINEL_ENDPOINTS)}`);
+    assert.ok(services[sentinel[1]!], `${node}: sentinel service ${sentinel[1]} exists`);
+    assert.equal(sentinel[2], '26379');
+    const sentinelCmd = JSON.stringify(services[sentinel[1]!]!.entrypoint ?? services[sentinel[1]!]!.command);
+    assert.match(sentinelCmd, new RegExp(`sentinel monitor ${String(env.DOCKER_VERNEMQ_REDIS_SENTINEL_MASTER)} redis 6379`), 'the sentinel monitors the master the broker asks for');
+    assert.match(String(env.DOCKER_VERNEMQ_MSG_QUEUE_REDIS_SHARDS_CONNECT_OPTIONS), /\{host,"redis"\},\{port,6379\}/);
+    assert.ok(services.redis, 'redis service');
+    const deps = Object.keys(services[node]!.depends_on as Obj);
+    assert.ok(deps.includes(sentinel[1]!), `${node} waits for the sentinel`);
+    // The trie file is mounted where vmq_trie.acl_file says, and lists the demo's wildcard filters.
+    const trie = String(env.DOCKER_VERNEMQ_VMQ_TRIE__ACL_FILE);
+    const mount = ((services[node]!.volumes as string[]) ?? []).find((v) => v.split(':')[1] === trie);
+    assert.ok(mount, `${node}: ${trie} mounted`);
+    const filters = read(mount.split(':')[0]!).split('\n').filter(Boolean);
+    assert.ok(filters.includes('demo/+/telemetry'), 'the demo subscriber\'s filter is in the trie file');
+  }
+  // No "__" in values: the fork's start script turns every "__" of an env line into ".".
+  for (const node of ['vernemq1', 'vernemq2']) {
+    for (const [k, v] of Object.entries(services[node]!.environment as Obj)) assert.doesNotMatch(String(v), /__/, k);
   }
 });
 
