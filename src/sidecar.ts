@@ -107,6 +107,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     }
     const writes = store.sum(SIDECAR_METRICS.snapshotWrites);
     const age = store.sum(SIDECAR_METRICS.snapshotAge);
+    store.sum(SIDECAR_METRICS.snapshotInterval).get().value = settings.stateIntervalMs / 1000;
     store.onCollect(() => {
       writes.get('success').value = snapshotWrites.success;
       writes.get('error').value = snapshotWrites.error;
