@@ -104,8 +104,15 @@ class ObservedLogExporter implements LogRecordExporter {
 
 /** OpenTelemetry's internal diagnostics into our log, rate-limited, one line each (no stacks). */
 function diagAdapter(logger: SidecarLogger): DiagLogger {
-  const limited = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) =>
-    logger.limited(level, `otel-diag-${level}`, 30_000, `opentelemetry: ${message.split('\n', 1)[0]}`, args.length > 0 ? { detail: args.map((a) => (a instanceof Error ? firstLine(a) : String(a).split('\n', 1)[0])).join(' ') } : undefined);
+  const limited = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) => {
+    const detail = args.length > 0 ? { detail: args.map((a) => (a instanceof Error ? firstLine(a) : String(a).split('\n', 1)[0])).join(' ') } : undefined;
+    // A slow collector: the periodic reader gives up waiting; an outage, not an internal error.
+    if (message.startsWith('PeriodicExportingMetricReader: metrics export timed out')) {
+      logger.limited('warn', 'metrics-export-timeout', 30_000, 'metrics export timed out; retrying', { error: message, ...detail });
+      return;
+    }
+    logger.limited(level, `otel-diag-${level}`, 30_000, `opentelemetry: ${message.split('\n', 1)[0]}`, detail);
+  };
   return { error: limited('error'), warn: limited('warn'), info: () => {}, debug: () => {}, verbose: () => {} };
 }
 
