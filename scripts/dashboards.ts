@@ -12,6 +12,7 @@ interface Target {
 interface PanelDef {
   title: string;
   type: 'timeseries' | 'stat' | 'logs' | 'alertlist' | 'row';
+  /** Required on every panel but rows: what is counted and where it comes from. */
   description?: string;
   targets?: Target[];
   unit?: string;
@@ -29,12 +30,39 @@ export interface DashboardDef {
   panels: PanelDef[];
 }
 
-const I = 'instance=~"$instance"';
+const I = 'job=~"$service",instance=~"$instance"';
 const RI = '$__rate_interval';
 
+/**
+ * Units say what is counted: Grafana's `count:X` scales the number (1.2K) and appends X, so a
+ * panel reads "1.2K messages/s", never "req/s".
+ */
+export const UNITS = {
+  clients: 'count:clients',
+  sessions: 'count:sessions',
+  connections: 'count:connections',
+  connectionsPerSecond: 'count:connections/s',
+  eventsPerSecond: 'count:events/s',
+  events: 'count:events',
+  messagesPerSecond: 'count:messages/s',
+  disconnectsPerSecond: 'count:disconnects/s',
+  connectsPerSecond: 'count:connects/s',
+  subscriptionsPerSecond: 'count:requests/s',
+  framesPerSecond: 'count:frames/s',
+  recordsPerSecond: 'count:records/s',
+  records: 'count:records',
+  exportsPerSecond: 'count:exports/s',
+  scrapesPerSecond: 'count:scrapes/s',
+  hooks: 'count:hooks',
+  seconds: 's',
+  bytes: 'bytes',
+  bytesPerSecond: 'Bps',
+} as const;
+const U = UNITS;
+
 const row = (title: string): PanelDef => ({ title, type: 'row' });
-const ts = (title: string, unit: string, targets: Target[], extra: Partial<PanelDef> = {}): PanelDef => ({ title, type: 'timeseries', unit, targets, ...extra });
-const stat = (title: string, unit: string, expr: string, description?: string): PanelDef => ({ title, type: 'stat', unit, targets: [{ expr }], w: 6, h: 4, description });
+const ts = (title: string, unit: string, description: string, targets: Target[], extra: Partial<PanelDef> = {}): PanelDef => ({ title, type: 'timeseries', unit, description, targets, ...extra });
+const stat = (title: string, unit: string, description: string, expr: string): PanelDef => ({ title, type: 'stat', unit, targets: [{ expr }], w: 6, h: 4, description });
 
 export const DASHBOARDS: DashboardDef[] = [
   {
@@ -43,54 +71,62 @@ export const DASHBOARDS: DashboardDef[] = [
     description: 'Clients, sessions, disconnect reasons, message flow and broker events, from vmq-otel-sidecar.',
     panels: [
       row('Is the broker healthy?'),
-      stat('Connected clients', 'short', `sum(mqtt_client_connected{${I}})`, 'Derived from events since each sidecar started; see "How far can I trust the gauges?" in the README.'),
-      stat('Offline sessions', 'short', `sum(mqtt_session_offline{${I}})`),
-      stat('Connects /s', 'reqps', `sum(rate(mqtt_client_registrations_total{${I}}[${RI}]))`),
-      stat('Disconnects /s', 'reqps', `sum(rate(mqtt_client_disconnects_total{${I}}[${RI}]))`),
-      ts('Connected clients per node', 'short', [{ expr: `sum by (instance) (mqtt_client_connected{${I}})`, legend: '{{instance}}' }]),
-      ts('Offline sessions per node', 'short', [{ expr: `sum by (instance) (mqtt_session_offline{${I}})`, legend: '{{instance}}' }]),
+      stat('Connected clients', U.clients, 'Clients connected now, all selected nodes. Derived from events since each sidecar started (or its --state-file); see "How far can I trust the gauges?" in the README.', `sum(mqtt_client_connected{${I}})`),
+      stat('Offline sessions', U.sessions, 'Persistent sessions whose client is away (clean_session=false), all selected nodes.', `sum(mqtt_session_offline{${I}})`),
+      stat('Connects /s', U.connectsPerSecond, 'Successful CONNECTs per second (on_register), all selected nodes.', `sum(rate(mqtt_client_registrations_total{${I}}[${RI}]))`),
+      stat('Disconnects /s', U.disconnectsPerSecond, 'Client disconnects per second, every reason, all selected nodes.', `sum(rate(mqtt_client_disconnects_total{${I}}[${RI}]))`),
+      ts('Connected clients per node', U.clients, 'Clients connected now, one line per broker node.', [{ expr: `sum by (instance) (mqtt_client_connected{${I}})`, legend: '{{instance}}' }]),
+      ts('Offline sessions per node', U.sessions, 'Persistent sessions whose client is away, one line per broker node.', [{ expr: `sum by (instance) (mqtt_session_offline{${I}})`, legend: '{{instance}}' }]),
       row('Why are clients disconnecting?'),
-      ts('Disconnects by reason', 'reqps', [{ expr: `sum by (mqtt_disconnect_reason) (rate(mqtt_client_disconnects_total{${I}}[${RI}]))`, legend: '{{mqtt_disconnect_reason}}' }], { stacked: true }),
-      ts('Refused connections by reason', 'reqps', [
+      ts('Disconnects by reason', U.disconnectsPerSecond, 'Disconnects per second by reason (normal_disconnect, tcp_closed, keep-alive timeouts, ...), stacked.', [
+        { expr: `sum by (mqtt_disconnect_reason) (rate(mqtt_client_disconnects_total{${I}}[${RI}]))`, legend: '{{mqtt_disconnect_reason}}' },
+      ], { stacked: true }),
+      ts('Refused connections by reason', U.connectsPerSecond, 'CONNECTs the broker refused per second (on_register_failed), by reason, stacked.', [
         { expr: `sum by (mqtt_failure_reason) (rate(mqtt_client_registration_failures_total{${I}}[${RI}]))`, legend: '{{mqtt_failure_reason}}' },
       ], { stacked: true }),
-      ts('Connects and disconnects', 'reqps', [
+      ts('Connects, disconnects and session expiries', U.eventsPerSecond, 'Client lifecycle per second: connects, disconnects by session persistence, and offline sessions expired by the broker.', [
         { expr: `sum(rate(mqtt_client_registrations_total{${I}}[${RI}]))`, legend: 'connects' },
         { expr: `sum by (mqtt_session_persistent) (rate(mqtt_client_disconnects_total{${I}}[${RI}]))`, legend: 'disconnects (persistent={{mqtt_session_persistent}})' },
         { expr: `sum(rate(mqtt_session_expirations_total{${I}}[${RI}]))`, legend: 'sessions expired' },
       ]),
-      ts('Session duration', 's', [
+      ts('Session duration', U.seconds, 'How long sessions that ended lasted: median and 90th percentile.', [
         { expr: `histogram_quantile(0.5, sum by (le) (rate(mqtt_session_duration_seconds_bucket{${I}}[${RI}])))`, legend: 'p50' },
         { expr: `histogram_quantile(0.9, sum by (le) (rate(mqtt_session_duration_seconds_bucket{${I}}[${RI}])))`, legend: 'p90' },
       ]),
       row('Where do messages go?'),
-      ts('Published by QoS', 'reqps', [{ expr: `sum by (mqtt_qos) (rate(mqtt_messages_published_total{${I}}[${RI}]))`, legend: 'qos {{mqtt_qos}}' }], {
-        description: 'A sample when the plugin samples on_publish.',
-      }),
-      ts('Delivered by QoS', 'reqps', [
+      ts('Published by QoS', U.messagesPerSecond, 'PUBLISHes received by the broker per second, by QoS. A sample when the plugin samples on_publish.', [
+        { expr: `sum by (mqtt_qos) (rate(mqtt_messages_published_total{${I}}[${RI}]))`, legend: 'qos {{mqtt_qos}}' },
+      ]),
+      ts('Delivered by QoS', U.messagesPerSecond, 'Messages sent to subscribers per second, by QoS, and QoS 1/2 deliveries completed (acknowledged).', [
         { expr: `sum by (mqtt_qos) (rate(mqtt_messages_delivered_total{${I}}[${RI}]))`, legend: 'delivered qos {{mqtt_qos}}' },
         { expr: `sum(rate(mqtt_messages_delivery_completed_total{${I}}[${RI}]))`, legend: 'completed' },
       ]),
-      ts('Dropped by reason', 'reqps', [{ expr: `sum by (mqtt_drop_reason) (rate(mqtt_messages_dropped_total{${I}}[${RI}]))`, legend: '{{mqtt_drop_reason}}' }], { stacked: true }),
-      ts('Queued for offline sessions', 'reqps', [{ expr: `sum by (mqtt_topic_group) (rate(mqtt_messages_queued_offline_total{${I}}[${RI}]))`, legend: '{{mqtt_topic_group}}' }]),
-      ts('Published by topic group', 'reqps', [{ expr: `sum by (mqtt_topic_group) (rate(mqtt_messages_published_total{${I}}[${RI}]))`, legend: '{{mqtt_topic_group}}' }]),
-      ts('Payload size', 'bytes', [
+      ts('Dropped by reason', U.messagesPerSecond, 'Messages the broker dropped per second, by reason (queue full, expired, ...), stacked.', [
+        { expr: `sum by (mqtt_drop_reason) (rate(mqtt_messages_dropped_total{${I}}[${RI}]))`, legend: '{{mqtt_drop_reason}}' },
+      ], { stacked: true }),
+      ts('Queued for offline sessions', U.messagesPerSecond, 'Messages stored per second for sessions whose client is away, by topic group.', [
+        { expr: `sum by (mqtt_topic_group) (rate(mqtt_messages_queued_offline_total{${I}}[${RI}]))`, legend: '{{mqtt_topic_group}}' },
+      ]),
+      ts('Published by topic group', U.messagesPerSecond, 'PUBLISHes per second by topic group (the matched ACL name, else the first --topic-groups filter that matches).', [
+        { expr: `sum by (mqtt_topic_group) (rate(mqtt_messages_published_total{${I}}[${RI}]))`, legend: '{{mqtt_topic_group}}' },
+      ]),
+      ts('Payload size', U.bytes, 'Size of published payloads: median and 99th percentile.', [
         { expr: `histogram_quantile(0.5, sum by (le) (rate(mqtt_publish_payload_size_bytes_bucket{${I}}[${RI}])))`, legend: 'p50' },
         { expr: `histogram_quantile(0.99, sum by (le) (rate(mqtt_publish_payload_size_bytes_bucket{${I}}[${RI}])))`, legend: 'p99' },
       ]),
-      ts('Subscriptions', 'reqps', [
+      ts('Subscribe and unsubscribe requests', U.subscriptionsPerSecond, 'SUBSCRIBE requests per second by outcome, and UNSUBSCRIBE requests.', [
         { expr: `sum by (mqtt_subscription_outcome) (rate(mqtt_subscriptions_total{${I}}[${RI}]))`, legend: 'subscribe {{mqtt_subscription_outcome}}' },
         { expr: `sum(rate(mqtt_unsubscriptions_total{${I}}[${RI}]))`, legend: 'unsubscribe' },
       ]),
       row('What happened?'),
-      { title: 'Alerts', type: 'alertlist', w: 24, h: 6 },
+      { title: 'Alerts', type: 'alertlist', w: 24, h: 6, description: 'Alerts of alerts/vmq-otel-sidecar.rules.yml firing or pending; each links to its runbook section.' },
       {
         title: 'Broker events (warnings)',
         type: 'logs',
         w: 24,
         h: 10,
-        logql: '{service_name="vmq-otel-sidecar"} | severity_text="WARN"',
-        description: 'Log records of broker events; open a record\'s trace_id to jump to the application trace in Tempo.',
+        logql: '{service_name=~"$service"} | severity_text="WARN"',
+        description: 'Log records of broker events at WARN (refusals, drops, abnormal disconnects); open a record\'s trace_id to jump to the application trace in Tempo.',
       },
     ],
   },
@@ -100,59 +136,84 @@ export const DASHBOARDS: DashboardDef[] = [
     description: 'Is the sidecar receiving, decoding and exporting everything?',
     panels: [
       row('Intake'),
-      stat('Events /s', 'reqps', `sum(rate(vmq_sidecar_events_received_total{${I}}[${RI}]))`),
-      stat('Plugin connections', 'short', `sum(vmq_sidecar_connections_open{${I}})`),
-      stat('Rejected frames /s', 'reqps', `sum(rate(vmq_sidecar_frames_rejected_total{${I}}[${RI}]))`),
-      stat('Log records dropped /s', 'reqps', `sum(rate(vmq_sidecar_log_records_dropped_total{${I}}[${RI}])) or on() vector(0)`),
-      ts('Events by hook', 'reqps', [{ expr: `sum by (vernemq_hook) (rate(vmq_sidecar_events_received_total{${I}}[${RI}]))`, legend: '{{vernemq_hook}}' }], { stacked: true }),
-      ts('Rejected frames by reason', 'reqps', [{ expr: `sum by (reason) (rate(vmq_sidecar_frames_rejected_total{${I}}[${RI}]))`, legend: '{{reason}}' }]),
-      ts('Event delay (broker timestamp to arrival)', 's', [
+      stat('Events /s', U.eventsPerSecond, 'Plugin events decoded per second, every hook, all selected sidecars.', `sum(rate(vmq_sidecar_events_received_total{${I}}[${RI}]))`),
+      stat('Open plugin connections', U.connections, 'TCP connections from the vmq_events_sidecar plugin open now (its pool_size per node, 100 by default).', `sum(vmq_sidecar_connections_open{${I}})`),
+      stat('Rejected frames /s', U.framesPerSecond, 'Frames per second that did not become events (unknown type, undecodable, oversized); those events are lost.', `sum(rate(vmq_sidecar_frames_rejected_total{${I}}[${RI}]))`),
+      stat('Log records dropped /s', U.recordsPerSecond, 'Log records per second dropped before export (queue full, export failed, shutdown).', `sum(rate(vmq_sidecar_log_records_dropped_total{${I}}[${RI}])) or on() vector(0)`),
+      ts('Events by hook', U.eventsPerSecond, 'Plugin events decoded per second by hook, stacked.', [
+        { expr: `sum by (vernemq_hook) (rate(vmq_sidecar_events_received_total{${I}}[${RI}]))`, legend: '{{vernemq_hook}}' },
+      ], { stacked: true }),
+      ts('Rejected frames by reason', U.framesPerSecond, 'Frames per second that did not become events, by reason; see the runbook (VmqSidecarRejectingFrames).', [
+        { expr: `sum by (reason) (rate(vmq_sidecar_frames_rejected_total{${I}}[${RI}]))`, legend: '{{reason}}' },
+      ]),
+      ts('Event delay (broker timestamp to arrival)', U.seconds, 'Time from the broker\'s event timestamp to its arrival here: median and 99th percentile (includes any clock difference).', [
         { expr: `histogram_quantile(0.5, sum by (le) (rate(vmq_sidecar_event_delay_seconds_bucket{${I}}[${RI}])))`, legend: 'p50' },
         { expr: `histogram_quantile(0.99, sum by (le) (rate(vmq_sidecar_event_delay_seconds_bucket{${I}}[${RI}])))`, legend: 'p99' },
       ]),
-      ts('Bytes received', 'Bps', [{ expr: `sum by (instance) (rate(vmq_sidecar_received_bytes_total{${I}}[${RI}]))`, legend: '{{instance}}' }]),
-      ts('Plugin connections', 'short', [
-        { expr: `sum by (instance) (vmq_sidecar_connections_open{${I}})`, legend: 'open {{instance}}' },
-        { expr: `sum by (instance) (rate(vmq_sidecar_connections_refused_total{${I}}[${RI}]))`, legend: 'refused/s {{instance}}' },
+      ts('Bytes received', U.bytesPerSecond, 'Bytes per second read from plugin connections, per sidecar.', [
+        { expr: `sum by (instance) (rate(vmq_sidecar_received_bytes_total{${I}}[${RI}]))`, legend: '{{instance}}' },
+      ]),
+      ts('Plugin connections per node', U.connections, 'Plugin connections open now, per sidecar.', [
+        { expr: `sum by (instance) (vmq_sidecar_connections_open{${I}})`, legend: '{{instance}}' },
+      ]),
+      ts('Refused plugin connections', U.connectionsPerSecond, 'Plugin connections refused per second because --max-connections was reached, per sidecar.', [
+        { expr: `sum by (instance) (rate(vmq_sidecar_connections_refused_total{${I}}[${RI}]))`, legend: '{{instance}}' },
       ]),
       row('Export'),
-      ts('Log records', 'reqps', [
+      ts('Log records', U.recordsPerSecond, 'Log records exported per second, and dropped per second by reason.', [
         { expr: `sum(rate(vmq_sidecar_log_records_exported_total{${I}}[${RI}]))`, legend: 'exported' },
         { expr: `sum by (reason) (rate(vmq_sidecar_log_records_dropped_total{${I}}[${RI}]))`, legend: 'dropped ({{reason}})' },
       ]),
-      ts('Log export queue', 'short', [{ expr: `sum by (instance) (vmq_sidecar_log_records_queued{${I}})`, legend: '{{instance}}' }]),
-      ts('Export failures', 'reqps', [{ expr: `sum by (signal) (rate(vmq_sidecar_export_failures_total{${I}}[${RI}]))`, legend: '{{signal}}' }]),
+      ts('Log export queue', U.records, 'Log records waiting for export now, per sidecar (bounded by OTEL_BLRP_MAX_QUEUE_SIZE).', [
+        { expr: `sum by (instance) (vmq_sidecar_log_records_queued{${I}})`, legend: '{{instance}}' },
+      ]),
+      ts('Export failures', U.exportsPerSecond, 'Failed OTLP exports per second, by signal (metrics, logs): the collector is down, slow or refusing.', [
+        { expr: `sum by (signal) (rate(vmq_sidecar_export_failures_total{${I}}[${RI}]))`, legend: '{{signal}}' },
+      ]),
       row('Session state'),
-      ts('Tracked clients', 'short', [{ expr: `sum by (instance) (vmq_sidecar_sessions_tracked{${I}})`, legend: '{{instance}}' }]),
-      ts('Session events not applied', 'reqps', [
+      ts('Tracked clients', U.clients, 'Clients whose session state the sidecar keeps (connected or offline), per sidecar; capped by --max-tracked-clients.', [
+        { expr: `sum by (instance) (vmq_sidecar_sessions_tracked{${I}})`, legend: '{{instance}}' },
+      ]),
+      ts('Session events not applied', U.eventsPerSecond, 'Session events per second that did not change the gauges: out of order (stale) or beyond --max-tracked-clients (untracked).', [
         { expr: `sum(rate(vmq_sidecar_sessions_stale_events_total{${I}}[${RI}]))`, legend: 'stale (arrived out of order)' },
         { expr: `sum(rate(vmq_sidecar_sessions_untracked_total{${I}}[${RI}])) or on() vector(0)`, legend: 'untracked (limit reached)' },
       ]),
-      ts('MQTT 5 sessions: share of wakeups without on_register', 'percentunit', [
-        {
-          expr: `sum by (instance) (rate(vmq_sidecar_sessions_unregistered_wakeups_total{${I}}[${RI}])) / sum by (instance) (rate(vmq_sidecar_events_received_total{${I},vernemq_hook="on_client_wakeup"}[${RI}]))`,
-          legend: '{{instance}}',
-        },
-      ], {
-        description:
-          'Wakeups for which no on_register arrived within 5 s while registers were flowing: MQTT 5 sessions. For them the plugin sends only session events: their registrations, publishes, subscriptions, deliveries and CONNECT trace context are missing (README "MQTT 5 clients").',
-      }),
-      ts('Attribute values folded into "other"', 'reqps', [
+      ts('MQTT 5 sessions: share of wakeups without on_register', 'percentunit',
+        'Wakeups for which no on_register arrived within 5 s while registers were flowing: MQTT 5 sessions. For them the plugin sends only session events: their registrations, publishes, subscriptions, deliveries and CONNECT trace context are missing (README "MQTT 5 clients").',
+        [
+          {
+            expr: `sum by (instance) (rate(vmq_sidecar_sessions_unregistered_wakeups_total{${I}}[${RI}])) / sum by (instance) (rate(vmq_sidecar_events_received_total{${I},vernemq_hook="on_client_wakeup"}[${RI}]))`,
+            legend: '{{instance}}',
+          },
+        ],
+      ),
+      ts('Attribute values folded into "other"', U.eventsPerSecond, 'Events per second whose attribute value was replaced by "other" because its --max-* limit of distinct values was reached, by attribute.', [
         { expr: `sum by (attribute) (rate(vmq_sidecar_attribute_values_folded_total{${I}}[${RI}])) or on() vector(0)`, legend: '{{attribute}}' },
       ]),
       row('Can I trust the gauges?'),
-      ts('Connected clients: derived vs the broker\'s count', 'short', [
+      ts('Connected clients: derived vs the broker\'s count', U.clients, 'Our connected-clients gauge next to the broker\'s own count (active_mqtt_connections, from --broker-metrics-url), per node.', [
         { expr: `sum by (instance) (mqtt_client_connected{${I}})`, legend: 'derived {{instance}}' },
         { expr: `sum by (instance) (vmq_sidecar_broker_connections{${I}})`, legend: 'broker {{instance}}' },
-      ], { description: 'The broker\'s own count comes from --broker-metrics-url.' }),
-      ts('Gauge drift (derived minus broker)', 'short', [{ expr: `sum by (instance) (vmq_sidecar_broker_connections_drift{${I}})`, legend: '{{instance}}' }]),
-      ts('Events lost between broker and sidecar', 'short', [
-        { expr: `sum by (vernemq_hook) (vmq_sidecar_upstream_missing{${I}})`, legend: 'not received: {{vernemq_hook}}' },
-        { expr: `sum by (vernemq_hook) (increase(vmq_sidecar_broker_sidecar_event_errors_total{${I}}[${RI}]))`, legend: 'send errors: {{vernemq_hook}}' },
-      ], { description: 'Since the first broker scrape. Sampled hooks (publish, deliver, delivery_complete) count sampled-out events too.' }),
-      ts('Gauges missing their hooks', 'short', [{ expr: `max by (gauge, vernemq_hook) (vmq_sidecar_hooks_missing{${I}})`, legend: '{{gauge}} needs {{vernemq_hook}}' }]),
-      ts('Session snapshot age', 's', [{ expr: `max by (instance) (vmq_sidecar_snapshot_age_seconds{${I}})`, legend: '{{instance}}' }]),
-      ts('Broker scrapes', 'reqps', [{ expr: `sum by (outcome) (rate(vmq_sidecar_broker_scrapes_total{${I}}[${RI}]))`, legend: '{{outcome}}' }]),
+      ]),
+      ts('Gauge drift (derived minus broker)', U.clients, 'Derived connected clients minus the broker\'s count, per node; VmqSidecarGaugeDrift fires past 5% and 10 clients.', [
+        { expr: `sum by (instance) (vmq_sidecar_broker_connections_drift{${I}})`, legend: '{{instance}}' },
+      ]),
+      ts('Events not received since the first broker scrape', U.events, 'Events the broker attempted minus those it reported failed minus those received here, by hook, since the sidecar\'s first broker scrape. Sampled hooks (publish, deliver, delivery_complete) count sampled-out events too.', [
+        { expr: `sum by (vernemq_hook) (vmq_sidecar_upstream_missing{${I}})`, legend: '{{vernemq_hook}}' },
+      ]),
+      ts('Broker send errors', U.eventsPerSecond, 'Events per second the broker failed to send to the sidecar (its sidecar_events_error counter), by hook: lost before reaching the sidecar.', [
+        { expr: `sum by (vernemq_hook) (rate(vmq_sidecar_broker_sidecar_event_errors_total{${I}}[${RI}]))`, legend: '{{vernemq_hook}}' },
+      ]),
+      ts('Gauges missing their hooks', U.hooks, '1 while a gauge lacks a hook it is derived from (events arrive, that hook never did), 0 once seen.', [
+        { expr: `max by (gauge, vernemq_hook) (vmq_sidecar_hooks_missing{${I}})`, legend: '{{gauge}} needs {{vernemq_hook}}' },
+      ]),
+      ts('Session snapshot age', U.seconds, 'Seconds since the last --state-file snapshot was written, per sidecar, next to the configured --state-interval.', [
+        { expr: `max by (instance) (vmq_sidecar_snapshot_age_seconds{${I}})`, legend: 'age {{instance}}' },
+        { expr: `max by (instance) (vmq_sidecar_snapshot_interval_seconds{${I}})`, legend: 'interval {{instance}}' },
+      ]),
+      ts('Broker scrapes', U.scrapesPerSecond, 'Scrapes of --broker-metrics-url per second, by outcome.', [
+        { expr: `sum by (outcome) (rate(vmq_sidecar_broker_scrapes_total{${I}}[${RI}]))`, legend: '{{outcome}}' },
+      ]),
     ],
   },
 ];
@@ -215,12 +276,26 @@ export function renderDashboard(d: DashboardDef): string {
         { name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus', current: {}, hide: 0 },
         { name: 'loki', label: 'Loki', type: 'datasource', query: 'loki', current: {}, hide: 0 },
         {
+          // service.name: Prometheus's `job` label via the Collector, Loki's `service_name`.
+          name: 'service',
+          label: 'Service',
+          type: 'query',
+          datasource: { type: 'prometheus', uid: '${datasource}' },
+          query: { query: 'label_values(vmq_sidecar_connections_open, job)', refId: 'service' },
+          definition: 'label_values(vmq_sidecar_connections_open, job)',
+          refresh: 2,
+          includeAll: false,
+          multi: false,
+          current: { text: 'vmq-otel-sidecar', value: 'vmq-otel-sidecar' },
+          hide: 0,
+        },
+        {
           name: 'instance',
           label: 'Sidecar (broker node)',
           type: 'query',
           datasource: { type: 'prometheus', uid: '${datasource}' },
-          query: { query: 'label_values(vmq_sidecar_connections_open, instance)', refId: 'instance' },
-          definition: 'label_values(vmq_sidecar_connections_open, instance)',
+          query: { query: 'label_values(vmq_sidecar_connections_open{job=~"$service"}, instance)', refId: 'instance' },
+          definition: 'label_values(vmq_sidecar_connections_open{job=~"$service"}, instance)',
           refresh: 2,
           includeAll: true,
           multi: true,

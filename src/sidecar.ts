@@ -16,7 +16,8 @@ import { SidecarLogger } from './logging/sidecar-logger.js';
 import { MetricStore } from './metrics/metric-store.js';
 import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
 import { registerSelfMetrics } from './telemetry/self-metrics.js';
-import { parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
+import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
+import { ConfigError } from './config/option-parser.js';
 import { AdminServer } from './admin/admin-server.js';
 import { SessionSnapshot, type SnapshotWriteResult } from './sinks/session-snapshot.js';
 import { BrokerReconciler } from './reconcile/broker-reconciler.js';
@@ -53,6 +54,24 @@ export interface RunningSidecar {
   status(): Record<string, unknown>;
   /** Stops accepting, drains connections, flushes telemetry; resolves within the shutdown timeout. */
   stop(): Promise<void>;
+}
+
+/** A listen address that cannot be bound is a configuration problem: say which setting to change. */
+async function bindOrExplain<T>(bind: () => Promise<T>, setting: string, at: { host: string; port: number }): Promise<T> {
+  try {
+    return await bind();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const where = `${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}`;
+    const why: Record<string, string> = {
+      EADDRINUSE: 'is already in use by another process',
+      EACCES: 'may not be bound by this user (ports below 1024 need privileges)',
+      EADDRNOTAVAIL: 'is not an address of this machine',
+      ENOTFOUND: 'names a host that does not resolve',
+    };
+    if (code === undefined || why[code] === undefined) throw err;
+    throw new ConfigError([`${setting}: ${where} ${why[code]} (${code}); choose another HOST:PORT`]);
+  }
 }
 
 export async function startSidecar(options: SidecarOptions): Promise<RunningSidecar> {
@@ -102,6 +121,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     }
     const writes = store.sum(SIDECAR_METRICS.snapshotWrites);
     const age = store.sum(SIDECAR_METRICS.snapshotAge);
+    store.sum(SIDECAR_METRICS.snapshotInterval).get().value = settings.stateIntervalMs / 1000;
     store.onCollect(() => {
       writes.get('success').value = snapshotWrites.success;
       writes.get('error').value = snapshotWrites.error;
@@ -209,16 +229,21 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 
   const adminListen =
     settings.adminListen === undefined ? { host: otel.prometheusHost ?? '127.0.0.1', port: otel.prometheusPort ?? 9464 } : settings.adminListen;
+  const adminSetting =
+    settings.adminListen === undefined ? (otel.prometheusHost || otel.prometheusPort !== undefined ? 'OTEL_EXPORTER_PROMETHEUS_HOST/_PORT' : '--admin-listen') : '--admin-listen';
   let adminAddress: AddressInfo | null = null;
   let address: AddressInfo;
   try {
-    if (adminListen) adminAddress = await admin.start(adminListen.host, adminListen.port);
-    address = await receiver.start();
+    if (adminListen) adminAddress = await bindOrExplain(() => admin.start(adminListen.host, adminListen.port), adminSetting, adminListen);
+    address = await bindOrExplain(() => receiver.start(), '--listen', settings.listen);
   } catch (err) {
     await admin.stop();
     await telemetry.shutdown(1000);
     throw err;
   }
+  admin.logReady();
+  const adminUrl = adminAddress ? `http://${adminAddress.family === 'IPv6' ? `[${adminAddress.address}]` : adminAddress.address}:${adminAddress.port}` : null;
+  for (const target of exportTargets(otel, adminUrl)) logger.info('export target', { ...target });
   reconciler?.start();
   const timers: NodeJS.Timeout[] = [setInterval(() => coverage.check(), 30_000), setInterval(() => unregisteredWakeups.sweep(Date.now()), 1000)];
   if (snapshot) timers.push(setInterval(() => void writeSnapshot(), settings.stateIntervalMs));

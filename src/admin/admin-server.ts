@@ -33,12 +33,17 @@ export class AdminServer {
       });
     });
     this.server = server;
-    const address = server.address() as AddressInfo;
+    return server.address() as AddressInfo;
+  }
+
+  /** Logged by the caller once every listener is up, so no "ready" line precedes a failed start. */
+  logReady(): void {
+    const address = this.server?.address() as AddressInfo | undefined;
+    if (!address) return;
     this.logger.info('admin listener ready', {
       address: `${address.address}:${address.port}`,
       endpoints: ['/healthz', '/readyz', '/status', ...(this.handlers.metrics ? ['/metrics'] : [])],
     });
-    return address;
   }
 
   async stop(): Promise<void> {

@@ -10,22 +10,34 @@ import { SIMULATOR_OPTIONS } from '../simulator/simulator-config.js';
 import { startSidecar } from '../sidecar.js';
 import { runSimulator, type SimulatorSummary } from '../simulator/simulator.js';
 import { SidecarLogger } from '../logging/sidecar-logger.js';
+import { VERSION } from '../version.js';
 
 /** Exit code for invalid configuration (as sysexits' EX_USAGE). */
 const EXIT_CONFIG = 64;
+/** Exit code when the simulator finds no sidecar (as sysexits' EX_UNAVAILABLE). */
+const EXIT_UNAVAILABLE = 69;
+
+const SIDECAR_USAGE =
+  'Usage: vmq-otel-sidecar [run] [options]     receive vmq_events_sidecar events, export OpenTelemetry metrics and logs\n' +
+  '       vmq-otel-sidecar simulate [options]  play the plugin\'s side against a running sidecar (simulate --help)\n\n' +
+  'OpenTelemetry settings come from the standard OTEL_* variables (docs/configuration.md).';
+
+/** Handles -h/--help and --version; true when the command should not run. */
+function answeredInfo(parsed: { help: boolean; version: boolean }, usage: string, table: Parameters<typeof formatHelp>[1]): boolean {
+  if (parsed.help) process.stdout.write(formatHelp(usage, table));
+  else if (parsed.version) process.stdout.write(`vmq-otel-sidecar ${VERSION}\n`);
+  return parsed.help || parsed.version;
+}
 
 async function runSidecar(argv: string[]): Promise<void> {
-  if (argv.includes('--help')) {
-    process.stdout.write(formatHelp('Usage: vmq-otel-sidecar [run] [options]', SIDECAR_OPTIONS));
-    return;
-  }
   // Our flags and the OTEL_* variables are validated together, so one run reports every problem.
   const problems: string[] = [];
   let parsed: ReturnType<typeof parseOptions<SidecarSettings>> | undefined;
   let otel: OtelConfig | undefined;
   try {
     parsed = parseOptions(SIDECAR_OPTIONS, argv, process.env);
-    if (parsed.positional.length > 0) problems.push(`unexpected argument ${JSON.stringify(parsed.positional[0])} (commands: run, simulate)`);
+    if (answeredInfo(parsed, SIDECAR_USAGE, SIDECAR_OPTIONS)) return;
+    if (parsed.positional.length > 0) problems.push(`unexpected argument ${JSON.stringify(parsed.positional[0])} (commands: run, simulate; --help lists the options)`);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
@@ -84,27 +96,35 @@ function printSummary(s: SimulatorSummary, json: boolean): void {
 }
 
 async function simulate(argv: string[]): Promise<void> {
-  if (argv.includes('--help')) {
-    process.stdout.write(formatHelp('Usage: vmq-otel-sidecar simulate [options]', SIMULATOR_OPTIONS));
-    return;
-  }
-  const { settings } = parseOptions(SIMULATOR_OPTIONS, argv, process.env);
+  const parsed = parseOptions(SIMULATOR_OPTIONS, argv, process.env);
+  if (answeredInfo(parsed, 'Usage: vmq-otel-sidecar simulate [options]', SIMULATOR_OPTIONS)) return;
+  const { settings } = parsed;
+  if (parsed.positional.length > 0) throw new ConfigError([`unexpected argument ${JSON.stringify(parsed.positional[0])} (--help lists the options)`]);
   const durationMs = settings.durationMs ?? (settings.events === undefined ? 10_000 : undefined);
-  const summary = await runSimulator({ ...settings, durationMs });
+  let summary: SimulatorSummary;
+  try {
+    summary = await runSimulator({ ...settings, durationMs });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ECONNREFUSED' && code !== 'ECONNRESET' && code !== 'EHOSTUNREACH' && code !== 'ENOTFOUND') throw err;
+    const target = `${settings.target.host}:${settings.target.port}`;
+    process.stderr.write(`vmq-otel-sidecar simulate: no sidecar reachable at ${target} (${code}); start one (npm start) or point --target at it\n`);
+    process.exit(EXIT_UNAVAILABLE);
+  }
   printSummary(summary, settings.json);
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const command = argv[0] && !argv[0].startsWith('--') ? argv[0] : 'run';
+  const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'run';
   const rest = command === argv[0] ? argv.slice(1) : argv;
   try {
     if (command === 'run') await runSidecar(rest);
     else if (command === 'simulate') await simulate(rest);
-    else throw new ConfigError([`unknown command ${JSON.stringify(command)}; accepted: run, simulate`]);
+    else throw new ConfigError([`unknown command ${JSON.stringify(command)}; accepted: run, simulate (--help for more)`]);
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const p of err.problems) process.stderr.write(`vmq-otel-sidecar: invalid configuration: ${p}\n`);
+      for (const p of new Set(err.problems)) process.stderr.write(`vmq-otel-sidecar: invalid configuration: ${p}\n`);
       process.exit(EXIT_CONFIG);
     }
     process.stderr.write(`vmq-otel-sidecar: ${(err as Error).stack ?? String(err)}\n`);

@@ -1,8 +1,10 @@
 /**
  * Table-driven settings: each option has a CLI flag, optionally an environment variable, a
- * default, and a parser that names the accepted values. Every problem is collected so that one
- * run reports all of them, each naming the setting.
+ * default, and a parser that names the accepted values. node:util parseArgs splits the command
+ * line; the table decides what each token means. Every problem is collected so that one run
+ * reports all of them, each naming the setting.
  */
+import { parseArgs } from 'node:util';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -20,7 +22,7 @@ export interface OptionSpec<T> {
   /** Human description of what is accepted, used in error messages and the reference. */
   accepted: string;
   description: string;
-  /** A boolean flag takes no value on the command line (--flag, or --flag=false). */
+  /** A boolean flag: --flag, --flag=VALUE or --flag VALUE with VALUE a boolean word. */
   boolean?: boolean;
   /** Returns the parsed value, or throws an Error whose message says what is wrong. */
   parse(raw: string): T;
@@ -30,36 +32,94 @@ export type OptionTable<S> = { [K in keyof S]: OptionSpec<S[K]> };
 
 export type Env = Record<string, string | undefined>;
 
-/** Splits argv into --flag values; positional arguments are returned separately. */
-function splitArgs(argv: readonly string[], booleans: ReadonlySet<string>): { flags: Map<string, string>; positional: string[]; problems: string[] } {
+export interface ParsedOptions<S> {
+  settings: S;
+  positional: string[];
+  /** -h or --help was given: print the help instead of running. */
+  help: boolean;
+  /** --version was given. */
+  version: boolean;
+}
+
+const BOOLEAN_WORDS = ['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'];
+
+/** Edit distance, for "did you mean" hints on mistyped flags. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+function unknownOption(raw: string, known: readonly string[]): string {
+  const name = raw.replace(/^-+/, '');
+  const near = known
+    .map((k) => ({ k, d: k.startsWith(name) || name.startsWith(k) ? 1 : distance(name, k) }))
+    .filter((c) => c.d <= Math.max(1, Math.floor(name.length / 4)))
+    .sort((x, y) => x.d - y.d)[0];
+  return `unknown option ${raw}${near ? `; did you mean --${near.k}?` : ''} (--help lists the options)`;
+}
+
+/** Reads argv into flag values with node:util parseArgs (tokens), refusing what the table does not know. */
+function readArgs(argv: readonly string[], specs: readonly OptionSpec<unknown>[]) {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
+  };
+  for (const s of specs) options[s.flag] = { type: s.boolean ? 'boolean' : 'string' };
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const known = specs.map((s) => s.flag);
+  const byFlag = new Map(specs.map((s) => [s.flag, s]));
   const flags = new Map<string, string>();
   const positional: string[] = [];
   const problems: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--') || a === '--') {
-      positional.push(a);
+  let help = false;
+  let version = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'option-terminator') continue;
+    if (t.kind === 'positional') {
+      positional.push(t.value);
       continue;
     }
-    const eq = a.indexOf('=');
-    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-    if (eq >= 0) flags.set(name, a.slice(eq + 1));
-    else if (booleans.has(name)) flags.set(name, 'true');
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.set(name, argv[++i]!);
-    else problems.push(`--${name}: a value is required`);
+    const next = tokens[i + 1];
+    const nextValue = next?.kind === 'positional' ? next.value : undefined;
+    if (t.name === 'help' || t.name === 'version') {
+      if (t.name === 'help') help = true;
+      else version = true;
+      continue;
+    }
+    const spec = byFlag.get(t.name);
+    if (!spec) {
+      problems.push(unknownOption(t.rawName, known));
+      // "--bogus 5": the 5 belongs to the unknown option, not to the command line.
+      if (t.value === undefined && nextValue !== undefined) i++;
+      continue;
+    }
+    if (spec.boolean) {
+      if (t.value !== undefined) flags.set(t.name, t.value);
+      else if (nextValue !== undefined && BOOLEAN_WORDS.includes(nextValue.trim().toLowerCase())) {
+        flags.set(t.name, nextValue);
+        i++;
+      } else flags.set(t.name, 'true');
+    } else if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--'))) {
+      problems.push(`--${t.name}: a value is required${t.value ? ` (found the option ${t.value} instead)` : ''}; accepted: ${spec.accepted}`);
+    } else {
+      flags.set(t.name, t.value);
+    }
   }
-  return { flags, positional, problems };
+  return { flags, positional, problems, help, version };
 }
 
-export function parseOptions<S>(table: OptionTable<S>, argv: readonly string[], env: Env): { settings: S; positional: string[] } {
+export function parseOptions<S>(table: OptionTable<S>, argv: readonly string[], env: Env): ParsedOptions<S> {
   const specs = Object.entries(table) as [keyof S & string, OptionSpec<unknown>][];
-  const booleans = new Set(specs.filter(([, s]) => s.boolean).map(([, s]) => s.flag));
-  const { flags, positional, problems } = splitArgs(argv, booleans);
-  const known = new Set(specs.map(([, s]) => s.flag));
-  for (const name of flags.keys()) {
-    if (name === 'help') continue;
-    if (!known.has(name)) problems.push(`--${name}: unknown option (see --help)`);
-  }
+  const { flags, positional, problems, help, version } = readArgs(
+    argv,
+    specs.map(([, s]) => s),
+  );
   const settings = {} as Record<string, unknown>;
   for (const [key, spec] of specs) {
     let raw: string | undefined;
@@ -84,8 +144,8 @@ export function parseOptions<S>(table: OptionTable<S>, argv: readonly string[], 
       problems.push(`${source}: ${JSON.stringify(raw)} is invalid: ${(err as Error).message}; accepted: ${spec.accepted}`);
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { settings: settings as S, positional };
+  if (problems.length > 0 && !help && !version) throw new ConfigError(problems);
+  return { settings: settings as S, positional, help, version };
 }
 
 /** Plain-text help listing every option of a table. */
@@ -94,8 +154,10 @@ export function formatHelp<S>(usage: string, table: OptionTable<S>): string {
   for (const spec of Object.values(table) as OptionSpec<unknown>[]) {
     const env = spec.env ? ` (env ${spec.env})` : '';
     const def = spec.default !== undefined ? ` [default: ${spec.default}]` : '';
-    lines.push(`  --${spec.flag}${env}${def}`, `      ${spec.description} Accepted: ${spec.accepted}.`);
+    const value = spec.boolean ? '[=true|false]' : ' VALUE';
+    lines.push(`  --${spec.flag}${value}${env}${def}`, `      ${spec.description} Accepted: ${spec.accepted}.`);
   }
+  lines.push('  -h, --help', '      Print this help and exit.', '  --version', '      Print the version and exit.');
   return lines.join('\n') + '\n';
 }
 
@@ -113,7 +175,8 @@ export function intInRange(min: number, max: number): (raw: string) => number {
     const v = raw.trim();
     if (!/^-?\d+$/.test(v)) throw new Error('not a whole number');
     const n = Number(v);
-    if (n < min || n > max) throw new Error(`out of range`);
+    if (n < min) throw new Error(`below the minimum ${min}`);
+    if (n > max) throw new Error(`above the maximum ${max}`);
     return n;
   };
 }
@@ -123,7 +186,8 @@ export function numberInRange(min: number, max: number): (raw: string) => number
     const v = raw.trim();
     const n = Number(v);
     if (v === '' || !Number.isFinite(n)) throw new Error('not a number');
-    if (n < min || n > max) throw new Error('out of range');
+    if (n < min) throw new Error(`below the minimum ${min}`);
+    if (n > max) throw new Error(`above the maximum ${max}`);
     return n;
   };
 }
@@ -143,22 +207,33 @@ export function sizeInRange(min: number, max: number): (raw: string) => number {
   return (raw) => {
     const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(raw);
     const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-    if (!m || unit === undefined) throw new Error('not a size');
+    if (!m || unit === undefined) throw new Error('not a size (a number of bytes, or with a unit: KiB, MiB, GiB, kB, MB, GB)');
     const n = Number(m[1]) * unit;
-    if (n < min || n > max) throw new Error('out of range');
+    if (n < min) throw new Error(`below the minimum ${min} bytes`);
+    if (n > max) throw new Error(`above the maximum ${max} bytes`);
     return n;
   };
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Durations in milliseconds: 500ms, 10s, 5m, 1h; a bare number is milliseconds. */
+function formatDuration(ms: number): string {
+  for (const [unit, f] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % f === 0) return `${ms / f}${unit}`;
+  return `${ms}ms`;
+}
+
+/**
+ * Durations with a unit: 500ms, 10s, 5m, 1h. A bare number is refused: "10" meant as seconds
+ * would otherwise silently be 10 ms.
+ */
 export function durationInRange(minMs: number, maxMs: number): (raw: string) => number {
   return (raw) => {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(raw);
     if (!m) throw new Error('not a duration');
-    const n = Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!;
-    if (n < minMs || n > maxMs) throw new Error('out of range');
+    if (m[2] === undefined) throw new Error(`a unit is needed, e.g. "${m[1]}s" (units: ms, s, m, h)`);
+    const n = Number(m[1]) * DURATION_UNITS[m[2]]!;
+    if (n < minMs) throw new Error(`below the minimum ${formatDuration(minMs)}`);
+    if (n > maxMs) throw new Error(`above the maximum ${formatDuration(maxMs)}`);
     return n;
   };
 }
@@ -173,7 +248,7 @@ export function parseHostPort(raw: string): HostPort {
   const m = /^\s*(?:\[([^\]]+)\]|([^:\s]*)):(\d{1,5})\s*$/.exec(raw);
   if (!m) throw new Error('not HOST:PORT');
   const port = Number(m[3]);
-  if (port > 65535) throw new Error('port out of range');
+  if (port > 65535) throw new Error('the port is above 65535');
   const host = m[1] ?? m[2]!;
   return { host: host === '' ? '0.0.0.0' : host, port };
 }

@@ -361,6 +361,14 @@ export const SIDECAR_METRICS = {
     attributes: [],
     source: 'the snapshot writer',
   },
+  snapshotInterval: {
+    name: 'vmq_sidecar.snapshot.interval',
+    kind: 'updown',
+    unit: 's',
+    description: 'The configured --state-interval, so that alerts judge the snapshot age against it.',
+    attributes: [],
+    source: 'the snapshot writer',
+  },
   hooksMissing: {
     name: 'vmq_sidecar.hooks.missing',
     kind: 'updown',

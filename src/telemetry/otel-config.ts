@@ -181,8 +181,32 @@ export function parseOtelConfig(env: Env): OtelConfig {
     prometheusHost: env.OTEL_EXPORTER_PROMETHEUS_HOST?.trim() || undefined,
     prometheusPort,
   };
-  if (problems.length > 0) throw new ConfigError(problems);
+  // The base endpoint and headers serve both signals: report each problem once.
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return config;
+}
+
+export interface ExportTarget {
+  signal: 'metrics' | 'logs';
+  exporter: string;
+  endpoint: string;
+  protocol?: OtlpProtocol;
+}
+
+/** Where each signal goes, for the start-up lines; adminUrl is the admin listener's base URL, if any. */
+export function exportTargets(otel: OtelConfig, adminUrl: string | null): ExportTarget[] {
+  const targets: ExportTarget[] = [];
+  for (const exporter of otel.metricsExporters) {
+    if (exporter === 'otlp') targets.push({ signal: 'metrics', exporter, endpoint: otel.metrics.url, protocol: otel.metrics.protocol });
+    else if (exporter === 'prometheus') targets.push({ signal: 'metrics', exporter, endpoint: adminUrl ? `${adminUrl}/metrics` : 'nowhere: the admin listener is off' });
+    else if (exporter === 'console') targets.push({ signal: 'metrics', exporter, endpoint: 'stdout' });
+    else targets.push({ signal: 'metrics', exporter, endpoint: 'nowhere' });
+  }
+  // Only the first logs exporter is used (the pipeline says so at start).
+  const logs = otel.logsExporters[0] ?? 'none';
+  if (logs === 'otlp') targets.push({ signal: 'logs', exporter: logs, endpoint: otel.logs.url, protocol: otel.logs.protocol });
+  else targets.push({ signal: 'logs', exporter: logs, endpoint: logs === 'console' ? 'stdout' : 'nowhere' });
+  return targets;
 }
 
 /** The variables parseOtelConfig reads, for the configuration reference. */

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult, type InstrumentationScope } from '@opentelemetry/core';
+import { ExportResultCode, setGlobalErrorHandler, type ExportResult, type InstrumentationScope } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import {
@@ -27,6 +27,7 @@ import { StoreMetricProducer } from './metric-producer.js';
 import { LogExportQueue } from './log-export-queue.js';
 import { ReadableLogExporter } from './readable-log-exporter.js';
 import { createOtlpLogExporter, createOtlpMetricExporter } from './exporters.js';
+import { ExportOutage, firstLine } from './export-outage.js';
 import type { OtelConfig } from './otel-config.js';
 
 export interface TelemetryOptions {
@@ -44,23 +45,22 @@ class PullMetricReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
 }
 
-/** Counts and reports failed metric exports; otherwise passes through. */
+/** Reports failed metric exports and their recovery (ExportOutage); otherwise passes through. */
 class CountingMetricExporter implements PushMetricExporter {
-  failures = 0;
   constructor(
     private readonly inner: PushMetricExporter,
-    private readonly logger: SidecarLogger,
+    readonly outage: ExportOutage,
   ) {}
+
+  get failures(): number {
+    return this.outage.failures;
+  }
 
   export(metrics: ResourceMetrics, done: (r: ExportResult) => void): void {
     this.inner.export(metrics, (r) => {
-      if (r.code !== ExportResultCode.SUCCESS) {
-        this.failures++;
-        this.logger.limited('warn', 'metric-export-failed', 30_000, 'metric export failed; the next export carries the totals', {
-          error: r.error?.message ?? 'unknown error',
-          failures: this.failures,
-        });
-      }
+      // With cumulative temporality the next export carries the totals; with delta the points are lost.
+      if (r.code === ExportResultCode.SUCCESS) this.outage.succeeded();
+      else this.outage.failed(r.error);
       done(r);
     });
   }
@@ -78,11 +78,55 @@ class CountingMetricExporter implements PushMetricExporter {
   }
 }
 
-/** OpenTelemetry's internal diagnostics into our log, rate-limited. */
+/** Passes log exports through, telling the outage tracker how each ended. */
+class ObservedLogExporter implements LogRecordExporter {
+  constructor(
+    private readonly inner: LogRecordExporter,
+    private readonly outage: ExportOutage,
+  ) {}
+
+  export(records: ReadableLogRecord[], done: (r: ExportResult) => void): void {
+    this.inner.export(records, (r) => {
+      if (r.code === ExportResultCode.SUCCESS) this.outage.succeeded();
+      else this.outage.failed(r.error);
+      done(r);
+    });
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+}
+
+/** OpenTelemetry's internal diagnostics into our log, rate-limited, one line each (no stacks). */
 function diagAdapter(logger: SidecarLogger): DiagLogger {
-  const limited = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) =>
-    logger.limited(level, `otel-diag-${level}`, 30_000, `opentelemetry: ${message}`, args.length > 0 ? { detail: args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ') } : undefined);
+  const limited = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) => {
+    const detail = args.length > 0 ? { detail: args.map((a) => (a instanceof Error ? firstLine(a) : String(a).split('\n', 1)[0])).join(' ') } : undefined;
+    // A slow collector: the periodic reader gives up waiting; an outage, not an internal error.
+    if (message.startsWith('PeriodicExportingMetricReader: metrics export timed out')) {
+      logger.limited('warn', 'metrics-export-timeout', 30_000, 'metrics export timed out; retrying', { error: message, ...detail });
+      return;
+    }
+    logger.limited(level, `otel-diag-${level}`, 30_000, `opentelemetry: ${message.split('\n', 1)[0]}`, detail);
+  };
   return { error: limited('error'), warn: limited('warn'), info: () => {}, debug: () => {}, verbose: () => {} };
+}
+
+/**
+ * The SDK's periodic reader hands a failed export to the global error handler, whose default
+ * writes the whole exception (stack included) as an error; the exporter wrapper has already
+ * reported it, so only other errors get a line here.
+ */
+function errorHandler(logger: SidecarLogger): (err: unknown) => void {
+  return (err) => {
+    const message = err instanceof Error ? err.message : String(err);
+    if (message.startsWith('PeriodicExportingMetricReader: metrics export failed')) return;
+    logger.limited('warn', 'otel-error', 30_000, 'opentelemetry error', { error: message.split('\n', 1)[0] });
+  };
 }
 
 export class TelemetryPipeline {
@@ -118,6 +162,7 @@ export class TelemetryPipeline {
   static async create(o: TelemetryOptions): Promise<TelemetryPipeline> {
     const { otel, store, logger } = o;
     diag.setLogger(diagAdapter(logger), DiagLogLevel.WARN);
+    setGlobalErrorHandler(errorHandler(logger));
     const resource = resourceFromAttributes({
       'service.name': otel.serviceName,
       'service.version': o.version,
@@ -137,7 +182,8 @@ export class TelemetryPipeline {
         prometheusReader = new PullMetricReader({ metricProducers: [new StoreMetricProducer(store, 'cumulative', o.version)] });
         readers.push(prometheusReader);
       } else if (name === 'otlp') {
-        metricExporter = new CountingMetricExporter(await createOtlpMetricExporter(otel.metrics), logger);
+        const outage = new ExportOutage(logger, { signal: 'metrics', endpoint: otel.metrics.url, warn: true });
+        metricExporter = new CountingMetricExporter(await createOtlpMetricExporter(otel.metrics), outage);
         readers.push(
           new PeriodicExportingMetricReader({
             exporter: metricExporter,
@@ -162,8 +208,20 @@ export class TelemetryPipeline {
     let logQueue: LogExportQueue | null = null;
     const logsExporter = otel.logsExporters[0];
     if (logsExporter !== undefined && logsExporter !== 'none') {
-      const exporter: LogRecordExporter = logsExporter === 'otlp' ? await createOtlpLogExporter(otel.logs) : new ReadableLogExporter();
-      logQueue = new LogExportQueue(exporter, otel.blrp, logger);
+      if (logsExporter === 'otlp') {
+        // The queue writes the WARN lines (it knows its back-off); the tracker adds the recovery line.
+        let queue: LogExportQueue | null = null;
+        const outage = new ExportOutage(logger, {
+          signal: 'logs',
+          endpoint: otel.logs.url,
+          warn: false,
+          lost: () => ({ droppedRecords: queue ? queue.dropped.queue_full + queue.dropped.export_failed : 0 }),
+        });
+        queue = new LogExportQueue(new ObservedLogExporter(await createOtlpLogExporter(otel.logs), outage), otel.blrp, logger);
+        logQueue = queue;
+      } else {
+        logQueue = new LogExportQueue(new ReadableLogExporter(), otel.blrp, logger);
+      }
     }
     if (otel.logsExporters.length > 1) logger.warn('only the first OTEL_LOGS_EXPORTER is used', { used: logsExporter });
 

@@ -31,15 +31,97 @@ test('--help lists every option with its environment variable', async () => {
   for (const v of ['--listen', 'VMQ_SIDECAR_LISTEN', '--max-frame-bytes', '--print-events', '--shutdown-timeout']) assert.ok(p.stdout().includes(v), v);
 });
 
-test('a port in use is a clear error and a non-zero exit', async () => {
+test('a port in use is a configuration error naming its flag (exit 64), with no "ready" line before it', async () => {
   const first = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0']);
   const port = await listeningPort(first);
-  const second = runCli(['--listen', `127.0.0.1:${port}`, '--admin-listen', '127.0.0.1:0']);
-  const { code } = await second.exited;
-  assert.equal(code, 1);
-  assert.match(second.stderr(), /EADDRINUSE/);
-  first.child.kill('SIGTERM');
-  await first.exited;
+  const admin = await eventually(() => {
+    const l = logLines(first).find((x) => x.msg === 'admin listener ready');
+    assert.ok(l);
+    return String(l.address);
+  });
+  try {
+    const second = runCli(['--listen', `127.0.0.1:${port}`, '--admin-listen', '127.0.0.1:0']);
+    assert.equal((await second.exited).code, 64);
+    assert.equal(second.stderr().trim(), `vmq-otel-sidecar: invalid configuration: --listen: 127.0.0.1:${port} is already in use by another process (EADDRINUSE); choose another HOST:PORT`);
+    const third = runCli(['--listen', '127.0.0.1:0', '--admin-listen', admin]);
+    assert.equal((await third.exited).code, 64);
+    assert.match(third.stderr(), /invalid configuration: --admin-listen: \S+ is already in use by another process \(EADDRINUSE\)/);
+    assert.doesNotMatch(third.stderr(), /listener ready|\n\s+at /);
+  } finally {
+    first.child.kill('SIGTERM');
+    await first.exited;
+  }
+});
+
+test('-h and --help print the usage; --version prints the version', async () => {
+  for (const flag of ['-h', '--help']) {
+    const p = runCli([flag]);
+    assert.equal((await p.exited).code, 0);
+    assert.match(p.stdout(), /^Usage: vmq-otel-sidecar \[run\] \[options\]/);
+    assert.match(p.stdout(), /-h, --help/);
+  }
+  const sim = runCli(['simulate', '-h']);
+  assert.equal((await sim.exited).code, 0);
+  assert.match(sim.stdout(), /^Usage: vmq-otel-sidecar simulate/);
+  const v = runCli(['--version']);
+  assert.equal((await v.exited).code, 0);
+  assert.match(v.stdout(), /^vmq-otel-sidecar \d+\.\d+\.\d+\n$/);
+});
+
+test('an unknown option is named as such, with a hint', async () => {
+  const p = runCli(['--bogus', '--lisen', '127.0.0.1:0']);
+  assert.equal((await p.exited).code, 64);
+  assert.equal(
+    p.stderr(),
+    'vmq-otel-sidecar: invalid configuration: unknown option --bogus (--help lists the options)\n' +
+      'vmq-otel-sidecar: invalid configuration: unknown option --lisen; did you mean --listen? (--help lists the options)\n',
+  );
+});
+
+test('a duration without a unit says a unit is needed', async () => {
+  const p = runCli(['--shutdown-timeout', '10']);
+  assert.equal((await p.exited).code, 64);
+  assert.match(p.stderr(), /--shutdown-timeout: "10" is invalid: a unit is needed, e.g. "10s" \(units: ms, s, m, h\); accepted: a duration from 100ms to 5m/);
+  const q = runCli(['--state-interval', '2h']);
+  assert.equal((await q.exited).code, 64);
+  assert.match(q.stderr(), /--state-interval: "2h" is invalid: above the maximum 1h/);
+});
+
+test('a value flag followed by another flag says a value is required', async () => {
+  const p = runCli(['--listen', '--print-events']);
+  assert.equal((await p.exited).code, 64);
+  assert.match(p.stderr(), /--listen: a value is required \(found the option --print-events instead\); accepted: HOST:PORT/);
+});
+
+test('simulate with no sidecar up prints one line, no stack', async () => {
+  const p = runCli(['simulate', '--target', '127.0.0.1:1', '--events', '10']);
+  assert.equal((await p.exited).code, 69);
+  assert.equal(p.stderr(), 'vmq-otel-sidecar simulate: no sidecar reachable at 127.0.0.1:1 (ECONNREFUSED); start one (npm start) or point --target at it\n');
+});
+
+test('at start, one line per export target: signal, exporter, endpoint, protocol', async () => {
+  const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], {
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
+    OTEL_METRICS_EXPORTER: 'otlp,prometheus',
+    OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc',
+  });
+  await listeningPort(p);
+  const targets = await eventually(() => {
+    const t = logLines(p).filter((l) => l.msg === 'export target');
+    assert.equal(t.length, 3);
+    return t;
+  });
+  p.child.kill('SIGTERM');
+  await p.exited;
+  const admin = String(logLines(p).find((l) => l.msg === 'admin listener ready')!.address);
+  assert.deepEqual(
+    targets.map(({ signal, exporter, endpoint, protocol }) => ({ signal, exporter, endpoint, protocol })),
+    [
+      { signal: 'metrics', exporter: 'otlp', endpoint: 'http://127.0.0.1:1/v1/metrics', protocol: 'http/protobuf' },
+      { signal: 'metrics', exporter: 'prometheus', endpoint: `http://${admin}/metrics`, protocol: undefined },
+      { signal: 'logs', exporter: 'otlp', endpoint: 'http://127.0.0.1:1/', protocol: 'grpc' },
+    ],
+  );
 });
 
 test('with --print-events the simulator\'s events show up as readable lines; SIGTERM exits 0 promptly', async () => {
@@ -58,6 +140,35 @@ test('with --print-events the simulator\'s events show up as readable lines; SIG
   assert.ok(Date.now() - started < 5000);
   const stopped = logLines(sidecar).find((l) => l.msg === 'stopped');
   assert.equal(stopped?.events, summary.total);
+});
+
+test('boolean flags accept --flag, --flag=VALUE and --flag VALUE alike', async () => {
+  const { parseOptions } = await import('../../src/config/option-parser.js');
+  const { SIDECAR_OPTIONS } = await import('../../src/config/sidecar-config.js');
+  const cases: [string[], boolean][] = [
+    [['--print-events'], true],
+    [['--print-events=yes'], true],
+    [['--print-events', 'yes'], true],
+    [['--print-events', 'true'], true],
+    [['--print-events=no'], false],
+    [['--print-events', 'false'], false],
+    [['--print-events', '--log-level', 'warn'], true],
+  ];
+  for (const [argv, want] of cases) {
+    const { settings, positional } = parseOptions(SIDECAR_OPTIONS, argv, {});
+    assert.equal(settings.printEvents, want, argv.join(' '));
+    assert.deepEqual(positional, [], argv.join(' '));
+  }
+});
+
+test('an invalid OTEL_* value is reported once', async () => {
+  const p = runCli(['--admin-listen', '127.0.0.1:0'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url', OTEL_EXPORTER_OTLP_HEADERS: 'novalue' });
+  assert.equal((await p.exited).code, 64);
+  assert.equal(
+    p.stderr(),
+    'vmq-otel-sidecar: invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" is invalid; accepted: an http:// or https:// URL\n' +
+      'vmq-otel-sidecar: invalid configuration: OTEL_EXPORTER_OTLP_HEADERS: "novalue" is invalid; accepted: comma-separated key=value pairs\n',
+  );
 });
 
 test('bad OpenTelemetry settings exit 64, each naming its variable', async () => {

@@ -36,3 +36,20 @@ test('every alert has a test scenario, a summary, a description and a runbook se
     assert.ok(runbook.includes(`## ${r.alert.toLowerCase()}`), `${r.alert} has a runbook section`);
   }
 });
+
+test('the runbook states each alert\'s timing as the rule\'s `for` clause', () => {
+  const rules = YAML.parse(readFileSync(`${ALERTS}vmq-otel-sidecar.rules.yml`, 'utf8')) as { groups: { rules: { alert: string; for: string }[] }[] };
+  const runbook = readFileSync(fileURLToPath(new URL('../../../docs/runbook.md', import.meta.url)), 'utf8');
+  const sections = new Map(runbook.split(/^## /m).slice(1).map((s) => [s.slice(0, s.indexOf('\n')).trim(), s]));
+  for (const r of rules.groups.flatMap((g) => g.rules)) {
+    const section = sections.get(r.alert);
+    assert.ok(section, `${r.alert} has a runbook section`);
+    const fires = /\*\*Fires\*\*: once the condition has held for (\d+) (minute|hour)s? \(`for: (\w+)`\)/.exec(section);
+    assert.ok(fires, `${r.alert}: a **Fires** line`);
+    assert.equal(fires[3], r.for, `${r.alert}: runbook says for: ${fires[3]}, the rule ${r.for}`);
+    assert.equal(`${fires[1]}${fires[2] === 'hour' ? 'h' : 'm'}`, r.for, `${r.alert}: runbook's words match the rule`);
+    // No other "for N minutes" that could be read as the alert's delay.
+    const other = /\bfor (\d+) minutes?\b/g;
+    for (const m of section.replace(fires[0], '').matchAll(other)) assert.fail(`${r.alert}: the runbook also says "${m[0]}"`);
+  }
+});

@@ -113,7 +113,7 @@ for (const d of DASHBOARDS) {
   test(`every panel query of "${d.title}" returns data from a real Prometheus`, async () => {
     const empty: string[] = [];
     for (const expr of promqlOf(d)) {
-      const q = expr.replaceAll('$__rate_interval', '1m').replaceAll('$instance', '.*');
+      const q = expr.replaceAll('$__rate_interval', '1m').replaceAll('$instance', '.*').replaceAll('$service', 'vmq-otel-sidecar');
       const result = await query(q);
       if (result.length === 0 || result.every((r) => Number.isNaN(Number(r.value[1])))) empty.push(expr);
     }

@@ -215,7 +215,7 @@ test('docker-compose.yml: the brokers get what the fork needs to route and to ac
   }
 });
 
-test('Kubernetes example: the sidecar runs in the broker pod with probes and pod-derived resource attributes', () => {
+test('Kubernetes example: the sidecar runs in the broker pod with a state volume, probes that leave the broker\'s readiness alone, and pod-derived resource attributes', () => {
   const docs = YAML.parseAllDocuments(read('deploy/kubernetes/vernemq-with-sidecar.yaml')).map((d) => d.toJS() as Obj);
   const sts = docs.find((d) => d.kind === 'StatefulSet') as { spec: { template: { spec: { containers: Obj[]; serviceAccountName: string } } } };
   const containers = sts.spec.template.spec.containers;
@@ -225,7 +225,15 @@ test('Kubernetes example: the sidecar runs in the broker pod with probes and pod
   assert.equal(env(sidecar).VMQ_SIDECAR_LISTEN, '127.0.0.1:8890');
   assert.equal(env(broker).DOCKER_VERNEMQ_VMQ_EVENTS_SIDECAR__HOSTNAME, '127.0.0.1');
   assert.match(String(env(sidecar).OTEL_RESOURCE_ATTRIBUTES), /service\.instance\.id=\$\(POD_NAME\)/);
-  assert.ok(sidecar.livenessProbe && sidecar.readinessProbe);
+  // Liveness, but no readiness: the broker pod's readiness must not depend on the sidecar's.
+  assert.ok(sidecar.livenessProbe && sidecar.startupProbe);
+  assert.equal(sidecar.readinessProbe, undefined);
+  assert.ok(broker.readinessProbe);
+  // A writable volume for the session state file (the root filesystem is read-only).
+  const stateFile = String(env(sidecar).VMQ_SIDECAR_STATE_FILE);
+  const mount = (sidecar.volumeMounts as { name: string; mountPath: string }[]).find((m) => stateFile.startsWith(`${m.mountPath}/`));
+  assert.ok(mount, 'the state file is on a mounted volume');
+  assert.ok((sts.spec.template.spec as unknown as { volumes: { name: string }[] }).volumes.some((v) => v.name === mount.name));
   assert.ok(docs.some((d) => d.kind === 'ServiceAccount' && (d.metadata as Obj).name === sts.spec.template.spec.serviceAccountName));
 });
 

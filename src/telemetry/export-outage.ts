@@ -1,0 +1,70 @@
+/**
+ * Follows one export target through failures and recoveries, so that an outage reads as one
+ * WARN line per interval (the error's first line, no stack) and one INFO line when exports
+ * succeed again, saying how long it lasted and what it cost.
+ */
+import type { SidecarLogger } from '../logging/sidecar-logger.js';
+
+export interface ExportOutageOptions {
+  signal: 'metrics' | 'logs';
+  endpoint: string;
+  /** Whether this tracker writes the WARN line (the log export queue writes its own). */
+  warn: boolean;
+  /** What was lost so far, a running total; the recovery line reports the difference. */
+  lost?: () => Record<string, number>;
+  warnIntervalMs?: number;
+}
+
+export class ExportOutage {
+  /** Failed exports since start. */
+  failures = 0;
+  private since: number | null = null;
+  private failuresAtStart = 0;
+  private lostAtStart: Record<string, number> = {};
+
+  constructor(
+    private readonly logger: SidecarLogger,
+    private readonly options: ExportOutageOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get ongoing(): boolean {
+    return this.since !== null;
+  }
+
+  failed(error: Error | undefined): void {
+    if (this.since === null) {
+      this.since = this.now();
+      this.failuresAtStart = this.failures;
+      this.lostAtStart = this.options.lost?.() ?? {};
+    }
+    this.failures++;
+    if (!this.options.warn) return;
+    const { signal, endpoint } = this.options;
+    this.logger.limited('warn', `${signal}-export-failed`, this.options.warnIntervalMs ?? 30_000, `${signal} export failed; retrying`, {
+      endpoint,
+      error: firstLine(error),
+      failedExports: this.failures - this.failuresAtStart,
+    });
+  }
+
+  succeeded(): void {
+    if (this.since === null) return;
+    const { signal, endpoint } = this.options;
+    const lost: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.options.lost?.() ?? {})) lost[k] = v - (this.lostAtStart[k] ?? 0);
+    this.logger.info(`${signal} exports recovered`, {
+      endpoint,
+      outageSeconds: Math.round((this.now() - this.since) / 1000),
+      failedExports: this.failures - this.failuresAtStart,
+      ...lost,
+    });
+    this.since = null;
+  }
+}
+
+/** An exporter error's first line: SDK errors carry multi-line messages and stacks nobody on call needs. */
+export function firstLine(error: Error | undefined): string {
+  const text = error?.message ?? 'unknown error';
+  return text.split('\n', 1)[0]!.slice(0, 300);
+}

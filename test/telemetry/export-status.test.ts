@@ -1,0 +1,80 @@
+/**
+ * What an on-call engineer reads in the sidecar's log during and after a collector outage: one
+ * readable WARN line per interval (no stack), and one INFO line when exports recover, saying
+ * what was lost meanwhile.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
+import { ExportOutage } from '../../src/telemetry/export-outage.js';
+import { parseLogHooks } from '../../src/config/sidecar-config.js';
+import { runSimulator } from '../../src/simulator/simulator.js';
+import { OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { otlpOtel, startTestSidecar } from '../helpers/sidecar-fixture.js';
+import { eventually } from '../helpers/eventually.js';
+
+test('an outage is one rate-limited WARN line with the error\'s first line, then one recovery line with what was lost', () => {
+  const lines: Record<string, unknown>[] = [];
+  let now = 0;
+  const logger = new SidecarLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>), () => now);
+  let dropped = 5;
+  const outage = new ExportOutage(logger, { signal: 'logs', endpoint: 'http://c:4318/v1/logs', warn: true, lost: () => ({ droppedRecords: dropped }) }, () => now);
+  outage.succeeded();
+  assert.equal(lines.length, 0, 'no recovery line without an outage');
+  for (let i = 0; i < 10; i++) {
+    now += 1000;
+    outage.failed(new Error('connect ECONNREFUSED 127.0.0.1:4318\n    at TCPConnectWrap.afterConnect'));
+    dropped += 10;
+  }
+  now += 1000;
+  outage.succeeded();
+  outage.succeeded();
+  assert.deepEqual(lines.map((l) => [l.level, l.msg]), [
+    ['warn', 'logs export failed; retrying'],
+    ['info', 'logs exports recovered'],
+  ]);
+  assert.equal(lines[0]!.error, 'connect ECONNREFUSED 127.0.0.1:4318');
+  assert.deepEqual({ ...lines[1], time: undefined }, {
+    time: undefined,
+    level: 'info',
+    msg: 'logs exports recovered',
+    endpoint: 'http://c:4318/v1/logs',
+    outageSeconds: 10,
+    failedExports: 10,
+    droppedRecords: 100,
+  });
+});
+
+test('collector down then back: WARN lines without stacks, then a recovery line per signal', async () => {
+  const receiver = new OtlpReceiver();
+  const port = await receiver.start();
+  await receiver.stop();
+  const sidecar = await startTestSidecar(
+    { logHooks: parseLogHooks('all'), logLevel: 'info' },
+    otlpOtel(`http://127.0.0.1:${port}`, { OTEL_EXPORTER_OTLP_TIMEOUT: '1000', OTEL_BLRP_MAX_QUEUE_SIZE: '200', OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '100' }),
+  );
+  try {
+    await runSimulator({ target: { host: '127.0.0.1', port: sidecar.port }, connections: 5, clients: 50, seed: 3, events: 2000, rate: 0 });
+    await eventually(() => assert.ok(sidecar.logLines.some((l) => l.msg === 'metrics export failed; retrying')));
+    await eventually(() => assert.ok(sidecar.logLines.some((l) => l.msg === 'log export failed; retrying with back-off')));
+    await receiver.start(port);
+    const metrics = await eventually(() => {
+      const l = sidecar.logLines.find((x) => x.msg === 'metrics exports recovered');
+      assert.ok(l);
+      return l;
+    }, 15_000);
+    const logs = await eventually(() => {
+      const l = sidecar.logLines.find((x) => x.msg === 'logs exports recovered');
+      assert.ok(l);
+      return l;
+    }, 15_000);
+    assert.ok(Number(metrics.failedExports) >= 1);
+    assert.ok(Number(logs.droppedRecords) > 0, JSON.stringify(logs));
+    const text = sidecar.logLines.map((l) => JSON.stringify(l)).join('\n');
+    assert.doesNotMatch(text, /\\n\s+at |"stack"/, 'no stack traces');
+    assert.deepEqual(sidecar.logLines.filter((l) => l.level === 'error'), []);
+  } finally {
+    await sidecar.stop();
+    await receiver.stop();
+  }
+});
