@@ -380,7 +380,8 @@ export const SIDECAR_METRICS = {
     name: 'vmq_sidecar.broker.connections.drift',
     kind: 'updown',
     unit: '{client}',
-    description: "mqtt.client.connected (all mountpoints) minus the broker's active_mqtt_connections at the last scrape: how far the derived gauge is off.",
+    description:
+      "mqtt.client.connected (all mountpoints) minus the broker's active_mqtt_connections, both taken at the last scrape (0 when the broker's count lies between our gauge's values at request and answer): how far the derived gauge is off.",
     attributes: [],
     source: 'the broker reconciler',
   },

@@ -21,6 +21,13 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 export interface BrokerView {
   at: number;
   connections: number | undefined;
+  /**
+   * Our connected-clients gauge when the scrape request was sent and when the broker's answer
+   * arrived: the broker counted its connections somewhere in between.
+   */
+  gaugeAtScrape: { sent: number; answered: number };
+  /** Our gauge minus the broker's count at the scrape's instant; undefined without a count. */
+  drift: number | undefined;
   totalActiveConnections: number | undefined;
   queues: number | undefined;
   attempts: Map<string, number>;
@@ -65,7 +72,7 @@ export class BrokerReconciler {
       if (!v) return;
       if (v.connections !== undefined) {
         connections.get().value = v.connections;
-        drift.get().value = this.drift()!;
+        drift.get().value = v.drift!;
       }
       if (v.queues !== undefined) queues.get().value = v.queues;
       for (const [hook, n] of v.attempts) if (isHook(hook)) attempts.get(hook).value = n;
@@ -85,10 +92,13 @@ export class BrokerReconciler {
     this.timer = undefined;
   }
 
-  /** Our gauge minus the broker's count, at the last successful scrape. */
+  /**
+   * Our gauge minus the broker's count, both as of the last successful scrape. Comparing the
+   * gauge *now* with a count up to one interval old would report every connect and disconnect
+   * since the scrape as drift.
+   */
   drift(): number | undefined {
-    const c = this.last?.connections;
-    return c === undefined ? undefined : this.derivedConnected() - c;
+    return this.last?.drift;
   }
 
   /** Per hook: attempted by the broker, minus its failures, minus received here, since the first scrape. */
@@ -120,8 +130,12 @@ export class BrokerReconciler {
 
   private async scrape(): Promise<ScrapeOutcome> {
     let text: string;
+    let gaugeAtScrape: BrokerView['gaugeAtScrape'];
     try {
+      const sent = this.derivedConnected();
       const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'text/plain' } });
+      // The broker rendered its count before its headers left: the body adds nothing to the window.
+      gaugeAtScrape = { sent, answered: this.derivedConnected() };
       if (!res.ok) return this.fail('error', `HTTP ${res.status}`);
       const length = Number(res.headers.get('content-length') ?? 0);
       if (length > MAX_BODY_BYTES) return this.fail('invalid', `response of ${length} bytes`);
@@ -134,9 +148,12 @@ export class BrokerReconciler {
     let view: BrokerView;
     try {
       const samples = parsePrometheusText(text);
+      const connections = sumOf(samples, 'active_mqtt_connections');
       view = {
         at: Date.now(),
-        connections: sumOf(samples, 'active_mqtt_connections'),
+        connections,
+        gaugeAtScrape,
+        drift: connections === undefined ? undefined : driftAtScrape(gaugeAtScrape, connections),
         totalActiveConnections: sumOf(samples, 'total_active_connections'),
         queues: sumOf(samples, 'queue_processes'),
         attempts: sumBy(samples, 'sidecar_events', 'hook'),
@@ -163,6 +180,20 @@ export class BrokerReconciler {
     this.logger.limited('warn', 'broker-scrape', 60_000, 'broker metrics scrape failed; reconciliation paused', { url: this.url, outcome, detail });
     return outcome;
   }
+}
+
+/**
+ * Our gauge minus the broker's count, taken as 0 when the count lies between the gauge's values
+ * at request and at answer: the broker sampled somewhere in that window, and our gauge held that
+ * count at some instant of it (a difference smaller than the gauge moved meanwhile cannot be
+ * told apart from the timing). Outside the window, the distance to its nearer end.
+ */
+export function driftAtScrape(gauge: { sent: number; answered: number }, brokerCount: number): number {
+  const lo = Math.min(gauge.sent, gauge.answered);
+  const hi = Math.max(gauge.sent, gauge.answered);
+  if (brokerCount < lo) return lo - brokerCount;
+  if (brokerCount > hi) return hi - brokerCount;
+  return 0;
 }
 
 function isHook(h: string): boolean {

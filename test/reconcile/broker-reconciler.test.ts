@@ -12,7 +12,10 @@ import { eventually } from '../helpers/eventually.js';
 import { parseExposition } from '../helpers/prometheus-text.js';
 
 const encoder = new FrameEncoder();
-let mode: 'ok' | 'slow' | 'garbage' | '500' = 'ok';
+let mode: 'ok' | 'slow' | 'garbage' | '500' | 'live' = 'ok';
+// In 'live' mode: runs when the request arrives and returns the count to report (the broker's
+// count at the instant it rendered the page).
+let live: () => Promise<number> = async () => 0;
 // What the broker reports when the sidecar starts (its first scrape is the baseline).
 let broker = { active: 0, queues: 0, attempts: 100, errors: 2 };
 
@@ -40,6 +43,13 @@ function vernemqText(): string {
 const server = http.createServer((_req, res) => {
   if (mode === 'slow') {
     setTimeout(() => res.end(vernemqText()), 1500);
+    return;
+  }
+  if (mode === 'live') {
+    void live().then((n) => {
+      broker.active = n;
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(vernemqText());
+    });
     return;
   }
   if (mode === '500') {
@@ -130,4 +140,40 @@ test('broker endpoint down, slow, failing or serving garbage: counted, logged, n
   (down as unknown as { url: string }).url = url;
   assert.equal(await down.scrapeOnce(), 'success');
   assert.ok(sidecar.logLines.some((l) => l.msg === 'broker metrics reachable again'));
+});
+
+test('drift compares like with like: the gauge at the scrape against the broker\'s count at the scrape', async () => {
+  const r = sidecar.reconciler!;
+  const gauge = () => sidecar.sessions.connectedTotal();
+  const driftOnMetrics = async () =>
+    parseExposition(await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text()).find((s) => s.name === 'vmq_sidecar_broker_connections_drift')?.value;
+  mode = 'live';
+  // The broker counts what we count at the moment it answers.
+  live = async () => gauge();
+  assert.equal(await r.scrapeOnce(), 'success');
+  assert.equal(r.drift(), 0);
+  // Clients connect after the scrape: the broker's count moved with ours, unseen until the next
+  // scrape. Comparing the gauge now with the old count would say 7.
+  await wakeups(7, 1000);
+  assert.equal(await driftOnMetrics(), 0);
+  assert.equal(r.drift(), 0);
+  // Clients connect while the scrape is in flight, after the broker took its count: the count
+  // lies between our gauge at request and at answer, which is no drift.
+  live = async () => {
+    const atRender = gauge();
+    await wakeups(4, 2000);
+    return atRender;
+  };
+  assert.equal(await r.scrapeOnce(), 'success');
+  assert.deepEqual({ ...r.last!.gaugeAtScrape, drift: r.drift() }, { sent: r.last!.gaugeAtScrape.sent, answered: r.last!.gaugeAtScrape.sent + 4, drift: 0 });
+  // A real gap still shows, measured from the nearer end of that window.
+  live = async () => {
+    const atRender = gauge();
+    await wakeups(4, 3000);
+    return atRender - 3;
+  };
+  assert.equal(await r.scrapeOnce(), 'success');
+  assert.equal(r.drift(), 3);
+  assert.equal(await driftOnMetrics(), 3);
+  mode = 'ok';
 });
