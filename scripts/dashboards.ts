@@ -67,9 +67,9 @@ export const DASHBOARDS: DashboardDef[] = [
       ts('Published by QoS', 'reqps', [{ expr: `sum by (mqtt_qos) (rate(mqtt_messages_published_total{${I}}[${RI}]))`, legend: 'qos {{mqtt_qos}}' }], {
         description: 'A sample when the plugin samples on_publish.',
       }),
-      ts('Delivered by QoS', 'reqps', [
-        { expr: `sum by (mqtt_qos) (rate(mqtt_messages_delivered_total{${I}}[${RI}]))`, legend: 'delivered qos {{mqtt_qos}}' },
-        { expr: `sum(rate(mqtt_messages_delivery_completed_total{${I}}[${RI}]))`, legend: 'completed' },
+      ts('Delivered by subscription QoS; completed by message QoS', 'reqps', [
+        { expr: `sum by (mqtt_subscription_qos) (rate(mqtt_messages_delivered_total{${I}}[${RI}]))`, legend: 'delivered, subscription qos {{mqtt_subscription_qos}}' },
+        { expr: `sum by (mqtt_qos) (rate(mqtt_messages_delivery_completed_total{${I}}[${RI}]))`, legend: 'completed, message qos {{mqtt_qos}}' },
       ]),
       ts('Dropped by reason', 'reqps', [{ expr: `sum by (mqtt_drop_reason) (rate(mqtt_messages_dropped_total{${I}}[${RI}]))`, legend: '{{mqtt_drop_reason}}' }], { stacked: true }),
       ts('Queued for offline sessions', 'reqps', [{ expr: `sum by (mqtt_topic_group) (rate(mqtt_messages_queued_offline_total{${I}}[${RI}]))`, legend: '{{mqtt_topic_group}}' }]),
