@@ -86,13 +86,14 @@ test('drift from the broker\'s connection count and events lost upstream come ou
   const r = sidecar.reconciler!;
   await eventually(() => assert.ok(r.last, 'the scrape at start is the baseline'));
   assert.equal(r.drift(), 0);
-  // The broker then attempts 10 wakeups, 1 fails to send, 6 arrive: 3 are missing; it counts
+  // The broker then attempts 10 wakeups, 1 fails to send, 6 arrive: 4 are missing (the failed
+  // one and 3 sent but not received); it counts
   // 12 connections where our gauge has 6.
   broker = { active: 12, queues: 14, attempts: 110, errors: 3 };
   await wakeups(6, 0);
   assert.equal(await r.scrapeOnce(), 'success');
   assert.equal(r.drift(), 6 - 12);
-  assert.equal(r.missing().get('on_client_wakeup'), 3);
+  assert.equal(r.missing().get('on_client_wakeup'), 4);
   assert.equal(r.missing().get('on_publish'), 0);
 
   const samples = parseExposition(await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text());
@@ -101,13 +102,13 @@ test('drift from the broker\'s connection count and events lost upstream come ou
   assert.equal(value('vmq_sidecar_broker_connections'), 12);
   assert.equal(value('vmq_sidecar_broker_queues'), 14);
   assert.equal(value('vmq_sidecar_broker_connections_drift'), -6);
-  assert.equal(value('vmq_sidecar_upstream_missing', { vernemq_hook: 'on_client_wakeup' }), 3);
+  assert.equal(value('vmq_sidecar_upstream_missing', { vernemq_hook: 'on_client_wakeup' }), 4);
   assert.equal(value('vmq_sidecar_broker_sidecar_events_total', { vernemq_hook: 'on_client_wakeup' }), 110);
   assert.equal(value('vmq_sidecar_broker_sidecar_event_errors_total', { vernemq_hook: 'on_client_wakeup' }), 3);
   assert.equal(value('vmq_sidecar_broker_scrapes_total', { outcome: 'success' }), 2);
   const status = sidecar.status() as { broker: { drift: number; missingEventsByHook: Record<string, number> } };
   assert.equal(status.broker.drift, -6);
-  assert.equal(status.broker.missingEventsByHook.on_client_wakeup, 3);
+  assert.equal(status.broker.missingEventsByHook.on_client_wakeup, 4);
 });
 
 test('a broker restart (counters going back) starts the count over instead of going negative', async () => {
