@@ -10,6 +10,10 @@ import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { connect, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 import { parseExposition } from '../helpers/prometheus-text.js';
+import { BrokerReconciler } from '../../src/reconcile/broker-reconciler.js';
+import { IngestStats } from '../../src/receiver/ingest-stats.js';
+import { MetricStore } from '../../src/metrics/metric-store.js';
+import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
 
 const encoder = new FrameEncoder();
 let mode: 'ok' | 'slow' | 'garbage' | '500' | 'live' = 'ok';
@@ -17,7 +21,7 @@ let mode: 'ok' | 'slow' | 'garbage' | '500' | 'live' = 'ok';
 // count at the instant it rendered the page).
 let live: () => Promise<number> = async () => 0;
 // What the broker reports when the sidecar starts (its first scrape is the baseline).
-let broker = { active: 0, queues: 0, attempts: 100, errors: 2 };
+let broker: { active: number; queues: number; attempts: number; errors: number; uptimeMs?: number } = { active: 0, queues: 0, attempts: 100, errors: 2 };
 
 function vernemqText(): string {
   const node = 'node="VerneMQ@127.0.0.1"';
@@ -36,6 +40,7 @@ function vernemqText(): string {
     '# TYPE sidecar_events_error counter',
     `sidecar_events_error{${node},hook="on_client_wakeup"} ${broker.errors}`,
     `mqtt_publish_received{${node},mqtt_version="4"} 12`,
+    ...(broker.uptimeMs === undefined ? [] : [`system_wallclock{${node}} ${broker.uptimeMs}`]),
     '',
   ].join('\n');
 }
@@ -177,4 +182,29 @@ test('drift compares like with like: the gauge at the scrape against the broker\
   assert.equal(r.drift(), 3);
   assert.equal(await driftOnMetrics(), 3);
   mode = 'ok';
+});
+
+test('a restored loss count goes on, unless the broker restarted while we were down (uptime) or it was taken against another broker', async () => {
+  const fresh = (u = url) => new BrokerReconciler(u, 3_600_000, 300, new IngestStats(), () => 0, new MetricStore(), new SidecarLogger('silent'));
+  const saved = {
+    url,
+    scrapedAtMs: Date.now() - 5_000,
+    brokerUptimeMs: 3_600_000,
+    hooks: { on_client_wakeup: { baseAttempts: 100, baseErrors: 2, lastAttempts: 120, lastErrors: 2, received: 20 } },
+  };
+  // Up for the hour and 5 s since: the same broker, 30 attempted since and none received here.
+  broker = { active: 0, queues: 0, attempts: 150, errors: 4, uptimeMs: 3_605_000 };
+  const same = fresh();
+  assert.equal(same.restoreState(saved), undefined);
+  assert.equal(await same.scrapeOnce(), 'success');
+  assert.equal(same.missing().get('on_client_wakeup'), 30);
+  assert.deepEqual(same.saveState()!.hooks.on_client_wakeup, { baseAttempts: 100, baseErrors: 2, lastAttempts: 150, lastErrors: 4, received: 20 });
+  // Counters higher than we saw, but up for 1 s only: it restarted, so the count starts over.
+  broker.uptimeMs = 1_000;
+  const restarted = fresh();
+  restarted.restoreState(saved);
+  assert.equal(await restarted.scrapeOnce(), 'success');
+  assert.equal(restarted.missing().get('on_client_wakeup'), 0);
+  assert.match(fresh('http://127.0.0.1:1/metrics').restoreState(saved)!, /taken against/);
+  broker = { active: 0, queues: 0, attempts: 100, errors: 2 };
 });
