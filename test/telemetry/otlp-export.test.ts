@@ -140,7 +140,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       }
     });
 
-    test('deliveries are counted by the subscription\'s QoS, completions by the message\'s', () => {
+    test('deliveries are counted by the subscription\'s QoS, completions by the message\'s', async () => {
       const scripted = { 'mqtt.mountpoint': MP };
       assert.equal(receiver.total('mqtt.messages.delivered', { ...scripted, 'mqtt.subscription.qos': 2 }), 1);
       assert.equal(receiver.total('mqtt.messages.delivery_completed', { ...scripted, 'mqtt.qos': 1 }), 1);
@@ -150,10 +150,17 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         assert.equal(p.attributes['mqtt.qos'], undefined, 'a delivery does not claim a message QoS');
         assert.ok([0, 1, 2].includes(p.attributes['mqtt.subscription.qos'] as number));
       }
-      const deliverLog = receiver.logs.find((r) => r.eventName === 'vernemq.on_deliver' && r.attributes['messaging.client.id'] === 'B')!;
+      // Log records export in batches of their own: wait for the scripted ones.
+      const scriptedLog = (name: string) =>
+        eventually(() => {
+          const r = receiver.logs.find((l) => l.eventName === name && l.attributes['messaging.client.id'] === 'B');
+          assert.ok(r, `${name} record for B exported`);
+          return r;
+        });
+      const deliverLog = await scriptedLog('vernemq.on_deliver');
       assert.equal(deliverLog.attributes['mqtt.subscription.qos'], 2);
       assert.equal(deliverLog.attributes['mqtt.qos'], undefined);
-      const completeLog = receiver.logs.find((r) => r.eventName === 'vernemq.on_delivery_complete' && r.attributes['messaging.client.id'] === 'B')!;
+      const completeLog = await scriptedLog('vernemq.on_delivery_complete');
       assert.equal(completeLog.attributes['mqtt.qos'], 1);
       assert.equal(completeLog.attributes['mqtt.subscription.qos'], undefined);
     });
