@@ -97,9 +97,9 @@ export const DASHBOARDS: DashboardDef[] = [
       ts('Published by QoS', U.messagesPerSecond, 'PUBLISHes received by the broker per second, by QoS. A sample when the plugin samples on_publish.', [
         { expr: `sum by (mqtt_qos) (rate(mqtt_messages_published_total{${I}}[${RI}]))`, legend: 'qos {{mqtt_qos}}' },
       ]),
-      ts('Delivered by QoS', U.messagesPerSecond, 'Messages sent to subscribers per second, by QoS, and QoS 1/2 deliveries completed (acknowledged).', [
-        { expr: `sum by (mqtt_qos) (rate(mqtt_messages_delivered_total{${I}}[${RI}]))`, legend: 'delivered qos {{mqtt_qos}}' },
-        { expr: `sum(rate(mqtt_messages_delivery_completed_total{${I}}[${RI}]))`, legend: 'completed' },
+      ts('Delivered by subscription QoS; completed by message QoS', U.messagesPerSecond, 'Messages sent to subscribers per second, by the QoS of the subscription they matched (on_deliver carries the subscription\'s QoS, not the message\'s), and QoS 1/2 deliveries completed, by the QoS the message travelled with.', [
+        { expr: `sum by (mqtt_subscription_qos) (rate(mqtt_messages_delivered_total{${I}}[${RI}]))`, legend: 'delivered, subscription qos {{mqtt_subscription_qos}}' },
+        { expr: `sum by (mqtt_qos) (rate(mqtt_messages_delivery_completed_total{${I}}[${RI}]))`, legend: 'completed, message qos {{mqtt_qos}}' },
       ]),
       ts('Dropped by reason', U.messagesPerSecond, 'Messages the broker dropped per second, by reason (queue full, expired, ...), stacked.', [
         { expr: `sum by (mqtt_drop_reason) (rate(mqtt_messages_dropped_total{${I}}[${RI}]))`, legend: '{{mqtt_drop_reason}}' },

@@ -104,7 +104,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     : null;
 
   // Session state from the last run, before any event can arrive.
-  const snapshot = settings.stateFile ? new SessionSnapshot(settings.stateFile, sessions) : null;
+  const snapshot = settings.stateFile ? new SessionSnapshot(settings.stateFile, sessions, reconciler?.snapshotSection()) : null;
   let snapshotLoad: Record<string, unknown> | null = null;
   let lastSnapshot: (SnapshotWriteResult & { at: number }) | null = null;
   let snapshotError: string | null = null;
@@ -112,8 +112,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   if (snapshot) {
     const r = await snapshot.load(settings.stateMaxAgeMs);
     if (r.loaded) {
-      snapshotLoad = { clients: r.clients, ageSeconds: Math.round(r.ageMs / 1000) };
-      logger.info('session state restored from snapshot', { path: snapshot.path, clients: r.clients, ageSeconds: Math.round(r.ageMs / 1000) });
+      snapshotLoad = { clients: r.clients, ageSeconds: Math.round(r.ageMs / 1000), upstreamLossCount: r.section };
+      logger.info('session state restored from snapshot', { path: snapshot.path, clients: r.clients, ageSeconds: Math.round(r.ageMs / 1000), upstreamLossCount: r.section });
     } else {
       snapshotLoad = { ignored: r.reason };
       const quiet = r.reason === 'no snapshot file yet';

@@ -216,7 +216,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     env: 'VMQ_SIDECAR_STATE_FILE',
     accepted: 'a file path in a writable directory',
     description:
-      'Keep the session state (who is connected, which sessions are offline) in this file, written every --state-interval and on shutdown, and load it at start, so the gauges survive restarts. Off when not set.',
+      'Keep the session state (who is connected, which sessions are offline) and, with --broker-metrics-url, the upstream loss count in this file, written every --state-interval and on shutdown, and load it at start, so the gauges and vmq_sidecar.upstream.missing survive restarts. Off when not set.',
     parse: (raw) => {
       const v = raw.trim();
       if (v === '') throw new Error('empty path');

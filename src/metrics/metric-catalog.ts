@@ -32,6 +32,11 @@ export interface MetricDef {
 export const ATTR = {
   mountpoint: { name: 'mqtt.mountpoint', type: 'string', values: 'the VerneMQ mountpoint; "" is the default mountpoint (no label in Prometheus); at most --max-mountpoints distinct values, then "other"' },
   qos: { name: 'mqtt.qos', type: 'int', values: '0, 1, 2 (and 128 for a refused subscription)' },
+  subscriptionQos: {
+    name: 'mqtt.subscription.qos',
+    type: 'int',
+    values: '0, 1, 2: the QoS of the subscription the message was delivered through, which is what the broker reports in on_deliver (a QoS 0 message to a QoS 2 subscription says 2); the QoS the message travelled with is mqtt.qos on mqtt.messages.delivery_completed',
+  },
   retain: { name: 'mqtt.retain', type: 'bool', values: 'true, false' },
   topicGroup: {
     name: 'mqtt.topic.group',
@@ -160,15 +165,15 @@ export const MQTT_METRICS = {
     name: 'mqtt.messages.delivered',
     kind: 'counter',
     unit: '{message}',
-    description: 'Messages delivered to subscribers (a sample when the plugin samples on_deliver).',
-    attributes: [A.mountpoint, A.qos, A.topicGroup, A.persisted],
+    description: "Messages delivered to subscribers (a sample when the plugin samples on_deliver), by the subscription's QoS (not the message's).",
+    attributes: [A.mountpoint, A.subscriptionQos, A.topicGroup, A.persisted],
     source: 'on_deliver',
   },
   deliveryCompleted: {
     name: 'mqtt.messages.delivery_completed',
     kind: 'counter',
     unit: '{message}',
-    description: 'Deliveries completed (a sample when the plugin samples on_delivery_complete).',
+    description: "Deliveries completed (a sample when the plugin samples on_delivery_complete), by the message's QoS as delivered (1 or 2; QoS 0 deliveries complete nothing).",
     attributes: [A.mountpoint, A.qos, A.topicGroup],
     source: 'on_delivery_complete',
   },
@@ -176,7 +181,8 @@ export const MQTT_METRICS = {
     name: 'mqtt.messages.queued_offline',
     kind: 'counter',
     unit: '{message}',
-    description: 'Messages queued for offline persistent sessions.',
+    description:
+      'Messages queued for offline persistent sessions, by the QoS the broker reports: it reports a QoS 0 message as qos 1 here and then drops it (mqtt.messages.dropped, reason user_offline).',
     attributes: [A.mountpoint, A.qos, A.topicGroup],
     source: 'on_offline_message',
   },
@@ -405,7 +411,8 @@ export const SIDECAR_METRICS = {
     name: 'vmq_sidecar.broker.connections.drift',
     kind: 'updown',
     unit: '{client}',
-    description: "mqtt.client.connected (all mountpoints) minus the broker's active_mqtt_connections at the last scrape: how far the derived gauge is off.",
+    description:
+      "mqtt.client.connected (all mountpoints) minus the broker's active_mqtt_connections, both taken at the last scrape (0 when the broker's count lies between our gauge's values at request and answer): how far the derived gauge is off.",
     attributes: [],
     source: 'the broker reconciler',
   },
@@ -430,7 +437,7 @@ export const SIDECAR_METRICS = {
     kind: 'updown',
     unit: '{event}',
     description:
-      'Since the first broker scrape: events the broker attempted, minus those it reported failed, minus those received here, by hook. For sampled hooks (publish, deliver, delivery_complete) this includes the sampled-out events.',
+      'Since the first broker scrape (carried across sidecar restarts by --state-file, started over when the broker restarts): events the broker attempted minus those received here, by hook: its failed sends (vmq_sidecar.broker.sidecar_event_errors) plus what it sent that no sidecar process read. For sampled hooks (publish, deliver, delivery_complete) this includes the sampled-out events.',
     attributes: [A.hook],
     source: 'the broker reconciler',
   },

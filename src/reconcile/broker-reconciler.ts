@@ -5,12 +5,19 @@
  * events lost between broker and sidecar become visible. A broker endpoint that is down, slow
  * or serving garbage is counted and logged (rate-limited), never fatal, and never touches
  * ingest: the scrape is one HTTP request per interval, off the hot path.
+ *
+ * The loss count spans sidecar restarts: its baseline, the broker's counters at the last scrape
+ * and the events received since the baseline go into the --state-file snapshot, so events the
+ * broker failed to send or sent into a dying process's socket while no sidecar was reading
+ * still count as missing after the restart. A broker restart (its counters or its uptime going
+ * back) starts the count over.
  */
 import { HOOKS } from '../events/event-types.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { IngestStats } from '../receiver/ingest-stats.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
+import type { SnapshotSection } from '../sinks/session-snapshot.js';
 import { parsePrometheusText, sumBy, sumOf } from './prometheus-text.js';
 
 export type ScrapeOutcome = 'success' | 'error' | 'timeout' | 'invalid';
@@ -21,11 +28,35 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 export interface BrokerView {
   at: number;
   connections: number | undefined;
+  /**
+   * Our connected-clients gauge when the scrape request was sent and when the broker's answer
+   * arrived: the broker counted its connections somewhere in between.
+   */
+  gaugeAtScrape: { sent: number; answered: number };
+  /** Our gauge minus the broker's count at the scrape's instant; undefined without a count. */
+  drift: number | undefined;
   totalActiveConnections: number | undefined;
   queues: number | undefined;
   attempts: Map<string, number>;
   errors: Map<string, number>;
+  /** The broker's uptime (`system_wallclock`, ms), when it exposes it. */
+  uptimeMs: number | undefined;
 }
+
+/** What the loss count needs to go on after a sidecar restart (kept in the snapshot). */
+export interface ReconciliationState {
+  url: string;
+  /** The last successful scrape: when, the broker's uptime then, its counters then. */
+  scrapedAtMs: number;
+  brokerUptimeMs: number | null;
+  /** Per hook: the baseline's attempts and errors, the last scrape's, and events received here since the baseline. */
+  hooks: Record<string, { baseAttempts: number; baseErrors: number; lastAttempts: number; lastErrors: number; received: number }>;
+}
+
+type Counters = Pick<BrokerView, 'at' | 'attempts' | 'errors' | 'uptimeMs'>;
+
+/** Slack for comparing the broker's uptime with our clock (scrape latency, clock steps). */
+const UPTIME_SLACK_MS = 10_000;
 
 interface Baseline {
   attempts: Map<string, number>;
@@ -38,6 +69,8 @@ export class BrokerReconciler {
   last: BrokerView | undefined;
   lastError: string | undefined;
   private baseline: Baseline | undefined;
+  /** The broker's counters at the previous process's last scrape, until this one scrapes. */
+  private restoredLast: Counters | undefined;
   private timer: NodeJS.Timeout | undefined;
   private inFlight = false;
 
@@ -65,7 +98,7 @@ export class BrokerReconciler {
       if (!v) return;
       if (v.connections !== undefined) {
         connections.get().value = v.connections;
-        drift.get().value = this.drift()!;
+        drift.get().value = v.drift!;
       }
       if (v.queues !== undefined) queues.get().value = v.queues;
       for (const [hook, n] of v.attempts) if (isHook(hook)) attempts.get(hook).value = n;
@@ -85,13 +118,20 @@ export class BrokerReconciler {
     this.timer = undefined;
   }
 
-  /** Our gauge minus the broker's count, at the last successful scrape. */
+  /**
+   * Our gauge minus the broker's count, both as of the last successful scrape. Comparing the
+   * gauge *now* with a count up to one interval old would report every connect and disconnect
+   * since the scrape as drift.
+   */
   drift(): number | undefined {
-    const c = this.last?.connections;
-    return c === undefined ? undefined : this.derivedConnected() - c;
+    return this.last?.drift;
   }
 
-  /** Per hook: attempted by the broker, minus its failures, minus received here, since the first scrape. */
+  /**
+   * Per hook: attempted by the broker minus received here, since the baseline (the first scrape,
+   * carried over sidecar restarts by the snapshot; reset by a broker restart). That is the
+   * broker's failed sends plus what it sent that no sidecar process read.
+   */
   missing(): Map<string, number> {
     const out = new Map<string, number>();
     const v = this.last;
@@ -99,11 +139,68 @@ export class BrokerReconciler {
     if (!v || !b) return out;
     HOOKS.forEach((hook, i) => {
       const attempted = (v.attempts.get(hook) ?? 0) - (b.attempts.get(hook) ?? 0);
-      const failed = (v.errors.get(hook) ?? 0) - (b.errors.get(hook) ?? 0);
       const received = this.stats.eventsByHook[i]! - b.received[i]!;
-      if (v.attempts.has(hook)) out.set(hook, Math.max(0, attempted - failed - received));
+      if (v.attempts.has(hook)) out.set(hook, Math.max(0, attempted - received));
     });
     return out;
+  }
+
+  /** The loss count's state as of now, for the snapshot; undefined before any baseline. */
+  saveState(): ReconciliationState | undefined {
+    const b = this.baseline;
+    const last = this.last ?? this.restoredLast;
+    if (!b || !last) return undefined;
+    const hooks: ReconciliationState['hooks'] = {};
+    HOOKS.forEach((hook, i) => {
+      hooks[hook] = {
+        baseAttempts: b.attempts.get(hook) ?? 0,
+        baseErrors: b.errors.get(hook) ?? 0,
+        lastAttempts: last.attempts.get(hook) ?? 0,
+        lastErrors: last.errors.get(hook) ?? 0,
+        received: this.stats.eventsByHook[i]! - b.received[i]!,
+      };
+    });
+    return { url: this.url, scrapedAtMs: last.at, brokerUptimeMs: last.uptimeMs ?? null, hooks };
+  }
+
+  /** The loss count as the snapshot keeps it: JSON, a few hundred bytes, read once at start. */
+  snapshotSection(): SnapshotSection {
+    return {
+      save: () => {
+        const s = this.saveState();
+        return s && Buffer.from(JSON.stringify(s));
+      },
+      restore: (bytes) => {
+        try {
+          return this.restoreState(parseReconciliationState(JSON.parse(bytes.toString('utf8'))));
+        } catch (err) {
+          return (err as Error).message;
+        }
+      },
+    };
+  }
+
+  /** Continues the loss count of a previous process; returns why not when it cannot. */
+  restoreState(s: ReconciliationState): string | undefined {
+    if (s.url !== this.url) return `it was taken against ${s.url}`;
+    const attempts = new Map<string, number>();
+    const errors = new Map<string, number>();
+    const lastAttempts = new Map<string, number>();
+    const lastErrors = new Map<string, number>();
+    const received = this.stats.eventsByHook.slice();
+    HOOKS.forEach((hook, i) => {
+      const h = s.hooks[hook];
+      if (!h) return;
+      attempts.set(hook, h.baseAttempts);
+      errors.set(hook, h.baseErrors);
+      lastAttempts.set(hook, h.lastAttempts);
+      lastErrors.set(hook, h.lastErrors);
+      // Received before this process started: as if counted here before the baseline was taken.
+      received[i] = received[i]! - h.received;
+    });
+    this.baseline = { attempts, errors, received };
+    this.restoredLast = { at: s.scrapedAtMs, attempts: lastAttempts, errors: lastErrors, uptimeMs: s.brokerUptimeMs ?? undefined };
+    return undefined;
   }
 
   async scrapeOnce(): Promise<ScrapeOutcome> {
@@ -120,8 +217,12 @@ export class BrokerReconciler {
 
   private async scrape(): Promise<ScrapeOutcome> {
     let text: string;
+    let gaugeAtScrape: BrokerView['gaugeAtScrape'];
     try {
+      const sent = this.derivedConnected();
       const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'text/plain' } });
+      // The broker rendered its count before its headers left: the body adds nothing to the window.
+      gaugeAtScrape = { sent, answered: this.derivedConnected() };
       if (!res.ok) return this.fail('error', `HTTP ${res.status}`);
       const length = Number(res.headers.get('content-length') ?? 0);
       if (length > MAX_BODY_BYTES) return this.fail('invalid', `response of ${length} bytes`);
@@ -134,25 +235,32 @@ export class BrokerReconciler {
     let view: BrokerView;
     try {
       const samples = parsePrometheusText(text);
+      const connections = sumOf(samples, 'active_mqtt_connections');
       view = {
         at: Date.now(),
-        connections: sumOf(samples, 'active_mqtt_connections'),
+        connections,
+        gaugeAtScrape,
+        drift: connections === undefined ? undefined : driftAtScrape(gaugeAtScrape, connections),
         totalActiveConnections: sumOf(samples, 'total_active_connections'),
         queues: sumOf(samples, 'queue_processes'),
         attempts: sumBy(samples, 'sidecar_events', 'hook'),
         errors: sumBy(samples, 'sidecar_events_error', 'hook'),
+        uptimeMs: sumOf(samples, 'system_wallclock'),
       };
       if (view.connections === undefined && view.attempts.size === 0) throw new Error('no VerneMQ metrics (active_mqtt_connections, sidecar_events) in the response');
     } catch (err) {
       return this.fail('invalid', (err as Error).message);
     }
-    const prev = this.last;
-    // First scrape, or the broker restarted (its counters went back): counting starts over.
-    const reset = prev !== undefined && [...view.attempts].some(([h, n]) => n < (prev.attempts.get(h) ?? 0));
-    if (!this.baseline || reset) {
+    const prev = this.last ?? this.restoredLast;
+    // First scrape (and nothing restored), or the broker restarted: counting starts over. What the
+    // broker attempted between our last scrape and its restart is not knowable.
+    const restarted = prev !== undefined && brokerRestarted(prev, view);
+    if (!this.baseline || restarted) {
+      if (restarted) this.logger.info('the broker restarted: upstream loss is counted from its restart on', { url: this.url });
       this.baseline = { attempts: new Map(view.attempts), errors: new Map(view.errors), received: this.stats.eventsByHook.slice() };
     }
     this.last = view;
+    this.restoredLast = undefined;
     if (this.lastError !== undefined) this.logger.info('broker metrics reachable again', { url: this.url });
     this.lastError = undefined;
     return 'success';
@@ -163,6 +271,41 @@ export class BrokerReconciler {
     this.logger.limited('warn', 'broker-scrape', 60_000, 'broker metrics scrape failed; reconciliation paused', { url: this.url, outcome, detail });
     return outcome;
   }
+}
+
+/**
+ * Our gauge minus the broker's count, taken as 0 when the count lies between the gauge's values
+ * at request and at answer: the broker sampled somewhere in that window, and our gauge held that
+ * count at some instant of it (a difference smaller than the gauge moved meanwhile cannot be
+ * told apart from the timing). Outside the window, the distance to its nearer end.
+ */
+export function driftAtScrape(gauge: { sent: number; answered: number }, brokerCount: number): number {
+  const lo = Math.min(gauge.sent, gauge.answered);
+  const hi = Math.max(gauge.sent, gauge.answered);
+  if (brokerCount < lo) return lo - brokerCount;
+  if (brokerCount > hi) return hi - brokerCount;
+  return 0;
+}
+
+/** Its counters went back, or it has been up for less time than has passed since `prev`. */
+function brokerRestarted(prev: Counters, now: Counters): boolean {
+  const back = (a: Map<string, number>, b: Map<string, number>) => [...b].some(([h, n]) => n < (a.get(h) ?? 0));
+  if (back(prev.attempts, now.attempts) || back(prev.errors, now.errors)) return true;
+  if (prev.uptimeMs === undefined || now.uptimeMs === undefined) return false;
+  return now.uptimeMs + UPTIME_SLACK_MS < prev.uptimeMs + (now.at - prev.at);
+}
+
+/** Checks the shape of a state read back from disk (a snapshot of another version may differ). */
+export function parseReconciliationState(v: unknown): ReconciliationState {
+  const o = v as ReconciliationState;
+  const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+  if (typeof o?.url !== 'string' || !num(o.scrapedAtMs) || !(o.brokerUptimeMs === null || num(o.brokerUptimeMs)) || typeof o.hooks !== 'object' || o.hooks === null) {
+    throw new Error('reconciliation state has an unexpected shape');
+  }
+  for (const h of Object.values(o.hooks)) {
+    if (![h?.baseAttempts, h?.baseErrors, h?.lastAttempts, h?.lastErrors, h?.received].every(num)) throw new Error('reconciliation state has an unexpected shape');
+  }
+  return o;
 }
 
 function isHook(h: string): boolean {

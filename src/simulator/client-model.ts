@@ -5,8 +5,8 @@
  * Lifecycle per client:
  *   no session --register--> online (register + wakeup)    [or register_failed]
  *   online --publish/subscribe/unsubscribe--> online        (publishes fan out to subscribers:
- *                                                            deliver + delivery_complete when
- *                                                            online, offline_message or
+ *                                                            deliver (+ delivery_complete at
+ *                                                            QoS 1/2) when online, offline_message or
  *                                                            message_drop when offline)
  *   online --disconnect--> offline (persistent session) | no session (clean session: gone)
  *   offline --reconnect--> online | --expiry--> no session (session_expired)
@@ -39,7 +39,8 @@ interface VirtualClient {
   sessionId: string;
   sessionSeq: number;
   /** Topic families this client is subscribed to. */
-  subscriptions: Set<number>;
+  /** Topic family -> the subscription's QoS. */
+  subscriptions: Map<number, number>;
   peerPort: number;
 }
 
@@ -123,7 +124,7 @@ export class ClientModel {
         state: 'none',
         sessionId: '',
         sessionSeq: 0,
-        subscriptions: new Set(),
+        subscriptions: new Map(),
         peerPort: 20000 + (i % 40000),
       });
     }
@@ -250,7 +251,7 @@ export class ClientModel {
 
   private dropSession(c: VirtualClient): void {
     c.state = 'none';
-    for (const f of c.subscriptions) this.subscribers[f]!.delete(c);
+    for (const f of c.subscriptions.keys()) this.subscribers[f]!.delete(c);
     c.subscriptions.clear();
   }
 
@@ -262,13 +263,14 @@ export class ClientModel {
       const f = rng.int(FAMILIES.length);
       const fam = FAMILIES[f]!;
       const refused = rng.chance(0.05);
+      const qos = refused ? 128 : rng.weighted(QOS_MIX);
       topics.push({
         topic: fam.pattern !== '' ? fam.pattern : 'misc/#',
-        qos: refused ? 128 : rng.weighted(QOS_MIX),
+        qos,
         matchedAcl: fam.acl !== '' ? { name: fam.acl, pattern: fam.pattern } : null,
       });
       if (!refused) {
-        c.subscriptions.add(f);
+        c.subscriptions.set(f, qos);
         this.subscribers[f]!.add(c);
       }
     }
@@ -276,7 +278,7 @@ export class ClientModel {
   }
 
   private unsubscribe(c: VirtualClient, emit: (e: SimEvent) => void): void {
-    const f = [...c.subscriptions][0]!;
+    const f = [...c.subscriptions.keys()][0]!;
     c.subscriptions.delete(f);
     this.subscribers[f]!.delete(c);
     const fam = FAMILIES[f]!;
@@ -317,11 +319,20 @@ export class ClientModel {
       const s = pool[rng.int(pool.length)]!;
       if (s.state === 'online') {
         if (s.mqtt5) continue;
-        const d = { ...this.base(s), username: s.username, topic, qos, payload, matchedAcl };
-        emit({ hook: 'on_deliver', ...d, isRetain: retain, persisted: false });
-        emit({ hook: 'on_delivery_complete', ...d, isRetain: retain, persisted: false });
+        // As the broker reports it: on_deliver carries the subscription's QoS, delivery_complete
+        // the QoS the message travelled with (the lower of the two), and QoS 0 completes nothing.
+        const subQos = s.subscriptions.get(f)!;
+        const d = { ...this.base(s), username: s.username, topic, payload, matchedAcl, isRetain: retain, persisted: false };
+        emit({ hook: 'on_deliver', ...d, qos: subQos });
+        const delivered = Math.min(qos, subQos);
+        if (delivered > 0) emit({ hook: 'on_delivery_complete', ...d, qos: delivered });
       } else if (s.state === 'offline') {
-        if (rng.chance(0.2)) {
+        if (Math.min(qos, s.subscriptions.get(f)!) === 0) {
+          // What VerneMQ reports for a QoS 0 message to an offline session: queued as qos 1,
+          // then dropped because the session is offline.
+          emit({ hook: 'on_offline_message', ...this.base(s), qos: 1, topic, payload, retain });
+          emit({ hook: 'on_message_drop', ...this.base(s), qos, topic, payload, reason: 'user_offline', matchedAcl });
+        } else if (rng.chance(0.2)) {
           emit({ hook: 'on_message_drop', ...this.base(s), qos, topic, payload, reason: rng.weighted(DROP_REASON_MIX), matchedAcl });
         } else {
           emit({ hook: 'on_offline_message', ...this.base(s), qos, topic, payload, retain });

@@ -19,9 +19,9 @@ export const LOG_ATTRIBUTES: Record<string, string> = {
   'mqtt.disconnect.reason': 'why the client went away (see the metric attribute for values)',
   'mqtt.session.persistent': 'true for on_client_offline (session kept), false for on_client_gone',
   'mqtt.subscription.topics': 'the topic filters of the SUBSCRIBE or UNSUBSCRIBE (array)',
-  'mqtt.subscription.qos': 'the granted QoS per filter, 128 when refused (array)',
+  'mqtt.subscription.qos': 'on_subscribe: the granted QoS per filter, 128 when refused (array); on_deliver: the QoS of the subscription the message was delivered through, as the broker reports it (not the message QoS)',
   'messaging.destination.name': 'the topic',
-  'mqtt.qos': 'the message QoS',
+  'mqtt.qos': 'the message QoS (on_offline_message: as the broker reports it, qos 1 for a QoS 0 message, which it then drops with reason user_offline)',
   'mqtt.retain': 'the retain flag',
   'mqtt.persisted': 'whether the delivered message came from the offline store',
   'messaging.message.body.size': 'payload size in bytes',
@@ -35,6 +35,8 @@ export const LOG_ATTRIBUTES: Record<string, string> = {
 
 const COMMON = ['messaging.system', 'messaging.client.id', 'mqtt.mountpoint'];
 const MESSAGE = ['messaging.destination.name', 'mqtt.qos', 'messaging.message.body.size', 'mqtt.payload', 'mqtt.payload.encoding', 'mqtt.payload.truncated'];
+// on_deliver carries the subscription's QoS where other message hooks carry the message's.
+const DELIVERY = MESSAGE.map((a) => (a === 'mqtt.qos' ? 'mqtt.subscription.qos' : a));
 
 export interface LogRecordDoc {
   body: string;
@@ -92,7 +94,7 @@ export const LOG_RECORDS: Record<HookName, LogRecordDoc> = {
     body: 'message on TOPIC delivered to C',
     severity: 'INFO',
     trace: 'JSON payload field',
-    attributes: [...COMMON, 'user.name', 'mqtt.session.id', ...MESSAGE, 'mqtt.retain', 'mqtt.persisted', 'mqtt.acl.name', 'mqtt.acl.pattern'],
+    attributes: [...COMMON, 'user.name', 'mqtt.session.id', ...DELIVERY, 'mqtt.retain', 'mqtt.persisted', 'mqtt.acl.name', 'mqtt.acl.pattern'],
   },
   on_delivery_complete: {
     body: 'delivery of message on TOPIC to C complete',

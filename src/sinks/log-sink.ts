@@ -178,7 +178,7 @@ export class LogSink implements EventSink {
         body = e.hook === 'on_deliver' ? `message on ${e.topic} delivered to ${e.clientId}` : `delivery of message on ${e.topic} to ${e.clientId} complete`;
         user(attrs, e.username);
         session(attrs, e.sessionId);
-        this.message(attrs, e.topic, e.qos, e.payload, e.matchedAcl);
+        this.message(attrs, e.topic, e.qos, e.payload, e.matchedAcl, e.hook === 'on_deliver' ? 'mqtt.subscription.qos' : 'mqtt.qos');
         attrs['mqtt.retain'] = e.isRetain;
         attrs['mqtt.persisted'] = e.persisted;
         break;
@@ -215,9 +215,10 @@ export class LogSink implements EventSink {
     );
   }
 
-  private message(attrs: LogAttributes, topic: string, qos: number, payload: Uint8Array, acl: MatchedAcl | null): void {
+  /** `qosKey`: on_deliver reports the subscription's QoS, the other hooks the message's. */
+  private message(attrs: LogAttributes, topic: string, qos: number, payload: Uint8Array, acl: MatchedAcl | null, qosKey = 'mqtt.qos'): void {
     attrs['messaging.destination.name'] = topic;
-    attrs['mqtt.qos'] = qos;
+    attrs[qosKey] = qos;
     attrs['messaging.message.body.size'] = payload.length;
     if (acl !== null && acl.name !== '') attrs['mqtt.acl.name'] = acl.name;
     if (acl !== null && acl.pattern !== '') attrs['mqtt.acl.pattern'] = acl.pattern;

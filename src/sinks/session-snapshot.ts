@@ -2,11 +2,14 @@
  * The session tracker's state on disk, so that a restarted sidecar's gauges continue where they
  * were instead of counting from zero (IoT devices stay connected for days).
  *
- * Format (version 1, little-endian):
+ * Format (version 2, little-endian):
  *   magic "VMQSNAP\n" | u32 version | f64 writtenAtMs | u32 clientCount
  *   clientCount x [ u16 len, mountpoint | u16 len, clientId | u8 flags (1 connected, 2 offline)
  *                   | f64 sec | u32 nanos | f64 sinceMs | f64 removedAt ]
+ *   u32 len, section: state another part keeps with the sessions (the broker reconciliation's
+ *                     loss count, UTF-8 JSON; len 0 when there is none)
  *   32-byte SHA-256 of everything before it
+ * Version 1 (no section) is still read.
  *
  * Writing is incremental (a slice of clients per event-loop turn, appended to a temporary file
  * that is renamed into place), so a million clients never pause ingest for long; the snapshot
@@ -19,7 +22,9 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { ClientState, type SessionTracker } from './session-tracker.js';
 
 const MAGIC = Buffer.from('VMQSNAP\n', 'latin1');
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
+/** Versions this sidecar reads: 1 lacks the section. */
+const READABLE_VERSIONS = [1, 2];
 const HEADER_BYTES = MAGIC.length + 4 + 8 + 4;
 const DIGEST_BYTES = 32;
 /** Clients serialized per event-loop turn while writing. */
@@ -32,18 +37,31 @@ export interface SnapshotWriteResult {
 }
 
 export type SnapshotLoadResult =
-  | { loaded: true; clients: number; ageMs: number; writtenAtMs: number }
+  | { loaded: true; clients: number; ageMs: number; writtenAtMs: number; section: 'restored' | 'none' | { ignored: string } }
   | { loaded: false; reason: string };
 
 export class SnapshotError extends Error {}
 
+/** State that another part of the sidecar keeps in the snapshot, next to the sessions. */
+export interface SnapshotSection {
+  /** The bytes to keep, taken as the write finishes (so they are the freshest); undefined for none. */
+  save(): Buffer | undefined;
+  /** The bytes a loaded snapshot kept; returns why they were not used, when not. */
+  restore(bytes: Buffer): string | undefined;
+}
+
 /** Rebuilds tracker state from a snapshot file's bytes; throws SnapshotError when unusable. */
-export function decodeSnapshot(buf: Buffer, maxAgeMs: number, nowMs: number, apply: (key: string, mountpoint: string, state: ClientState) => void): { clients: number; writtenAtMs: number } {
+export function decodeSnapshot(
+  buf: Buffer,
+  maxAgeMs: number,
+  nowMs: number,
+  apply: (key: string, mountpoint: string, state: ClientState) => void,
+): { clients: number; writtenAtMs: number; section: Buffer | undefined } {
   if (buf.length < HEADER_BYTES + DIGEST_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new SnapshotError('not a vmq-otel-sidecar snapshot (bad magic or too short)');
   }
   const version = buf.readUInt32LE(MAGIC.length);
-  if (version !== SNAPSHOT_VERSION) throw new SnapshotError(`snapshot version ${version} is not supported (this sidecar reads version ${SNAPSHOT_VERSION})`);
+  if (!READABLE_VERSIONS.includes(version)) throw new SnapshotError(`snapshot version ${version} is not supported (this sidecar reads versions ${READABLE_VERSIONS.join(', ')})`);
   const body = buf.subarray(0, buf.length - DIGEST_BYTES);
   const digest = createHash('sha256').update(body).digest();
   if (!digest.equals(buf.subarray(buf.length - DIGEST_BYTES))) throw new SnapshotError('snapshot is corrupt or truncated (checksum mismatch)');
@@ -78,14 +96,24 @@ export function decodeSnapshot(buf: Buffer, maxAgeMs: number, nowMs: number, app
     pos += 29;
     apply(mountpoint + '\u0000' + clientId, mountpoint, c);
   }
+  let section: Buffer | undefined;
+  if (version >= 2) {
+    if (pos + 4 > end) throw new SnapshotError('snapshot is truncated');
+    const n = body.readUInt32LE(pos);
+    pos += 4;
+    if (pos + n > end) throw new SnapshotError('snapshot is truncated');
+    if (n > 0) section = Buffer.from(body.subarray(pos, pos + n));
+    pos += n;
+  }
   if (pos !== end) throw new SnapshotError('snapshot has trailing bytes');
-  return { clients: count, writtenAtMs };
+  return { clients: count, writtenAtMs, section };
 }
 
 export class SessionSnapshot {
   constructor(
     readonly path: string,
     private readonly tracker: SessionTracker,
+    private readonly section?: SnapshotSection,
   ) {}
 
   /** Loads the snapshot into the (empty) tracker; returns why not when it cannot. */
@@ -103,7 +131,12 @@ export class SessionSnapshot {
       // Only a snapshot that decoded completely touches the tracker.
       for (const [key, mp, state] of staged) this.tracker.restore(key, mp, state);
       this.tracker.sortTombstones();
-      return { loaded: true, clients: r.clients, ageMs: nowMs - r.writtenAtMs, writtenAtMs: r.writtenAtMs };
+      let section: 'restored' | 'none' | { ignored: string } = 'none';
+      if (r.section && this.section) {
+        const why = this.section.restore(r.section);
+        section = why === undefined ? 'restored' : { ignored: why };
+      }
+      return { loaded: true, clients: r.clients, ageMs: nowMs - r.writtenAtMs, writtenAtMs: r.writtenAtMs, section };
     } catch (err) {
       if (err instanceof SnapshotError || err instanceof RangeError) return { loaded: false, reason: err.message };
       throw err;
@@ -170,6 +203,11 @@ export class SessionSnapshot {
         // Let ingest run between slices.
         await new Promise((r) => setImmediate(r));
       }
+      const section = this.section?.save();
+      const sectionLength = Buffer.alloc(4);
+      sectionLength.writeUInt32LE(section?.length ?? 0);
+      await put(sectionLength);
+      if (section) await put(section);
       // Patch the client count, then recompute the digest over the final bytes.
       const countBuf = Buffer.alloc(4);
       countBuf.writeUInt32LE(count);

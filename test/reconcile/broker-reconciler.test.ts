@@ -10,11 +10,18 @@ import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { connect, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 import { parseExposition } from '../helpers/prometheus-text.js';
+import { BrokerReconciler } from '../../src/reconcile/broker-reconciler.js';
+import { IngestStats } from '../../src/receiver/ingest-stats.js';
+import { MetricStore } from '../../src/metrics/metric-store.js';
+import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
 
 const encoder = new FrameEncoder();
-let mode: 'ok' | 'slow' | 'garbage' | '500' = 'ok';
+let mode: 'ok' | 'slow' | 'garbage' | '500' | 'live' = 'ok';
+// In 'live' mode: runs when the request arrives and returns the count to report (the broker's
+// count at the instant it rendered the page).
+let live: () => Promise<number> = async () => 0;
 // What the broker reports when the sidecar starts (its first scrape is the baseline).
-let broker = { active: 0, queues: 0, attempts: 100, errors: 2 };
+let broker: { active: number; queues: number; attempts: number; errors: number; uptimeMs?: number } = { active: 0, queues: 0, attempts: 100, errors: 2 };
 
 function vernemqText(): string {
   const node = 'node="VerneMQ@127.0.0.1"';
@@ -33,6 +40,7 @@ function vernemqText(): string {
     '# TYPE sidecar_events_error counter',
     `sidecar_events_error{${node},hook="on_client_wakeup"} ${broker.errors}`,
     `mqtt_publish_received{${node},mqtt_version="4"} 12`,
+    ...(broker.uptimeMs === undefined ? [] : [`system_wallclock{${node}} ${broker.uptimeMs}`]),
     '',
   ].join('\n');
 }
@@ -40,6 +48,13 @@ function vernemqText(): string {
 const server = http.createServer((_req, res) => {
   if (mode === 'slow') {
     setTimeout(() => res.end(vernemqText()), 1500);
+    return;
+  }
+  if (mode === 'live') {
+    void live().then((n) => {
+      broker.active = n;
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(vernemqText());
+    });
     return;
   }
   if (mode === '500') {
@@ -76,13 +91,14 @@ test('drift from the broker\'s connection count and events lost upstream come ou
   const r = sidecar.reconciler!;
   await eventually(() => assert.ok(r.last, 'the scrape at start is the baseline'));
   assert.equal(r.drift(), 0);
-  // The broker then attempts 10 wakeups, 1 fails to send, 6 arrive: 3 are missing; it counts
+  // The broker then attempts 10 wakeups, 1 fails to send, 6 arrive: 4 are missing (the failed
+  // one and 3 sent but not received); it counts
   // 12 connections where our gauge has 6.
   broker = { active: 12, queues: 14, attempts: 110, errors: 3 };
   await wakeups(6, 0);
   assert.equal(await r.scrapeOnce(), 'success');
   assert.equal(r.drift(), 6 - 12);
-  assert.equal(r.missing().get('on_client_wakeup'), 3);
+  assert.equal(r.missing().get('on_client_wakeup'), 4);
   assert.equal(r.missing().get('on_publish'), 0);
 
   const samples = parseExposition(await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text());
@@ -91,13 +107,13 @@ test('drift from the broker\'s connection count and events lost upstream come ou
   assert.equal(value('vmq_sidecar_broker_connections'), 12);
   assert.equal(value('vmq_sidecar_broker_queues'), 14);
   assert.equal(value('vmq_sidecar_broker_connections_drift'), -6);
-  assert.equal(value('vmq_sidecar_upstream_missing', { vernemq_hook: 'on_client_wakeup' }), 3);
+  assert.equal(value('vmq_sidecar_upstream_missing', { vernemq_hook: 'on_client_wakeup' }), 4);
   assert.equal(value('vmq_sidecar_broker_sidecar_events_total', { vernemq_hook: 'on_client_wakeup' }), 110);
   assert.equal(value('vmq_sidecar_broker_sidecar_event_errors_total', { vernemq_hook: 'on_client_wakeup' }), 3);
   assert.equal(value('vmq_sidecar_broker_scrapes_total', { outcome: 'success' }), 2);
   const status = sidecar.status() as { broker: { drift: number; missingEventsByHook: Record<string, number> } };
   assert.equal(status.broker.drift, -6);
-  assert.equal(status.broker.missingEventsByHook.on_client_wakeup, 3);
+  assert.equal(status.broker.missingEventsByHook.on_client_wakeup, 4);
 });
 
 test('a broker restart (counters going back) starts the count over instead of going negative', async () => {
@@ -130,4 +146,65 @@ test('broker endpoint down, slow, failing or serving garbage: counted, logged, n
   (down as unknown as { url: string }).url = url;
   assert.equal(await down.scrapeOnce(), 'success');
   assert.ok(sidecar.logLines.some((l) => l.msg === 'broker metrics reachable again'));
+});
+
+test('drift compares like with like: the gauge at the scrape against the broker\'s count at the scrape', async () => {
+  const r = sidecar.reconciler!;
+  const gauge = () => sidecar.sessions.connectedTotal();
+  const driftOnMetrics = async () =>
+    parseExposition(await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text()).find((s) => s.name === 'vmq_sidecar_broker_connections_drift')?.value;
+  mode = 'live';
+  // The broker counts what we count at the moment it answers.
+  live = async () => gauge();
+  assert.equal(await r.scrapeOnce(), 'success');
+  assert.equal(r.drift(), 0);
+  // Clients connect after the scrape: the broker's count moved with ours, unseen until the next
+  // scrape. Comparing the gauge now with the old count would say 7.
+  await wakeups(7, 1000);
+  assert.equal(await driftOnMetrics(), 0);
+  assert.equal(r.drift(), 0);
+  // Clients connect while the scrape is in flight, after the broker took its count: the count
+  // lies between our gauge at request and at answer, which is no drift.
+  live = async () => {
+    const atRender = gauge();
+    await wakeups(4, 2000);
+    return atRender;
+  };
+  assert.equal(await r.scrapeOnce(), 'success');
+  assert.deepEqual({ ...r.last!.gaugeAtScrape, drift: r.drift() }, { sent: r.last!.gaugeAtScrape.sent, answered: r.last!.gaugeAtScrape.sent + 4, drift: 0 });
+  // A real gap still shows, measured from the nearer end of that window.
+  live = async () => {
+    const atRender = gauge();
+    await wakeups(4, 3000);
+    return atRender - 3;
+  };
+  assert.equal(await r.scrapeOnce(), 'success');
+  assert.equal(r.drift(), 3);
+  assert.equal(await driftOnMetrics(), 3);
+  mode = 'ok';
+});
+
+test('a restored loss count goes on, unless the broker restarted while we were down (uptime) or it was taken against another broker', async () => {
+  const fresh = (u = url) => new BrokerReconciler(u, 3_600_000, 300, new IngestStats(), () => 0, new MetricStore(), new SidecarLogger('silent'));
+  const saved = {
+    url,
+    scrapedAtMs: Date.now() - 5_000,
+    brokerUptimeMs: 3_600_000,
+    hooks: { on_client_wakeup: { baseAttempts: 100, baseErrors: 2, lastAttempts: 120, lastErrors: 2, received: 20 } },
+  };
+  // Up for the hour and 5 s since: the same broker, 30 attempted since and none received here.
+  broker = { active: 0, queues: 0, attempts: 150, errors: 4, uptimeMs: 3_605_000 };
+  const same = fresh();
+  assert.equal(same.restoreState(saved), undefined);
+  assert.equal(await same.scrapeOnce(), 'success');
+  assert.equal(same.missing().get('on_client_wakeup'), 30);
+  assert.deepEqual(same.saveState()!.hooks.on_client_wakeup, { baseAttempts: 100, baseErrors: 2, lastAttempts: 150, lastErrors: 4, received: 20 });
+  // Counters higher than we saw, but up for 1 s only: it restarted, so the count starts over.
+  broker.uptimeMs = 1_000;
+  const restarted = fresh();
+  restarted.restoreState(saved);
+  assert.equal(await restarted.scrapeOnce(), 'success');
+  assert.equal(restarted.missing().get('on_client_wakeup'), 0);
+  assert.match(fresh('http://127.0.0.1:1/metrics').restoreState(saved)!, /taken against/);
+  broker = { active: 0, queues: 0, attempts: 100, errors: 2 };
 });

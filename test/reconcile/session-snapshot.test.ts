@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -136,6 +137,39 @@ test('a snapshot of 200,000 clients round-trips', async () => {
     assert.equal(copy.connectedCount('m1'), tracker.connectedCount('m1'));
     const c = copy.clients.get('m1\u0000client-30')!;
     assert.deepEqual([c.offline, c.sec, c.nanos], [true, BASE + 30, 30]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a version 1 snapshot (before the section) still loads; a section round-trips', async () => {
+  const dir = tmp();
+  try {
+    const tracker = new SessionTracker(new MetricStore(), new BoundedValues('m', 10), { maxClients: 100 });
+    tracker.consume({ hook: 'on_client_wakeup', clientId: 'a', mountpoint: '', timeSec: BASE, timeNanos: 0 } as never);
+    let kept: string | undefined;
+    const section = { save: () => Buffer.from('{"n":1}'), restore: (b: Buffer) => void (kept = b.toString()) };
+    const v2 = path.join(dir, 'v2.bin');
+    await new SessionSnapshot(v2, tracker, section).write();
+    const copy = () => new SessionTracker(new MetricStore(), new BoundedValues('m', 10), { maxClients: 100 });
+    const r2 = await new SessionSnapshot(v2, copy(), section).load(60_000);
+    assert.ok(r2.loaded && r2.section === 'restored');
+    assert.equal(kept, '{"n":1}');
+    const refused = await new SessionSnapshot(v2, copy(), { save: () => undefined, restore: () => 'not ours' }).load(60_000);
+    assert.ok(refused.loaded && typeof refused.section === 'object' && refused.section.ignored === 'not ours', 'the sessions load even when the section is refused');
+
+    // Version 1: the same file without the section's length field, version 1, its own digest.
+    const noSection = path.join(dir, 'plain.bin');
+    await new SessionSnapshot(noSection, tracker).write();
+    const bytes = readFileSync(noSection);
+    const body = Buffer.from(bytes.subarray(0, bytes.length - 32 - 4));
+    body.writeUInt32LE(1, 8);
+    const v1 = path.join(dir, 'v1.bin');
+    writeFileSync(v1, Buffer.concat([body, createHash('sha256').update(body).digest()]));
+    const loaded = copy();
+    const r1 = await new SessionSnapshot(v1, loaded, section).load(60_000);
+    assert.ok(r1.loaded && r1.section === 'none', JSON.stringify(r1));
+    assert.equal(loaded.connectedTotal(), 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -48,8 +48,13 @@ function scriptedFrames(base: number): Buffer[][] {
     matchedAcl: { name: 'device-telemetry', pattern: 'devices/+/telemetry' },
   });
   const drop = e('on_message_drop', 'A', 4, { topic: 'devices/E/telemetry', qos: 1, reason: 'queue_full', payload: Buffer.from('x') });
+  // E's QoS 1 message reaches B through a QoS 2 subscription: the broker's on_deliver says 2 (the
+  // subscription's QoS), its on_delivery_complete says 1 (the message's).
+  const msg = { topic: 'devices/E/telemetry', payload: Buffer.from('{"temp": 21.5}') };
+  const deliver = e('on_deliver', 'B', 4, { ...msg, qos: 2 });
+  const complete = e('on_delivery_complete', 'B', 5, { ...msg, qos: 1 });
   // Arrival order: each inner list is written on its own connection, lists one after another.
-  return [[a[1]!, b[2]!, c[1]!, d[1]!], [a[0]!, b[0]!, c[0]!, d[0]!], [b[1]!], [reg, wakeE, pub, drop]];
+  return [[a[1]!, b[2]!, c[1]!, d[1]!], [a[0]!, b[0]!, c[0]!, d[0]!], [b[1]!], [reg, wakeE, pub, drop, deliver, complete]];
 }
 
 for (const protocol of ['http/protobuf', 'http/json'] as const) {
@@ -133,6 +138,31 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         const scripted = sidecar.capture.events.slice(truth.total).filter((ev) => ev.hook === hook).length;
         assert.equal(receiver.total('vmq_sidecar.events.received', { 'vernemq.hook': hook }), (truth.sent[hook] ?? 0) + scripted, hook);
       }
+    });
+
+    test('deliveries are counted by the subscription\'s QoS, completions by the message\'s', async () => {
+      const scripted = { 'mqtt.mountpoint': MP };
+      assert.equal(receiver.total('mqtt.messages.delivered', { ...scripted, 'mqtt.subscription.qos': 2 }), 1);
+      assert.equal(receiver.total('mqtt.messages.delivery_completed', { ...scripted, 'mqtt.qos': 1 }), 1);
+      const delivered = receiver.latestPoints().filter((p) => p.metric === 'mqtt.messages.delivered');
+      assert.ok(delivered.length > 0);
+      for (const p of delivered) {
+        assert.equal(p.attributes['mqtt.qos'], undefined, 'a delivery does not claim a message QoS');
+        assert.ok([0, 1, 2].includes(p.attributes['mqtt.subscription.qos'] as number));
+      }
+      // Log records export in batches of their own: wait for the scripted ones.
+      const scriptedLog = (name: string) =>
+        eventually(() => {
+          const r = receiver.logs.find((l) => l.eventName === name && l.attributes['messaging.client.id'] === 'B');
+          assert.ok(r, `${name} record for B exported`);
+          return r;
+        });
+      const deliverLog = await scriptedLog('vernemq.on_deliver');
+      assert.equal(deliverLog.attributes['mqtt.subscription.qos'], 2);
+      assert.equal(deliverLog.attributes['mqtt.qos'], undefined);
+      const completeLog = await scriptedLog('vernemq.on_delivery_complete');
+      assert.equal(completeLog.attributes['mqtt.qos'], 1);
+      assert.equal(completeLog.attributes['mqtt.subscription.qos'], undefined);
     });
 
     test('connected and offline gauges are right after out-of-order events', () => {

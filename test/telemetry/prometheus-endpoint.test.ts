@@ -49,6 +49,10 @@ test('/metrics values match what was sent', async () => {
   assert.equal(sum('vmq_sidecar_events_received_total', { vernemq_hook: 'on_publish' }), truth.sent.on_publish);
   for (const [qos, n] of Object.entries(truth.expected.publishedByQos)) assert.equal(sum('mqtt_messages_published_total', { mqtt_qos: qos }), n);
   assert.equal(sum('mqtt_publish_payload_size_bytes_count'), truth.sent.on_publish);
+  // Deliveries carry the subscription's QoS (what on_deliver reports), under its own label.
+  const delivered = samples.filter((s) => s.name === 'mqtt_messages_delivered_total');
+  assert.equal(delivered.reduce((a, s) => a + s.value, 0), truth.sent.on_deliver);
+  assert.ok(delivered.every((s) => s.labels.mqtt_qos === undefined && ['0', '1', '2'].includes(s.labels.mqtt_subscription_qos!)));
   for (const [mp, n] of Object.entries(truth.expected.connectedClients)) assert.equal(sum('mqtt_client_connected', { mqtt_mountpoint: mp }), n);
   assert.equal(sum('vmq_sidecar_received_bytes_total'), truth.bytes);
   const bucketInf = samples.find((s) => s.name === 'mqtt_session_duration_seconds_bucket' && s.labels.le === '+Inf');
