@@ -235,7 +235,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       clearTimeout(timer);
       if (outcome === 'timeout') {
         logger.warn('shutdown timed out; exiting with work left undone', { timeoutMs: settings.shutdownTimeoutMs });
-        await admin.stop();
+        telemetry.logQueue?.abandon();
+        await Promise.race([admin.stop(), new Promise((r) => setTimeout(r, 100).unref())]);
       }
     })();
     return stopping;
