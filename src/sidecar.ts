@@ -23,6 +23,7 @@ import { BrokerReconciler } from './reconcile/broker-reconciler.js';
 import { HookCoverage, type HookCoverageOptions } from './reconcile/hook-coverage.js';
 import { SIDECAR_METRICS } from './metrics/metric-catalog.js';
 import { VERSION } from './version.js';
+import { maskUrl } from './logging/url-masking.js';
 import type { SidecarSettings } from './config/sidecar-config.js';
 
 export interface SidecarOptions {
@@ -124,6 +125,9 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       tracedMessages: settings.logTracedMessages,
       traceContextField: settings.traceContextField,
       payloadMaxBytes: settings.logPayloadBytes,
+      userProperties: settings.logUserProperties,
+      redact: settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null,
+      limits: otel.logRecordLimits,
     });
     sinks.push(logSink);
   }
@@ -167,6 +171,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       : null,
     broker: reconciler
       ? {
+          url: maskUrl(settings.brokerMetricsUrl!),
           lastScrape: reconciler.last ? new Date(reconciler.last.at).toISOString() : null,
           connections: reconciler.last?.connections ?? null,
           queues: reconciler.last?.queues ?? null,
@@ -179,7 +184,14 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     logs: telemetry.logQueue
       ? { emitted: logSink?.emitted ?? 0, exported: telemetry.logQueue.exported, queued: telemetry.logQueue.queued, dropped: telemetry.logQueue.dropped }
       : null,
-    exporters: { metrics: otel.metricsExporters, logs: otel.logsExporters, embeddedDefault: otel.embeddedDefault },
+    exporters: {
+      metrics: otel.metricsExporters,
+      logs: otel.logsExporters,
+      embeddedDefault: otel.embeddedDefault,
+      // Credentials in an endpoint URL are masked (url-masking.ts).
+      ...(otel.metricsExporters.includes('otlp') ? { metricsEndpoint: maskUrl(otel.metrics.url) } : {}),
+      ...(otel.logsExporters.includes('otlp') ? { logsEndpoint: maskUrl(otel.logs.url) } : {}),
+    },
   });
 
   const admin = new AdminServer(

@@ -11,6 +11,7 @@ import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { IngestStats } from '../receiver/ingest-stats.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
+import { maskUrl, splitCredentials } from '../logging/url-masking.js';
 import { parsePrometheusText, sumBy, sumOf } from './prometheus-text.js';
 
 export type ScrapeOutcome = 'success' | 'error' | 'timeout' | 'invalid';
@@ -40,9 +41,13 @@ export class BrokerReconciler {
   private baseline: Baseline | undefined;
   private timer: NodeJS.Timeout | undefined;
   private inFlight = false;
+  /** The URL as logged: credentials masked (url-masking.ts). */
+  private readonly shownUrl: string;
+  private readonly url: string;
+  private readonly authorization: string | undefined;
 
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly intervalMs: number,
     private readonly timeoutMs: number,
     private readonly stats: IngestStats,
@@ -51,6 +56,8 @@ export class BrokerReconciler {
     store: MetricStore,
     private readonly logger: SidecarLogger,
   ) {
+    this.shownUrl = maskUrl(url);
+    ({ url: this.url, authorization: this.authorization } = splitCredentials(url));
     const M = SIDECAR_METRICS;
     const scrapes = store.sum(M.brokerScrapes);
     const connections = store.sum(M.brokerConnections);
@@ -121,7 +128,7 @@ export class BrokerReconciler {
   private async scrape(): Promise<ScrapeOutcome> {
     let text: string;
     try {
-      const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'text/plain' } });
+      const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'text/plain', ...(this.authorization ? { authorization: this.authorization } : {}) } });
       if (!res.ok) return this.fail('error', `HTTP ${res.status}`);
       const length = Number(res.headers.get('content-length') ?? 0);
       if (length > MAX_BODY_BYTES) return this.fail('invalid', `response of ${length} bytes`);
@@ -153,14 +160,14 @@ export class BrokerReconciler {
       this.baseline = { attempts: new Map(view.attempts), errors: new Map(view.errors), received: this.stats.eventsByHook.slice() };
     }
     this.last = view;
-    if (this.lastError !== undefined) this.logger.info('broker metrics reachable again', { url: this.url });
+    if (this.lastError !== undefined) this.logger.info('broker metrics reachable again', { url: this.shownUrl });
     this.lastError = undefined;
     return 'success';
   }
 
   private fail(outcome: ScrapeOutcome, detail: string): ScrapeOutcome {
     this.lastError = `${outcome}: ${detail}`;
-    this.logger.limited('warn', 'broker-scrape', 60_000, 'broker metrics scrape failed; reconciliation paused', { url: this.url, outcome, detail });
+    this.logger.limited('warn', 'broker-scrape', 60_000, 'broker metrics scrape failed; reconciliation paused', { url: this.shownUrl, outcome, detail });
     return outcome;
   }
 }

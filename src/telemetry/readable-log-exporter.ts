@@ -6,14 +6,17 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { formatEventTime } from '../sinks/event-printer.js';
+import { escapeControl } from '../sinks/control-chars.js';
 
+/** One line per record, for any record (any time, any text): never throws on odd values. */
 export function formatLogRecord(r: ReadableLogRecord): string {
   const [sec, nanos] = r.hrTime;
   let line = `${formatEventTime(sec, nanos)} ${(r.severityText ?? 'INFO').padEnd(4)} ${r.eventName ?? ''} ${String(r.body ?? '')}`;
   const mp = r.attributes['mqtt.mountpoint'];
   if (typeof mp === 'string' && mp !== '') line += ` mountpoint=${mp}`;
   if (r.spanContext) line += ` trace_id=${r.spanContext.traceId} span_id=${r.spanContext.spanId}`;
-  return line;
+  // The body and mountpoint hold client-chosen text: one record, one line, whatever it holds.
+  return escapeControl(line);
 }
 
 export class ReadableLogExporter implements LogRecordExporter {
