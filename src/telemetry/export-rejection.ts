@@ -1,5 +1,5 @@
 /**
- * Which failed exports are worth retrying. The OTLP exporters (@opentelemetry/otlp-exporter-base
+ * Which failed exports are worth retrying (or: the console exporter's stdout is closed: drop). The OTLP exporters (@opentelemetry/otlp-exporter-base
  * 0.223) report them as follows, checked in their sources:
  * - HTTP: a status the specification calls retryable (429, 502, 503, 504) or a network error
  *   (ECONNRESET, ECONNREFUSED, ...) is retried inside the exporter until its timeout, then
@@ -23,6 +23,8 @@ export function classifyExportFailure(error: unknown, thrown: boolean): ExportFa
   if (thrown) return 'split';
   if (error === null || typeof error !== 'object') return 'retry';
   const e = error as { name?: unknown; code?: unknown; metadata?: unknown };
+  // The console exporter's stdout is gone (readable-log-exporter.ts).
+  if (e.name === 'OutputClosedError') return 'drop';
   if (typeof e.code !== 'number') return 'retry';
   if (e.name === 'OTLPExporterError') {
     const status = e.code;

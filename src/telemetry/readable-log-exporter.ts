@@ -19,12 +19,25 @@ export function formatLogRecord(r: ReadableLogRecord): string {
   return escapeControl(line);
 }
 
+/** stdout cannot be written (a closed pipe): retrying will not help. */
+export class OutputClosedError extends Error {
+  override name = 'OutputClosedError';
+}
+
 export class ReadableLogExporter implements LogRecordExporter {
   constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
 
+  /**
+   * Done when the lines have left the process (the write's callback), not when they are queued
+   * in the stream: a record counts as exported only once it is out, so records still buffered
+   * when the process exits are counted as lost, and a slow reader slows the export queue (which
+   * then drops and counts) instead of growing the stream's buffer.
+   */
   export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
-    this.out.write(logs.map(formatLogRecord).join('\n') + '\n');
-    done({ code: ExportResultCode.SUCCESS });
+    this.out.write(logs.map(formatLogRecord).join('\n') + '\n', (err) => {
+      if (err) done({ code: ExportResultCode.FAILED, error: new OutputClosedError(err.message) });
+      else done({ code: ExportResultCode.SUCCESS });
+    });
   }
 
   async shutdown(): Promise<void> {}
