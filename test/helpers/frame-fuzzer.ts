@@ -102,6 +102,20 @@ export class FrameFuzzer {
     const base = this.pool[r.int(this.pool.length)]!;
     return r.chance(0.4) ? base : mutate(r, base);
   }
+
+  /**
+   * Like next(), but the length prefix always matches the bytes that follow, so the stream stays
+   * framed and every frame is read (the mutation is in the Any and the event inside it).
+   */
+  nextFramed(): Buffer {
+    const f = this.next();
+    if (f.readUInt32BE(0) !== f.length - 4) {
+      const copy = f === this.pool[0] ? Buffer.from(f) : f;
+      copy.writeUInt32BE(copy.length - 4, 0);
+      return copy;
+    }
+    return f;
+  }
 }
 
 /**
