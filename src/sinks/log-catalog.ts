@@ -13,7 +13,7 @@ export const LOG_ATTRIBUTES: Record<string, string> = {
   'network.peer.address': 'the client\'s address, when the broker could print it',
   'network.peer.port': 'the client\'s port',
   'mqtt.user_property.<key>': 'MQTT 5 CONNECT user properties of the keys allowed by --log-user-properties (traceparent and tracestate by default): at most 16, keys and values cut at 256 characters',
-  'mqtt.user_properties.dropped': 'how many user properties were left out past 16',
+  'mqtt.user_properties.dropped': 'how many allowed user properties were left out past 16 (also counted in the record\'s dropped_attributes_count)',
   'mqtt.failure.reason': 'why the broker refused the connection (the metric attribute of the same name lists the values)',
   'mqtt.clean_session': 'whether the refused client asked for a clean session',
   'mqtt.disconnect.reason': 'why the client went away (see the metric attribute for values)',

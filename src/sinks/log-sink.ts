@@ -148,13 +148,14 @@ export class LogSink implements EventSink {
     if (e.mountpoint !== '') attrs['mqtt.mountpoint'] = e.mountpoint;
     let severity = INFO;
     let body: string;
+    let overCap = 0;
     switch (e.hook) {
       case 'on_register':
         body = `client ${who} connected from ${this.peerText(e.peerAddr, e.peerPort)}`;
         this.peer(attrs, e.peerAddr, e.peerPort);
         user(attrs, username);
         session(attrs, e.sessionId);
-        this.userProperties(attrs, e.userProperties);
+        overCap = this.userProperties(attrs, e.userProperties);
         break;
       case 'on_register_failed':
         severity = WARN;
@@ -236,7 +237,8 @@ export class LogSink implements EventSink {
     }
     const spanContext: SpanContext | undefined =
       ctx === null ? undefined : { traceId: ctx.traceId, spanId: ctx.spanId, traceFlags: ctx.traceFlags, isRemote: true, traceState: undefined };
-    const dropped = this.limit(attrs);
+    // Allowed user properties past the cap are attributes left out too (OTLP dropped_attributes_count).
+    const dropped = this.limit(attrs) + overCap;
     if (body.length > this.lengthLimit) body = body.slice(0, this.lengthLimit);
     this.emitted++;
     this.output(
@@ -328,7 +330,7 @@ export class LogSink implements EventSink {
    * CONNECT user properties are chosen by the client (an auth_token, say): only allowlisted keys
    * (--log-user-properties) are copied, at most MAX_USER_PROPERTIES of them.
    */
-  private userProperties(attrs: LogAttributes, props: Record<string, string>): void {
+  private userProperties(attrs: LogAttributes, props: Record<string, string>): number {
     const allowed = this.allowedKeys;
     let n = 0;
     let over = 0;
@@ -345,6 +347,7 @@ export class LogSink implements EventSink {
       attrs[`mqtt.user_property.${k.slice(0, MAX_USER_PROPERTY_CHARS)}`] = props[k]!.slice(0, MAX_USER_PROPERTY_CHARS);
     }
     if (over > 0) attrs['mqtt.user_properties.dropped'] = over;
+    return over;
   }
 }
 

@@ -88,6 +88,7 @@ test('user properties are copied with bounded count and size (with --log-user-pr
   assert.equal(copied.length, MAX_USER_PROPERTIES);
   assert.equal((attrs['mqtt.user_property.k0'] as string).length, 256);
   assert.equal(attrs['mqtt.user_properties.dropped'], 40 - MAX_USER_PROPERTIES);
+  assert.equal(records()[0]!.droppedAttributesCount, 40 - MAX_USER_PROPERTIES);
 });
 
 test('severity: WARN for refusals, drops, refused subscriptions and abnormal disconnects', () => {
