@@ -25,6 +25,7 @@ import { HookCoverage, type HookCoverageOptions } from './reconcile/hook-coverag
 import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups, type WakeupMatchOptions } from './reconcile/unregistered-wakeups.js';
 import { SIDECAR_METRICS } from './metrics/metric-catalog.js';
 import { VERSION } from './version.js';
+import { maskUrl } from './logging/url-masking.js';
 import type { SidecarSettings } from './config/sidecar-config.js';
 
 export interface SidecarOptions {
@@ -158,6 +159,9 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       tracedMessages: settings.logTracedMessages,
       traceContextField: settings.traceContextField,
       payloadMaxBytes: settings.logPayloadBytes,
+      userProperties: settings.logUserProperties,
+      redact: settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null,
+      limits: otel.logRecordLimits,
     });
     sinks.push(logSink);
   }
@@ -203,6 +207,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       : null,
     broker: reconciler
       ? {
+          url: maskUrl(settings.brokerMetricsUrl!),
           lastScrape: reconciler.last ? new Date(reconciler.last.at).toISOString() : null,
           connections: reconciler.last?.connections ?? null,
           queues: reconciler.last?.queues ?? null,
@@ -215,7 +220,14 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     logs: telemetry.logQueue
       ? { emitted: logSink?.emitted ?? 0, exported: telemetry.logQueue.exported, queued: telemetry.logQueue.queued, dropped: telemetry.logQueue.dropped }
       : null,
-    exporters: { metrics: otel.metricsExporters, logs: otel.logsExporters, embeddedDefault: otel.embeddedDefault },
+    exporters: {
+      metrics: otel.metricsExporters,
+      logs: otel.logsExporters,
+      embeddedDefault: otel.embeddedDefault,
+      // Credentials in an endpoint URL are masked (url-masking.ts).
+      ...(otel.metricsExporters.includes('otlp') ? { metricsEndpoint: maskUrl(otel.metrics.url) } : {}),
+      ...(otel.logsExporters.includes('otlp') ? { logsEndpoint: maskUrl(otel.logs.url) } : {}),
+    },
   });
 
   const admin = new AdminServer(
@@ -276,7 +288,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       clearTimeout(timer);
       if (outcome === 'timeout') {
         logger.warn('shutdown timed out; exiting with work left undone', { timeoutMs: settings.shutdownTimeoutMs });
-        await admin.stop();
+        telemetry.logQueue?.abandon();
+        await Promise.race([admin.stop(), new Promise((r) => setTimeout(r, 100).unref())]);
       }
     })();
     return stopping;

@@ -58,16 +58,27 @@ async function runSidecar(argv: string[]): Promise<void> {
   });
   const sidecar = await startSidecar({ settings, otel, logger });
   let signalled = false;
+  let signalledAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
       logger.warn('second signal: exiting now', { signal });
       process.exit(1);
     }
     signalled = true;
+    signalledAt = Date.now();
     logger.info('shutting down', { signal });
     void sidecar.stop().then(() => {
       const s = sidecar.stats;
-      logger.info('stopped', { events: s.eventsTotal, frames: s.framesReceived, rejected: s.rejectedTotal(), bytes: s.bytesReceived });
+      const q = sidecar.telemetry.logQueue;
+      // The final line: what came in, and what became of the log records (exported or lost).
+      logger.info('stopped', {
+        events: s.eventsTotal,
+        frames: s.framesReceived,
+        rejected: s.rejectedTotal(),
+        bytes: s.bytesReceived,
+        ...(q ? { logRecords: { exported: q.exported, lost: q.droppedTotal, lostByReason: q.dropped } } : {}),
+        shutdownMs: Date.now() - signalledAt,
+      });
       process.exit(0);
     });
   };

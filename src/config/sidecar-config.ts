@@ -15,7 +15,8 @@ import {
 import { LOG_LEVELS, type LogLevel } from '../logging/sidecar-logger.js';
 import { DEFAULT_MAX_FRAME_BYTES, UNFRAMEABLE_LENGTH } from '../framing/frame-decoder.js';
 import { HOOKS, type HookName } from '../events/event-types.js';
-import { DEFAULT_LOG_HOOKS } from '../sinks/log-sink.js';
+import { DEFAULT_LOG_HOOKS, DEFAULT_LOG_USER_PROPERTIES } from '../sinks/log-sink.js';
+import { REDACT_FIELDS, type RedactField, type RedactMode } from '../sinks/redaction.js';
 import { parseTopicGroups, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 
 export interface SidecarSettings {
@@ -42,6 +43,29 @@ export interface SidecarSettings {
   brokerMetricsUrl: string | undefined;
   brokerScrapeIntervalMs: number;
   brokerScrapeTimeoutMs: number;
+  logUserProperties: readonly string[] | '*';
+  redact: readonly RedactField[];
+  redactMode: RedactMode;
+  redactKey: string | undefined;
+}
+
+/** "*" (every key), or a comma-separated list of keys added to traceparent and tracestate. */
+export function parseLogUserProperties(raw: string): readonly string[] | '*' {
+  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.includes('*')) {
+    if (items.length > 1) throw new Error('"*" cannot be combined with keys');
+    return '*';
+  }
+  for (const k of items) if (k.length > 256) throw new Error(`key ${JSON.stringify(k.slice(0, 20))}... is longer than 256 characters`);
+  return [...new Set([...DEFAULT_LOG_USER_PROPERTIES, ...items])];
+}
+
+/** none, or a comma-separated list of client_id, username, peer. */
+export function parseRedact(raw: string): readonly RedactField[] {
+  const items = raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  if (items.length === 1 && items[0] === 'none') return [];
+  for (const i of items) if (!(REDACT_FIELDS as readonly string[]).includes(i)) throw new Error(`unknown field ${JSON.stringify(i)}`);
+  return [...new Set(items)] as RedactField[];
 }
 
 /** "lifecycle", "all", "none" and hook[:ratio] items, comma-separated. */
@@ -266,5 +290,45 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     accepted: 'a duration from 100ms to 1m',
     description: 'A broker scrape taking longer is abandoned and counted as a timeout.',
     parse: durationInRange(100, 60_000),
+  },
+  logUserProperties: {
+    flag: 'log-user-properties',
+    env: 'VMQ_SIDECAR_LOG_USER_PROPERTIES',
+    default: '',
+    accepted: 'a comma-separated list of user property keys (added to traceparent and tracestate), or * for all',
+    description:
+      'CONNECT user properties copied into on_register log records (mqtt.user_property.<key>). Only traceparent and tracestate by default: ' +
+      'the other keys are chosen by clients and may carry secrets (an auth token) or personal data.',
+    parse: parseLogUserProperties,
+  },
+  redact: {
+    flag: 'redact',
+    env: 'VMQ_SIDECAR_REDACT',
+    default: 'none',
+    accepted: 'none, or a comma-separated list of client_id, username, peer',
+    description:
+      'Leave these out of log records (attributes and the message text), or hash them (--redact-mode). ' +
+      'peer covers network.peer.address and network.peer.port. Metrics never carry them; --print-events still shows them.',
+    parse: parseRedact,
+  },
+  redactMode: {
+    flag: 'redact-mode',
+    env: 'VMQ_SIDECAR_REDACT_MODE',
+    default: 'hash',
+    accepted: 'hash or drop',
+    description:
+      'hash: a keyed hash (HMAC-SHA-256, "h:" + 22 characters) replaces the value, so records of one client stay joinable but cannot be reversed with a dictionary of likely ids without the key; drop: the attribute is left out.',
+    parse: oneOf(['hash', 'drop'] as const),
+  },
+  redactKey: {
+    flag: 'redact-key',
+    env: 'VMQ_SIDECAR_REDACT_KEY',
+    accepted: 'any text, at least 16 characters (prefer the environment variable: command lines are visible to other users)',
+    description:
+      'Key of the --redact-mode hash. Set it (the same on every replica) for hashes that stay the same across restarts; when not set, a random key is drawn at start and hashes only match within one run.',
+    parse: (raw) => {
+      if (raw.length < 16) throw new Error('shorter than 16 characters');
+      return raw;
+    },
   },
 };

@@ -78,6 +78,19 @@ export class SidecarLogger {
         record[k] = v instanceof Error ? v.message : v;
       }
     }
-    this.write(JSON.stringify(record) + '\n');
+    this.write(escapeJsonLine(JSON.stringify(record)) + '\n');
   }
+}
+
+/** Characters JSON.stringify leaves raw that terminals or JavaScript readers treat as controls. */
+const RAW_CONTROLS = /[\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * A field can hold peer-chosen text (a type_url, an error message): JSON.stringify escapes C0
+ * controls and newlines but not DEL, the C1 controls (0x9b starts a terminal escape sequence) or
+ * U+2028/2029 (line breaks to JavaScript); those are written as \uXXXX, still the same JSON.
+ */
+function escapeJsonLine(json: string): string {
+  RAW_CONTROLS.lastIndex = 0;
+  return RAW_CONTROLS.test(json) ? json.replace(RAW_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }

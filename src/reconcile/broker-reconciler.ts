@@ -18,6 +18,7 @@ import type { MetricStore } from '../metrics/metric-store.js';
 import type { IngestStats } from '../receiver/ingest-stats.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { SnapshotSection } from '../sinks/session-snapshot.js';
+import { maskUrl, splitCredentials } from '../logging/url-masking.js';
 import { parsePrometheusText, sumBy, sumOf } from './prometheus-text.js';
 
 export type ScrapeOutcome = 'success' | 'error' | 'timeout' | 'invalid';
@@ -73,9 +74,13 @@ export class BrokerReconciler {
   private restoredLast: Counters | undefined;
   private timer: NodeJS.Timeout | undefined;
   private inFlight = false;
+  /** The URL as logged: credentials masked (url-masking.ts). */
+  private readonly shownUrl: string;
+  private readonly url: string;
+  private readonly authorization: string | undefined;
 
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly intervalMs: number,
     private readonly timeoutMs: number,
     private readonly stats: IngestStats,
@@ -84,6 +89,8 @@ export class BrokerReconciler {
     store: MetricStore,
     private readonly logger: SidecarLogger,
   ) {
+    this.shownUrl = maskUrl(url);
+    ({ url: this.url, authorization: this.authorization } = splitCredentials(url));
     const M = SIDECAR_METRICS;
     const scrapes = store.sum(M.brokerScrapes);
     const connections = store.sum(M.brokerConnections);
@@ -220,7 +227,7 @@ export class BrokerReconciler {
     let gaugeAtScrape: BrokerView['gaugeAtScrape'];
     try {
       const sent = this.derivedConnected();
-      const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'text/plain' } });
+      const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'text/plain', ...(this.authorization ? { authorization: this.authorization } : {}) } });
       // The broker rendered its count before its headers left: the body adds nothing to the window.
       gaugeAtScrape = { sent, answered: this.derivedConnected() };
       if (!res.ok) return this.fail('error', `HTTP ${res.status}`);
@@ -261,14 +268,14 @@ export class BrokerReconciler {
     }
     this.last = view;
     this.restoredLast = undefined;
-    if (this.lastError !== undefined) this.logger.info('broker metrics reachable again', { url: this.url });
+    if (this.lastError !== undefined) this.logger.info('broker metrics reachable again', { url: this.shownUrl });
     this.lastError = undefined;
     return 'success';
   }
 
   private fail(outcome: ScrapeOutcome, detail: string): ScrapeOutcome {
     this.lastError = `${outcome}: ${detail}`;
-    this.logger.limited('warn', 'broker-scrape', 60_000, 'broker metrics scrape failed; reconciliation paused', { url: this.url, outcome, detail });
+    this.logger.limited('warn', 'broker-scrape', 60_000, 'broker metrics scrape failed; reconciliation paused', { url: this.shownUrl, outcome, detail });
     return outcome;
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { SidecarEvent } from '../events/event-types.js';
 import type { EventSink } from './event-sink.js';
+import { escapeControl, hasControl } from './control-chars.js';
 
 /** Lines held before a write; past this, lines are dropped until stdout drains. */
 const MAX_PENDING_LINES = 10_000;
@@ -25,8 +26,9 @@ export function formatEventTime(sec: number, nanos: number): string {
   return `${iso.slice(0, -5)}.${String(nanos).padStart(9, '0')}Z`;
 }
 
+/** A field value: quoted when it has spaces, quotes or '='; control characters always escaped. */
 function str(v: string): string {
-  return v === '' ? '""' : /[\s"=]/.test(v) ? JSON.stringify(v) : v;
+  return v === '' ? '""' : /[\s"=]/.test(v) || hasControl(v) ? escapeControl(JSON.stringify(v)) : v;
 }
 
 /** The matched ACL entry's name and pattern, when the broker sent one. */
@@ -101,7 +103,8 @@ export class EventPrinter implements EventSink {
       this.dropped++;
       return;
     }
-    this.pending.push(formatEvent(event));
+    // Fields printed without str() (topic lists) are client-chosen too: one event, one line.
+    this.pending.push(escapeControl(formatEvent(event)));
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flushPending());

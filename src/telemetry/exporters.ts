@@ -2,10 +2,40 @@
  * Builds the OTLP exporters for the configured protocol. The gRPC exporters (and grpc-js) are
  * loaded only when asked for.
  */
-import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ExportResult } from '@opentelemetry/core';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { OtlpSignalConfig } from './otel-config.js';
+import { isOtlpTime, otlpTime } from './otlp-time.js';
+
+/**
+ * The SDK's serializers turn a time OTLP cannot carry into garbage (protobuf: wrapped modulo
+ * 2^64) or into a request the collector refuses (JSON: a number beyond uint64). Records with
+ * such a time are passed on as copies with time 0, "unknown" (otlp-time.ts); all others as is.
+ */
+class OtlpTimeGuard implements LogRecordExporter {
+  constructor(private readonly inner: LogRecordExporter) {}
+
+  export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
+    let out = logs;
+    for (let i = 0; i < logs.length; i++) {
+      const r = logs[i]!;
+      if (isOtlpTime(r.hrTime) && isOtlpTime(r.hrTimeObserved)) continue;
+      if (out === logs) out = logs.slice();
+      out[i] = { ...r, hrTime: otlpTime(r.hrTime), hrTimeObserved: otlpTime(r.hrTimeObserved) };
+    }
+    this.inner.export(out, done);
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
 
 function httpOptions(c: OtlpSignalConfig) {
   return {
@@ -35,12 +65,12 @@ export async function createOtlpLogExporter(c: OtlpSignalConfig): Promise<LogRec
     }
     case 'http/json': {
       const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-http');
-      return new OTLPLogExporter(httpOptions(c));
+      return new OtlpTimeGuard(new OTLPLogExporter(httpOptions(c)));
     }
     case 'grpc': {
       // gRPC headers come from OTEL_EXPORTER_OTLP_[LOGS_]HEADERS, read by the exporter itself.
       const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-grpc');
-      return new OTLPLogExporter({ url: c.url, timeoutMillis: c.timeoutMillis, compression: httpOptions(c).compression });
+      return new OtlpTimeGuard(new OTLPLogExporter({ url: c.url, timeoutMillis: c.timeoutMillis, compression: httpOptions(c).compression }));
     }
   }
 }

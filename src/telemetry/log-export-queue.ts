@@ -1,15 +1,24 @@
 /**
  * A batching export queue for log records that never blocks the hot path and accounts for
- * every record: exported, or dropped with a reason (queue_full, export_failed, shutdown).
+ * every record: exported, or dropped with a reason (queue_full, export_failed, rejected,
+ * shutdown).
  *
  * The SDK's BatchLogRecordProcessor drops silently when full and does not retry; here a batch
- * that fails is put back at the head of the queue (when there is room) and exporting pauses
- * with an exponential back-off, so an unreachable collector costs a bounded queue, one log
- * line per interval, and counted drops, never memory growth or a flood of connection errors.
+ * that fails for a reason that may pass (network, timeout, 429/502/503/504, UNAVAILABLE...) is
+ * put back at the head of the queue (when there is room) and exporting pauses with an
+ * exponential back-off, so an unreachable collector costs a bounded queue, one log line per
+ * interval, and counted drops, never memory growth or a flood of connection errors.
+ *
+ * A batch refused for good (export-rejection.ts says which errors those are) is never retried:
+ * when the refusal can be about its size or about one record (HTTP 400/413, gRPC
+ * INVALID_ARGUMENT/RESOURCE_EXHAUSTED, an exporter that throws), it is bisected and the halves
+ * sent again, so only the record(s) that cannot be exported are dropped (reason rejected); any
+ * other refusal (401, 403, 404...) drops the batch at once.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
+import { classifyExportFailure } from './export-rejection.js';
 
 export interface LogExportQueueOptions {
   maxQueueSize: number;
@@ -23,17 +32,25 @@ export interface LogExportQueueOptions {
   maxBackoffMillis?: number;
 }
 
-export type LogDropReason = 'queue_full' | 'export_failed' | 'shutdown';
+export type LogDropReason = 'queue_full' | 'export_failed' | 'rejected' | 'shutdown';
 
 export class LogExportQueue {
   exported = 0;
   failedExports = 0;
-  readonly dropped: Record<LogDropReason, number> = { queue_full: 0, export_failed: 0, shutdown: 0 };
+  readonly dropped: Record<LogDropReason, number> = { queue_full: 0, export_failed: 0, rejected: 0, shutdown: 0 };
 
   private queue: ReadableLogRecord[] = [];
   private head = 0;
   private inFlight = 0;
   private inFlightRecords = 0;
+  /** Halves of refused batches, sent before the queue (see the header comment). */
+  private splits: ReadableLogRecord[][] = [];
+  private splitRecords = 0;
+  /** Set once what was left at shutdown has been counted: late completions change nothing. */
+  private abandoned = false;
+  private pumping = false;
+  private repump = false;
+  private repumpPartial = false;
   private timer: NodeJS.Timeout | undefined;
   private backoffUntil = 0;
   private backoffMs: number;
@@ -60,7 +77,14 @@ export class LogExportQueue {
 
   /** Records queued or being exported: neither exported nor dropped yet. */
   get pending(): number {
-    return this.queued + this.inFlightRecords;
+    return this.queued + this.splitRecords + this.inFlightRecords;
+  }
+
+  /** Records lost for any reason. */
+  get droppedTotal(): number {
+    let n = 0;
+    for (const k in this.dropped) n += this.dropped[k as LogDropReason];
+    return n;
   }
 
   add(record: ReadableLogRecord): void {
@@ -85,30 +109,57 @@ export class LogExportQueue {
     await this.drain(this.options.exportTimeoutMillis);
   }
 
-  async shutdown(): Promise<void> {
+  /**
+   * Exports what it can within timeoutMs (default: the export timeout), then counts whatever is
+   * still queued or in flight as dropped (reason shutdown) and stops the exporter, also within
+   * the deadline: an exporter that does not stop in time is left behind.
+   */
+  async shutdown(timeoutMs = this.options.exportTimeoutMillis): Promise<void> {
     if (this.closed) return;
-    await this.drain(this.options.exportTimeoutMillis);
+    const deadline = Date.now() + timeoutMs;
+    await this.drain(timeoutMs);
+    this.abandon();
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.exporter.shutdown().catch(() => {}),
+      new Promise<void>((r) => (t = setTimeout(r, Math.max(1, deadline - Date.now())))),
+    ]);
+    clearTimeout(t);
+  }
+
+  /**
+   * Stops exporting now: records still queued or in flight are counted as dropped (reason
+   * shutdown) and logged once. Idempotent; the caller's deadline may call it before shutdown()
+   * finishes.
+   */
+  abandon(): void {
     this.closed = true;
+    if (this.abandoned) return;
+    this.abandoned = true;
     if (this.timer) clearTimeout(this.timer);
-    const left = this.queued;
+    this.timer = undefined;
+    const left = this.pending;
     if (left > 0) {
       this.dropped.shutdown += left;
-      this.logger.warn('log records not exported before shutdown', { dropped: left });
+      this.logger.warn('log records not exported before the shutdown deadline', { dropped: left });
     }
     this.queue = [];
     this.head = 0;
-    await this.exporter.shutdown().catch(() => {});
+    this.splits = [];
+    this.splitRecords = 0;
+    this.inFlightRecords = 0;
+    this.idleWaiters.splice(0).forEach((w) => w());
   }
 
   /** Exports everything queued, ignoring back-off, until empty or the deadline. */
   private async drain(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     this.backoffUntil = 0;
-    while ((this.queued > 0 || this.inFlight > 0) && Date.now() < deadline) {
+    while (!this.abandoned && (this.queued > 0 || this.splitRecords > 0 || this.inFlight > 0) && Date.now() < deadline) {
       this.pump(true);
       // An exporter that completes synchronously (the console one) has already woken the
       // waiters inside pump(): waiting now would sleep until the deadline.
-      if (this.queued === 0 && this.inFlight === 0) break;
+      if (this.queued === 0 && this.splitRecords === 0 && this.inFlight === 0) break;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
         this.idleWaiters.push(() => {
@@ -130,15 +181,47 @@ export class LogExportQueue {
     this.timer.unref();
   }
 
+  /**
+   * An exporter that completes synchronously calls back into pump() from inside send(); the
+   * nested call only marks that another turn is wanted, so the stack stays flat however many
+   * batches (or halves of refused batches) complete in one go.
+   */
   private pump(partial = false): void {
+    if (this.pumping) {
+      this.repump = true;
+      this.repumpPartial ||= partial;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.repump = false;
+        this.pumpOnce(partial || this.repumpPartial);
+        this.repumpPartial = false;
+      } while (this.repump);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpOnce(partial: boolean): void {
+    if (this.abandoned) return;
     if (Date.now() < this.backoffUntil) {
       this.schedule();
       return;
+    }
+    // Halves of refused batches first; each split is final work (at most 2n-1 sends for a batch
+    // of n), so even an exporter that throws for every record cannot make this loop spin.
+    while (this.inFlight < this.maxConcurrent && this.splits.length > 0 && Date.now() >= this.backoffUntil) {
+      const part = this.splits.pop()!;
+      this.splitRecords -= part.length;
+      this.send(part);
     }
     // The back-off is checked on every turn: an exporter that fails synchronously (a serializer
     // or formatter that throws) puts its batch back at once, and without this check the loop
     // would send it again immediately, forever, without yielding.
     while (
+      this.splits.length === 0 &&
       this.inFlight < this.maxConcurrent &&
       this.queued > 0 &&
       (partial || this.queued >= this.options.maxExportBatchSize) &&
@@ -153,35 +236,59 @@ export class LogExportQueue {
       }
       this.send(batch);
     }
-    if (this.queued > 0) this.schedule();
+    if (this.queued > 0 || this.splits.length > 0) this.schedule();
   }
 
   private send(batch: ReadableLogRecord[]): void {
     this.inFlight++;
     this.inFlightRecords += batch.length;
     let settled = false;
+    let thrown = false;
     const done = (result: ExportResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(guard);
       this.inFlight--;
+      if (this.abandoned) return;
       this.inFlightRecords -= batch.length;
       if (result.code === ExportResultCode.SUCCESS) {
         this.exported += batch.length;
         this.backoffMs = this.minBackoff;
       } else {
-        this.failed(batch, result.error);
+        const verdict = classifyExportFailure(result.error, thrown);
+        if (verdict === 'retry') this.failed(batch, result.error);
+        else this.refused(batch, result.error, verdict === 'split');
       }
-      if (this.inFlight === 0 || this.queued > 0) this.idleWaiters.splice(0).forEach((w) => w());
-      if (this.queued > 0) this.pump(true);
+      const more = this.queued > 0 || this.splits.length > 0;
+      if (this.inFlight === 0 || more) this.idleWaiters.splice(0).forEach((w) => w());
+      if (more) this.pump(true);
     };
     const guard = setTimeout(() => done({ code: ExportResultCode.FAILED, error: new Error(`export timed out after ${this.options.exportTimeoutMillis} ms`) }), this.options.exportTimeoutMillis);
     guard.unref();
     try {
       this.exporter.export(batch, done);
     } catch (err) {
-      done({ code: ExportResultCode.FAILED, error: err as Error });
+      thrown = true;
+      done({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
     }
+  }
+
+  /** A batch refused for good: bisected when one record may be the cause, else dropped. */
+  private refused(batch: ReadableLogRecord[], error: Error | undefined, bisect: boolean): void {
+    if (bisect && batch.length > 1 && !this.closed) {
+      const mid = batch.length >> 1;
+      // pop() takes the first half first.
+      this.splits.push(batch.slice(mid), batch.slice(0, mid));
+      this.splitRecords += batch.length;
+      return;
+    }
+    this.dropped.rejected += batch.length;
+    this.logger.limited('warn', 'log-export-rejected', 10_000, 'log records refused by the exporter for good: dropped, not retried', {
+      error: error?.message ?? 'unknown error',
+      code: (error as { code?: unknown } | undefined)?.code,
+      records: batch.length,
+      droppedRejected: this.dropped.rejected,
+    });
   }
 
   private failed(batch: ReadableLogRecord[], error: Error | undefined): void {

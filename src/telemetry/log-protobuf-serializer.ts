@@ -15,6 +15,7 @@ import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { isOtlpTime } from './otlp-time.js';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 
 const LEN = 2;
@@ -118,10 +119,14 @@ class Writer {
     this.pos += 8;
   }
 
-  /** Unix nanoseconds of an HrTime as fixed64, exactly (no BigInt, no precision loss). */
+  /**
+   * Unix nanoseconds of an HrTime as fixed64, exactly (no BigInt, no precision loss); a time
+   * fixed64 cannot hold is written as 0, "unknown" (otlp-time.ts).
+   */
   hrTime(t: HrTime): void {
-    const sec = t[0];
-    const nanos = t[1];
+    const ok = isOtlpTime(t);
+    const sec = ok ? t[0] : 0;
+    const nanos = ok ? t[1] : 0;
     const a = Math.floor(sec / 65536) * 1e9; // high part of sec * 1e9, in units of 2^16
     const b = (sec % 65536) * 1e9 + nanos; // low part, < 2^47
     const low = (a % 65536) * 65536 + (b % 4294967296);

@@ -33,7 +33,13 @@ export interface OtelConfig {
   blrp: { scheduledDelayMillis: number; exportTimeoutMillis: number; maxQueueSize: number; maxExportBatchSize: number };
   prometheusHost: string | undefined;
   prometheusPort: number | undefined;
+  /** OTEL_LOGRECORD_ATTRIBUTE_* (falling back to OTEL_ATTRIBUTE_*). */
+  logRecordLimits: { attributeCountLimit: number; attributeValueLengthLimit: number };
 }
+
+/** Defaults of the log record limits: the specification's count, and a length that keeps one record small. */
+export const DEFAULT_LOG_ATTRIBUTE_COUNT_LIMIT = 128;
+export const DEFAULT_LOG_ATTRIBUTE_VALUE_LENGTH_LIMIT = 8192;
 
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 
@@ -62,6 +68,12 @@ function int(problems: string[], env: Env, name: string, def: number, min: numbe
     return def;
   }
   return Number(v);
+}
+
+/** The log-record-specific variable, else the general one, else the default. */
+function limit(problems: string[], env: Env, specific: string, general: string, def: number): number {
+  const name = env[specific] !== undefined && env[specific]!.trim() !== '' ? specific : general;
+  return int(problems, env, name, def, 1, 1_000_000_000);
 }
 
 function oneOf<T extends string>(problems: string[], env: Env, names: string[], allowed: readonly T[], def: T): T {
@@ -180,6 +192,16 @@ export function parseOtelConfig(env: Env): OtelConfig {
     blrp,
     prometheusHost: env.OTEL_EXPORTER_PROMETHEUS_HOST?.trim() || undefined,
     prometheusPort,
+    logRecordLimits: {
+      attributeCountLimit: limit(problems, env, 'OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT', DEFAULT_LOG_ATTRIBUTE_COUNT_LIMIT),
+      attributeValueLengthLimit: limit(
+        problems,
+        env,
+        'OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+        'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+        DEFAULT_LOG_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+      ),
+    },
   };
   // The base endpoint and headers serve both signals: report each problem once.
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
@@ -228,5 +250,7 @@ export const OTEL_VARIABLES: readonly { name: string; default: string; meaning: 
   { name: 'OTEL_BLRP_EXPORT_TIMEOUT', default: '30000', meaning: 'ms allowed per log export' },
   { name: 'OTEL_BLRP_MAX_QUEUE_SIZE', default: '2048', meaning: 'log records held for export; past it records are dropped and counted (reason queue_full)' },
   { name: 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', default: '512', meaning: 'log records per export (at most the queue size)' },
+  { name: 'OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT (else OTEL_ATTRIBUTE_COUNT_LIMIT)', default: String(DEFAULT_LOG_ATTRIBUTE_COUNT_LIMIT), meaning: 'attributes per log record; further ones are left out and counted in the record\'s dropped_attributes_count' },
+  { name: 'OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT (else OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT)', default: String(DEFAULT_LOG_ATTRIBUTE_VALUE_LENGTH_LIMIT), meaning: 'characters per string attribute value (and per string in an array) and of the record\'s body; longer ones are cut. mqtt.payload has its own limit, --log-payload-bytes' },
   { name: 'OTEL_EXPORTER_PROMETHEUS_HOST / _PORT', default: '127.0.0.1 / 9464', meaning: 'the admin listener\'s address when --admin-listen is not given' },
 ];

@@ -6,22 +6,38 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { formatEventTime } from '../sinks/event-printer.js';
+import { escapeControl } from '../sinks/control-chars.js';
 
+/** One line per record, for any record (any time, any text): never throws on odd values. */
 export function formatLogRecord(r: ReadableLogRecord): string {
   const [sec, nanos] = r.hrTime;
   let line = `${formatEventTime(sec, nanos)} ${(r.severityText ?? 'INFO').padEnd(4)} ${r.eventName ?? ''} ${String(r.body ?? '')}`;
   const mp = r.attributes['mqtt.mountpoint'];
   if (typeof mp === 'string' && mp !== '') line += ` mountpoint=${mp}`;
   if (r.spanContext) line += ` trace_id=${r.spanContext.traceId} span_id=${r.spanContext.spanId}`;
-  return line;
+  // The body and mountpoint hold client-chosen text: one record, one line, whatever it holds.
+  return escapeControl(line);
+}
+
+/** stdout cannot be written (a closed pipe): retrying will not help. */
+export class OutputClosedError extends Error {
+  override name = 'OutputClosedError';
 }
 
 export class ReadableLogExporter implements LogRecordExporter {
   constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
 
+  /**
+   * Done when the lines have left the process (the write's callback), not when they are queued
+   * in the stream: a record counts as exported only once it is out, so records still buffered
+   * when the process exits are counted as lost, and a slow reader slows the export queue (which
+   * then drops and counts) instead of growing the stream's buffer.
+   */
   export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
-    this.out.write(logs.map(formatLogRecord).join('\n') + '\n');
-    done({ code: ExportResultCode.SUCCESS });
+    this.out.write(logs.map(formatLogRecord).join('\n') + '\n', (err) => {
+      if (err) done({ code: ExportResultCode.FAILED, error: new OutputClosedError(err.message) });
+      else done({ code: ExportResultCode.SUCCESS });
+    });
   }
 
   async shutdown(): Promise<void> {}

@@ -256,10 +256,14 @@ export class TelemetryPipeline {
 
   /** Exports what is pending (metrics and log records) and stops, within timeoutMs. */
   async shutdown(timeoutMs: number): Promise<void> {
-    const deadline = new Promise<void>((r) => setTimeout(r, timeoutMs).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs).unref()));
     await Promise.race([
-      Promise.allSettled([this.meterProvider.shutdown({ timeoutMillis: timeoutMs }), this.logQueue?.shutdown()]).then(() => undefined),
+      Promise.allSettled([this.meterProvider.shutdown({ timeoutMillis: timeoutMs }), this.logQueue?.shutdown(timeoutMs)]).then(() => undefined),
       deadline,
     ]);
+    clearTimeout(timer);
+    // Whatever did not make it is counted as lost (reason shutdown), never silently forgotten.
+    this.logQueue?.abandon();
   }
 }

@@ -34,3 +34,36 @@ test('every invalid setting is reported at once, each naming the setting and wha
     assert.match(text, /VMQ_SIDECAR_MAX_FRAME_BYTES: "1TiB" is invalid: not a size/);
   }
 });
+
+test('personal data settings: user property allowlist, --redact, their environment variables and errors', async () => {
+  const { parseOtelConfig } = await import('../../src/telemetry/otel-config.js');
+  const d = parseOptions(SIDECAR_OPTIONS, [], {}).settings;
+  assert.deepEqual(d.logUserProperties, ['traceparent', 'tracestate']);
+  assert.deepEqual(d.redact, []);
+  assert.equal(d.redactMode, 'hash');
+  const s = parseOptions(SIDECAR_OPTIONS, ['--log-user-properties', 'device-model,region', '--redact', 'client_id,peer'], {
+    VMQ_SIDECAR_REDACT_MODE: 'drop',
+    VMQ_SIDECAR_REDACT_KEY: 'a-long-enough-secret',
+  }).settings;
+  assert.deepEqual(s.logUserProperties, ['traceparent', 'tracestate', 'device-model', 'region']);
+  assert.deepEqual(s.redact, ['client_id', 'peer']);
+  assert.equal(s.redactMode, 'drop');
+  assert.equal(s.redactKey, 'a-long-enough-secret');
+  assert.equal(parseOptions(SIDECAR_OPTIONS, [], { VMQ_SIDECAR_LOG_USER_PROPERTIES: '*' }).settings.logUserProperties, '*');
+  try {
+    parseOptions(SIDECAR_OPTIONS, ['--redact', 'client_id,email', '--redact-key', 'short'], {});
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.problems.length, 2, err.problems.join('\n'));
+    assert.match(err.problems.join('\n'), /--redact.*client_id, username, peer/);
+    assert.match(err.problems.join('\n'), /--redact-key/);
+  }
+  // OTEL_LOGRECORD_ATTRIBUTE_* win over OTEL_ATTRIBUTE_*, which win over the defaults.
+  assert.deepEqual(parseOtelConfig({}).logRecordLimits, { attributeCountLimit: 128, attributeValueLengthLimit: 8192 });
+  assert.deepEqual(parseOtelConfig({ OTEL_ATTRIBUTE_COUNT_LIMIT: '10', OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '100', OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT: '20' }).logRecordLimits, {
+    attributeCountLimit: 20,
+    attributeValueLengthLimit: 100,
+  });
+  assert.throws(() => parseOtelConfig({ OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT: '-1' }), /OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT/);
+});

@@ -18,6 +18,8 @@ const raw = {
 export class OtlpGrpcReceiver {
   readonly logs: ReceivedLog[] = [];
   readonly metricExports: ReceivedPoint[][] = [];
+  /** Per logs request: a gRPC status code to answer instead of accepting it (null: accept). */
+  refuseLogs: ((logs: ReceivedLog[]) => number | null) | null = null;
   private server = new grpc.Server();
 
   async start(): Promise<number> {
@@ -25,7 +27,13 @@ export class OtlpGrpcReceiver {
       { Export: { path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export', ...raw } },
       {
         Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-          this.logs.push(...decodeLogsProtobuf(call.request));
+          const logs = decodeLogsProtobuf(call.request);
+          const code = this.refuseLogs?.(logs) ?? null;
+          if (code !== null) {
+            cb({ code, details: 'refused by the test' });
+            return;
+          }
+          this.logs.push(...logs);
           cb(null, Buffer.alloc(0));
         },
       },

@@ -176,6 +176,10 @@ export class OtlpReceiver {
   readonly exports: ReceivedExport[] = [];
   /** Answer every request with this status instead of accepting it. */
   failWith: number | null = null;
+  /** Per logs request: a status to answer instead of accepting it (null: accept). */
+  refuseLogs: ((logs: ReceivedLog[]) => number | null) | null = null;
+  /** Logs requests answered by refuseLogs with a status, by status. */
+  readonly refused: Record<number, number> = {};
   private server: http.Server | null = null;
   port = 0;
 
@@ -195,7 +199,14 @@ export class OtlpReceiver {
         try {
           if (req.url === '/v1/logs') {
             const obj = json ? (JSON.parse(body.toString()) as Obj) : (LogsRequest.toObject(LogsRequest.decode(body), { longs: String }) as Obj);
-            this.exports.push({ contentType, headers: req.headers, logs: decodeLogs(obj, json) });
+            const logs = decodeLogs(obj, json);
+            const status = this.refuseLogs?.(logs) ?? null;
+            if (status !== null) {
+              this.refused[status] = (this.refused[status] ?? 0) + 1;
+              res.writeHead(status).end();
+              return;
+            }
+            this.exports.push({ contentType, headers: req.headers, logs });
           } else if (req.url === '/v1/metrics') {
             const obj = json ? (JSON.parse(body.toString()) as Obj) : (MetricsRequest.toObject(MetricsRequest.decode(body), { longs: String }) as Obj);
             this.exports.push({ contentType, headers: req.headers, points: decodeMetrics(obj) });

@@ -25,3 +25,14 @@ test('limited() writes once per interval and reports how many it held back', () 
   log.limited('warn', 'other', 1000, 'different key');
   assert.equal(lines.length, 3);
 });
+
+test('peer-chosen text in a field cannot forge a line or drive a terminal: still one valid JSON line', () => {
+  const lines: string[] = [];
+  const logger = new SidecarLogger('info', (l) => lines.push(l));
+  const evil = 'a\nb\r\u001b[2J\u009b31m\u007f\u2028\u2029\u0000';
+  logger.warn('bad frame', { typeUrl: evil });
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.split('\n').length, 2, 'one line');
+  assert.doesNotMatch(lines[0]!.slice(0, -1), /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  assert.equal((JSON.parse(lines[0]!) as { typeUrl: string }).typeUrl, evil, 'the value survives, escaped');
+});

@@ -78,8 +78,8 @@ test('payloads are logged only when asked, cut at the limit, base64 when not UTF
   assert.equal(bin!.attributes['mqtt.payload.encoding'], 'base64');
 });
 
-test('user properties are copied with bounded count and size', () => {
-  const { s, records } = sink({});
+test('user properties are copied with bounded count and size (with --log-user-properties \'*\')', () => {
+  const { s, records } = sink({ userProperties: '*' });
   const props: Record<string, string> = {};
   for (let i = 0; i < 40; i++) props[`k${i}`] = 'v'.repeat(1000);
   s.consume(decode({ ...SAMPLE_EVENTS.on_register, userProperties: props }), Date.now());
@@ -88,6 +88,7 @@ test('user properties are copied with bounded count and size', () => {
   assert.equal(copied.length, MAX_USER_PROPERTIES);
   assert.equal((attrs['mqtt.user_property.k0'] as string).length, 256);
   assert.equal(attrs['mqtt.user_properties.dropped'], 40 - MAX_USER_PROPERTIES);
+  assert.equal(records()[0]!.droppedAttributesCount, 40 - MAX_USER_PROPERTIES);
 });
 
 test('severity: WARN for refusals, drops, refused subscriptions and abnormal disconnects', () => {
@@ -114,4 +115,73 @@ test('records carry only the attributes the log catalog documents for their hook
       assert.ok(documented in LOG_ATTRIBUTES, `${k} has no description`);
     }
   }
+});
+
+test('CONNECT user properties: only traceparent and tracestate by default, more keys when allowlisted', () => {
+  const props = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'v=1', auth_token: 'secret', 'device-model': 'x1' };
+  const byDefault = sink({});
+  byDefault.s.consume(decode({ ...SAMPLE_EVENTS.on_register, userProperties: props }), Date.now());
+  const a = byDefault.records()[0]!.attributes;
+  assert.deepEqual(Object.keys(a).filter((k) => k.startsWith('mqtt.user_property.')).sort(), ['mqtt.user_property.traceparent', 'mqtt.user_property.tracestate']);
+  assert.ok(!JSON.stringify(byDefault.records()[0]).includes('secret'), 'the auth token is nowhere in the record');
+  // The trace context still comes from the properties.
+  assert.equal(byDefault.records()[0]!.spanContext?.traceId, '0af7651916cd43dd8448eb211c80319c');
+
+  const added = sink({ userProperties: ['traceparent', 'tracestate', 'device-model'] });
+  added.s.consume(decode({ ...SAMPLE_EVENTS.on_register, userProperties: props }), Date.now());
+  assert.equal(added.records()[0]!.attributes['mqtt.user_property.device-model'], 'x1');
+  assert.equal(added.records()[0]!.attributes['mqtt.user_property.auth_token'], undefined);
+});
+
+test('--redact hash: client id, username and peer replaced by a keyed hash, stable per key, in attributes and body', () => {
+  const redact = { fields: ['client_id', 'username', 'peer'] as const, mode: 'hash' as const, key: 'a-key-of-16-chars-or-more' };
+  const one = sink({ ratios: parseLogHooks('all'), redact });
+  for (const e of Object.values(SAMPLE_EVENTS)) one.s.consume(decode(e), Date.now());
+  // Topics are not redacted (they may hold a client id: README, Personal data).
+  const text = JSON.stringify(one.records().map((r) => [r.body, r.attributes])).replace(/devices\/dev-1\/\w+/g, '');
+  for (const secret of ['dev-1', 'dev-2', 'alice', 'mallory', '10.0.0.7', '10.0.0.8', '53122']) assert.ok(!text.includes(secret), `${secret} not in any record`);
+  const reg = one.records().find((r) => r.eventName === 'vernemq.on_register')!;
+  assert.match(String(reg.attributes['messaging.client.id']), /^h:[A-Za-z0-9_-]{22}$/);
+  assert.match(String(reg.body), /^client h:\S+ connected from h:\S+$/);
+  // Joinable: the same client gives the same hash in every record, and with the same key in another run.
+  const wake = one.records().find((r) => r.eventName === 'vernemq.on_client_wakeup')!;
+  assert.equal(wake.attributes['messaging.client.id'], reg.attributes['messaging.client.id']);
+  const two = sink({ redact });
+  two.s.consume(decode(SAMPLE_EVENTS.on_register), Date.now());
+  assert.equal(two.records()[0]!.attributes['messaging.client.id'], reg.attributes['messaging.client.id']);
+  // Another key: another hash.
+  const three = sink({ redact: { ...redact, key: 'another-key-of-16-chars' } });
+  three.s.consume(decode(SAMPLE_EVENTS.on_register), Date.now());
+  assert.notEqual(three.records()[0]!.attributes['messaging.client.id'], reg.attributes['messaging.client.id']);
+});
+
+test('--redact drop: the attributes are left out and the body says redacted', () => {
+  const { s, records } = sink({ redact: { fields: ['client_id', 'username', 'peer'], mode: 'drop', key: undefined } });
+  s.consume(decode(SAMPLE_EVENTS.on_register), Date.now());
+  const r = records()[0]!;
+  for (const k of ['messaging.client.id', 'user.name', 'network.peer.address', 'network.peer.port']) assert.equal(r.attributes[k], undefined, k);
+  assert.equal(r.body, 'client (redacted) connected from a redacted address');
+});
+
+test('OTEL_LOGRECORD_ATTRIBUTE_* limits: values cut, attributes past the count dropped and counted', () => {
+  const { s, records } = sink({ ratios: parseLogHooks('all'), userProperties: '*', limits: { attributeCountLimit: 5, attributeValueLengthLimit: 10 } });
+  s.consume(decode({ ...SAMPLE_EVENTS.on_register, clientId: 'c'.repeat(100) }), Date.now());
+  const r = records()[0]!;
+  assert.equal(Object.keys(r.attributes).length, 5);
+  assert.ok(r.droppedAttributesCount > 0);
+  assert.equal(r.attributes['messaging.client.id'], 'c'.repeat(10));
+  assert.ok(String(r.body).length <= 10);
+  const topics = Array.from({ length: 1000 }, (_, i) => ({ topic: `t/${i}/${'x'.repeat(50)}`, qos: 1 }));
+  s.consume(decode({ ...SAMPLE_EVENTS.on_subscribe, topics }), Date.now());
+});
+
+test('a SUBSCRIBE with thousands of filters: the record keeps the first 100 and counts the rest', async () => {
+  const { MAX_TOPICS_PER_RECORD } = await import('../../src/sinks/log-sink.js');
+  const { s, records } = sink({});
+  const topics = Array.from({ length: 5000 }, (_, i) => ({ topic: `t/${i}`, qos: 1 }));
+  s.consume(decode({ ...SAMPLE_EVENTS.on_subscribe, topics }), Date.now());
+  const a = records()[0]!.attributes;
+  assert.equal((a['mqtt.subscription.topics'] as string[]).length, MAX_TOPICS_PER_RECORD);
+  assert.equal((a['mqtt.subscription.qos'] as number[]).length, MAX_TOPICS_PER_RECORD);
+  assert.equal(a['mqtt.subscription.topics.dropped'], 5000 - MAX_TOPICS_PER_RECORD);
 });

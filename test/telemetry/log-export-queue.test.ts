@@ -1,0 +1,76 @@
+/**
+ * The export queue with exporters that fail in the ways real ones do: throwing on one record,
+ * failing (retryably) every time, never answering. No spin, every record accounted for.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { LogExportQueue } from '../../src/telemetry/log-export-queue.js';
+import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
+import { eventually } from '../helpers/eventually.js';
+
+const logger = new SidecarLogger('silent');
+const record = (body: string) => ({ body }) as unknown as ReadableLogRecord;
+
+class ScriptedExporter implements LogRecordExporter {
+  calls = 0;
+  exported: string[] = [];
+  constructor(private readonly behave: (batch: ReadableLogRecord[], done: (r: ExportResult) => void) => void) {}
+  export(batch: ReadableLogRecord[], done: (r: ExportResult) => void): void {
+    this.calls++;
+    this.behave(batch, done);
+  }
+  async shutdown(): Promise<void> {}
+  async forceFlush(): Promise<void> {}
+}
+
+test('a serializer that throws on one record: that record is dropped (rejected), the rest of its batch exported', async () => {
+  const exp = new ScriptedExporter((batch, done) => {
+    if (batch.some((r) => r.body === 'bad')) throw new RangeError('Invalid time value');
+    exp.exported.push(...batch.map((r) => String(r.body)));
+    done({ code: ExportResultCode.SUCCESS });
+  });
+  const q = new LogExportQueue(exp, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 10, exportTimeoutMillis: 1000 }, logger);
+  for (let i = 0; i < 512; i++) q.add(record(i === 300 ? 'bad' : `r${i}`));
+  await eventually(() => assert.equal(q.pending, 0));
+  assert.equal(q.dropped.rejected, 1);
+  assert.equal(q.exported, 511);
+  assert.equal(exp.exported.length, 511);
+  assert.ok(exp.calls <= 2 * 10 + 1, `${exp.calls} export calls for one bad record in 512`);
+  await q.shutdown(100);
+});
+
+test('an exporter that fails retryably and synchronously: retries wait their back-off, no spin', async () => {
+  const exp = new ScriptedExporter((_b, done) => done({ code: ExportResultCode.FAILED, error: new Error('ECONNREFUSED') }));
+  const q = new LogExportQueue(
+    exp,
+    { maxQueueSize: 100, maxExportBatchSize: 10, scheduledDelayMillis: 5, exportTimeoutMillis: 1000, minBackoffMillis: 100, maxBackoffMillis: 100 },
+    logger,
+  );
+  for (let i = 0; i < 50; i++) q.add(record(`r${i}`));
+  const timerFired = await new Promise<number>((resolve) => {
+    const t0 = Date.now();
+    setTimeout(() => resolve(Date.now() - t0), 20);
+  });
+  assert.ok(timerFired < 500, 'the event loop kept running');
+  await new Promise((r) => setTimeout(r, 450));
+  // At most one attempt per back-off period (100 ms) plus the first batches before it.
+  assert.ok(exp.calls <= 10, `${exp.calls} export calls in ~0.5 s`);
+  assert.equal(q.dropped.rejected, 0, 'retryable failures are not rejections');
+  await q.shutdown(50);
+  assert.equal(q.dropped.shutdown, 50, 'what was left at shutdown is counted');
+  assert.equal(q.pending, 0);
+});
+
+test('an exporter that never answers: shutdown returns by its deadline and counts the records in flight', async () => {
+  const exp = new ScriptedExporter(() => {});
+  exp.shutdown = () => new Promise<void>(() => {});
+  const q = new LogExportQueue(exp, { maxQueueSize: 100, maxExportBatchSize: 10, scheduledDelayMillis: 5, exportTimeoutMillis: 60_000 }, logger);
+  for (let i = 0; i < 35; i++) q.add(record(`r${i}`));
+  const t0 = Date.now();
+  await q.shutdown(200);
+  assert.ok(Date.now() - t0 < 1500, `shutdown took ${Date.now() - t0} ms`);
+  assert.equal(q.dropped.shutdown, 35);
+  assert.equal(q.exported, 0);
+});
