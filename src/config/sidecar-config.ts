@@ -21,6 +21,7 @@ import { parseTopicGroups, type TopicGroupPattern } from '../metrics/topic-group
 export interface SidecarSettings {
   listen: HostPort;
   maxFrameBytes: number;
+  maxBufferedBytes: number;
   maxConnections: number;
   logLevel: LogLevel;
   printEvents: boolean;
@@ -90,12 +91,26 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
       'a length beyond 257MiB means the stream cannot be framed and the connection is closed.',
     parse: sizeInRange(1024, UNFRAMEABLE_LENGTH),
   },
+  maxBufferedBytes: {
+    flag: 'max-buffered-bytes',
+    env: 'VMQ_SIDECAR_MAX_BUFFERED_BYTES',
+    default: '256MiB',
+    accepted: 'a byte size from 1MiB to 64GiB, e.g. 256MiB',
+    description:
+      'Memory for partial frames (received in part, waiting for the rest), all connections together. ' +
+      'Frame buffers grow as bytes arrive; past this budget, the connection holding the most is closed and counted ' +
+      '(vmq_sidecar.connections.closed{reason=buffer_budget}); the plugin reconnects.',
+    parse: sizeInRange(1024 * 1024, 64 * 1024 * 1024 * 1024),
+  },
   maxConnections: {
     flag: 'max-connections',
     env: 'VMQ_SIDECAR_MAX_CONNECTIONS',
     default: '1024',
     accepted: 'a whole number from 1 to 65535',
-    description: 'Plugin connections served at once (the plugin opens vmq_events_sidecar.pool_size, 100 by default); more are refused and counted.',
+    description:
+      'Plugin connections served at once (the plugin opens vmq_events_sidecar.pool_size, 100 by default). When reached, a new connection takes the slot of ' +
+      'the longest idle connection that has sent no valid event (counted in vmq_sidecar.connections.closed{reason=evicted_idle}); only when every open ' +
+      'connection has sent events is it refused (counted), and /readyz answers 503 meanwhile.',
     parse: intInRange(1, 65535),
   },
   logLevel: {

@@ -5,14 +5,22 @@
  *
  * A resumable state machine: chunks may split a frame at any byte or carry thousands of frames.
  * Frames wholly inside one chunk are handed on as (chunk, start, end) without copying; only a
- * frame that spans chunks is assembled, copied exactly once into a buffer of its own size, so
- * the cost stays linear whatever the split pattern.
+ * frame that spans chunks is assembled. A frame up to GROW_FROM bytes is copied exactly once
+ * into a buffer of its own size. A longer one gets a buffer that grows (doubling) as its bytes
+ * arrive, never to more than the declared length: memory follows what a peer has really sent,
+ * not what it announced, at the price of copying each byte at most twice. The cost stays linear
+ * whatever the split pattern. Buffered bytes are accounted in a FrameBudget shared by every
+ * connection.
  */
+import type { FrameBudget } from './frame-budget.js';
 
 /** Largest frame any sender could plausibly produce: MQTT's 256 MiB packet limit plus envelope. */
 export const UNFRAMEABLE_LENGTH = 256 * 1024 * 1024 + 1024 * 1024;
 
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** Frames up to this length get their whole buffer at once; longer ones grow into theirs. */
+export const GROW_FROM = 64 * 1024;
 
 export interface FrameHandler {
   /** One complete frame body in buf[start, end). The bytes may be reused after the call returns. */
@@ -38,15 +46,19 @@ export class FrameDecoder {
   /** Bytes of the length header collected so far when it spans chunks. */
   private headerFill = 0;
   private headerValue = 0;
-  /** Frame being assembled across chunks. */
+  /** Frame being assembled across chunks; its capacity may be below bodyLength while growing. */
   private body: Buffer | null = null;
   private bodyFill = 0;
+  private bodyLength = 0;
+  /** Bytes of frame buffer this decoder holds (accounted in the budget). */
+  held = 0;
   /** Bytes still to skip of an oversized frame. */
   private discardLeft = 0;
 
   constructor(
     private readonly handler: FrameHandler,
     private readonly maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES,
+    private readonly budget: FrameBudget | null = null,
   ) {}
 
   /** True when the stream stopped in the middle of a frame (header or body). */
@@ -77,7 +89,7 @@ export class FrameDecoder {
                 continue;
               }
               pos = start;
-              if (!this.beginFrame(frameLen)) return;
+              if (!this.beginFrame(frameLen, len - pos)) return;
               break;
             }
             if (this.state !== State.Header || pos >= len) break;
@@ -91,22 +103,28 @@ export class FrameDecoder {
             const frameLen = this.headerValue;
             this.headerFill = 0;
             this.headerValue = 0;
-            if (!this.beginFrame(frameLen)) return;
+            if (!this.beginFrame(frameLen, len - pos)) return;
           }
           break;
         }
         case State.Body: {
-          const body = this.body!;
-          const want = body.length - this.bodyFill;
+          const want = this.bodyLength - this.bodyFill;
           const take = want < len - pos ? want : len - pos;
+          let body = this.body!;
+          if (this.bodyFill + take > body.length) {
+            const grown = this.grow(this.bodyFill + take);
+            if (grown === null) return;
+            body = grown;
+          }
           chunk.copy(body, this.bodyFill, pos, pos + take);
           this.bodyFill += take;
           pos += take;
-          if (this.bodyFill === body.length) {
+          if (this.bodyFill === this.bodyLength) {
             this.body = null;
             this.bodyFill = 0;
             this.state = State.Header;
-            this.handler.onFrame(body, 0, body.length);
+            this.releaseHeld();
+            this.handler.onFrame(body, 0, this.bodyLength);
             if ((this.state as State) === State.Failed) return;
           }
           break;
@@ -128,13 +146,45 @@ export class FrameDecoder {
   fail(): void {
     this.state = State.Failed;
     this.body = null;
+    this.releaseHeld();
+  }
+
+  /**
+   * A bigger buffer for the frame being assembled, holding at least `need` bytes: double the
+   * current one, capped at the frame's length. Returns null when the budget's enforcement
+   * closed this very stream to make room.
+   */
+  private grow(need: number): Buffer | null {
+    const old = this.body!;
+    let size = old.length * 2;
+    if (size < need) size = need;
+    if (size > this.bodyLength) size = this.bodyLength;
+    if (!this.hold(size - old.length)) return null;
+    const body = Buffer.allocUnsafe(size);
+    old.copy(body, 0, 0, this.bodyFill);
+    this.body = body;
+    return body;
+  }
+
+  /** Accounts `bytes` more held; false when that got this stream failed (over budget). */
+  private hold(bytes: number): boolean {
+    this.held += bytes;
+    this.budget?.reserve(bytes);
+    return this.state !== State.Failed;
+  }
+
+  private releaseHeld(): void {
+    if (this.held > 0) {
+      this.budget?.release(this.held);
+      this.held = 0;
+    }
   }
 
   /**
    * Decides what to do with a frame whose length header has just been read and whose body
    * starts at the current position (not wholly available). Returns false if the stream failed.
    */
-  private beginFrame(frameLen: number): boolean {
+  private beginFrame(frameLen: number, available: number): boolean {
     if (frameLen > UNFRAMEABLE_LENGTH) {
       this.fail();
       this.handler.onUnframeable(frameLen);
@@ -150,9 +200,14 @@ export class FrameDecoder {
       this.handler.onFrame(EMPTY, 0, 0);
       return this.state !== State.Failed;
     }
-    this.body = Buffer.allocUnsafe(frameLen);
+    // A long frame starts with a buffer for what has arrived so far (at least GROW_FROM) and
+    // grows as the rest comes.
+    const size = frameLen <= GROW_FROM ? frameLen : Math.min(frameLen, Math.max(GROW_FROM, available));
+    this.bodyLength = frameLen;
     this.bodyFill = 0;
     this.state = State.Body;
+    if (!this.hold(size)) return false;
+    this.body = Buffer.allocUnsafe(size);
     return true;
   }
 }
