@@ -17,6 +17,7 @@ import { DEFAULT_MAX_FRAME_BYTES, UNFRAMEABLE_LENGTH } from '../framing/frame-de
 import { HOOKS, type HookName } from '../events/event-types.js';
 import { DEFAULT_LOG_HOOKS } from '../sinks/log-sink.js';
 import { parseTopicGroups, type TopicGroupPattern } from '../metrics/topic-grouper.js';
+import { checkStateFileDirectory } from '../sinks/session-snapshot.js';
 
 export interface SidecarSettings {
   listen: HostPort;
@@ -229,12 +230,13 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
   stateFile: {
     flag: 'state-file',
     env: 'VMQ_SIDECAR_STATE_FILE',
-    accepted: 'a file path in a writable directory',
+    accepted: 'a file path in an existing, writable directory',
     description:
       'Keep the session state (who is connected, which sessions are offline) in this file, written every --state-interval and on shutdown, and load it at start, so the gauges survive restarts. Off when not set.',
     parse: (raw) => {
       const v = raw.trim();
       if (v === '') throw new Error('empty path');
+      checkStateFileDirectory(v);
       return v;
     },
   },
