@@ -199,7 +199,9 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     env: 'VMQ_SIDECAR_MAX_TOPIC_GROUPS',
     default: '200',
     accepted: 'a whole number from 1 to 10000',
-    description: 'Distinct mqtt.topic.group values before further ones become "other".',
+    description:
+      'Distinct mqtt.topic.group values before further ones become "other". Half of them go to values at their first event, the other half to values seen twice ' +
+      '(so one-off garbage cannot take every place); malformed values become "invalid".',
     parse: intInRange(1, 10_000),
   },
   maxDropReasons: {
@@ -207,7 +209,9 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     env: 'VMQ_SIDECAR_MAX_DROP_REASONS',
     default: '50',
     accepted: 'a whole number from 1 to 10000',
-    description: 'Distinct mqtt.drop.reason values before further ones become "other".',
+    description:
+      'Distinct mqtt.drop.reason values before further ones become "other". Half of them go to values at their first event, the other half to values seen twice ' +
+      '(so one-off garbage cannot take every place); malformed values become "invalid".',
     parse: intInRange(1, 10_000),
   },
   maxMountpoints: {
@@ -215,7 +219,9 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     env: 'VMQ_SIDECAR_MAX_MOUNTPOINTS',
     default: '100',
     accepted: 'a whole number from 1 to 10000',
-    description: 'Distinct mqtt.mountpoint values before further ones become "other".',
+    description:
+      'Distinct mqtt.mountpoint values before further ones become "other". Half of them go to values at their first event, the other half to values seen twice ' +
+      '(so one-off garbage cannot take every place); malformed values become "invalid".',
     parse: intInRange(1, 10_000),
   },
   maxTrackedClients: {

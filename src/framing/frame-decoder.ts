@@ -6,11 +6,13 @@
  * A resumable state machine: chunks may split a frame at any byte or carry thousands of frames.
  * Frames wholly inside one chunk are handed on as (chunk, start, end) without copying; only a
  * frame that spans chunks is assembled. A frame up to GROW_FROM bytes is copied exactly once
- * into a buffer of its own size. A longer one gets a buffer that grows (doubling) as its bytes
- * arrive, never to more than the declared length: memory follows what a peer has really sent,
- * not what it announced, at the price of copying each byte at most twice. The cost stays linear
- * whatever the split pattern. Buffered bytes are accounted in a FrameBudget shared by every
- * connection.
+ * into a buffer of its own size. A longer one is collected in segments allocated as its bytes
+ * arrive, each as large as all before it (so at most twice what has arrived, never more than
+ * the declared length), and joined once when complete: memory follows what a peer has really
+ * sent, not what it announced, no buffer is thrown away while collecting (growing one buffer by
+ * copying would leave garbage of the same size behind), and each byte is copied twice. The cost
+ * stays linear whatever the split pattern. Buffered bytes are accounted in a FrameBudget shared
+ * by every connection.
  */
 import type { FrameBudget } from './frame-budget.js';
 
@@ -46,8 +48,10 @@ export class FrameDecoder {
   /** Bytes of the length header collected so far when it spans chunks. */
   private headerFill = 0;
   private headerValue = 0;
-  /** Frame being assembled across chunks; its capacity may be below bodyLength while growing. */
-  private body: Buffer | null = null;
+  /** Segments of the frame being assembled across chunks; the last one is being filled. */
+  private segments: Buffer[] = [];
+  private segmentFill = 0;
+  /** Bytes of the frame received so far, and its declared length. */
   private bodyFill = 0;
   private bodyLength = 0;
   /** Bytes of frame buffer this decoder holds (accounted in the budget). */
@@ -108,23 +112,27 @@ export class FrameDecoder {
           break;
         }
         case State.Body: {
-          const want = this.bodyLength - this.bodyFill;
-          const take = want < len - pos ? want : len - pos;
-          let body = this.body!;
-          if (this.bodyFill + take > body.length) {
-            const grown = this.grow(this.bodyFill + take);
-            if (grown === null) return;
-            body = grown;
+          const segments = this.segments;
+          let seg = segments[segments.length - 1]!;
+          if (this.segmentFill === seg.length) {
+            const next = this.addSegment();
+            if (next === null) return;
+            seg = next;
           }
-          chunk.copy(body, this.bodyFill, pos, pos + take);
+          const want = seg.length - this.segmentFill;
+          const take = want < len - pos ? want : len - pos;
+          chunk.copy(seg, this.segmentFill, pos, pos + take);
+          this.segmentFill += take;
           this.bodyFill += take;
           pos += take;
           if (this.bodyFill === this.bodyLength) {
-            this.body = null;
+            const body = segments.length === 1 ? seg : Buffer.concat(segments, this.bodyLength);
+            this.segments = [];
+            this.segmentFill = 0;
             this.bodyFill = 0;
             this.state = State.Header;
             this.releaseHeld();
-            this.handler.onFrame(body, 0, this.bodyLength);
+            this.handler.onFrame(body, 0, body.length);
             if ((this.state as State) === State.Failed) return;
           }
           break;
@@ -145,25 +153,23 @@ export class FrameDecoder {
   /** Stops all further processing (used when the owner gives up on the stream). */
   fail(): void {
     this.state = State.Failed;
-    this.body = null;
+    this.segments = [];
     this.releaseHeld();
   }
 
   /**
-   * A bigger buffer for the frame being assembled, holding at least `need` bytes: double the
-   * current one, capped at the frame's length. Returns null when the budget's enforcement
-   * closed this very stream to make room.
+   * The next segment of the frame being assembled: as large as everything received so far,
+   * capped at what is still to come. Returns null when the budget's enforcement closed this very
+   * stream to make room.
    */
-  private grow(need: number): Buffer | null {
-    const old = this.body!;
-    let size = old.length * 2;
-    if (size < need) size = need;
-    if (size > this.bodyLength) size = this.bodyLength;
-    if (!this.hold(size - old.length)) return null;
-    const body = Buffer.allocUnsafe(size);
-    old.copy(body, 0, 0, this.bodyFill);
-    this.body = body;
-    return body;
+  private addSegment(): Buffer | null {
+    const left = this.bodyLength - this.bodyFill;
+    const size = this.bodyFill < left ? this.bodyFill : left;
+    if (!this.hold(size)) return null;
+    const seg = Buffer.allocUnsafe(size);
+    this.segments.push(seg);
+    this.segmentFill = 0;
+    return seg;
   }
 
   /** Accounts `bytes` more held; false when that got this stream failed (over budget). */
@@ -207,7 +213,8 @@ export class FrameDecoder {
     this.bodyFill = 0;
     this.state = State.Body;
     if (!this.hold(size)) return false;
-    this.body = Buffer.allocUnsafe(size);
+    this.segments.push(Buffer.allocUnsafe(size));
+    this.segmentFill = 0;
     return true;
   }
 }

@@ -327,7 +327,8 @@ export const SIDECAR_METRICS = {
     name: 'vmq_sidecar.attribute_values.folded',
     kind: 'counter',
     unit: '{event}',
-    description: 'Metric updates whose attribute value was replaced by "other" because the attribute reached its limit of distinct values.',
+    description:
+      'Metric updates whose attribute value was replaced by "other": the attribute reached its limit of distinct values, or (past half the limit) the value was new and seen for the first time (it gets its own series from its second event on).',
     attributes: [A.attribute],
     source: 'the metric sink',
   },

@@ -3,6 +3,7 @@
  * the log queue keep, at collection time.
  */
 import { HOOKS } from '../events/event-types.js';
+import { MAX_ITEMS } from '../decoding/event-decoder.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import { CLOSE_REASONS, REJECT_REASONS, type IngestStats } from '../receiver/ingest-stats.js';
@@ -31,7 +32,7 @@ export function registerSelfMetrics(store: MetricStore, stats: IngestStats, tele
     for (const r of CLOSE_REASONS) closed.get(r).value = stats.connectionsClosed[r];
     buffered.get().value = stats.frameBudget?.used ?? 0;
     HOOKS.forEach((h, i) => {
-      if (stats.itemsTruncatedByHook[i]! > 0) truncated.get(h).value = stats.itemsTruncatedByHook[i]!;
+      if (MAX_ITEMS[h] !== undefined || stats.itemsTruncatedByHook[i]! > 0) truncated.get(h).value = stats.itemsTruncatedByHook[i]!;
     });
     bytes.get().value = stats.bytesReceived;
     HOOKS.forEach((h, i) => (events.get(h).value = stats.eventsByHook[i]!));

@@ -55,10 +55,12 @@ test('over the budget, the holder of the most is released first', () => {
   assert.equal(budget.used, decoders[1]!.held);
 });
 
-test('100 connections each holding a 16 MiB-1 partial frame: RSS stays under the budget plus 150 MB, clean connections lose nothing', async () => {
-  const budget = 64 * MiB;
-  const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--max-buffered-bytes', '64MiB', '--log-level', 'info'], {
-    OTEL_METRICS_EXPORTER: 'prometheus',
+test('100 connections each holding a 16 MiB-1 partial frame: RSS stays under the budget plus 150 MB, clean connections lose nothing', async (t) => {
+  // Besides the budget, the process holds its own ~60 MiB and the garbage of every 64 KiB read
+  // (V8 frees ArrayBuffers when external memory has grown by about 64 MiB): that is the margin.
+  const budget = 32 * MiB;
+  const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--max-buffered-bytes', `${budget / MiB}MiB`, '--log-level', 'info'], {
+    OTEL_METRICS_EXPORTER: 'none',
     OTEL_LOGS_EXPORTER: 'none',
   });
   try {
@@ -103,6 +105,7 @@ test('100 connections each holding a 16 MiB-1 partial frame: RSS stays under the
       return st;
     }, 30_000);
     const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p.child.pid}/status`, 'utf8'))![1]);
+    t.diagnostic(`sidecar peak RSS ${Math.round(hwmKb / 1024)} MiB with --max-buffered-bytes ${budget / MiB}MiB; ${s.connections.closed.buffer_budget} connections closed`);
     assert.ok(hwmKb * 1024 < budget + 150e6, `peak RSS ${Math.round(hwmKb / 1024)} MiB`);
     assert.ok(s.connections.closed.buffer_budget! > 0);
     assert.ok(s.connections.bufferedBytes <= budget);
