@@ -22,7 +22,9 @@ const SLASH = 0x2f;
  * event loop for seconds (1M user properties, 13.9 MB: 768 ms; 1M topics: 352 ms, and much more
  * on a loaded machine), and nothing downstream needs them: the metrics count topics, the log
  * records print a few. Items past the cap are skipped without being decoded and counted
- * (truncatedItems); with the caps, the same frames decode in about 20 ms (bench/large-event-bench.ts).
+ * (truncatedItems); with the caps, the same frames decode in 35 - 60 ms, most of it the one
+ * pass over the bytes that finds the items to skip (bench/large-event-bench.ts, best of three on
+ * a loaded 2-core VM).
  */
 export const MAX_ITEMS: Readonly<Partial<Record<(typeof HOOKS)[number], readonly [field: number, max: number]>>> = {
   on_register: [7, 100], // user_properties
