@@ -21,7 +21,7 @@ export const UNFRAMEABLE_LENGTH = 256 * 1024 * 1024 + 1024 * 1024;
 
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
-/** Frames up to this length get their whole buffer at once; longer ones grow into theirs. */
+/** Frames up to this length get their whole buffer at once; longer ones are collected in growing segments. */
 export const GROW_FROM = 64 * 1024;
 
 export interface FrameHandler {
@@ -49,7 +49,7 @@ export class FrameDecoder {
   private headerFill = 0;
   private headerValue = 0;
   /** Segments of the frame being assembled across chunks; the last one is being filled. */
-  private segments: Buffer[] = [];
+  private readonly segments: Buffer[] = [];
   private segmentFill = 0;
   /** Bytes of the frame received so far, and its declared length. */
   private bodyFill = 0;
@@ -127,7 +127,7 @@ export class FrameDecoder {
           pos += take;
           if (this.bodyFill === this.bodyLength) {
             const body = segments.length === 1 ? seg : Buffer.concat(segments, this.bodyLength);
-            this.segments = [];
+            segments.length = 0;
             this.segmentFill = 0;
             this.bodyFill = 0;
             this.state = State.Header;
@@ -153,7 +153,7 @@ export class FrameDecoder {
   /** Stops all further processing (used when the owner gives up on the stream). */
   fail(): void {
     this.state = State.Failed;
-    this.segments = [];
+    this.segments.length = 0;
     this.releaseHeld();
   }
 
