@@ -173,7 +173,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   });
 
   const receiver = new TcpReceiver(
-    { host: settings.listen.host, port: settings.listen.port, maxFrameBytes: settings.maxFrameBytes, maxConnections: settings.maxConnections },
+    { host: settings.listen.host, port: settings.listen.port, maxFrameBytes: settings.maxFrameBytes, maxConnections: settings.maxConnections, maxBufferedBytes: settings.maxBufferedBytes },
     sink,
     stats,
     logger,
@@ -183,7 +183,14 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     version: VERSION,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     listening: receiver.listening,
-    connections: { open: stats.connectionsOpen, accepted: stats.connectionsAccepted, refused: stats.connectionsRefused },
+    connections: {
+      open: stats.connectionsOpen,
+      accepted: stats.connectionsAccepted,
+      refused: stats.connectionsRefused,
+      closed: stats.connectionsClosed,
+      accepting: receiver.acceptingConnections,
+      bufferedBytes: receiver.budget.used,
+    },
     events: { total: stats.eventsTotal, byHook: coverage.seen() },
     gaugesMissingHooks: coverage.check(),
     rejected: stats.rejected,
@@ -232,7 +239,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 
   const admin = new AdminServer(
     {
-      ready: () => receiver.listening,
+      // Not ready while a new plugin connection would be refused (every slot held by a sender).
+      ready: () => receiver.acceptingConnections,
       metrics: telemetry.prometheusEnabled ? () => telemetry.prometheusText() : null,
       status,
     },

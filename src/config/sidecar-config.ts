@@ -18,10 +18,12 @@ import { HOOKS, type HookName } from '../events/event-types.js';
 import { DEFAULT_LOG_HOOKS, DEFAULT_LOG_USER_PROPERTIES } from '../sinks/log-sink.js';
 import { REDACT_FIELDS, type RedactField, type RedactMode } from '../sinks/redaction.js';
 import { parseTopicGroups, type TopicGroupPattern } from '../metrics/topic-grouper.js';
+import { checkStateFileDirectory } from '../sinks/session-snapshot.js';
 
 export interface SidecarSettings {
   listen: HostPort;
   maxFrameBytes: number;
+  maxBufferedBytes: number;
   maxConnections: number;
   logLevel: LogLevel;
   printEvents: boolean;
@@ -114,12 +116,26 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
       'a length beyond 257MiB means the stream cannot be framed and the connection is closed.',
     parse: sizeInRange(1024, UNFRAMEABLE_LENGTH),
   },
+  maxBufferedBytes: {
+    flag: 'max-buffered-bytes',
+    env: 'VMQ_SIDECAR_MAX_BUFFERED_BYTES',
+    default: '256MiB',
+    accepted: 'a byte size from 1MiB to 64GiB, e.g. 256MiB',
+    description:
+      'Memory for partial frames (received in part, waiting for the rest), all connections together. ' +
+      'Frame buffers grow as bytes arrive; past this budget, the connection holding the most is closed and counted ' +
+      '(vmq_sidecar.connections.closed{reason=buffer_budget}); the plugin reconnects.',
+    parse: sizeInRange(1024 * 1024, 64 * 1024 * 1024 * 1024),
+  },
   maxConnections: {
     flag: 'max-connections',
     env: 'VMQ_SIDECAR_MAX_CONNECTIONS',
     default: '1024',
     accepted: 'a whole number from 1 to 65535',
-    description: 'Plugin connections served at once (the plugin opens vmq_events_sidecar.pool_size, 100 by default); more are refused and counted.',
+    description:
+      'Plugin connections served at once (the plugin opens vmq_events_sidecar.pool_size, 100 by default). When reached, a new connection takes the slot of ' +
+      'the longest idle connection that has sent no valid event (counted in vmq_sidecar.connections.closed{reason=evicted_idle}); only when every open ' +
+      'connection has sent events is it refused (counted), and /readyz answers 503 meanwhile.',
     parse: intInRange(1, 65535),
   },
   logLevel: {
@@ -207,7 +223,9 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     env: 'VMQ_SIDECAR_MAX_TOPIC_GROUPS',
     default: '200',
     accepted: 'a whole number from 1 to 10000',
-    description: 'Distinct mqtt.topic.group values before further ones become "other".',
+    description:
+      'Distinct mqtt.topic.group values before further ones become "other". Half of them go to values at their first event, the other half to values seen twice ' +
+      '(so one-off garbage cannot take every place); malformed values become "invalid".',
     parse: intInRange(1, 10_000),
   },
   maxDropReasons: {
@@ -215,7 +233,9 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     env: 'VMQ_SIDECAR_MAX_DROP_REASONS',
     default: '50',
     accepted: 'a whole number from 1 to 10000',
-    description: 'Distinct mqtt.drop.reason values before further ones become "other".',
+    description:
+      'Distinct mqtt.drop.reason values before further ones become "other". Half of them go to values at their first event, the other half to values seen twice ' +
+      '(so one-off garbage cannot take every place); malformed values become "invalid".',
     parse: intInRange(1, 10_000),
   },
   maxMountpoints: {
@@ -223,7 +243,9 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     env: 'VMQ_SIDECAR_MAX_MOUNTPOINTS',
     default: '100',
     accepted: 'a whole number from 1 to 10000',
-    description: 'Distinct mqtt.mountpoint values before further ones become "other".',
+    description:
+      'Distinct mqtt.mountpoint values before further ones become "other". Half of them go to values at their first event, the other half to values seen twice ' +
+      '(so one-off garbage cannot take every place); malformed values become "invalid".',
     parse: intInRange(1, 10_000),
   },
   maxTrackedClients: {
@@ -238,12 +260,13 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
   stateFile: {
     flag: 'state-file',
     env: 'VMQ_SIDECAR_STATE_FILE',
-    accepted: 'a file path in a writable directory',
+    accepted: 'a file path in an existing, writable directory',
     description:
       'Keep the session state (who is connected, which sessions are offline) and, with --broker-metrics-url, the upstream loss count in this file, written every --state-interval and on shutdown, and load it at start, so the gauges and vmq_sidecar.upstream.missing survive restarts. Off when not set.',
     parse: (raw) => {
       const v = raw.trim();
       if (v === '') throw new Error('empty path');
+      checkStateFileDirectory(v);
       return v;
     },
   },

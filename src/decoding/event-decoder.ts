@@ -16,6 +16,23 @@ const IDX_GONE = HOOKS.indexOf('on_client_gone');
 
 const SLASH = 0x2f;
 
+/**
+ * What one event may carry of its lists and maps, by HOOKS index: [field number, most items].
+ * A legal frame can hold millions (MQTT allows a 256 MiB packet); decoding them all blocked the
+ * event loop for seconds (1M user properties, 13.9 MB: 768 ms; 1M topics: 352 ms, and much more
+ * on a loaded machine), and nothing downstream needs them: the metrics count topics, the log
+ * records print a few. Items past the cap are skipped without being decoded and counted
+ * (truncatedItems); with the caps, the same frames decode in 35 - 60 ms, most of it the one
+ * pass over the bytes that finds the items to skip (bench/large-event-bench.ts, best of three on
+ * a loaded 2-core VM).
+ */
+export const MAX_ITEMS: Readonly<Partial<Record<(typeof HOOKS)[number], readonly [field: number, max: number]>>> = {
+  on_register: [7, 100], // user_properties
+  on_subscribe: [5, 10_000], // topics
+  on_unsubscribe: [5, 10_000], // topics
+};
+const CAPS: (readonly [number, number] | undefined)[] = HOOKS.map((h) => MAX_ITEMS[h]);
+
 /** Message name (after the last '/' of type_url) -> hook index. */
 const HOOK_BY_MESSAGE: ReadonlyMap<string, number> = new Map(HOOKS.map((h, i) => [MESSAGE_NAMES[h], i]));
 const PACKAGE_PREFIX = 'eventssidecar.v1.';
@@ -73,9 +90,21 @@ export class EventDecoder {
     r.buf = buf;
     r.pos = any.valueStart;
     r.len = any.valueEnd;
+    let truncated = 0;
+    const cap = CAPS[idx];
+    // Each item takes at least 2 bytes (tag and length), so only a long value can be over the cap.
+    if (cap !== undefined && any.valueEnd - any.valueStart > cap[1] * 2) {
+      const kept = keepFirstItems(buf, any.valueStart, any.valueEnd, cap[0], cap[1]);
+      if (kept !== null) {
+        r.buf = kept;
+        r.pos = 0;
+        r.len = kept.length;
+        truncated = SCAN.skipped;
+      }
+    }
     let m: Record<string, unknown>;
     try {
-      m = this.types[idx]!.decode(r, any.valueEnd - any.valueStart) as unknown as Record<string, unknown>;
+      m = this.types[idx]!.decode(r, r.len - r.pos) as unknown as Record<string, unknown>;
     } catch (err) {
       this.failure = 'invalid_event';
       this.failureDetail = `${MESSAGE_NAMES[HOOKS[idx]!]}: ${(err as Error).message}`;
@@ -94,6 +123,7 @@ export class EventDecoder {
       m.timeNanos = Math.round((nowMs % 1000) * 1e6);
       m.timeMissing = true;
     }
+    if (truncated > 0) m.truncatedItems = truncated;
     if (idx === IDX_OFFLINE || idx === IDX_GONE) {
       m.reasonName = disconnectReasonName(m.reason as number);
     } else if (idx === IDX_REGISTER_FAILED) {
@@ -126,6 +156,83 @@ export class EventDecoder {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Byte length of the top-level field starting at buf[pos] (tag included), or -1 when it is not
+ * well-formed (the protobuf decoder then reports the error). `field` receives its number.
+ */
+function fieldLength(buf: Buffer, pos: number, end: number, out: { field: number }): number {
+  const start = pos;
+  let tag = 0;
+  let scale = 1;
+  let b: number;
+  do {
+    if (pos >= end || scale > 2 ** 28) return -1;
+    b = buf[pos++]!;
+    tag += (b & 0x7f) * scale;
+    scale *= 128;
+  } while (b & 0x80);
+  const wire = tag % 8;
+  out.field = (tag - wire) / 8;
+  switch (wire) {
+    case 0:
+      do {
+        if (pos >= end) return -1;
+      } while (buf[pos++]! & 0x80);
+      return pos - start;
+    case 1:
+      return pos + 8 <= end ? pos + 8 - start : -1;
+    case 5:
+      return pos + 4 <= end ? pos + 4 - start : -1;
+    case 2: {
+      let len = 0;
+      scale = 1;
+      do {
+        if (pos >= end || scale > 2 ** 28) return -1;
+        b = buf[pos++]!;
+        len += (b & 0x7f) * scale;
+        scale *= 128;
+      } while (b & 0x80);
+      return pos + len <= end ? pos + len - start : -1;
+    }
+    default:
+      return -1;
+  }
+}
+
+const SCAN = { field: 0, skipped: 0 };
+const RANGES: number[] = [];
+
+/**
+ * One pass over buf[start, end): when top-level field `field` occurs more than `max` times,
+ * returns a copy without the occurrences past the first `max` (SCAN.skipped says how many);
+ * otherwise null, having copied nothing.
+ */
+function keepFirstItems(buf: Buffer, start: number, end: number, field: number, max: number): Buffer | null {
+  const ranges = RANGES;
+  ranges.length = 0;
+  let seen = 0;
+  let total = 0;
+  for (let pos = start; pos < end; ) {
+    let len = fieldLength(buf, pos, end, SCAN);
+    // A malformed tail is kept as it is, for the decoder to report.
+    if (len < 0) len = end - pos;
+    else if (SCAN.field === field && ++seen > max) {
+      pos += len;
+      continue;
+    }
+    if (ranges.length > 0 && ranges[ranges.length - 1] === pos) ranges[ranges.length - 1] = pos + len;
+    else ranges.push(pos, pos + len);
+    total += len;
+    pos += len;
+  }
+  SCAN.skipped = seen > max ? seen - max : 0;
+  if (SCAN.skipped === 0) return null;
+  const out = Buffer.allocUnsafe(total);
+  let o = 0;
+  for (let i = 0; i < ranges.length; i += 2) o += buf.copy(out, o, ranges[i]!, ranges[i + 1]!);
+  return out;
+}
 
 interface ReaderInternals {
   buf: Uint8Array;

@@ -44,7 +44,7 @@ export function loadEventSchema(protoDir: string = PROTO_DIR): EventSchema {
 }
 
 /** Properties the event decoder sets on every decoded message, beyond the proto fields. */
-const EVENT_EXTRAS = ['hook', 'hookIndex', 'timeSec', 'timeNanos', 'timeMissing', 'reasonName'] as const;
+const EVENT_EXTRAS = ['hook', 'hookIndex', 'timeSec', 'timeNanos', 'timeMissing', 'reasonName', 'truncatedItems'] as const;
 
 /**
  * A constructor that creates every property of the event (proto fields with their defaults,
@@ -66,7 +66,7 @@ function eventConstructor(type: protobuf.Type, hook: HookName, hookIndex: number
     }
   }
   for (const extra of EVENT_EXTRAS) lines.push(`this.${extra} = x.${extra};`);
-  const extras = { hook, hookIndex, timeSec: 0, timeNanos: 0, timeMissing: false, reasonName: '' };
+  const extras = { hook, hookIndex, timeSec: 0, timeNanos: 0, timeMissing: false, reasonName: '', truncatedItems: 0 };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const make = new Function('d', 'x', `return function ${type.name}(p) { ${lines.join(' ')} if (p) Object.assign(this, p); };`);
   return make(defaults, extras) as protobuf.Constructor<object>;

@@ -59,6 +59,11 @@ interface EventBase<H extends HookName> {
   timeNanos: number;
   /** True when the sender left the timestamp out (time then is the arrival time). */
   timeMissing: boolean;
+  /**
+   * Items of a list or map field (user properties, topics) beyond what one event may carry,
+   * skipped by the decoder (event-decoder.ts: MAX_ITEMS); 0 for almost every event.
+   */
+  truncatedItems: number;
   mountpoint: string;
   clientId: string;
 }

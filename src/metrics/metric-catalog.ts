@@ -31,7 +31,7 @@ export interface MetricDef {
 
 export const ATTR = {
   mountpoint: { name: 'mqtt.mountpoint', type: 'string', values: 'the VerneMQ mountpoint; "" is the default mountpoint (no label in Prometheus); at most --max-mountpoints distinct values, then "other"' },
-  qos: { name: 'mqtt.qos', type: 'int', values: '0, 1, 2 (and 128 for a refused subscription)' },
+  qos: { name: 'mqtt.qos', type: 'int', values: '0, 1, 2 (and 128 for a refused subscription); "invalid" for any other number (counted in vmq_sidecar.attribute_values.invalid)' },
   subscriptionQos: {
     name: 'mqtt.subscription.qos',
     type: 'int',
@@ -65,7 +65,12 @@ export const ATTR = {
   rejectReason: {
     name: 'reason',
     type: 'string',
-    values: 'invalid_envelope, unknown_type, invalid_event, oversized, unframeable, truncated, sink_error',
+    values: 'invalid_envelope, unknown_type, invalid_event, oversized, unframeable, truncated, sink_error, buffer_budget',
+  },
+  closeReason: {
+    name: 'reason',
+    type: 'string',
+    values: 'buffer_budget (it held the most partial-frame bytes when --max-buffered-bytes was passed), evicted_idle (--max-connections reached: the longest idle connection that had sent no valid event made room for a new one)',
   },
   logDropReason: {
     name: 'reason',
@@ -74,6 +79,11 @@ export const ATTR = {
   },
   signal: { name: 'signal', type: 'string', values: 'metrics, logs' },
   attribute: { name: 'attribute', type: 'string', values: 'the metric attribute whose value was folded into "other"' },
+  invalidAttribute: {
+    name: 'attribute',
+    type: 'string',
+    values: 'mqtt.qos, mqtt.mountpoint, mqtt.drop.reason, mqtt.topic.group: the metric attribute whose value was outside the protocol\'s domain and became "invalid"',
+  },
   scrapeOutcome: { name: 'outcome', type: 'string', values: 'success, error (unreachable or HTTP error), timeout, invalid (not Prometheus text)' },
   writeOutcome: { name: 'outcome', type: 'string', values: 'success, error' },
   gauge: { name: 'gauge', type: 'string', values: 'mqtt.client.connected, mqtt.session.offline' },
@@ -237,6 +247,22 @@ export const SIDECAR_METRICS = {
     attributes: [],
     source: 'the TCP receiver',
   },
+  connectionsClosed: {
+    name: 'vmq_sidecar.connections.closed',
+    kind: 'counter',
+    unit: '{connection}',
+    description: 'Plugin connections the sidecar closed itself to protect the others, by reason.',
+    attributes: [A.closeReason],
+    source: 'the TCP receiver',
+  },
+  framesBuffered: {
+    name: 'vmq_sidecar.frames.buffered',
+    kind: 'updown',
+    unit: 'By',
+    description: 'Memory held now by partial frames (received in part, waiting for the rest), all connections together; bounded by --max-buffered-bytes.',
+    attributes: [],
+    source: 'the TCP receiver',
+  },
   bytesReceived: {
     name: 'vmq_sidecar.received',
     kind: 'counter',
@@ -260,6 +286,15 @@ export const SIDECAR_METRICS = {
     description: 'Frames (or stream remainders) that did not become events, by reason.',
     attributes: [A.rejectReason],
     source: 'the receiver and decoder',
+  },
+  itemsTruncated: {
+    name: 'vmq_sidecar.events.truncated_items',
+    kind: 'counter',
+    unit: '{item}',
+    description:
+      'Items of an event beyond what one event may carry (user properties past 100 per on_register, topics past 10000 per on_subscribe / on_unsubscribe), skipped by the decoder, by hook. The event itself is kept; skipped unsubscribed topics still count in mqtt.unsubscriptions, skipped subscribed topics (whose QoS is not decoded) do not count in mqtt.subscriptions.',
+    attributes: [A.hook],
+    source: 'the decoder',
   },
   eventDelay: {
     name: 'vmq_sidecar.event.delay',
@@ -315,8 +350,18 @@ export const SIDECAR_METRICS = {
     name: 'vmq_sidecar.attribute_values.folded',
     kind: 'counter',
     unit: '{event}',
-    description: 'Metric updates whose attribute value was replaced by "other" because the attribute reached its limit of distinct values.',
+    description:
+      'Metric updates whose attribute value was replaced by "other": the attribute reached its limit of distinct values, or (past half the limit) the value was new and seen for the first time (it gets its own series from its second event on).',
     attributes: [A.attribute],
+    source: 'the metric sink',
+  },
+  attributeValuesInvalid: {
+    name: 'vmq_sidecar.attribute_values.invalid',
+    kind: 'counter',
+    unit: '{event}',
+    description:
+      'Metric updates whose attribute value was outside the protocol\'s domain (a QoS other than 0, 1, 2, 128; a string with control characters or U+FFFD, or over 128 characters) and became "invalid".',
+    attributes: [A.invalidAttribute],
     source: 'the metric sink',
   },
   logRecordsExported: {

@@ -64,6 +64,8 @@ export class TopicGrouper {
     private readonly names: BoundedValues,
   ) {
     this.compiled = patterns.map((p) => ({ levels: p.pattern.split('/'), name: p.name }));
+    // The operator's names are real values: they never wait for a second sighting.
+    for (const p of patterns) names.trust(p.name);
   }
 
   group(acl: MatchedAcl | null, topic: string): string {

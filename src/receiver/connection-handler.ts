@@ -3,10 +3,11 @@
  * can be driven by any byte source (tests feed it chunks directly).
  */
 import { FrameDecoder, type FrameHandler } from '../framing/frame-decoder.js';
+import type { FrameBudget } from '../framing/frame-budget.js';
 import { EventDecoder } from '../decoding/event-decoder.js';
 import type { EventSink } from '../sinks/event-sink.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
-import type { IngestStats, RejectReason } from './ingest-stats.js';
+import type { CloseReason, IngestStats, RejectReason } from './ingest-stats.js';
 
 /** At most one log line per reject reason and interval, across all connections. */
 const REJECT_LOG_INTERVAL_MS = 10_000;
@@ -19,6 +20,10 @@ export class ConnectionHandler implements FrameHandler {
   rejected = 0;
   /** Set when the stream cannot be framed any more; the owner must close the connection. */
   unframeable = false;
+  /** Set when the receiver closed the connection on purpose (the stream's remainder is not "truncated"). */
+  closedFor: CloseReason | null = null;
+  /** Milliseconds since the epoch of the last bytes received (or of the connection's start). */
+  lastActivityMs = Date.now();
 
   private readonly frameDecoder: FrameDecoder;
   private readonly eventDecoder: EventDecoder;
@@ -31,23 +36,44 @@ export class ConnectionHandler implements FrameHandler {
     private readonly logger: SidecarLogger,
     maxFrameBytes: number,
     eventDecoder: EventDecoder = new EventDecoder(),
+    budget: FrameBudget | null = null,
   ) {
-    this.frameDecoder = new FrameDecoder(this, maxFrameBytes);
+    this.frameDecoder = new FrameDecoder(this, maxFrameBytes, budget);
     this.eventDecoder = eventDecoder;
   }
 
   push(chunk: Buffer): void {
     // One clock read per chunk, not per event: a chunk is read in well under a millisecond.
     this.nowMs = Date.now();
+    this.lastActivityMs = this.nowMs;
     this.bytes += chunk.length;
     this.reads++;
     this.stats.bytesReceived += chunk.length;
     this.frameDecoder.push(chunk);
   }
 
+  /** Bytes of partial frame this connection holds. */
+  get buffered(): number {
+    return this.frameDecoder.held;
+  }
+
+  /**
+   * The receiver closes this connection on purpose: further bytes are ignored, its buffer is
+   * released at once, and a partial frame it held is counted under `reason`.
+   */
+  closeFor(reason: CloseReason): void {
+    if (this.closedFor !== null) return;
+    this.closedFor = reason;
+    this.stats.connectionsClosed[reason]++;
+    if (reason === 'buffer_budget' && this.frameDecoder.midFrame) {
+      this.reject('buffer_budget', `holding ${this.frameDecoder.held} bytes of a partial frame while partial frames passed --max-buffered-bytes; closing the connection`);
+    }
+    this.frameDecoder.fail();
+  }
+
   /** The byte stream ended; counts a frame left half-received. */
   end(): void {
-    if (this.frameDecoder.midFrame && !this.unframeable) {
+    if (this.frameDecoder.midFrame && !this.unframeable && this.closedFor === null) {
       this.reject('truncated', 'connection closed in the middle of a frame');
     }
     this.frameDecoder.fail();
@@ -65,6 +91,7 @@ export class ConnectionHandler implements FrameHandler {
     }
     this.events++;
     stats.eventsTotal++;
+    if (event.truncatedItems > 0) stats.itemsTruncatedByHook[event.hookIndex]! += event.truncatedItems;
     stats.eventsByHook[event.hookIndex]!++;
     stats.lastSeenByHook[event.hookIndex] = this.nowMs;
     try {

@@ -2,6 +2,15 @@
  * The TCP endpoint the plugin's connection pool dials. Never writes to a socket and never
  * pauses one: consumers are synchronous, so reading runs as fast as events can be decoded, and
  * the broker's per-connection backlog (where a slow sidecar would cost events) stays empty.
+ *
+ * Two limits keep a misbehaving or hostile peer from locking the plugin out:
+ * - --max-connections: when it is reached, a new connection gets the slot of the longest idle
+ *   connection that has not sent a single valid event (a plugin connection has, or will within
+ *   its first event; a port scanner, a stuck half-open socket or a slot squatter has not). Only
+ *   when every open connection has sent a valid event is the new one refused, and readiness
+ *   says not ready for as long as that holds.
+ * - --max-buffered-bytes: partial frames of all connections together; past it, the connection
+ *   holding the most is closed.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -9,12 +18,17 @@ import { ConnectionHandler } from './connection-handler.js';
 import type { EventSink } from '../sinks/event-sink.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { IngestStats } from './ingest-stats.js';
+import { FrameBudget } from '../framing/frame-budget.js';
+
+/** At most one log line per kind of forced close or refusal and interval. */
+const LIMIT_LOG_INTERVAL_MS = 10_000;
 
 export interface TcpReceiverOptions {
   host: string;
   port: number;
   maxFrameBytes: number;
   maxConnections: number;
+  maxBufferedBytes: number;
 }
 
 interface Connection {
@@ -26,30 +40,34 @@ interface Connection {
 
 export class TcpReceiver {
   private server: net.Server | null = null;
+  /** Open connections, in the order they were accepted. */
   private readonly connections = new Set<Connection>();
+  readonly budget: FrameBudget;
 
   constructor(
     private readonly options: TcpReceiverOptions,
     private readonly sink: EventSink,
     private readonly stats: IngestStats,
     private readonly logger: SidecarLogger,
-  ) {}
+  ) {
+    this.budget = new FrameBudget(options.maxBufferedBytes);
+    this.budget.enforcer = { releaseLargest: () => this.closeLargestHolder() };
+    stats.frameBudget = this.budget;
+  }
 
   get listening(): boolean {
     return this.server?.listening ?? false;
   }
 
+  /** False while a new plugin connection would be refused (every slot is held by a connection that sent valid events). */
+  get acceptingConnections(): boolean {
+    return this.listening && (this.connections.size < this.options.maxConnections || this.longestIdleWithoutEvents() !== null);
+  }
+
   async start(): Promise<AddressInfo> {
     if (this.server) throw new Error('receiver already started');
+    // No server.maxConnections: the limit is applied in accept(), which can make room.
     const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
-    server.maxConnections = this.options.maxConnections;
-    server.on('drop', (data) => {
-      this.stats.connectionsRefused++;
-      this.logger.limited('warn', 'connection-refused', 10_000, 'connection refused: --max-connections reached', {
-        peer: data ? `${data.remoteAddress}:${data.remotePort}` : undefined,
-        maxConnections: this.options.maxConnections,
-      });
-    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
@@ -86,7 +104,17 @@ export class TcpReceiver {
 
   private accept(socket: net.Socket): void {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    const handler = new ConnectionHandler(peer, this.sink, this.stats, this.logger, this.options.maxFrameBytes);
+    if (this.connections.size >= this.options.maxConnections && !this.makeRoom(peer)) {
+      this.stats.connectionsRefused++;
+      this.logger.limited('warn', 'connection-refused', LIMIT_LOG_INTERVAL_MS, 'connection refused: --max-connections reached and every open connection has sent events', {
+        peer,
+        maxConnections: this.options.maxConnections,
+      });
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    const handler = new ConnectionHandler(peer, this.sink, this.stats, this.logger, this.options.maxFrameBytes, undefined, this.budget);
     const conn: Connection = { socket, handler, peer, openedAt: Date.now() };
     this.connections.add(conn);
     this.stats.connectionsAccepted++;
@@ -94,6 +122,7 @@ export class TcpReceiver {
     this.logger.info('plugin connection opened', { peer });
 
     socket.on('data', (chunk: Buffer) => {
+      if (handler.closedFor !== null) return;
       handler.push(chunk);
       if (handler.unframeable) socket.destroy();
     });
@@ -112,8 +141,58 @@ export class TcpReceiver {
         bytes: handler.bytes,
         reads: handler.reads,
         seconds: Math.round((Date.now() - conn.openedAt) / 100) / 10,
-        ...(handler.unframeable ? { reason: 'unframeable stream' } : {}),
+        ...(handler.unframeable ? { reason: 'unframeable stream' } : handler.closedFor ? { reason: handler.closedFor } : {}),
       });
     });
+  }
+
+  /**
+   * Frees a slot for a new connection by closing the longest idle connection that has sent no
+   * valid event. Returns false when there is none.
+   */
+  private makeRoom(newPeer: string): boolean {
+    const victim = this.longestIdleWithoutEvents();
+    if (victim === null) return false;
+    this.forceClose(victim, 'evicted_idle');
+    this.logger.limited('warn', 'connection-evicted', LIMIT_LOG_INTERVAL_MS, 'connection closed to make room: --max-connections reached', {
+      peer: victim.peer,
+      idleSeconds: Math.round((Date.now() - victim.handler.lastActivityMs) / 1000),
+      newPeer,
+      maxConnections: this.options.maxConnections,
+    });
+    return true;
+  }
+
+  private longestIdleWithoutEvents(): Connection | null {
+    let victim: Connection | null = null;
+    for (const c of this.connections) {
+      if (c.handler.events > 0) continue;
+      if (victim === null || c.handler.lastActivityMs < victim.handler.lastActivityMs) victim = c;
+    }
+    return victim;
+  }
+
+  /** The budget's enforcement: closes the connection holding the most partial-frame bytes. */
+  private closeLargestHolder(): boolean {
+    let victim: Connection | null = null;
+    for (const c of this.connections) {
+      if (victim === null || c.handler.buffered > victim.handler.buffered) victim = c;
+    }
+    if (victim === null || victim.handler.buffered === 0) return false;
+    const held = victim.handler.buffered;
+    this.forceClose(victim, 'buffer_budget');
+    this.logger.limited('warn', 'connection-over-budget', LIMIT_LOG_INTERVAL_MS, 'connection closed: partial frames passed --max-buffered-bytes', {
+      peer: victim.peer,
+      heldBytes: held,
+      maxBufferedBytes: this.options.maxBufferedBytes,
+    });
+    return true;
+  }
+
+  /** Closes a connection on purpose; its slot and its buffer are free at once. */
+  private forceClose(c: Connection, reason: 'buffer_budget' | 'evicted_idle'): void {
+    this.connections.delete(c);
+    c.handler.closeFor(reason);
+    c.socket.destroy();
   }
 }

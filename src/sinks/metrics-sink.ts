@@ -6,7 +6,7 @@ import type { EventSink } from './event-sink.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { HistogramFamily, MetricStore, SumFamily } from '../metrics/metric-store.js';
-import { BoundedValues } from '../metrics/bounded-values.js';
+import { BoundedValues, INVALID_VALUE } from '../metrics/bounded-values.js';
 import { TopicGrouper, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 
 export interface MetricsSinkOptions {
@@ -21,6 +21,8 @@ export class MetricsSink implements EventSink {
   readonly dropReasons: BoundedValues;
   readonly topicGroupNames: BoundedValues;
   private readonly grouper: TopicGrouper;
+  /** Events whose QoS was outside the protocol's domain (recorded as "invalid"). */
+  invalidQos = 0;
 
   private readonly registrations: SumFamily;
   private readonly registrationFailures: SumFamily;
@@ -57,9 +59,26 @@ export class MetricsSink implements EventSink {
     this.eventDelay = store.histogram(SIDECAR_METRICS.eventDelay);
 
     const folded = store.sum(SIDECAR_METRICS.attributeValuesFolded);
+    const invalid = store.sum(SIDECAR_METRICS.attributeValuesInvalid);
     store.onCollect(() => {
-      for (const b of [this.mountpoints, this.dropReasons, this.topicGroupNames]) if (b.folded > 0) folded.get(b.attribute).value = b.folded;
+      for (const b of [this.mountpoints, this.dropReasons, this.topicGroupNames]) {
+        if (b.folded > 0) folded.get(b.attribute).value = b.folded;
+        if (b.invalid > 0) invalid.get(b.attribute).value = b.invalid;
+      }
+      if (this.invalidQos > 0) invalid.get('mqtt.qos').value = this.invalidQos;
     });
+  }
+
+  /** A message's QoS as attribute value: 0, 1, 2, or "invalid" (counted). */
+  private qos(q: number): number | string {
+    if (q === 0 || q === 1 || q === 2) return q;
+    this.invalidQos++;
+    return INVALID_VALUE;
+  }
+
+  /** A subscription's QoS: as qos(), plus 128 (refused). */
+  private grantedQos(q: number): number | string {
+    return q === 128 ? q : this.qos(q);
   }
 
   consume(e: SidecarEvent, arrivalMs: number): void {
@@ -71,21 +90,22 @@ export class MetricsSink implements EventSink {
     switch (e.hook) {
       case 'on_publish': {
         const group = this.grouper.group(e.matchedAcl, e.topic);
-        this.published.get(mp, e.qos, e.retain, group).value++;
-        this.payloadSize.get(e.qos, group).record(e.payload.length);
+        const qos = this.qos(e.qos);
+        this.published.get(mp, qos, e.retain, group).value++;
+        this.payloadSize.get(qos, group).record(e.payload.length);
         break;
       }
       case 'on_deliver':
-        this.delivered.get(mp, e.qos, this.grouper.group(e.matchedAcl, e.topic), e.persisted).value++;
+        this.delivered.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic), e.persisted).value++;
         break;
       case 'on_delivery_complete':
-        this.deliveryCompleted.get(mp, e.qos, this.grouper.group(e.matchedAcl, e.topic)).value++;
+        this.deliveryCompleted.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic)).value++;
         break;
       case 'on_offline_message':
-        this.queuedOffline.get(mp, e.qos, this.grouper.group(null, e.topic)).value++;
+        this.queuedOffline.get(mp, this.qos(e.qos), this.grouper.group(null, e.topic)).value++;
         break;
       case 'on_message_drop':
-        this.dropped.get(mp, e.qos, this.dropReasons.fold(e.reason), this.grouper.group(e.matchedAcl, e.topic)).value++;
+        this.dropped.get(mp, this.qos(e.qos), this.dropReasons.fold(e.reason), this.grouper.group(e.matchedAcl, e.topic)).value++;
         break;
       case 'on_register':
         this.registrations.get(mp).value++;
@@ -104,11 +124,12 @@ export class MetricsSink implements EventSink {
         break;
       case 'on_subscribe':
         for (const t of e.topics) {
-          this.subscriptions.get(mp, t.qos, t.qos === 128 ? 'refused' : 'granted', this.grouper.group(t.matchedAcl, t.topic)).value++;
+          this.subscriptions.get(mp, this.grantedQos(t.qos), t.qos === 128 ? 'refused' : 'granted', this.grouper.group(t.matchedAcl, t.topic)).value++;
         }
         break;
       case 'on_unsubscribe':
-        this.unsubscriptions.get(mp).value += e.topics.length;
+        // Topics past the decoder's cap were not decoded but were unsubscribed all the same.
+        this.unsubscriptions.get(mp).value += e.topics.length + e.truncatedItems;
         break;
       case 'on_client_wakeup':
         break;

@@ -17,8 +17,10 @@
  * Loading happens before the sidecar accepts connections. A snapshot that is corrupt, truncated,
  * of another version or too old is reported and ignored, never fatal.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, accessSync, statSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import { ClientState, type SessionTracker } from './session-tracker.js';
 
 const MAGIC = Buffer.from('VMQSNAP\n', 'latin1');
@@ -109,11 +111,46 @@ export function decodeSnapshot(
   return { clients: count, writtenAtMs, section };
 }
 
+/**
+ * Throws an Error saying what is wrong when `file` cannot be written as a state file: its
+ * directory is missing, not a directory, or not writable. Checked at start, so that a typo
+ * fails the start instead of the first write a minute later.
+ */
+export function checkStateFileDirectory(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new Error(`directory ${dir} does not exist`);
+  }
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new Error(`directory ${dir} is not writable`);
+  }
+  try {
+    if (statSync(file).isDirectory()) throw new Error(`${file} is a directory`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/**
+ * The temporary file is created exclusively and never through a symbolic link (O_EXCL,
+ * O_NOFOLLOW) under an unpredictable name: someone who can write to the directory cannot make
+ * the sidecar overwrite another file by planting a link where the temporary file will be.
+ */
+const TEMP_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
 export class SessionSnapshot {
   constructor(
     readonly path: string,
     private readonly tracker: SessionTracker,
     private readonly section?: SnapshotSection,
+    /** The temporary file's suffix (random; tests fix it to plant a link there). */
+    private readonly tempSuffix: () => string = () => randomBytes(8).toString('hex'),
   ) {}
 
   /** Loads the snapshot into the (empty) tracker; returns why not when it cannot. */
@@ -143,11 +180,15 @@ export class SessionSnapshot {
     }
   }
 
-  /** Writes the tracker's state atomically (temporary file, fsync, rename). */
+  /**
+   * Writes the tracker's state atomically: a new temporary file, fsync, rename over the state
+   * file, fsync of the directory (so the rename itself survives a power cut). On any failure
+   * the temporary file is removed.
+   */
   async write(nowMs = Date.now()): Promise<SnapshotWriteResult> {
     const started = performance.now();
-    const tmp = `${this.path}.tmp-${process.pid}`;
-    const fh = await open(tmp, 'w+', 0o600);
+    const tmp = `${this.path}.tmp-${this.tempSuffix()}`;
+    const fh = await open(tmp, TEMP_FLAGS, 0o600);
     let bytes = 0;
     let count = 0;
     try {
@@ -221,9 +262,24 @@ export class SessionSnapshot {
       await unlink(tmp).catch(() => {});
       throw err;
     }
-    await fh.close();
-    await rename(tmp, this.path);
+    try {
+      await fh.close();
+      await rename(tmp, this.path);
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+    await syncDirectory(path.dirname(this.path));
     return { clients: count, bytes, ms: performance.now() - started };
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const d = await open(dir, constants.O_RDONLY);
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
   }
 }
 

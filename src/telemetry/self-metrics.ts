@@ -3,9 +3,10 @@
  * the log queue keep, at collection time.
  */
 import { HOOKS } from '../events/event-types.js';
+import { MAX_ITEMS } from '../decoding/event-decoder.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { MetricStore } from '../metrics/metric-store.js';
-import { REJECT_REASONS, type IngestStats } from '../receiver/ingest-stats.js';
+import { CLOSE_REASONS, REJECT_REASONS, type IngestStats } from '../receiver/ingest-stats.js';
 import type { TelemetryPipeline } from './telemetry-pipeline.js';
 
 export function registerSelfMetrics(store: MetricStore, stats: IngestStats, telemetry: TelemetryPipeline): void {
@@ -13,6 +14,9 @@ export function registerSelfMetrics(store: MetricStore, stats: IngestStats, tele
   const open = store.sum(M.connectionsOpen);
   const accepted = store.sum(M.connectionsAccepted);
   const refused = store.sum(M.connectionsRefused);
+  const closed = store.sum(M.connectionsClosed);
+  const buffered = store.sum(M.framesBuffered);
+  const truncated = store.sum(M.itemsTruncated);
   const bytes = store.sum(M.bytesReceived);
   const events = store.sum(M.eventsReceived);
   const rejected = store.sum(M.framesRejected);
@@ -25,6 +29,11 @@ export function registerSelfMetrics(store: MetricStore, stats: IngestStats, tele
     open.get().value = stats.connectionsOpen;
     accepted.get().value = stats.connectionsAccepted;
     refused.get().value = stats.connectionsRefused;
+    for (const r of CLOSE_REASONS) closed.get(r).value = stats.connectionsClosed[r];
+    buffered.get().value = stats.frameBudget?.used ?? 0;
+    HOOKS.forEach((h, i) => {
+      if (MAX_ITEMS[h] !== undefined || stats.itemsTruncatedByHook[i]! > 0) truncated.get(h).value = stats.itemsTruncatedByHook[i]!;
+    });
     bytes.get().value = stats.bytesReceived;
     HOOKS.forEach((h, i) => (events.get(h).value = stats.eventsByHook[i]!));
     for (const r of REJECT_REASONS) rejected.get(r).value = stats.rejected[r];

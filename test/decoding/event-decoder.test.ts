@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventDecoder } from '../../src/decoding/event-decoder.js';
+import { EventDecoder, MAX_ITEMS } from '../../src/decoding/event-decoder.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { HOOKS, type SidecarEvent } from '../../src/events/event-types.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
@@ -9,6 +9,14 @@ import { assertMatchesSample } from '../helpers/assert-event.js';
 function decodeFrame(frame: Buffer): { event: SidecarEvent | null; decoder: EventDecoder } {
   const decoder = new EventDecoder();
   return { event: decoder.decode(frame, 4, frame.length, 1_700_000_000_000), decoder };
+}
+
+const encoder = new FrameEncoder();
+
+function decodeSample(sample: Record<string, unknown>): SidecarEvent {
+  const { event, decoder } = decodeFrame(encoder.encodeFrame(sample as never));
+  assert.ok(event, decoder.failureDetail);
+  return event;
 }
 
 test('each of the thirteen event types round-trips with every field set', () => {
@@ -83,4 +91,43 @@ test('an empty Any value is a valid event with default fields', () => {
   assert.equal(event.clientId, '');
   assert.equal(event.mountpoint, '');
   assert.equal(event.timeMissing, true);
+});
+
+test('huge legal events are cut to what one event may carry; the skipped items are counted', () => {
+  const userProperties: Record<string, string> = {};
+  for (let i = 0; i < 5000; i++) userProperties[`k${i}`] = `v${i}`;
+  const reg = decodeSample({ ...SAMPLE_EVENTS.on_register, userProperties });
+  assert.equal(Object.keys((reg as { userProperties: object }).userProperties).length, MAX_ITEMS.on_register![1]);
+  assert.equal(reg.truncatedItems, 5000 - MAX_ITEMS.on_register![1]);
+  assert.equal(reg.clientId, SAMPLE_EVENTS.on_register.clientId, 'the fields around the map are kept');
+  assert.equal((reg as { sessionId: string }).sessionId, SAMPLE_EVENTS.on_register.sessionId);
+  assert.equal((reg as { userProperties: Record<string, string> }).userProperties.k0, 'v0');
+
+  const topics = Array.from({ length: 10_250 }, (_, i) => `t/${i}`);
+  const unsub = decodeSample({ ...SAMPLE_EVENTS.on_unsubscribe, topics }) as unknown as { topics: string[]; truncatedItems: number; sessionId: string };
+  assert.equal(unsub.topics.length, 10_000);
+  assert.equal(unsub.topics[9_999], 't/9999');
+  assert.equal(unsub.truncatedItems, 250);
+  assert.equal(unsub.sessionId, SAMPLE_EVENTS.on_unsubscribe.sessionId);
+
+  const small = decodeSample(SAMPLE_EVENTS.on_subscribe);
+  assert.equal(small.truncatedItems, 0);
+});
+
+test('truncated items reach vmq_sidecar.events.truncated_items and unsubscriptions still count them', async () => {
+  const { startTestSidecar, connect, write } = await import('../helpers/sidecar-fixture.js');
+  const { eventually } = await import('../helpers/eventually.js');
+  const sidecar = await startTestSidecar();
+  try {
+    const s = await connect(sidecar.port);
+    const topics = Array.from({ length: 10_007 }, (_, i) => `t/${i}`);
+    await write(s, encoder.encodeFrame({ ...SAMPLE_EVENTS.on_unsubscribe, topics } as never));
+    await eventually(() => assert.equal(sidecar.stats.eventsTotal, 1));
+    const text = await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text();
+    assert.match(text, /vmq_sidecar_events_truncated_items_total\{[^}]*vernemq_hook="on_unsubscribe"[^}]*\} 7/);
+    assert.match(text, /mqtt_unsubscriptions_total\{[^}]*\} 10007/);
+    s.destroy();
+  } finally {
+    await sidecar.stop();
+  }
 });

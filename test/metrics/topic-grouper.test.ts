@@ -31,13 +31,26 @@ test('the ACL name wins, then the first matching configured filter, then "unmatc
 });
 
 test('group names are bounded; extra ones become "other" and are counted', () => {
-  const names = new BoundedValues('mqtt.topic.group', 2);
+  const names = new BoundedValues('mqtt.topic.group', 4);
   const g = new TopicGrouper([], names);
   assert.equal(g.group({ name: 'a', pattern: '' }, 't'), 'a');
   assert.equal(g.group({ name: 'b', pattern: '' }, 't'), 'b');
+  // Past half the places, a new name gets its place at its second sighting.
   assert.equal(g.group({ name: 'c', pattern: '' }, 't'), 'other');
-  assert.equal(g.group({ name: 'c', pattern: '' }, 't'), 'other');
-  assert.equal(names.folded, 2);
+  assert.equal(g.group({ name: 'c', pattern: '' }, 't'), 'c');
+  assert.equal(g.group({ name: 'd', pattern: '' }, 't'), 'other');
+  assert.equal(g.group({ name: 'd', pattern: '' }, 't'), 'd');
+  assert.equal(g.group({ name: 'e', pattern: '' }, 't'), 'other');
+  assert.equal(g.group({ name: 'e', pattern: '' }, 't'), 'other');
+  assert.equal(names.folded, 4);
+});
+
+test('configured group names never wait for a second sighting', () => {
+  const names = new BoundedValues('mqtt.topic.group', 2);
+  const g = new TopicGrouper(parseTopicGroups('a/#=alpha,b/#=beta'), names);
+  assert.equal(g.group({ name: 'flood', pattern: '' }, 't'), 'other');
+  assert.equal(g.group(null, 'a/1'), 'alpha');
+  assert.equal(g.group(null, 'b/1'), 'beta');
 });
 
 test('invalid filters are refused with the reason', () => {

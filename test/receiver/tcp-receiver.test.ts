@@ -145,19 +145,46 @@ test('idle connections are never closed by the sidecar', async () => {
   s.destroy();
 });
 
-test('connections over --max-connections are refused and counted; the others keep working', async () => {
+test('over --max-connections, a new connection is refused only when every open one has sent events; /readyz says so', async () => {
   sidecar = await startTestSidecar({ maxConnections: 2 });
+  const ready = async () => (await fetch(`http://127.0.0.1:${sidecar!.adminAddress!.port}/readyz`)).status;
   const a = await connect(sidecar.port);
   const b = await connect(sidecar.port);
+  await write(a, wakeups(5, 'a'));
+  await write(b, wakeups(5, 'b'));
+  await eventually(() => assert.equal(sidecar!.capture.events.length, 10));
+  assert.equal(await ready(), 503);
   const c = await connect(sidecar.port);
   c.on('error', () => {});
   await closed(c);
   await eventually(() => assert.equal(sidecar!.stats.connectionsRefused, 1));
-  await write(a, wakeups(5, 'a'));
-  await write(b, wakeups(5, 'b'));
-  await eventually(() => assert.equal(sidecar!.capture.events.length, 10));
-  a.destroy();
+  await write(a, wakeups(5, 'a2'));
+  await eventually(() => assert.equal(sidecar!.capture.events.length, 15));
+  assert.ok(sidecar.logLines.some((l) => String(l.msg).startsWith('connection refused')));
   b.destroy();
+  await eventually(async () => assert.equal(await ready(), 200));
+  a.destroy();
+});
+
+test('1024 idle connections cannot lock the plugin out: the longest idle one without events makes room', async () => {
+  sidecar = await startTestSidecar({ logLevel: 'warn' });
+  const squatters: import('node:net').Socket[] = [];
+  for (let i = 0; i < 1024; i += 64) {
+    squatters.push(...(await Promise.all(Array.from({ length: 64 }, () => connect(sidecar!.port)))));
+  }
+  for (const s of squatters) s.on('error', () => {});
+  await eventually(() => assert.equal(sidecar!.stats.connectionsOpen, 1024));
+  const plugin = await connect(sidecar.port);
+  await write(plugin, wakeups(1000, 'plugin'));
+  await eventually(() => assert.equal(sidecar!.capture.events.filter((e) => e.clientId.startsWith('plugin-')).length, 1000));
+  assert.equal(sidecar.stats.connectionsClosed.evicted_idle, 1);
+  assert.equal(sidecar.stats.connectionsRefused, 0);
+  await closed(squatters[0]!); // the oldest idle one
+  const text = await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text();
+  assert.match(text, /vmq_sidecar_connections_closed_total\{[^}]*reason="evicted_idle"[^}]*\} 1/);
+  assert.ok(sidecar.logLines.some((l) => l.msg === 'connection closed to make room: --max-connections reached'));
+  plugin.destroy();
+  for (const s of squatters) s.destroy();
 });
 
 test('stop then start again on the same port works, and stop is idempotent', async () => {

@@ -174,3 +174,54 @@ test('a version 1 snapshot (before the section) still loads; a section round-tri
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a symbolic link planted at the temporary path is never followed: its target stays untouched', async () => {
+  const dir = tmp();
+  try {
+    const file = path.join(dir, 'sessions.bin');
+    const victim = path.join(dir, 'victim.txt');
+    writeFileSync(victim, 'precious');
+    const { symlinkSync, readdirSync } = await import('node:fs');
+    symlinkSync(victim, `${file}.tmp-fixed`);
+    const tracker = new SessionTracker(new MetricStore(), new BoundedValues('m', 10), { maxClients: 100 });
+    await assert.rejects(new SessionSnapshot(file, tracker, undefined, () => 'fixed').write(), /EEXIST/);
+    assert.equal(readFileSync(victim, 'utf8'), 'precious');
+    // With its own (random) name the write succeeds and leaves no temporary file behind.
+    await new SessionSnapshot(file, tracker).write();
+    assert.deepEqual(readdirSync(dir).sort(), ['sessions.bin', 'sessions.bin.tmp-fixed', 'victim.txt']);
+    assert.equal(readFileSync(victim, 'utf8'), 'precious');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failed rename removes the temporary file', async () => {
+  const dir = tmp();
+  try {
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    const file = path.join(dir, 'state');
+    mkdirSync(path.join(file, 'occupied'), { recursive: true }); // renaming a file over a non-empty directory fails
+    const tracker = new SessionTracker(new MetricStore(), new BoundedValues('m', 10), { maxClients: 100 });
+    await assert.rejects(new SessionSnapshot(file, tracker).write());
+    assert.deepEqual(readdirSync(dir), ['state']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a --state-file in a missing directory or under a file exits 64 naming --state-file', async () => {
+  const { runCli } = await import('../helpers/cli-process.js');
+  const dir = tmp();
+  try {
+    writeFileSync(path.join(dir, 'plain-file'), '');
+    for (const bad of ['/nonexistent-dir/sessions.bin', path.join(dir, 'plain-file', 'sessions.bin')]) {
+      const p = runCli(['--listen', '127.0.0.1:0', '--state-file', bad]);
+      const { code } = await p.exited;
+      assert.equal(code, 64);
+      assert.match(p.stderr(), /--state-file/);
+      assert.match(p.stderr(), /does not exist|is not a directory/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

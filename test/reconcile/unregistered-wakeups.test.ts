@@ -6,7 +6,7 @@ import type { SidecarEvent } from '../../src/events/event-types.js';
 const T0 = 1_764_133_200;
 
 function wakeup(clientId: string, sessionId: string, brokerMs: number, mountpoint = ''): SidecarEvent {
-  return { hook: 'on_client_wakeup', hookIndex: 2, timeSec: Math.floor(brokerMs / 1000), timeNanos: (brokerMs % 1000) * 1e6, timeMissing: false, mountpoint, clientId, sessionId };
+  return { hook: 'on_client_wakeup', hookIndex: 2, timeSec: Math.floor(brokerMs / 1000), timeNanos: (brokerMs % 1000) * 1e6, timeMissing: false, truncatedItems: 0, mountpoint, clientId, sessionId };
 }
 
 function register(clientId: string, sessionId: string, brokerMs: number, mountpoint = ''): SidecarEvent {
@@ -16,6 +16,7 @@ function register(clientId: string, sessionId: string, brokerMs: number, mountpo
     timeSec: Math.floor(brokerMs / 1000),
     timeNanos: (brokerMs % 1000) * 1e6,
     timeMissing: false,
+    truncatedItems: 0,
     mountpoint,
     clientId,
     sessionId,

@@ -1,0 +1,42 @@
+/**
+ * The memory budget for partial frames, shared by every connection: the bytes held in frame
+ * buffers waiting for the rest of their frame. Without it, peers that each send all but the
+ * last byte of a large frame hold that memory for as long as they like.
+ */
+
+export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
+
+/** What the budget asks of the buffers' owner when it is exceeded. */
+export interface BudgetEnforcer {
+  /**
+   * Called while `used` exceeds `limit`: release the largest holder's buffer (closing its
+   * connection). Returns false when nothing can be released.
+   */
+  releaseLargest(): boolean;
+}
+
+export class FrameBudget {
+  /** Bytes held now by all frame buffers. */
+  used = 0;
+  /** Highest `used` seen, for reports. */
+  peak = 0;
+  enforcer: BudgetEnforcer | null = null;
+
+  constructor(readonly limit: number = DEFAULT_MAX_BUFFERED_BYTES) {}
+
+  /**
+   * Accounts `bytes` more for a holder (already added to the holder's own count, so that it can
+   * be chosen), then releases holders until the total is back within the limit.
+   */
+  reserve(bytes: number): void {
+    this.used += bytes;
+    if (this.used > this.peak) this.peak = this.used;
+    while (this.used > this.limit && this.enforcer !== null && this.enforcer.releaseLargest()) {
+      // releaseLargest() gave memory back through release().
+    }
+  }
+
+  release(bytes: number): void {
+    this.used -= bytes;
+  }
+}
