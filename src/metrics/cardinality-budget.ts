@@ -1,0 +1,99 @@
+/**
+ * How many series one sidecar (one broker node) can produce, derived from the metric catalog:
+ * per metric, the product of its attributes' bounds (the --max-* limits plus the "other" /
+ * "invalid" / "unknown" values the sidecar itself adds), capped by the SDK's 2000 attribute
+ * combinations per metric (plus the one overflow series), times the Prometheus series per
+ * combination (histograms: one per bucket, +Inf, _sum and _count). docs/scaling.md's budget
+ * table is this function's output; the test holds the doc to it.
+ */
+import { ALL_METRICS, type MetricDef } from './metric-catalog.js';
+
+/** The SDK's cardinality limit per metric (docs/telemetry.md), plus its overflow series. */
+export const COMBINATIONS_PER_METRIC = 2000;
+
+export interface BudgetSettings {
+  maxMountpoints: number;
+  maxTopicGroups: number;
+  maxDropReasons: number;
+  /** Distinct QoS values seen: 3 normally (0, 1, 2), 4 with refused subscriptions (128). */
+  qosValues: number;
+}
+
+/** The defaults of docs/configuration.md, every bound reached. */
+export const WORST_CASE: BudgetSettings = { maxMountpoints: 100, maxTopicGroups: 200, maxDropReasons: 50, qosValues: 4 };
+/** One mountpoint, 20 topic groups, 5 drop reasons: a typical single-tenant node. */
+export const TYPICAL: BudgetSettings = { maxMountpoints: 1, maxTopicGroups: 20, maxDropReasons: 5, qosValues: 3 };
+
+/** The self-metrics' bare attributes: as many values as the catalog lists for them. */
+const SELF_METRIC_VALUES: Record<string, number> = {
+  'vmq_sidecar.connections.closed reason': 2,
+  'vmq_sidecar.frames.rejected reason': 8,
+  'vmq_sidecar.log_records.dropped reason': 4,
+  'vmq_sidecar.attribute_values.folded attribute': 3,
+  'vmq_sidecar.attribute_values.invalid attribute': 4,
+  'vmq_sidecar.export.failures signal': 2,
+  'vmq_sidecar.snapshot.writes outcome': 2,
+  'vmq_sidecar.broker.scrapes outcome': 4,
+  'vmq_sidecar.hooks.missing gauge': 2,
+};
+
+/** Distinct values an attribute can take on a metric, under the settings. */
+export function attributeBound(metric: MetricDef, attribute: string, s: BudgetSettings): number {
+  switch (attribute) {
+    case 'mqtt.mountpoint':
+      // "other" and "invalid" only appear once a limit is passed or garbage arrives.
+      return s.maxMountpoints === 1 ? 1 : s.maxMountpoints + 2;
+    case 'mqtt.qos':
+      return metric.name === 'mqtt.subscriptions' ? s.qosValues : Math.min(s.qosValues, 3);
+    case 'mqtt.subscription.qos':
+      return 3;
+    case 'mqtt.retain':
+    case 'mqtt.persisted':
+    case 'mqtt.session.persistent':
+    case 'mqtt.subscription.outcome':
+      return 2;
+    case 'mqtt.topic.group':
+      // The names, "unmatched", and past the limit "other".
+      return s.maxTopicGroups + (s.maxTopicGroups === WORST_CASE.maxTopicGroups ? 3 : 1);
+    case 'mqtt.drop.reason':
+      return s.maxDropReasons + (s.maxDropReasons === WORST_CASE.maxDropReasons ? 2 : 0);
+    case 'mqtt.disconnect.reason':
+      return 19; // 18 known + unknown
+    case 'mqtt.failure.reason':
+      return 8; // 7 known + unknown
+    case 'vernemq.hook':
+      return 13;
+    default: {
+      const n = SELF_METRIC_VALUES[`${metric.name} ${attribute}`];
+      if (n === undefined) throw new Error(`no bound for ${metric.name}'s attribute ${attribute}`);
+      return n;
+    }
+  }
+}
+
+export interface MetricBudget {
+  metric: MetricDef;
+  /** Attribute combinations before the SDK's limit. */
+  combinations: number;
+  /** After the limit (with the overflow series). */
+  capped: number;
+  /** Prometheus series for those combinations. */
+  series: number;
+}
+
+export function seriesPerCombination(metric: MetricDef): number {
+  return metric.kind === 'histogram' ? (metric.buckets?.length ?? 0) + 3 : 1;
+}
+
+export function cardinalityBudget(s: BudgetSettings, metrics: readonly MetricDef[] = ALL_METRICS): MetricBudget[] {
+  return metrics.map((metric) => {
+    let combinations = 1;
+    for (const a of metric.attributes) combinations *= attributeBound(metric, a.name, s);
+    const capped = combinations > COMBINATIONS_PER_METRIC ? COMBINATIONS_PER_METRIC + 1 : combinations;
+    return { metric, combinations, capped, series: capped * seriesPerCombination(metric) };
+  });
+}
+
+export function totalSeries(budget: readonly MetricBudget[]): number {
+  return budget.reduce((n, b) => n + b.series, 0);
+}
