@@ -97,3 +97,25 @@ export function cardinalityBudget(s: BudgetSettings, metrics: readonly MetricDef
 export function totalSeries(budget: readonly MetricBudget[]): number {
   return budget.reduce((n, b) => n + b.series, 0);
 }
+
+/** The budget as the Markdown table docs/scaling.md shows (metrics with more than one series). */
+export function budgetTableMarkdown(): string {
+  const typical = cardinalityBudget(TYPICAL);
+  const worst = cardinalityBudget(WORST_CASE);
+  const lines = ['| metric | attributes | typical combinations | typical series | worst-case combinations | worst-case series |', '|---|---|---|---|---|---|'];
+  let singles = 0;
+  for (let i = 0; i < worst.length; i++) {
+    const t = typical[i]!;
+    const w = worst[i]!;
+    if (w.series === 1) {
+      singles++;
+      continue;
+    }
+    const attrs = w.metric.attributes.map((a) => `\`${a.name}\``).join(', ') || '-';
+    const combos = (b: MetricBudget) => (b.combinations > COMBINATIONS_PER_METRIC ? `${b.combinations.toLocaleString('en-US')} -> ${b.capped.toLocaleString('en-US')}` : b.combinations.toLocaleString('en-US'));
+    lines.push(`| \`${w.metric.name}\` | ${attrs} | ${combos(t)} | ${t.series.toLocaleString('en-US')} | ${combos(w)} | ${w.series.toLocaleString('en-US')} |`);
+  }
+  lines.push(`| ${singles} metrics without attributes | - | 1 each | ${singles} | 1 each | ${singles} |`);
+  lines.push(`| **total per node** | | | **${totalSeries(typical).toLocaleString('en-US')}** | | **${totalSeries(worst).toLocaleString('en-US')}** |`);
+  return lines.join('\n');
+}
