@@ -67,7 +67,7 @@ test('docker-compose.yml: every service is pinned, buildable and wired to things
   for (const [sidecar, node] of [
     ['sidecar1', 'vernemq1'],
     ['sidecar2', 'vernemq2'],
-  ]) {
+  ] as const) {
     assert.equal(services[sidecar]!.network_mode, `service:${node}`);
     const env = services[sidecar]!.environment as Obj;
     assert.equal(env.VMQ_SIDECAR_LISTEN, '127.0.0.1:8890');
