@@ -10,7 +10,7 @@ import { IngestStats } from './receiver/ingest-stats.js';
 import { FanoutSink, type EventSink } from './sinks/event-sink.js';
 import { EventPrinter } from './sinks/event-printer.js';
 import { MetricsSink } from './sinks/metrics-sink.js';
-import { SessionTracker } from './sinks/session-tracker.js';
+import { SessionTracker } from './sessions/session-tracker.js';
 import { LogSink } from './sinks/log-sink.js';
 import { SidecarLogger } from './logging/sidecar-logger.js';
 import { MetricStore } from './metrics/metric-store.js';
@@ -19,7 +19,7 @@ import { registerSelfMetrics } from './telemetry/self-metrics.js';
 import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
 import { ConfigError } from './config/option-parser.js';
 import { AdminServer } from './admin/admin-server.js';
-import { SessionSnapshot, type SnapshotWriteResult } from './sinks/session-snapshot.js';
+import { SessionSnapshot, type SnapshotWriteResult } from './sessions/session-snapshot.js';
 import { BrokerReconciler } from './reconcile/broker-reconciler.js';
 import { HookCoverage, type HookCoverageOptions } from './reconcile/hook-coverage.js';
 import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups, type WakeupMatchOptions } from './reconcile/unregistered-wakeups.js';
@@ -167,10 +167,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   }
   if (settings.printEvents) sinks.push(new EventPrinter());
   sinks.push(...(options.sinks ?? []));
-  const sink = new FanoutSink(sinks, (err, event) => {
-    stats.rejected.sink_error++;
-    logger.limited('error', 'sink_error', 10_000, 'event sink failed', { hook: event.hook, err: (err as Error)?.stack ?? String(err) });
-  });
+  const sink = new FanoutSink(sinks);
 
   const receiver = new TcpReceiver(
     { host: settings.listen.host, port: settings.listen.port, maxFrameBytes: settings.maxFrameBytes, maxConnections: settings.maxConnections, maxBufferedBytes: settings.maxBufferedBytes },

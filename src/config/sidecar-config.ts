@@ -18,7 +18,7 @@ import { HOOKS, type HookName } from '../events/event-types.js';
 import { DEFAULT_LOG_HOOKS, DEFAULT_LOG_USER_PROPERTIES } from '../sinks/log-sink.js';
 import { REDACT_FIELDS, type RedactField, type RedactMode } from '../sinks/redaction.js';
 import { parseTopicGroups, type TopicGroupPattern } from '../metrics/topic-grouper.js';
-import { checkStateFileDirectory } from '../sinks/session-snapshot.js';
+import { checkStateFileDirectory } from '../sessions/session-snapshot.js';
 
 export interface SidecarSettings {
   listen: HostPort;

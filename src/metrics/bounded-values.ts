@@ -82,8 +82,4 @@ export class BoundedValues {
     this.folded++;
     return OTHER_VALUE;
   }
-
-  get distinct(): number {
-    return this.known.size;
-  }
 }

@@ -17,7 +17,7 @@ import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { IngestStats } from '../receiver/ingest-stats.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
-import type { SnapshotSection } from '../sinks/session-snapshot.js';
+import type { SnapshotSection } from '../sessions/session-snapshot.js';
 import { maskUrl, splitCredentials } from '../logging/url-masking.js';
 import { parsePrometheusText, sumBy, sumOf } from './prometheus-text.js';
 
@@ -36,7 +36,6 @@ export interface BrokerView {
   gaugeAtScrape: { sent: number; answered: number };
   /** Our gauge minus the broker's count at the scrape's instant; undefined without a count. */
   drift: number | undefined;
-  totalActiveConnections: number | undefined;
   queues: number | undefined;
   attempts: Map<string, number>;
   errors: Map<string, number>;
@@ -248,7 +247,6 @@ export class BrokerReconciler {
         connections,
         gaugeAtScrape,
         drift: connections === undefined ? undefined : driftAtScrape(gaugeAtScrape, connections),
-        totalActiveConnections: sumOf(samples, 'total_active_connections'),
         queues: sumOf(samples, 'queue_processes'),
         attempts: sumBy(samples, 'sidecar_events', 'hook'),
         errors: sumBy(samples, 'sidecar_events_error', 'hook'),

@@ -24,6 +24,7 @@
  */
 import type { SidecarEvent } from '../events/event-types.js';
 import type { EventSink } from '../sinks/event-sink.js';
+import { clientKey } from '../sessions/session-tracker.js';
 
 export interface WakeupMatchOptions {
   /** How long a wakeup waits for its register, and the broker-time distance of a pair (ms). */
@@ -95,7 +96,7 @@ export class UnregisteredWakeups implements EventSink {
     const isRegister = e.hook === 'on_register';
     if (isRegister) this.lastRegisterArrival = arrivalMs;
     const bySession = e.sessionId !== '';
-    const key = bySession ? 's' + e.sessionId : 'c' + e.mountpoint + '\u0000' + e.clientId;
+    const key = bySession ? 's' + e.sessionId : 'c' + clientKey(e.mountpoint, e.clientId);
     const brokerMs = e.timeSec * 1000 + e.timeNanos / 1e6;
     const other = isRegister ? this.wakeups : this.registers;
     const candidates = other.get(key);

@@ -15,23 +15,26 @@ export interface EventSink {
 
 /**
  * Hands each event to several sinks in order. A sink that throws does not keep the event from
- * the others; the error goes to onError.
+ * the others; once all had it, the failure is thrown on to the caller (the connection handler),
+ * which counts and logs it: one error path for every sink.
  */
 export class FanoutSink implements EventSink {
-  constructor(
-    private readonly sinks: readonly EventSink[],
-    private readonly onError: (err: unknown, event: SidecarEvent) => void,
-  ) {}
+  constructor(private readonly sinks: readonly EventSink[]) {}
 
   consume(event: SidecarEvent, arrivalMs: number): void {
     const sinks = this.sinks;
+    let failure: unknown = undefined;
+    let failed = false;
     for (let i = 0; i < sinks.length; i++) {
       try {
         sinks[i]!.consume(event, arrivalMs);
       } catch (err) {
-        this.onError(err, event);
+        // The first failure is the one reported; the event counts once as sink_error.
+        if (!failed) failure = err;
+        failed = true;
       }
     }
+    if (failed) throw failure;
   }
 
   async shutdown(): Promise<void> {

@@ -18,9 +18,8 @@ import {
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
+import type { Temporality } from './otel-config.js';
 import { HistogramFamily, SumFamily, type HistogramSeries, type MetricStore, type NumberSeries } from '../metrics/metric-store.js';
-
-export type TemporalityPreference = 'cumulative' | 'delta' | 'lowmemory';
 
 export const SCOPE = { name: 'vmq-otel-sidecar' };
 
@@ -37,7 +36,7 @@ export class StoreMetricProducer implements MetricProducer {
 
   constructor(
     private readonly store: MetricStore,
-    private readonly temporality: TemporalityPreference = 'cumulative',
+    private readonly temporality: Temporality = 'cumulative',
     private readonly scopeVersion?: string,
   ) {
     this.lastCollectMs = Date.now();

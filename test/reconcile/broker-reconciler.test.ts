@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { connect, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
-import { parseExposition } from '../helpers/prometheus-text.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 import { BrokerReconciler } from '../../src/reconcile/broker-reconciler.js';
 import { IngestStats } from '../../src/receiver/ingest-stats.js';
 import { MetricStore } from '../../src/metrics/metric-store.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { connect, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
-import { parseExposition } from '../helpers/prometheus-text.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 
 const encoder = new FrameEncoder();
 

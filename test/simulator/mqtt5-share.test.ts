@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { runSimulator } from '../../src/simulator/simulator.js';
 import { startTestSidecar } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
-import { parseExposition } from '../helpers/prometheus-text.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
 
 test("--mqtt5-share: the sidecar's unregistered wakeups equal the simulator's MQTT 5 wakeups, over a reordering pool", async () => {

@@ -4,7 +4,7 @@ import { runSimulator, type SimulatorSummary } from '../../src/simulator/simulat
 import { ALL_METRICS, prometheusNameOf, prometheusSeriesOf } from '../../src/metrics/metric-catalog.js';
 import { startTestSidecar, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
-import { parseExposition } from '../helpers/prometheus-text.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 
 let sidecar: SidecarFixture;
 let truth: SimulatorSummary;

@@ -10,13 +10,18 @@
  * After a gone or expiry, a client's entry stays for `tombstoneMs` so that late, older events
  * about it are recognised as stale instead of resurrecting it.
  */
-import type { EventSink } from './event-sink.js';
+import type { EventSink } from '../sinks/event-sink.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { HistogramFamily, MetricStore, SumFamily } from '../metrics/metric-store.js';
 
 /** Separates mountpoint and client id in a client's key (neither can contain it). */
-const KEY_SEP = '\u0000';
+export const KEY_SEP = '\u0000';
+
+/** A client's key: mountpoint and client id. */
+export function clientKey(mountpoint: string, clientId: string): string {
+  return clientKey(mountpoint, clientId);
+}
 import type { BoundedValues } from '../metrics/bounded-values.js';
 
 export interface SessionTrackerOptions {
@@ -172,7 +177,7 @@ export class SessionTracker implements EventSink {
    * event's time), or null when the event is stale or the client cannot be tracked.
    */
   private transition(e: SidecarEvent): ClientState | null {
-    const key = e.mountpoint + KEY_SEP + e.clientId;
+    const key = clientKey(e.mountpoint, e.clientId);
     let c = this.clients.get(key);
     if (c === undefined) {
       if (this.clients.size >= this.options.maxClients) {
@@ -206,7 +211,7 @@ export class SessionTracker implements EventSink {
   private remove(c: ClientState, mountpoint: string, clientId: string): void {
     if (c.removedAt !== 0) return;
     c.removedAt = this.now();
-    this.tombstones.push({ key: mountpoint + KEY_SEP + clientId, at: c.removedAt });
+    this.tombstones.push({ key: clientKey(mountpoint, clientId), at: c.removedAt });
   }
 
   /** Orders the tombstone queue by removal time (after a restore, which adds them unordered). */
