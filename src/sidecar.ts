@@ -121,8 +121,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       logger.log(quiet ? 'info' : 'warn', quiet ? 'no session snapshot to restore' : 'session snapshot ignored; gauges start from zero', { path: snapshot.path, reason: r.reason });
     }
     const writes = store.sum(SIDECAR_METRICS.snapshotWrites);
-    const age = store.sum(SIDECAR_METRICS.snapshotAge);
-    store.sum(SIDECAR_METRICS.snapshotInterval).get().value = settings.stateIntervalMs / 1000;
+    const age = store.gauge(SIDECAR_METRICS.snapshotAge);
+    store.gauge(SIDECAR_METRICS.snapshotInterval).get().value = settings.stateIntervalMs / 1000;
     store.onCollect(() => {
       writes.get('success').value = snapshotWrites.success;
       writes.get('error').value = snapshotWrites.error;

@@ -92,9 +92,9 @@ export class BrokerReconciler {
     ({ url: this.url, authorization: this.authorization } = splitCredentials(url));
     const M = SIDECAR_METRICS;
     const scrapes = store.sum(M.brokerScrapes);
-    const connections = store.sum(M.brokerConnections);
-    const queues = store.sum(M.brokerQueues);
-    const drift = store.sum(M.brokerDrift);
+    const connections = store.gauge(M.brokerConnections);
+    const queues = store.gauge(M.brokerQueues);
+    const drift = store.gauge(M.brokerDrift);
     const attempts = store.sum(M.brokerSidecarEvents);
     const errors = store.sum(M.brokerSidecarEventErrors);
     const missing = store.sum(M.upstreamMissing);

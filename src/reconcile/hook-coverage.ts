@@ -38,7 +38,7 @@ export class HookCoverage {
     private readonly options: HookCoverageOptions = { minEvents: 1000, graceMs: 5 * 60_000 },
     private readonly now: () => number = Date.now,
   ) {
-    const missingFamily = store.sum(SIDECAR_METRICS.hooksMissing);
+    const missingFamily = store.gauge(SIDECAR_METRICS.hooksMissing);
     store.onCollect(() => {
       const missing = this.check();
       for (const r of GAUGE_REQUIREMENTS) {

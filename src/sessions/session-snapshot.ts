@@ -22,6 +22,7 @@ import { constants, accessSync, statSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ClientState, KEY_SEP, clientKey, type SessionTracker } from './session-tracker.js';
+import type { Mountpoint } from '../metrics/bounded-values.js';
 
 const MAGIC = Buffer.from('VMQSNAP\n', 'latin1');
 export const SNAPSHOT_VERSION = 2;
@@ -88,7 +89,7 @@ export function decodeSnapshot(
     const clientId = str();
     if (pos + 29 > end) throw new SnapshotError('snapshot is truncated');
     const flags = body[pos]!;
-    const c = new ClientState(mountpoint);
+    const c = new ClientState(mountpoint as Mountpoint) // folded again by tracker.restore();
     c.connected = (flags & 1) !== 0;
     c.offline = (flags & 2) !== 0;
     c.sec = body.readDoubleLE(pos + 1);

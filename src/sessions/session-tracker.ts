@@ -13,16 +13,16 @@
 import type { EventSink } from '../sinks/event-sink.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
-import type { HistogramFamily, MetricStore, SumFamily } from '../metrics/metric-store.js';
+import type { HistogramFamilyOf, MetricStore, NumberFamilyOf } from '../metrics/metric-store.js';
 
 /** Separates mountpoint and client id in a client's key (neither can contain it). */
 export const KEY_SEP = '\u0000';
 
 /** A client's key: mountpoint and client id. */
 export function clientKey(mountpoint: string, clientId: string): string {
-  return clientKey(mountpoint, clientId);
+  return mountpoint + KEY_SEP + clientId;
 }
-import type { BoundedValues } from '../metrics/bounded-values.js';
+import type { BoundedValues, Mountpoint } from '../metrics/bounded-values.js';
 
 export interface SessionTrackerOptions {
   maxClients: number;
@@ -41,7 +41,7 @@ export class ClientState {
   /** When the entry became a tombstone (ms, sidecar clock); 0 while the session lives. */
   removedAt = 0;
 
-  constructor(readonly mountpoint: string) {}
+  constructor(readonly mountpoint: Mountpoint) {}
 }
 
 const DEFAULT_TOMBSTONE_MS = 10 * 60 * 1000;
@@ -50,9 +50,9 @@ export class SessionTracker implements EventSink {
   readonly clients = new Map<string, ClientState>();
   stale = 0;
   untracked = 0;
-  private readonly connected: SumFamily;
-  private readonly offline: SumFamily;
-  private readonly duration: HistogramFamily;
+  private readonly connected: NumberFamilyOf<typeof MQTT_METRICS.connected>;
+  private readonly offline: NumberFamilyOf<typeof MQTT_METRICS.offline>;
+  private readonly duration: HistogramFamilyOf<typeof MQTT_METRICS.sessionDuration>;
   /** Removed sessions in removal order, for expiring tombstones without scanning every client. */
   private tombstones: { key: string; at: number }[] = [];
   private tombstoneHead = 0;
@@ -60,6 +60,7 @@ export class SessionTracker implements EventSink {
 
   constructor(
     store: MetricStore,
+    /** The metrics sink's mountpoints (any BoundedValues works: benches and tests bring their own). */
     private readonly mountpoints: BoundedValues,
     private readonly options: SessionTrackerOptions,
     private readonly now: () => number = Date.now,
@@ -81,11 +82,11 @@ export class SessionTracker implements EventSink {
 
   /** Connected clients per mountpoint (as exported). */
   connectedCount(mountpoint = ''): number {
-    return this.connected.get(mountpoint).value;
+    return this.connected.get(mountpoint as Mountpoint).value;
   }
 
   offlineCount(mountpoint = ''): number {
-    return this.offline.get(mountpoint).value;
+    return this.offline.get(mountpoint as Mountpoint).value;
   }
 
   /** Connected clients over all mountpoints. */
@@ -103,7 +104,7 @@ export class SessionTracker implements EventSink {
    */
   restore(key: string, mountpoint: string, saved: ClientState): void {
     if (this.clients.has(key) || this.clients.size >= this.options.maxClients) return;
-    const c = new ClientState(this.mountpoints.fold(mountpoint));
+    const c = new ClientState(this.mountpoints.fold(mountpoint) as string as Mountpoint);
     c.connected = saved.connected;
     c.offline = saved.offline;
     c.sec = saved.sec;
@@ -187,7 +188,7 @@ export class SessionTracker implements EventSink {
           return null;
         }
       }
-      c = new ClientState(this.mountpoints.fold(e.mountpoint));
+      c = new ClientState(this.mountpoints.fold(e.mountpoint) as string as Mountpoint);
       this.clients.set(key, c);
     } else if (e.timeSec < c.sec || (e.timeSec === c.sec && e.timeNanos < c.nanos)) {
       this.stale++;

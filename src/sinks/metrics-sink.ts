@@ -5,8 +5,8 @@
 import type { EventSink } from './event-sink.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
-import type { HistogramFamily, MetricStore, SumFamily } from '../metrics/metric-store.js';
-import { BoundedValues, INVALID_VALUE } from '../metrics/bounded-values.js';
+import type { HistogramFamilyOf, MetricStore, NumberFamilyOf } from '../metrics/metric-store.js';
+import { BoundedValues, INVALID_VALUE, type GrantedQos, type Qos } from '../metrics/bounded-values.js';
 import { TopicGrouper, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 
 export interface MetricsSinkOptions {
@@ -17,28 +17,28 @@ export interface MetricsSinkOptions {
 }
 
 export class MetricsSink implements EventSink {
-  readonly mountpoints: BoundedValues;
-  readonly dropReasons: BoundedValues;
-  readonly topicGroupNames: BoundedValues;
+  readonly mountpoints: BoundedValues<'mqtt.mountpoint'>;
+  readonly dropReasons: BoundedValues<'mqtt.drop.reason'>;
+  readonly topicGroupNames: BoundedValues<'mqtt.topic.group'>;
   private readonly grouper: TopicGrouper;
   /** Events whose QoS was outside the protocol's domain (recorded as "invalid"). */
   invalidQos = 0;
 
-  private readonly registrations: SumFamily;
-  private readonly registrationFailures: SumFamily;
-  private readonly disconnects: SumFamily;
-  private readonly expirations: SumFamily;
-  private readonly published: SumFamily;
-  private readonly payloadSize: HistogramFamily;
-  private readonly delivered: SumFamily;
-  private readonly deliveryCompleted: SumFamily;
-  private readonly queuedOffline: SumFamily;
-  private readonly dropped: SumFamily;
-  private readonly subscriptions: SumFamily;
-  private readonly unsubscriptions: SumFamily;
-  private readonly eventDelay: HistogramFamily;
+  private readonly registrations: NumberFamilyOf<typeof MQTT_METRICS.registrations>;
+  private readonly registrationFailures: NumberFamilyOf<typeof MQTT_METRICS.registrationFailures>;
+  private readonly disconnects: NumberFamilyOf<typeof MQTT_METRICS.disconnects>;
+  private readonly expirations: NumberFamilyOf<typeof MQTT_METRICS.expirations>;
+  private readonly published: NumberFamilyOf<typeof MQTT_METRICS.published>;
+  private readonly payloadSize: HistogramFamilyOf<typeof MQTT_METRICS.payloadSize>;
+  private readonly delivered: NumberFamilyOf<typeof MQTT_METRICS.delivered>;
+  private readonly deliveryCompleted: NumberFamilyOf<typeof MQTT_METRICS.deliveryCompleted>;
+  private readonly queuedOffline: NumberFamilyOf<typeof MQTT_METRICS.queuedOffline>;
+  private readonly dropped: NumberFamilyOf<typeof MQTT_METRICS.dropped>;
+  private readonly subscriptions: NumberFamilyOf<typeof MQTT_METRICS.subscriptions>;
+  private readonly unsubscriptions: NumberFamilyOf<typeof MQTT_METRICS.unsubscriptions>;
+  private readonly eventDelay: HistogramFamilyOf<typeof SIDECAR_METRICS.eventDelay>;
 
-  constructor(store: MetricStore, options: MetricsSinkOptions, mountpoints?: BoundedValues) {
+  constructor(store: MetricStore, options: MetricsSinkOptions, mountpoints?: BoundedValues<'mqtt.mountpoint'>) {
     this.mountpoints = mountpoints ?? new BoundedValues('mqtt.mountpoint', options.maxMountpoints);
     this.dropReasons = new BoundedValues('mqtt.drop.reason', options.maxDropReasons);
     this.topicGroupNames = new BoundedValues('mqtt.topic.group', options.maxTopicGroups);
@@ -70,14 +70,14 @@ export class MetricsSink implements EventSink {
   }
 
   /** A message's QoS as attribute value: 0, 1, 2, or "invalid" (counted). */
-  private qos(q: number): number | string {
+  private qos(q: number): Qos {
     if (q === 0 || q === 1 || q === 2) return q;
     this.invalidQos++;
     return INVALID_VALUE;
   }
 
   /** A subscription's QoS: as qos(), plus 128 (refused). */
-  private grantedQos(q: number): number | string {
+  private grantedQos(q: number): GrantedQos {
     return q === 128 ? q : this.qos(q);
   }
 
