@@ -7,7 +7,7 @@ import { prometheusName } from './prometheus-naming.js';
 import type { DropReason, GrantedQos, Mountpoint, Qos, TopicGroup } from './bounded-values.js';
 import { DISCONNECT_REASONS, REGISTRATION_FAILURE_REASONS, type DisconnectReason, type RegistrationFailureReason } from '../events/reason-names.js';
 import { HOOKS } from '../events/event-types.js';
-import { CLOSE_REASONS, REJECT_REASONS, type CloseReason, type RejectReason } from '../receiver/ingest-stats.js';
+import { CLOSE_REASONS, REJECT_REASONS, type CloseReason, type RejectReason } from '../receiver/reject-reasons.js';
 
 /**
  * counter: monotonic sum; updown: additive count that goes both ways (clients connected);

@@ -14,6 +14,7 @@
  */
 import { HOOKS } from '../events/event-types.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
+import type { Component, StatusReport } from '../lifecycle/component.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { IngestStats } from '../receiver/ingest-stats.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
@@ -64,7 +65,7 @@ interface Baseline {
   received: number[];
 }
 
-export class BrokerReconciler {
+export class BrokerReconciler implements Component {
   readonly outcomes: Record<ScrapeOutcome, number> = { success: 0, error: 0, timeout: 0, invalid: 0 };
   last: BrokerView | undefined;
   lastError: string | undefined;
@@ -85,11 +86,13 @@ export class BrokerReconciler {
     private readonly stats: IngestStats,
     /** Our connected-clients gauge, all mountpoints. */
     private readonly derivedConnected: () => number,
-    store: MetricStore,
     private readonly logger: SidecarLogger,
   ) {
     this.shownUrl = maskUrl(url);
     ({ url: this.url, authorization: this.authorization } = splitCredentials(url));
+  }
+
+  registerMetrics(store: MetricStore): void {
     const M = SIDECAR_METRICS;
     const scrapes = store.sum(M.brokerScrapes);
     const connections = store.gauge(M.brokerConnections);
@@ -122,6 +125,22 @@ export class BrokerReconciler {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  status(): StatusReport {
+    const last = this.last;
+    return {
+      broker: {
+        url: this.shownUrl,
+        lastScrape: last ? new Date(last.at).toISOString() : null,
+        connections: last?.connections ?? null,
+        queues: last?.queues ?? null,
+        drift: this.drift() ?? null,
+        missingEventsByHook: Object.fromEntries(this.missing()),
+        scrapes: this.outcomes,
+        lastError: this.lastError ?? null,
+      },
+    };
   }
 
   /**

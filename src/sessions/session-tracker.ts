@@ -11,6 +11,7 @@
  * about it are recognised as stale instead of resurrecting it.
  */
 import type { EventSink } from '../sinks/event-sink.js';
+import type { Component, StatusReport } from '../lifecycle/component.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { HistogramFamilyOf, MetricStore, NumberFamilyOf } from '../metrics/metric-store.js';
@@ -46,7 +47,7 @@ export class ClientState {
 
 const DEFAULT_TOMBSTONE_MS = 10 * 60 * 1000;
 
-export class SessionTracker implements EventSink {
+export class SessionTracker implements EventSink, Component {
   readonly clients = new Map<string, ClientState>();
   stale = 0;
   untracked = 0;
@@ -78,6 +79,12 @@ export class SessionTracker implements EventSink {
       untracked.get().value = this.untracked;
       stale.get().value = this.stale;
     });
+  }
+
+  status(): StatusReport {
+    return {
+      sessions: { tracked: this.clients.size, connected: this.connectedTotal(), offline: this.offlineTotal(), staleEvents: this.stale, untrackedEvents: this.untracked },
+    };
   }
 
   /** Connected clients per mountpoint (as exported). */

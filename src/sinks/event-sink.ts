@@ -5,6 +5,7 @@
  * I/O or keep a reference to byte fields (payload) past the call without copying them.
  */
 import type { SidecarEvent } from '../events/event-types.js';
+import type { Component } from '../lifecycle/component.js';
 
 export interface EventSink {
   /** `arrivalMs`: when the bytes carrying the event were read (ms since the epoch). */
@@ -18,7 +19,7 @@ export interface EventSink {
  * the others; once all had it, the failure is thrown on to the caller (the connection handler),
  * which counts and logs it: one error path for every sink.
  */
-export class FanoutSink implements EventSink {
+export class FanoutSink implements EventSink, Component {
   constructor(private readonly sinks: readonly EventSink[]) {}
 
   consume(event: SidecarEvent, arrivalMs: number): void {
@@ -39,5 +40,10 @@ export class FanoutSink implements EventSink {
 
   async shutdown(): Promise<void> {
     await Promise.all(this.sinks.map((s) => s.shutdown?.()));
+  }
+
+  /** Stopped after the receivers: no event arrives any more, buffered output is pushed out. */
+  stop(): Promise<void> {
+    return this.shutdown();
   }
 }

@@ -5,7 +5,7 @@
 import type { EventSink } from './event-sink.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
-import type { HistogramFamilyOf, MetricStore, NumberFamilyOf } from '../metrics/metric-store.js';
+import type { MetricStore } from '../metrics/metric-store.js';
 import { BoundedValues, INVALID_VALUE, type GrantedQos, type Qos } from '../metrics/bounded-values.js';
 import { TopicGrouper, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 
@@ -16,6 +16,26 @@ export interface MetricsSinkOptions {
   maxMountpoints: number;
 }
 
+/** The MQTT metrics' families (one store call each, in catalog order) and the event delay's. */
+function mqttFamilies(store: MetricStore) {
+  const M = MQTT_METRICS;
+  return {
+    registrations: store.sum(M.registrations),
+    registrationFailures: store.sum(M.registrationFailures),
+    disconnects: store.sum(M.disconnects),
+    expirations: store.sum(M.expirations),
+    published: store.sum(M.published),
+    payloadSize: store.histogram(M.payloadSize),
+    delivered: store.sum(M.delivered),
+    deliveryCompleted: store.sum(M.deliveryCompleted),
+    queuedOffline: store.sum(M.queuedOffline),
+    dropped: store.sum(M.dropped),
+    subscriptions: store.sum(M.subscriptions),
+    unsubscriptions: store.sum(M.unsubscriptions),
+    eventDelay: store.histogram(SIDECAR_METRICS.eventDelay),
+  };
+}
+
 export class MetricsSink implements EventSink {
   readonly mountpoints: BoundedValues<'mqtt.mountpoint'>;
   readonly dropReasons: BoundedValues<'mqtt.drop.reason'>;
@@ -24,39 +44,15 @@ export class MetricsSink implements EventSink {
   /** Events whose QoS was outside the protocol's domain (recorded as "invalid"). */
   invalidQos = 0;
 
-  private readonly registrations: NumberFamilyOf<typeof MQTT_METRICS.registrations>;
-  private readonly registrationFailures: NumberFamilyOf<typeof MQTT_METRICS.registrationFailures>;
-  private readonly disconnects: NumberFamilyOf<typeof MQTT_METRICS.disconnects>;
-  private readonly expirations: NumberFamilyOf<typeof MQTT_METRICS.expirations>;
-  private readonly published: NumberFamilyOf<typeof MQTT_METRICS.published>;
-  private readonly payloadSize: HistogramFamilyOf<typeof MQTT_METRICS.payloadSize>;
-  private readonly delivered: NumberFamilyOf<typeof MQTT_METRICS.delivered>;
-  private readonly deliveryCompleted: NumberFamilyOf<typeof MQTT_METRICS.deliveryCompleted>;
-  private readonly queuedOffline: NumberFamilyOf<typeof MQTT_METRICS.queuedOffline>;
-  private readonly dropped: NumberFamilyOf<typeof MQTT_METRICS.dropped>;
-  private readonly subscriptions: NumberFamilyOf<typeof MQTT_METRICS.subscriptions>;
-  private readonly unsubscriptions: NumberFamilyOf<typeof MQTT_METRICS.unsubscriptions>;
-  private readonly eventDelay: HistogramFamilyOf<typeof SIDECAR_METRICS.eventDelay>;
+  /** The families this sink records into, typed from the catalog. */
+  private readonly m: ReturnType<typeof mqttFamilies>;
 
   constructor(store: MetricStore, options: MetricsSinkOptions, mountpoints?: BoundedValues<'mqtt.mountpoint'>) {
     this.mountpoints = mountpoints ?? new BoundedValues('mqtt.mountpoint', options.maxMountpoints);
     this.dropReasons = new BoundedValues('mqtt.drop.reason', options.maxDropReasons);
     this.topicGroupNames = new BoundedValues('mqtt.topic.group', options.maxTopicGroups);
     this.grouper = new TopicGrouper(options.topicGroups, this.topicGroupNames);
-    const M = MQTT_METRICS;
-    this.registrations = store.sum(M.registrations);
-    this.registrationFailures = store.sum(M.registrationFailures);
-    this.disconnects = store.sum(M.disconnects);
-    this.expirations = store.sum(M.expirations);
-    this.published = store.sum(M.published);
-    this.payloadSize = store.histogram(M.payloadSize);
-    this.delivered = store.sum(M.delivered);
-    this.deliveryCompleted = store.sum(M.deliveryCompleted);
-    this.queuedOffline = store.sum(M.queuedOffline);
-    this.dropped = store.sum(M.dropped);
-    this.subscriptions = store.sum(M.subscriptions);
-    this.unsubscriptions = store.sum(M.unsubscriptions);
-    this.eventDelay = store.histogram(SIDECAR_METRICS.eventDelay);
+    this.m = mqttFamilies(store);
 
     const folded = store.sum(SIDECAR_METRICS.attributeValuesFolded);
     const invalid = store.sum(SIDECAR_METRICS.attributeValuesInvalid);
@@ -82,54 +78,55 @@ export class MetricsSink implements EventSink {
   }
 
   consume(e: SidecarEvent, arrivalMs: number): void {
+    const m = this.m;
     if (!e.timeMissing) {
       const delay = (arrivalMs - e.timeSec * 1000) / 1000 - e.timeNanos / 1e9;
-      this.eventDelay.get().record(delay > 0 ? delay : 0);
+      m.eventDelay.get().record(delay > 0 ? delay : 0);
     }
     const mp = this.mountpoints.fold(e.mountpoint);
     switch (e.hook) {
       case 'on_publish': {
         const group = this.grouper.group(e.matchedAcl, e.topic);
         const qos = this.qos(e.qos);
-        this.published.get(mp, qos, e.retain, group).value++;
-        this.payloadSize.get(qos, group).record(e.payload.length);
+        m.published.get(mp, qos, e.retain, group).value++;
+        m.payloadSize.get(qos, group).record(e.payload.length);
         break;
       }
       case 'on_deliver':
-        this.delivered.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic), e.persisted).value++;
+        m.delivered.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic), e.persisted).value++;
         break;
       case 'on_delivery_complete':
-        this.deliveryCompleted.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic)).value++;
+        m.deliveryCompleted.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic)).value++;
         break;
       case 'on_offline_message':
-        this.queuedOffline.get(mp, this.qos(e.qos), this.grouper.group(null, e.topic)).value++;
+        m.queuedOffline.get(mp, this.qos(e.qos), this.grouper.group(null, e.topic)).value++;
         break;
       case 'on_message_drop':
-        this.dropped.get(mp, this.qos(e.qos), this.dropReasons.fold(e.reason), this.grouper.group(e.matchedAcl, e.topic)).value++;
+        m.dropped.get(mp, this.qos(e.qos), this.dropReasons.fold(e.reason), this.grouper.group(e.matchedAcl, e.topic)).value++;
         break;
       case 'on_register':
-        this.registrations.get(mp).value++;
+        m.registrations.get(mp).value++;
         break;
       case 'on_register_failed':
-        this.registrationFailures.get(mp, e.reasonName).value++;
+        m.registrationFailures.get(mp, e.reasonName).value++;
         break;
       case 'on_client_offline':
-        this.disconnects.get(mp, e.reasonName, true).value++;
+        m.disconnects.get(mp, e.reasonName, true).value++;
         break;
       case 'on_client_gone':
-        this.disconnects.get(mp, e.reasonName, false).value++;
+        m.disconnects.get(mp, e.reasonName, false).value++;
         break;
       case 'on_session_expired':
-        this.expirations.get(mp).value++;
+        m.expirations.get(mp).value++;
         break;
       case 'on_subscribe':
         for (const t of e.topics) {
-          this.subscriptions.get(mp, this.grantedQos(t.qos), t.qos === 128 ? 'refused' : 'granted', this.grouper.group(t.matchedAcl, t.topic)).value++;
+          m.subscriptions.get(mp, this.grantedQos(t.qos), t.qos === 128 ? 'refused' : 'granted', this.grouper.group(t.matchedAcl, t.topic)).value++;
         }
         break;
       case 'on_unsubscribe':
         // Topics past the decoder's cap were not decoded but were unsubscribed all the same.
-        this.unsubscriptions.get(mp).value += e.topics.length + e.truncatedItems;
+        m.unsubscriptions.get(mp).value += e.topics.length + e.truncatedItems;
         break;
       case 'on_client_wakeup':
         break;

@@ -12,6 +12,7 @@ import { parseLogHooks } from '../../src/config/sidecar-config.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { connect, otlpOtel, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
+import { SessionTracker } from '../../src/sessions/session-tracker.js';
 
 const encoder = new FrameEncoder();
 const MP = 'script';
@@ -174,7 +175,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.equal(receiver.total('mqtt.session.offline', { 'mqtt.mountpoint': MP }), 1);
       const points = receiver.latestPoints().filter((p) => p.metric === 'mqtt.client.connected');
       assert.ok(points.every((p) => p.type === 'sum' && !p.monotonic && p.temporality === 2 && p.value >= 0));
-      assert.ok(sidecar.sessions.stale >= 4, `stale events counted: ${sidecar.sessions.stale}`);
+      assert.ok(sidecar.component(SessionTracker)!.stale >= 4, `stale events counted: ${sidecar.component(SessionTracker)!.stale}`);
     });
 
     test('histograms carry their own bucket boundaries', () => {
