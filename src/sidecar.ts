@@ -6,6 +6,7 @@
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { TcpReceiver } from './receiver/tcp-receiver.js';
+import { GrpcReceiver } from './receiver/grpc-receiver.js';
 import { IngestStats } from './receiver/ingest-stats.js';
 import { FanoutSink, type EventSink } from './sinks/event-sink.js';
 import { EventPrinter } from './sinks/event-printer.js';
@@ -39,6 +40,8 @@ export interface SidecarOptions {
 export interface RunningSidecar {
   address: AddressInfo;
   adminAddress: AddressInfo | null;
+  /** The gRPC listener's address; null when --grpc-listen is off. */
+  grpcAddress: AddressInfo | null;
   stats: IngestStats;
   logger: SidecarLogger;
   sessions: SessionTracker;
@@ -60,10 +63,10 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const store = new MetricStore();
 
   const metricsSink = new MetricsSink(store, settings);
-  const sessions = new SessionTracker(store, metricsSink.mountpoints, { maxClients: settings.maxTrackedClients });
+  const sessions = new SessionTracker(store, metricsSink.mountpoints, { maxClients: settings.maxTrackedClients, mode: settings.gaugeMode });
   const instanceId = otel.resourceAttributes['service.instance.id'] ?? `${os.hostname()}:${settings.listen.port}`;
   const telemetry = await TelemetryPipeline.create({ otel, store, logger, version: VERSION, instanceId });
-  registerSelfMetrics(store, stats, telemetry);
+  registerSelfMetrics(store, stats, telemetry, settings.grpcListen ? ['tcp', 'grpc'] : ['tcp']);
   const coverage = new HookCoverage(stats, store, logger, options.hookCoverage);
   const connectedTotal = () => sessions.connectedTotal();
   const reconciler = settings.brokerMetricsUrl
@@ -141,10 +144,19 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     logger,
   );
 
+  // ---- gRPC transport (--grpc-listen): a second receiver into the same sink and counters ----
+  const grpcReceiver = settings.grpcListen
+    ? new GrpcReceiver({ host: settings.grpcListen.host, port: settings.grpcListen.port, maxMessageBytes: settings.maxFrameBytes }, sink, stats, logger)
+    : null;
+  grpcReceiver?.registerMetrics(store);
+  // ---- end gRPC transport ----
+
   const status = (): Record<string, unknown> => ({
     version: VERSION,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     listening: receiver.listening,
+    grpc: grpcReceiver?.status() ?? null,
+    gaugeMode: settings.gaugeMode,
     connections: { open: stats.connectionsOpen, accepted: stats.connectionsAccepted, refused: stats.connectionsRefused },
     events: { total: stats.eventsTotal, byHook: coverage.seen() },
     gaugesMissingHooks: coverage.check(),
@@ -184,7 +196,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 
   const admin = new AdminServer(
     {
-      ready: () => receiver.listening,
+      ready: () => receiver.listening && (grpcReceiver?.listening ?? true),
       metrics: telemetry.prometheusEnabled ? () => telemetry.prometheusText() : null,
       status,
     },
@@ -195,10 +207,13 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     settings.adminListen === undefined ? { host: otel.prometheusHost ?? '127.0.0.1', port: otel.prometheusPort ?? 9464 } : settings.adminListen;
   let adminAddress: AddressInfo | null = null;
   let address: AddressInfo;
+  let grpcAddress: AddressInfo | null = null;
   try {
     if (adminListen) adminAddress = await admin.start(adminListen.host, adminListen.port);
     address = await receiver.start();
+    if (grpcReceiver) grpcAddress = await grpcReceiver.start();
   } catch (err) {
+    await receiver.stop(0);
     await admin.stop();
     await telemetry.shutdown(1000);
     throw err;
@@ -223,7 +238,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       const work = (async () => {
         for (const t of timers) clearInterval(t);
         reconciler?.stop();
-        await receiver.stop(Math.min(200, settings.shutdownTimeoutMs / 4));
+        const drainMs = Math.min(200, settings.shutdownTimeoutMs / 4);
+        await Promise.all([receiver.stop(drainMs), grpcReceiver?.stop(drainMs)]);
         await sink.shutdown();
         // The final state, after the last event: the next start continues from here.
         await writing;
@@ -240,5 +256,5 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     })();
     return stopping;
   };
-  return { address, adminAddress, stats, logger, sessions, telemetry, coverage, reconciler, snapshot, status, stop };
+  return { address, adminAddress, grpcAddress, stats, logger, sessions, telemetry, coverage, reconciler, snapshot, status, stop };
 }

@@ -69,7 +69,11 @@ function printSummary(s: SimulatorSummary, json: boolean): void {
     return;
   }
   const lines = [`sent ${s.total} events (${s.bytes} bytes) in ${s.seconds}s: ${s.eventsPerSecond} events/s`];
-  if (s.droppedBacklog > 0) lines.push(`dropped ${s.droppedBacklog} events: connection backlog full (the sidecar did not keep up)`);
+  if (s.droppedBacklog > 0) lines.push(`dropped ${s.droppedBacklog} events: connection backlog or gRPC worker queue full (the sidecar did not keep up)`);
+  if (s.grpc) {
+    const g = s.grpc;
+    lines.push(`over gRPC: ${g.sent} calls, ${g.ok} answered OK, ${g.timeouts} timed out, errors ${JSON.stringify(g.errors)}; over TCP: ${s.tcpSent}`);
+  }
   for (const [hook, n] of Object.entries(s.sent)) lines.push(`  ${hook.padEnd(22)} ${n}`);
   const e = s.expected;
   lines.push(
@@ -89,7 +93,15 @@ async function simulate(argv: string[]): Promise<void> {
   }
   const { settings } = parseOptions(SIMULATOR_OPTIONS, argv, process.env);
   const durationMs = settings.durationMs ?? (settings.events === undefined ? 10_000 : undefined);
-  const summary = await runSimulator({ ...settings, durationMs });
+  const grpc = {
+    target: settings.grpcTarget,
+    percent: settings.grpcPercent,
+    workers: settings.grpcWorkers,
+    connections: settings.grpcConnections,
+    timeoutMs: settings.grpcTimeoutMs,
+    userType: settings.userType,
+  };
+  const summary = await runSimulator({ ...settings, durationMs, grpc });
   printSummary(summary, settings.json);
 }
 

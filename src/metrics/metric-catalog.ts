@@ -72,6 +72,9 @@ export const ATTR = {
   scrapeOutcome: { name: 'outcome', type: 'string', values: 'success, error (unreachable or HTTP error), timeout, invalid (not Prometheus text)' },
   writeOutcome: { name: 'outcome', type: 'string', values: 'success, error' },
   gauge: { name: 'gauge', type: 'string', values: 'mqtt.client.connected, mqtt.session.offline' },
+  transport: { name: 'transport', type: 'string', values: 'tcp (the plugin\'s connection pool), grpc (PluginService/Event calls, --grpc-listen)' },
+  grpcCode: { name: 'rpc.grpc.status', type: 'string', values: 'OK (accepted), INVALID_ARGUMENT (undecodable event or unknown type); oversized requests are refused by the gRPC library with RESOURCE_EXHAUSTED before they are counted' },
+  userType: { name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values, then "other"' },
 } as const satisfies Record<string, AttributeDef>;
 
 // Bucket boundaries sized for what they measure (the SDK default is for milliseconds).
@@ -243,17 +246,25 @@ export const SIDECAR_METRICS = {
     name: 'vmq_sidecar.events.received',
     kind: 'counter',
     unit: '{event}',
-    description: 'Events received and decoded, by hook.',
-    attributes: [A.hook],
+    description: 'Events received and decoded, by hook and transport.',
+    attributes: [A.hook, A.transport],
     source: 'every event',
   },
   framesRejected: {
     name: 'vmq_sidecar.frames.rejected',
     kind: 'counter',
     unit: '{frame}',
-    description: 'Frames (or stream remainders) that did not become events, by reason.',
-    attributes: [A.rejectReason],
+    description: 'Frames (or stream remainders, or gRPC calls) that did not become events, by reason and transport.',
+    attributes: [A.rejectReason, A.transport],
     source: 'the receiver and decoder',
+  },
+  grpcCalls: {
+    name: 'vmq_sidecar.grpc.calls',
+    kind: 'counter',
+    unit: '{call}',
+    description: 'PluginService/Event calls answered, by status and user-type metadata.',
+    attributes: [A.grpcCode, A.userType],
+    source: 'the gRPC receiver',
   },
   eventDelay: {
     name: 'vmq_sidecar.event.delay',

@@ -30,7 +30,29 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'sink_error',
 ];
 
+/** How an event reached the sidecar. Values are the `transport` attribute: keep them stable. */
+export type Transport = 'tcp' | 'grpc';
+export const TRANSPORTS: readonly Transport[] = ['tcp', 'grpc'];
+
+function zeroRejects(): Record<RejectReason, number> {
+  return { invalid_envelope: 0, unknown_type: 0, invalid_event: 0, oversized: 0, unframeable: 0, truncated: 0, sink_error: 0 };
+}
+
+/** The share of the ingest counters that came over one transport. */
+export class TransportCounters {
+  framesReceived = 0;
+  readonly eventsByHook: number[] = HOOKS.map(() => 0);
+  readonly rejected: Record<RejectReason, number> = zeroRejects();
+}
+
+/**
+ * The totals (over all transports) are what the rest of the sidecar reads. The gRPC receiver
+ * also bumps its share in `grpc`; the TCP share is the total minus that, worked out at
+ * collection time, so the TCP hot path does not pay for a second set of counters.
+ */
 export class IngestStats {
+  readonly grpc = new TransportCounters();
+
   connectionsOpen = 0;
   connectionsAccepted = 0;
   /** Connections refused because --max-connections were open. */
@@ -42,18 +64,20 @@ export class IngestStats {
   readonly eventsByHook: number[] = HOOKS.map(() => 0);
   /** Milliseconds since the epoch when each hook was last seen (0 = never), by HOOKS index. */
   readonly lastSeenByHook: number[] = HOOKS.map(() => 0);
-  readonly rejected: Record<RejectReason, number> = {
-    invalid_envelope: 0,
-    unknown_type: 0,
-    invalid_event: 0,
-    oversized: 0,
-    unframeable: 0,
-    truncated: 0,
-    sink_error: 0,
-  };
+  readonly rejected: Record<RejectReason, number> = zeroRejects();
 
   eventsOf(hook: (typeof HOOKS)[number]): number {
     return this.eventsByHook[HOOKS.indexOf(hook)]!;
+  }
+
+  /** The counters of one transport (for tcp: the totals minus the gRPC share). */
+  of(transport: Transport): TransportCounters {
+    if (transport === 'grpc') return this.grpc;
+    const t = new TransportCounters();
+    t.framesReceived = this.framesReceived - this.grpc.framesReceived;
+    HOOKS.forEach((_, i) => (t.eventsByHook[i] = this.eventsByHook[i]! - this.grpc.eventsByHook[i]!));
+    for (const r of REJECT_REASONS) t.rejected[r] = this.rejected[r] - this.grpc.rejected[r];
+    return t;
   }
 
   rejectedTotal(): number {

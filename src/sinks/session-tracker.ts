@@ -23,6 +23,14 @@ export interface SessionTrackerOptions {
   maxClients: number;
   /** How long a removed session is remembered to reject older events (ms). */
   tombstoneMs?: number;
+  /**
+   * 'deltas': keep no per-client state; mqtt.client.connected moves +1 per wakeup and -1 per
+   * offline/gone, whichever client it is about. For replicas that each get a share of every
+   * client's events: each replica's value means nothing alone, the sum over the replicas is the
+   * connected count. mqtt.session.offline and session durations need a client's history, so
+   * they are not produced. Default 'sessions'.
+   */
+  mode?: 'sessions' | 'deltas';
 }
 
 export class ClientState {
@@ -52,6 +60,7 @@ export class SessionTracker implements EventSink {
   private tombstones: { key: string; at: number }[] = [];
   private tombstoneHead = 0;
   private readonly tombstoneMs: number;
+  private readonly deltas: boolean;
 
   constructor(
     store: MetricStore,
@@ -60,6 +69,7 @@ export class SessionTracker implements EventSink {
     private readonly now: () => number = Date.now,
   ) {
     this.tombstoneMs = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
+    this.deltas = options.mode === 'deltas';
     this.connected = store.sum(MQTT_METRICS.connected);
     this.offline = store.sum(MQTT_METRICS.offline);
     this.duration = store.histogram(MQTT_METRICS.sessionDuration);
@@ -112,6 +122,10 @@ export class SessionTracker implements EventSink {
   }
 
   consume(e: SidecarEvent): void {
+    if (this.deltas) {
+      this.consumeDelta(e);
+      return;
+    }
     switch (e.hook) {
       case 'on_client_wakeup': {
         const c = this.transition(e);
@@ -151,6 +165,17 @@ export class SessionTracker implements EventSink {
       default:
         return;
     }
+  }
+
+  /**
+   * Every connection starts with one wakeup and ends with one offline or gone (a takeover ends
+   * the old connection with one too), so counting them is exact in sum, in any order, on any
+   * replica. An expiry is of an offline session: it does not touch the connected count.
+   */
+  private consumeDelta(e: SidecarEvent): void {
+    const h = e.hook;
+    if (h === 'on_client_wakeup') this.connected.get(this.mountpoints.fold(e.mountpoint)).value += 1;
+    else if (h === 'on_client_offline' || h === 'on_client_gone') this.connected.get(this.mountpoints.fold(e.mountpoint)).value -= 1;
   }
 
   /** Gauges move only when a client's state changes, so they can never go negative. */

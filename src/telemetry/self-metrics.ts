@@ -5,10 +5,11 @@
 import { HOOKS } from '../events/event-types.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { MetricStore } from '../metrics/metric-store.js';
-import { REJECT_REASONS, type IngestStats } from '../receiver/ingest-stats.js';
+import { REJECT_REASONS, type IngestStats, type Transport } from '../receiver/ingest-stats.js';
 import type { TelemetryPipeline } from './telemetry-pipeline.js';
 
-export function registerSelfMetrics(store: MetricStore, stats: IngestStats, telemetry: TelemetryPipeline): void {
+/** `transports`: the ones enabled; each gets its series from the start. */
+export function registerSelfMetrics(store: MetricStore, stats: IngestStats, telemetry: TelemetryPipeline, transports: readonly Transport[] = ['tcp']): void {
   const M = SIDECAR_METRICS;
   const open = store.sum(M.connectionsOpen);
   const accepted = store.sum(M.connectionsAccepted);
@@ -26,8 +27,11 @@ export function registerSelfMetrics(store: MetricStore, stats: IngestStats, tele
     accepted.get().value = stats.connectionsAccepted;
     refused.get().value = stats.connectionsRefused;
     bytes.get().value = stats.bytesReceived;
-    HOOKS.forEach((h, i) => (events.get(h).value = stats.eventsByHook[i]!));
-    for (const r of REJECT_REASONS) rejected.get(r).value = stats.rejected[r];
+    for (const t of transports) {
+      const c = stats.of(t);
+      HOOKS.forEach((h, i) => (events.get(h, t).value = c.eventsByHook[i]!));
+      for (const r of REJECT_REASONS) rejected.get(r, t).value = c.rejected[r];
+    }
     const q = telemetry.logQueue;
     if (q) {
       logsExported.get().value = q.exported;
