@@ -10,7 +10,8 @@ import type { HostPort } from '../config/option-parser.js';
 export const EVENT_METHOD_PATH = '/webhook.v1beta1.PluginService/Event';
 
 export interface GrpcSenderOptions {
-  target: HostPort;
+  /** Several targets: connection i goes to target i mod N (a connection-balancing load balancer). */
+  target: HostPort | HostPort[];
   connections: number;
   workers: number;
   timeoutMs: number;
@@ -72,10 +73,13 @@ export class GrpcSender {
     private readonly options: GrpcSenderOptions,
     private readonly recordLatency = false,
   ) {
-    const { host, port } = options.target;
-    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const targets = Array.isArray(options.target) ? options.target : [options.target];
+    const addresses = targets.map(({ host, port }) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`));
     // A local subchannel pool per client: `connections` real HTTP/2 connections, as the plugin's pool.
-    this.clients = Array.from({ length: options.connections }, () => new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
+    this.clients = Array.from(
+      { length: options.connections },
+      (_, i) => new grpc.Client(addresses[i % addresses.length]!, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }),
+    );
     this.workers = Array.from({ length: options.workers }, (_, i) => ({ queue: [], head: 0, busy: false, client: this.clients[i % this.clients.length]! }));
     this.metadata = new grpc.Metadata();
     this.metadata.set('user-type', options.userType);

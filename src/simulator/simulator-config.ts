@@ -12,7 +12,7 @@ export interface SimulatorSettings {
   preencode: boolean;
   json: boolean;
   transport: 'tcp' | 'grpc' | 'both';
-  grpcTarget: HostPort;
+  grpcTarget: HostPort[];
   grpcPercent: number;
   grpcWorkers: number;
   grpcConnections: number;
@@ -96,9 +96,9 @@ export const SIMULATOR_OPTIONS: OptionTable<SimulatorSettings> = {
     flag: 'grpc-target',
     env: 'VMQ_SIDECAR_GRPC_LISTEN',
     default: '127.0.0.1:8891',
-    accepted: 'HOST:PORT',
+    accepted: 'HOST:PORT, or several comma-separated (replicas: connection i goes to the i-th mod N, as a connection-balancing load balancer spreads them)',
     description: "The sidecar's --grpc-listen address (the plugin's grpc_endpoint:grpc_port).",
-    parse: parseHostPort,
+    parse: (raw) => raw.split(',').map(parseHostPort),
   },
   grpcPercent: {
     flag: 'grpc-percent',

@@ -37,7 +37,8 @@ export interface SimulatorOptions {
 export type SimTransport = 'tcp' | 'grpc' | 'both';
 
 export interface SimGrpcOptions {
-  target: HostPort;
+  /** Several targets (replicas): connection i goes to target i mod N. */
+  target: HostPort | HostPort[];
   /** With transport both: the share of events sent over gRPC, chosen at random per event (0-100). */
   percent: number;
   workers: number;
