@@ -184,6 +184,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
           queues: reconciler.last?.queues ?? null,
           drift: reconciler.drift() ?? null,
           missingEventsByHook: Object.fromEntries(reconciler.missing()),
+          lateGrpcEventsByHook: Object.fromEntries(reconciler.lateGrpc()),
           scrapes: reconciler.outcomes,
           lastError: reconciler.lastError ?? null,
         }

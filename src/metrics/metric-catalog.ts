@@ -72,6 +72,7 @@ export const ATTR = {
   scrapeOutcome: { name: 'outcome', type: 'string', values: 'success, error (unreachable or HTTP error), timeout, invalid (not Prometheus text)' },
   writeOutcome: { name: 'outcome', type: 'string', values: 'success, error' },
   gauge: { name: 'gauge', type: 'string', values: 'mqtt.client.connected, mqtt.session.offline' },
+  grpcResult: { name: 'result', type: 'string', values: "the broker's result names as it reports them: ok, deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed, ..." },
   transport: { name: 'transport', type: 'string', values: 'tcp (the plugin\'s connection pool), grpc (PluginService/Event calls, --grpc-listen)' },
   grpcCode: { name: 'rpc.grpc.status', type: 'string', values: 'OK (accepted), INVALID_ARGUMENT (undecodable event or unknown type); oversized requests are refused by the gRPC library with RESOURCE_EXHAUSTED before they are counted' },
   userType: { name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values, then "other"' },
@@ -411,12 +412,21 @@ export const SIDECAR_METRICS = {
     attributes: [A.hook],
     source: 'the broker reconciler',
   },
+  brokerGrpcCalls: {
+    name: 'vmq_sidecar.broker.grpc_calls',
+    kind: 'counter',
+    unit: '{call}',
+    description:
+      "The broker's count of gRPC transport sends (grpc_call_result), by hook and result: ok, or why the event was lost (deadline_exceeded, unavailable, invalid_argument, dropped when every worker queue was full, ...).",
+    attributes: [A.hook, A.grpcResult],
+    source: 'the broker reconciler',
+  },
   upstreamMissing: {
     name: 'vmq_sidecar.upstream.missing',
     kind: 'updown',
     unit: '{event}',
     description:
-      'Since the first broker scrape: events the broker attempted, minus those it reported failed, minus those received here, by hook. For sampled hooks (publish, deliver, delivery_complete) this includes the sampled-out events.',
+      'Since the first broker scrape: events the broker attempted, minus those it reported failed, minus those received here that it did not count as failed (a gRPC call answered after its deadline is counted failed by the broker but was received here), by hook. For sampled hooks (publish, deliver, delivery_complete) this includes the sampled-out events.',
     attributes: [A.hook],
     source: 'the broker reconciler',
   },

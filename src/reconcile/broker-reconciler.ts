@@ -25,12 +25,16 @@ export interface BrokerView {
   queues: number | undefined;
   attempts: Map<string, number>;
   errors: Map<string, number>;
+  /** grpc_call_result{hook,result} of the plugin's gRPC transport: hook -> result -> count. */
+  grpcResults: Map<string, Map<string, number>>;
 }
 
 interface Baseline {
   attempts: Map<string, number>;
   errors: Map<string, number>;
   received: number[];
+  grpcOk: Map<string, number>;
+  receivedGrpc: number[];
 }
 
 export class BrokerReconciler {
@@ -59,6 +63,7 @@ export class BrokerReconciler {
     const attempts = store.sum(M.brokerSidecarEvents);
     const errors = store.sum(M.brokerSidecarEventErrors);
     const missing = store.sum(M.upstreamMissing);
+    const grpcCalls = store.sum(M.brokerGrpcCalls);
     store.onCollect(() => {
       for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) scrapes.get(o).value = this.outcomes[o];
       const v = this.last;
@@ -71,6 +76,7 @@ export class BrokerReconciler {
       for (const [hook, n] of v.attempts) if (isHook(hook)) attempts.get(hook).value = n;
       for (const [hook, n] of v.errors) if (isHook(hook)) errors.get(hook).value = n;
       for (const [hook, n] of this.missing()) missing.get(hook).value = n;
+      for (const [hook, byResult] of v.grpcResults) if (isHook(hook)) for (const [result, n] of byResult) grpcCalls.get(hook, result).value = n;
     });
   }
 
@@ -91,17 +97,44 @@ export class BrokerReconciler {
     return c === undefined ? undefined : this.derivedConnected() - c;
   }
 
-  /** Per hook: attempted by the broker, minus its failures, minus received here, since the first scrape. */
+  /**
+   * Per hook, since the first scrape: attempted by the broker, minus its failures, minus what
+   * arrived here and the broker did not count as failed. The plugin counts a gRPC call that
+   * timed out (or was refused) in sidecar_events_error, yet the sidecar may have received and
+   * counted it before the broker gave up: those late gRPC events (received here over gRPC
+   * beyond the broker's grpc_call_result{result="ok"}) are in both terms and are added back.
+   */
   missing(): Map<string, number> {
     const out = new Map<string, number>();
     const v = this.last;
     const b = this.baseline;
     if (!v || !b) return out;
+    const late = this.lateGrpc();
     HOOKS.forEach((hook, i) => {
       const attempted = (v.attempts.get(hook) ?? 0) - (b.attempts.get(hook) ?? 0);
       const failed = (v.errors.get(hook) ?? 0) - (b.errors.get(hook) ?? 0);
       const received = this.stats.eventsByHook[i]! - b.received[i]!;
-      if (v.attempts.has(hook)) out.set(hook, Math.max(0, attempted - failed - received));
+      if (v.attempts.has(hook)) out.set(hook, Math.max(0, attempted - failed - (received - (late.get(hook) ?? 0))));
+    });
+    return out;
+  }
+
+  /**
+   * Per hook, since the first scrape: events received here over gRPC beyond the calls the broker
+   * saw answered OK (answered after its deadline: it counted them lost). Only for hooks the
+   * broker reports grpc_call_result for.
+   */
+  lateGrpc(): Map<string, number> {
+    const out = new Map<string, number>();
+    const v = this.last;
+    const b = this.baseline;
+    if (!v || !b) return out;
+    HOOKS.forEach((hook, i) => {
+      const results = v.grpcResults.get(hook);
+      if (!results) return;
+      const ok = (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0);
+      const receivedGrpc = this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]!;
+      out.set(hook, Math.max(0, receivedGrpc - ok));
     });
     return out;
   }
@@ -141,6 +174,7 @@ export class BrokerReconciler {
         queues: sumOf(samples, 'queue_processes'),
         attempts: sumBy(samples, 'sidecar_events', 'hook'),
         errors: sumBy(samples, 'sidecar_events_error', 'hook'),
+        grpcResults: sumByTwo(samples, 'grpc_call_result', 'hook', 'result'),
       };
       if (view.connections === undefined && view.attempts.size === 0) throw new Error('no VerneMQ metrics (active_mqtt_connections, sidecar_events) in the response');
     } catch (err) {
@@ -150,7 +184,14 @@ export class BrokerReconciler {
     // First scrape, or the broker restarted (its counters went back): counting starts over.
     const reset = prev !== undefined && [...view.attempts].some(([h, n]) => n < (prev.attempts.get(h) ?? 0));
     if (!this.baseline || reset) {
-      this.baseline = { attempts: new Map(view.attempts), errors: new Map(view.errors), received: this.stats.eventsByHook.slice() };
+      const grpcOk = new Map([...view.grpcResults].map(([hook, r]) => [hook, r.get('ok') ?? 0]));
+      this.baseline = {
+        attempts: new Map(view.attempts),
+        errors: new Map(view.errors),
+        received: this.stats.eventsByHook.slice(),
+        grpcOk,
+        receivedGrpc: this.stats.grpc.eventsByHook.slice(),
+      };
     }
     this.last = view;
     if (this.lastError !== undefined) this.logger.info('broker metrics reachable again', { url: this.url });
@@ -163,6 +204,20 @@ export class BrokerReconciler {
     this.logger.limited('warn', 'broker-scrape', 60_000, 'broker metrics scrape failed; reconciliation paused', { url: this.url, outcome, detail });
     return outcome;
   }
+}
+
+function sumByTwo(samples: ReturnType<typeof parsePrometheusText>, name: string, outer: string, inner: string): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const s of samples) {
+    if (s.name !== name && s.name !== `${name}_total`) continue;
+    const a = s.labels[outer];
+    const b = s.labels[inner];
+    if (a === undefined || b === undefined) continue;
+    let m = out.get(a);
+    if (!m) out.set(a, (m = new Map()));
+    m.set(b, (m.get(b) ?? 0) + s.value);
+  }
+  return out;
 }
 
 function isHook(h: string): boolean {
