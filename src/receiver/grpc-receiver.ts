@@ -99,6 +99,8 @@ export class GrpcReceiver {
       'grpc.max_receive_message_length': this.options.maxMessageBytes,
       // The plugin's connections are long-lived; answer its keepalive pings.
       'grpc.keepalive_permit_without_calls': 1,
+      // Channelz (nothing here reads it) tracks every call and stream: work and garbage per event.
+      'grpc.enable_channelz': 0,
     });
     server.addService(
       {
