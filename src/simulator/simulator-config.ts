@@ -94,7 +94,6 @@ export const SIMULATOR_OPTIONS: OptionTable<SimulatorSettings> = {
   },
   grpcTarget: {
     flag: 'grpc-target',
-    env: 'VMQ_SIDECAR_GRPC_LISTEN',
     default: '127.0.0.1:8891',
     accepted: 'HOST:PORT, or several comma-separated (replicas: connection i goes to the i-th mod N, as a connection-balancing load balancer spreads them)',
     description: "The sidecar's --grpc-listen address (the plugin's grpc_endpoint:grpc_port).",

@@ -128,3 +128,15 @@ test('user-type values are bounded: past 20 distinct ones they are counted as "o
   assert.equal(Object.keys(st.grpc.calls).length, 21);
   assert.equal(st.grpc.calls.other!.OK, 5);
 });
+
+test('a gRPC port already in use fails the start instead of running without the gRPC listener', async () => {
+  const net = await import('node:net');
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    await assert.rejects(startTestSidecar({ grpcListen: { host: '127.0.0.1', port } }));
+  } finally {
+    blocker.close();
+  }
+});
