@@ -140,3 +140,14 @@ test('a gRPC port already in use fails the start instead of running without the 
     blocker.close();
   }
 });
+
+test('stop with a plugin connection still open: the call in hand is answered, the stop completes, later calls fail', async () => {
+  const { s, c } = await start();
+  const req = eventRequest(encoder.encodeFrame(SAMPLE_EVENTS.on_client_wakeup).subarray(4));
+  assert.equal((await call(c, EVENT_METHOD_PATH, req, 'default')).code, grpc.status.OK);
+  await s.stop();
+  sidecar = undefined;
+  assert.equal(s.status().grpc && (s.status().grpc as { listening: boolean }).listening, false);
+  const after = await call(c, EVENT_METHOD_PATH, req, 'default');
+  assert.equal(after.code, grpc.status.UNAVAILABLE);
+});
