@@ -105,7 +105,8 @@ export const DASHBOARDS: DashboardDef[] = [
       stat('Rejected frames /s', 'reqps', `sum(rate(vmq_sidecar_frames_rejected_total{${I}}[${RI}]))`),
       stat('Log records dropped /s', 'reqps', `sum(rate(vmq_sidecar_log_records_dropped_total{${I}}[${RI}])) or on() vector(0)`),
       ts('Events by hook', 'reqps', [{ expr: `sum by (vernemq_hook) (rate(vmq_sidecar_events_received_total{${I}}[${RI}]))`, legend: '{{vernemq_hook}}' }], { stacked: true }),
-      ts('Rejected frames by reason', 'reqps', [{ expr: `sum by (reason) (rate(vmq_sidecar_frames_rejected_total{${I}}[${RI}]))`, legend: '{{reason}}' }]),
+      ts('Events by transport', 'reqps', [{ expr: `sum by (transport) (rate(vmq_sidecar_events_received_total{${I}}[${RI}]))`, legend: '{{transport}}' }], { stacked: true }),
+      ts('Rejected frames by reason', 'reqps', [{ expr: `sum by (reason, transport) (rate(vmq_sidecar_frames_rejected_total{${I}}[${RI}]))`, legend: '{{reason}} ({{transport}})' }]),
       ts('Event delay (broker timestamp to arrival)', 's', [
         { expr: `histogram_quantile(0.5, sum by (le) (rate(vmq_sidecar_event_delay_seconds_bucket{${I}}[${RI}])))`, legend: 'p50' },
         { expr: `histogram_quantile(0.99, sum by (le) (rate(vmq_sidecar_event_delay_seconds_bucket{${I}}[${RI}])))`, legend: 'p99' },
