@@ -7,6 +7,7 @@
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { TcpReceiver } from './receiver/tcp-receiver.js';
+import { GrpcReceiver } from './receiver/grpc-receiver.js';
 import { IngestStats } from './receiver/ingest-stats.js';
 import { FanoutSink, type EventSink } from './sinks/event-sink.js';
 import { EventPrinter } from './sinks/event-printer.js';
@@ -44,6 +45,8 @@ export interface SidecarOptions {
 export interface RunningSidecar {
   address: AddressInfo;
   adminAddress: AddressInfo | null;
+  /** The gRPC listener's address; null when --grpc-listen is off. */
+  grpcAddress: AddressInfo | null;
   /** The receivers' counters (read by tests and benches). */
   stats: IngestStats;
   telemetry: TelemetryPipeline;
@@ -61,13 +64,13 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const logger = options.logger ?? new SidecarLogger(settings.logLevel);
   const startedAt = Date.now();
   const store = new MetricStore();
-  const stats = new IngestStats();
+  const stats = new IngestStats(settings.grpcListen ? ['tcp', 'grpc'] : ['tcp']);
   const instanceId = otel.resourceAttributes['service.instance.id'] ?? `${os.hostname()}:${settings.listen.port}`;
   const telemetry = await TelemetryPipeline.create({ otel, store, logger, version: VERSION, instanceId });
 
   // Outputs: what events become.
   const metrics = new MetricsSink(store, settings);
-  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: settings.maxTrackedClients });
+  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: settings.maxTrackedClients, mode: settings.gaugeMode });
   const wakeups = new UnregisteredWakeups(logger, { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch });
   const logs = telemetry.logOutput
     ? new LogSink(telemetry.logOutput, telemetry.resource, telemetry.scope, {
@@ -91,18 +94,21 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     ? new SnapshotLifecycle(new SessionSnapshot(settings.stateFile, sessions, reconciler?.snapshotSection()), { intervalMs: settings.stateIntervalMs, maxAgeMs: settings.stateMaxAgeMs }, logger)
     : null;
 
-  // Receivers: bytes in, events out to the outputs.
+  // Receivers: two fronts (the plugin's TCP pool, its gRPC calls), the same outputs behind them.
   const tcp = new TcpReceiver(
     { host: settings.listen.host, port: settings.listen.port, maxFrameBytes: settings.maxFrameBytes, maxConnections: settings.maxConnections, maxBufferedBytes: settings.maxBufferedBytes },
     outputs,
     stats,
     logger,
   );
+  const grpc = settings.grpcListen
+    ? new GrpcReceiver({ host: settings.grpcListen.host, port: settings.grpcListen.port, maxMessageBytes: settings.maxFrameBytes }, outputs, stats, logger)
+    : null;
 
   const admin: AdminServer = new AdminServer(
     {
       // Not ready while a new plugin connection would be refused (every slot held by a sender).
-      ready: () => tcp.acceptingConnections,
+      ready: () => tcp.acceptingConnections && (grpc?.listening ?? true),
       metrics: telemetry.prometheusEnabled ? () => telemetry.prometheusText() : null,
       status: () => parts.status(),
     },
@@ -114,7 +120,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   // output is ready before the first event); stop order is the reverse. The first entry is the
   // shape of /status when optional parts are off.
   const parts: ComponentSet = new ComponentSet([
-    { status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), snapshot: null, broker: null, logs: null }) },
+    { status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), gaugeMode: settings.gaugeMode, grpc: null, snapshot: null, broker: null, logs: null }) },
     admin,
     telemetry,
     stats,
@@ -126,6 +132,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     ...(logs ? [{ status: () => ({ logs: { emitted: logs.emitted } }) }] : []),
     outputs,
     tcp,
+    ...(grpc ? [grpc] : []),
   ]);
   parts.registerMetrics(store);
   await parts.start();
@@ -156,6 +163,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   return {
     address: tcp.address!,
     adminAddress,
+    grpcAddress: grpc?.address ?? null,
     stats,
     telemetry,
     component: (type) => parts.find(type),

@@ -7,7 +7,7 @@ import { prometheusName } from './prometheus-naming.js';
 import type { DropReason, GrantedQos, Mountpoint, Qos, TopicGroup } from './bounded-values.js';
 import { DISCONNECT_REASONS, REGISTRATION_FAILURE_REASONS, type DisconnectReason, type RegistrationFailureReason } from '../events/reason-names.js';
 import { HOOKS } from '../events/event-types.js';
-import { CLOSE_REASONS, REJECT_REASONS, type CloseReason, type RejectReason } from '../receiver/reject-reasons.js';
+import { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport } from '../receiver/ingest-attributes.js';
 
 /**
  * counter: monotonic sum; updown: additive count that goes both ways (clients connected);
@@ -112,6 +112,10 @@ export const ATTR = {
   scrapeOutcome: attribute<string>({ name: 'outcome', type: 'string', values: 'success, error (unreachable or HTTP error), timeout, invalid (not Prometheus text)' }),
   writeOutcome: attribute<'success' | 'error'>({ name: 'outcome', type: 'string', values: 'success, error' }),
   gauge: attribute<string>({ name: 'gauge', type: 'string', values: 'mqtt.client.connected, mqtt.session.offline' }),
+  grpcResult: attribute<string>({ name: 'result', type: 'string', values: "the broker's result names as it reports them: ok, deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed, ..." }),
+  transport: attribute<Transport>({ name: 'transport', type: 'string', values: `${list(TRANSPORTS)}: tcp (the plugin's connection pool), grpc (PluginService/Event calls, --grpc-listen)` }),
+  grpcCode: attribute<string>({ name: 'rpc.grpc.status', type: 'string', values: 'OK (accepted), INVALID_ARGUMENT (undecodable event or unknown type); oversized requests are refused by the gRPC library with RESOURCE_EXHAUSTED before they are counted' }),
+  userType: attribute<string>({ name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values, then "other"' }),
 } as const satisfies Record<string, AttributeDef>;
 
 // Bucket boundaries sized for what they measure (the SDK default is for milliseconds).
@@ -300,16 +304,16 @@ export const SIDECAR_METRICS = {
     name: 'vmq_sidecar.events.received',
     kind: 'counter',
     unit: '{event}',
-    description: 'Events received and decoded, by hook.',
-    attributes: [A.hook],
+    description: 'Events received and decoded, by hook and transport.',
+    attributes: [A.hook, A.transport],
     source: 'every event',
   },
   framesRejected: {
     name: 'vmq_sidecar.frames.rejected',
     kind: 'counter',
     unit: '{frame}',
-    description: 'Frames (or stream remainders) that did not become events, by reason.',
-    attributes: [A.rejectReason],
+    description: 'Frames (or stream remainders, or gRPC calls) that did not become events, by reason and transport.',
+    attributes: [A.rejectReason, A.transport],
     source: 'the receiver and decoder',
   },
   itemsTruncated: {
@@ -320,6 +324,14 @@ export const SIDECAR_METRICS = {
       'Items of an event beyond what one event may carry (user properties past 100 per on_register, topics past 10000 per on_subscribe / on_unsubscribe), skipped by the decoder, by hook. The event itself is kept; skipped unsubscribed topics still count in mqtt.unsubscriptions, skipped subscribed topics (whose QoS is not decoded) do not count in mqtt.subscriptions.',
     attributes: [A.hook],
     source: 'the decoder',
+  },
+  grpcCalls: {
+    name: 'vmq_sidecar.grpc.calls',
+    kind: 'counter',
+    unit: '{call}',
+    description: 'PluginService/Event calls answered, by status and user-type metadata.',
+    attributes: [A.grpcCode, A.userType],
+    source: 'the gRPC receiver',
   },
   eventDelay: {
     name: 'vmq_sidecar.event.delay',
@@ -500,6 +512,15 @@ export const SIDECAR_METRICS = {
     unit: '{event}',
     description: "The broker's count of events it failed to send (sidecar_events_error), by hook: lost before reaching the sidecar.",
     attributes: [A.hook],
+    source: 'the broker reconciler',
+  },
+  brokerGrpcCalls: {
+    name: 'vmq_sidecar.broker.grpc_calls',
+    kind: 'counter',
+    unit: '{call}',
+    description:
+      "The broker's count of gRPC transport sends (grpc_call_result), by hook and result: ok, or why the event was lost (deadline_exceeded, unavailable, invalid_argument, dropped when every worker queue was full, ...).",
+    attributes: [A.hook, A.grpcResult],
     source: 'the broker reconciler',
   },
   upstreamMissing: {

@@ -8,12 +8,33 @@ import type { FrameBudget } from '../framing/frame-budget.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
-import { CLOSE_REASONS, REJECT_REASONS, type CloseReason, type RejectReason } from './reject-reasons.js';
+import { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport } from './ingest-attributes.js';
 
-export { CLOSE_REASONS, REJECT_REASONS, type CloseReason, type RejectReason };
+export { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport };
 
-/** The receivers' counters; a component for the metrics and /status parts they feed. */
+function zeroRejects(): Record<RejectReason, number> {
+  return { invalid_envelope: 0, unknown_type: 0, invalid_event: 0, oversized: 0, unframeable: 0, truncated: 0, sink_error: 0, buffer_budget: 0 };
+}
+
+/** The share of the ingest counters that came over one transport. */
+export class TransportCounters {
+  framesReceived = 0;
+  readonly eventsByHook: number[] = HOOKS.map(() => 0);
+  readonly rejected: Record<RejectReason, number> = zeroRejects();
+}
+
+/**
+ * The receivers' counters; a component for the metrics and /status parts they feed. The totals
+ * (over all transports) are what the rest of the sidecar reads. The gRPC receiver also bumps its
+ * share in `grpc`; the TCP share is the total minus that, worked out at collection time, so the
+ * TCP hot path does not pay for a second set of counters.
+ */
 export class IngestStats implements Component {
+  readonly grpc = new TransportCounters();
+
+  /** `transports`: the ones enabled; each gets its series from the start. */
+  constructor(private readonly transports: readonly Transport[] = ['tcp']) {}
+
   connectionsOpen = 0;
   connectionsAccepted = 0;
   /** Connections refused because --max-connections were open. */
@@ -31,19 +52,20 @@ export class IngestStats implements Component {
   readonly lastSeenByHook: number[] = HOOKS.map(() => 0);
   /** List and map items of events beyond the decoder's caps (not decoded), by HOOKS index. */
   readonly itemsTruncatedByHook: number[] = HOOKS.map(() => 0);
-  readonly rejected: Record<RejectReason, number> = {
-    invalid_envelope: 0,
-    unknown_type: 0,
-    invalid_event: 0,
-    oversized: 0,
-    unframeable: 0,
-    truncated: 0,
-    sink_error: 0,
-    buffer_budget: 0,
-  };
+  readonly rejected: Record<RejectReason, number> = zeroRejects();
 
   eventsOf(hook: (typeof HOOKS)[number]): number {
     return this.eventsByHook[HOOKS.indexOf(hook)]!;
+  }
+
+  /** The counters of one transport (for tcp: the totals minus the gRPC share). */
+  of(transport: Transport): TransportCounters {
+    if (transport === 'grpc') return this.grpc;
+    const t = new TransportCounters();
+    t.framesReceived = this.framesReceived - this.grpc.framesReceived;
+    HOOKS.forEach((_, i) => (t.eventsByHook[i] = this.eventsByHook[i]! - this.grpc.eventsByHook[i]!));
+    for (const r of REJECT_REASONS) t.rejected[r] = this.rejected[r] - this.grpc.rejected[r];
+    return t;
   }
 
   rejectedTotal(): number {
@@ -75,8 +97,11 @@ export class IngestStats implements Component {
         if (MAX_ITEMS[h] !== undefined || this.itemsTruncatedByHook[i]! > 0) truncated.get(h).value = this.itemsTruncatedByHook[i]!;
       });
       bytes.get().value = this.bytesReceived;
-      HOOKS.forEach((h, i) => (events.get(h).value = this.eventsByHook[i]!));
-      for (const r of REJECT_REASONS) rejected.get(r).value = this.rejected[r];
+      for (const t of this.transports) {
+        const c = this.of(t);
+        HOOKS.forEach((h, i) => (events.get(h, t).value = c.eventsByHook[i]!));
+        for (const r of REJECT_REASONS) rejected.get(r, t).value = c.rejected[r];
+      }
     });
   }
 

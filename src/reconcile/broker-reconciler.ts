@@ -42,6 +42,8 @@ export interface BrokerView {
   errors: Map<string, number>;
   /** The broker's uptime (`system_wallclock`, ms), when it exposes it. */
   uptimeMs: number | undefined;
+  /** grpc_call_result{hook,result} of the plugin's gRPC transport: hook -> result -> count. */
+  grpcResults: Map<string, Map<string, number>>;
 }
 
 /** What the loss count needs to go on after a sidecar restart (kept in the snapshot). */
@@ -63,6 +65,8 @@ interface Baseline {
   attempts: Map<string, number>;
   errors: Map<string, number>;
   received: number[];
+  grpcOk: Map<string, number>;
+  receivedGrpc: number[];
 }
 
 export class BrokerReconciler implements Component {
@@ -101,6 +105,7 @@ export class BrokerReconciler implements Component {
     const attempts = store.sum(M.brokerSidecarEvents);
     const errors = store.sum(M.brokerSidecarEventErrors);
     const missing = store.sum(M.upstreamMissing);
+    const grpcCalls = store.sum(M.brokerGrpcCalls);
     store.onCollect(() => {
       for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) scrapes.get(o).value = this.outcomes[o];
       const v = this.last;
@@ -113,6 +118,7 @@ export class BrokerReconciler implements Component {
       for (const [hook, n] of v.attempts) if (isHook(hook)) attempts.get(hook).value = n;
       for (const [hook, n] of v.errors) if (isHook(hook)) errors.get(hook).value = n;
       for (const [hook, n] of this.missing()) missing.get(hook).value = n;
+      for (const [hook, byResult] of v.grpcResults) if (isHook(hook)) for (const [result, n] of byResult) grpcCalls.get(hook, result).value = n;
     });
   }
 
@@ -137,6 +143,7 @@ export class BrokerReconciler implements Component {
         queues: last?.queues ?? null,
         drift: this.drift() ?? null,
         missingEventsByHook: Object.fromEntries(this.missing()),
+        lateGrpcEventsByHook: Object.fromEntries(this.lateGrpc()),
         scrapes: this.outcomes,
         lastError: this.lastError ?? null,
       },
@@ -155,7 +162,8 @@ export class BrokerReconciler implements Component {
   /**
    * Per hook: attempted by the broker minus received here, since the baseline (the first scrape,
    * carried over sidecar restarts by the snapshot; reset by a broker restart). That is the
-   * broker's failed sends plus what it sent that no sidecar process read.
+   * broker's failed sends plus what it sent that no sidecar process read. A gRPC call the broker
+   * gave up on (deadline) but that reached us is received, so it is not missing (lateGrpc()).
    */
   missing(): Map<string, number> {
     const out = new Map<string, number>();
@@ -166,6 +174,26 @@ export class BrokerReconciler implements Component {
       const attempted = (v.attempts.get(hook) ?? 0) - (b.attempts.get(hook) ?? 0);
       const received = this.stats.eventsByHook[i]! - b.received[i]!;
       if (v.attempts.has(hook)) out.set(hook, Math.max(0, attempted - received));
+    });
+    return out;
+  }
+
+  /**
+   * Per hook, since the first scrape: events received here over gRPC beyond the calls the broker
+   * saw answered OK (answered after its deadline: it counted them lost). Only for hooks the
+   * broker reports grpc_call_result for.
+   */
+  lateGrpc(): Map<string, number> {
+    const out = new Map<string, number>();
+    const v = this.last;
+    const b = this.baseline;
+    if (!v || !b) return out;
+    HOOKS.forEach((hook, i) => {
+      const results = v.grpcResults.get(hook);
+      if (!results) return;
+      const ok = (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0);
+      const receivedGrpc = this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]!;
+      out.set(hook, Math.max(0, receivedGrpc - ok));
     });
     return out;
   }
@@ -223,7 +251,7 @@ export class BrokerReconciler implements Component {
       // Received before this process started: as if counted here before the baseline was taken.
       received[i] = received[i]! - h.received;
     });
-    this.baseline = { attempts, errors, received };
+    this.baseline = { attempts, errors, received, grpcOk: new Map(), receivedGrpc: this.stats.grpc.eventsByHook.slice() };
     this.restoredLast = { at: s.scrapedAtMs, attempts: lastAttempts, errors: lastErrors, uptimeMs: s.brokerUptimeMs ?? undefined };
     return undefined;
   }
@@ -270,6 +298,7 @@ export class BrokerReconciler implements Component {
         attempts: sumBy(samples, 'sidecar_events', 'hook'),
         errors: sumBy(samples, 'sidecar_events_error', 'hook'),
         uptimeMs: sumOf(samples, 'system_wallclock'),
+        grpcResults: sumByTwo(samples, 'grpc_call_result', 'hook', 'result'),
       };
       if (view.connections === undefined && view.attempts.size === 0) throw new Error('no VerneMQ metrics (active_mqtt_connections, sidecar_events) in the response');
     } catch (err) {
@@ -281,7 +310,14 @@ export class BrokerReconciler implements Component {
     const restarted = prev !== undefined && brokerRestarted(prev, view);
     if (!this.baseline || restarted) {
       if (restarted) this.logger.info('the broker restarted: upstream loss is counted from its restart on', { url: this.url });
-      this.baseline = { attempts: new Map(view.attempts), errors: new Map(view.errors), received: this.stats.eventsByHook.slice() };
+      const grpcOk = new Map([...view.grpcResults].map(([hook, r]) => [hook, r.get('ok') ?? 0]));
+      this.baseline = {
+        attempts: new Map(view.attempts),
+        errors: new Map(view.errors),
+        received: this.stats.eventsByHook.slice(),
+        grpcOk,
+        receivedGrpc: this.stats.grpc.eventsByHook.slice(),
+      };
     }
     this.last = view;
     this.restoredLast = undefined;
@@ -330,6 +366,20 @@ export function parseReconciliationState(v: unknown): ReconciliationState {
     if (![h?.baseAttempts, h?.baseErrors, h?.lastAttempts, h?.lastErrors, h?.received].every(num)) throw new Error('reconciliation state has an unexpected shape');
   }
   return o;
+}
+
+function sumByTwo(samples: ReturnType<typeof parsePrometheusText>, name: string, outer: string, inner: string): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const s of samples) {
+    if (s.name !== name && s.name !== `${name}_total`) continue;
+    const a = s.labels[outer];
+    const b = s.labels[inner];
+    if (a === undefined || b === undefined) continue;
+    let m = out.get(a);
+    if (!m) out.set(a, (m = new Map()));
+    m.set(b, (m.get(b) ?? 0) + s.value);
+  }
+  return out;
 }
 
 function isHook(h: string): boolean {

@@ -29,6 +29,14 @@ export interface SessionTrackerOptions {
   maxClients: number;
   /** How long a removed session is remembered to reject older events (ms). */
   tombstoneMs?: number;
+  /**
+   * 'deltas': keep no per-client state; mqtt.client.connected moves +1 per wakeup and -1 per
+   * offline/gone, whichever client it is about. For replicas that each get a share of every
+   * client's events: each replica's value means nothing alone, the sum over the replicas is the
+   * connected count. mqtt.session.offline and session durations need a client's history, so
+   * they are not produced. Default 'sessions'.
+   */
+  mode?: 'sessions' | 'deltas';
 }
 
 export class ClientState {
@@ -58,6 +66,7 @@ export class SessionTracker implements EventSink, Component {
   private tombstones: { key: string; at: number }[] = [];
   private tombstoneHead = 0;
   private readonly tombstoneMs: number;
+  private readonly deltas: boolean;
 
   constructor(
     store: MetricStore,
@@ -67,6 +76,7 @@ export class SessionTracker implements EventSink, Component {
     private readonly now: () => number = Date.now,
   ) {
     this.tombstoneMs = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
+    this.deltas = options.mode === 'deltas';
     this.connected = store.sum(MQTT_METRICS.connected);
     this.offline = store.sum(MQTT_METRICS.offline);
     this.duration = store.histogram(MQTT_METRICS.sessionDuration);
@@ -111,7 +121,7 @@ export class SessionTracker implements EventSink, Component {
    */
   restore(key: string, mountpoint: string, saved: ClientState): void {
     if (this.clients.has(key) || this.clients.size >= this.options.maxClients) return;
-    const c = new ClientState(this.mountpoints.fold(mountpoint) as string as Mountpoint);
+    const c = new ClientState(this.mountpoint(mountpoint));
     c.connected = saved.connected;
     c.offline = saved.offline;
     c.sec = saved.sec;
@@ -125,6 +135,10 @@ export class SessionTracker implements EventSink, Component {
   }
 
   consume(e: SidecarEvent): void {
+    if (this.deltas) {
+      this.consumeDelta(e);
+      return;
+    }
     switch (e.hook) {
       case 'on_client_wakeup': {
         const c = this.transition(e);
@@ -166,6 +180,22 @@ export class SessionTracker implements EventSink, Component {
     }
   }
 
+  /**
+   * Every connection starts with one wakeup and ends with one offline or gone (a takeover ends
+   * the old connection with one too), so counting them is exact in sum, in any order, on any
+   * replica. An expiry is of an offline session: it does not touch the connected count.
+   */
+  private consumeDelta(e: SidecarEvent): void {
+    const h = e.hook;
+    if (h === 'on_client_wakeup') this.connected.get(this.mountpoint(e.mountpoint)).value += 1;
+    else if (h === 'on_client_offline' || h === 'on_client_gone') this.connected.get(this.mountpoint(e.mountpoint)).value -= 1;
+  }
+
+  /** A mountpoint as attribute value, bounded by the metrics sink's mountpoints. */
+  private mountpoint(raw: string): Mountpoint {
+    return this.mountpoints.fold(raw) as string as Mountpoint;
+  }
+
   /** Gauges move only when a client's state changes, so they can never go negative. */
   private setConnected(c: ClientState, connected: boolean): void {
     if (c.connected === connected) return;
@@ -195,7 +225,7 @@ export class SessionTracker implements EventSink, Component {
           return null;
         }
       }
-      c = new ClientState(this.mountpoints.fold(e.mountpoint) as string as Mountpoint);
+      c = new ClientState(this.mountpoint(e.mountpoint));
       this.clients.set(key, c);
     } else if (e.timeSec < c.sec || (e.timeSec === c.sec && e.timeNanos < c.nanos)) {
       this.stale++;

@@ -30,7 +30,7 @@ test('/metrics serves every catalog metric under its documented Prometheus name'
   // Metrics of features this run leaves off (log export, --state-file, --broker-metrics-url) or
   // that only appear on trouble (limits reached) have no series here.
   const absent = (name: string) =>
-    /^vmq_sidecar\.(log_records|snapshot|broker|upstream)\./.test(name) || ['vmq_sidecar.sessions.untracked', 'vmq_sidecar.attribute_values.folded', 'vmq_sidecar.attribute_values.invalid'].includes(name);
+    /^vmq_sidecar\.(log_records|snapshot|broker|upstream|grpc)\./.test(name) || ['vmq_sidecar.sessions.untracked', 'vmq_sidecar.attribute_values.folded', 'vmq_sidecar.attribute_values.invalid'].includes(name);
   for (const def of ALL_METRICS) {
     if (absent(def.name)) continue;
     for (const series of prometheusSeriesOf(def)) assert.ok(names.has(series), `${def.name} -> ${series}`);

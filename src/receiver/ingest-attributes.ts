@@ -1,6 +1,7 @@
 /**
- * Why input did not become events, and why the receiver closed a connection: the values of
- * the `reason` attributes (the catalog lists them from here).
+ * The values of the receivers' metric attributes: why input did not become events, why the
+ * receiver closed a connection, which transport carried an event (the catalog lists them from
+ * here).
  */
 import type { DecodeFailure } from '../decoding/event-decoder.js';
 
@@ -43,3 +44,7 @@ export type CloseReason =
   | 'evicted_idle';
 
 export const CLOSE_REASONS: readonly CloseReason[] = ['buffer_budget', 'evicted_idle'];
+
+/** How an event reached the sidecar. Values are the `transport` attribute: keep them stable. */
+export type Transport = 'tcp' | 'grpc';
+export const TRANSPORTS: readonly Transport[] = ['tcp', 'grpc'];
