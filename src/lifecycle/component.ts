@@ -24,6 +24,14 @@ export interface Component {
   status?(): StatusReport;
 }
 
+/**
+ * How long a receiver lets requests in flight finish when it stops: a quarter of the time left
+ * before the deadline (the outputs and exporters need the rest), at most `maxMs`.
+ */
+export function drainTime(deadline: number, maxMs = 200): number {
+  return Math.min(maxMs, Math.max(0, deadline - Date.now()) / 4);
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

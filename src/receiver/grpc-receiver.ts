@@ -18,7 +18,7 @@ import type { IngestStats, RejectReason } from './ingest-stats.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import { bindOrExplain } from '../config/listen-address.js';
-import type { Component, StatusReport } from '../lifecycle/component.js';
+import { drainTime, type Component, type StatusReport } from '../lifecycle/component.js';
 
 export const EVENT_METHOD_PATH = '/webhook.v1beta1.PluginService/Event';
 export const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
@@ -164,14 +164,14 @@ export class GrpcReceiver implements Component {
   }
 
   /**
-   * Health turns NOT_SERVING, calls in flight get a quarter of the time left (at most 200 ms) to
-   * be answered, then every connection is closed. Safe to call more than once, and before start().
+   * Health turns NOT_SERVING, calls in flight get their drain time to be answered, then every
+   * connection is closed. Safe to call more than once, and before start().
    */
   async stop(deadline = Date.now() + 800): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    const drainMs = Math.min(200, Math.max(0, deadline - Date.now()) / 4);
+    const drainMs = drainTime(deadline);
     this.shuttingDown = true;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

@@ -20,7 +20,7 @@ import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { IngestStats } from './ingest-stats.js';
 import { FrameBudget } from '../framing/frame-budget.js';
 import { bindOrExplain } from '../config/listen-address.js';
-import type { Component, StatusReport } from '../lifecycle/component.js';
+import { drainTime, type Component, type StatusReport } from '../lifecycle/component.js';
 
 /** At most one log line per kind of forced close or refusal and interval. */
 const LIMIT_LOG_INTERVAL_MS = 10_000;
@@ -99,15 +99,14 @@ export class TcpReceiver implements Component {
   }
 
   /**
-   * Stops accepting, gives open connections a quarter of the time left (at most 200 ms) to
-   * deliver what is already in flight, then closes them. Safe to call more than once, and
-   * before start().
+   * Stops accepting, gives open connections their drain time to deliver what is already in
+   * flight, then closes them. Safe to call more than once, and before start().
    */
   async stop(deadline = Date.now() + 800): Promise<void> {
+    if (!this.server) return;
     const server = this.server;
-    if (!server) return;
     this.server = null;
-    const drainMs = Math.min(200, Math.max(0, deadline - Date.now()) / 4);
+    const drainMs = drainTime(deadline);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     if (this.connections.size > 0 && drainMs > 0) {
       await new Promise((r) => setTimeout(r, drainMs));

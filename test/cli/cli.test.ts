@@ -100,7 +100,8 @@ test('simulate with no sidecar up prints one line, no stack', async () => {
 });
 
 test('at start, one line per export target: signal, exporter, endpoint, protocol', async () => {
-  const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], {
+  // Nobody listens at the endpoint: a short --shutdown-timeout, as flushing to it cannot succeed.
+  const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--shutdown-timeout', '1s'], {
     OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
     OTEL_METRICS_EXPORTER: 'otlp,prometheus',
     OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc',
