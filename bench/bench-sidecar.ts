@@ -15,6 +15,8 @@ export interface SidecarStatus {
 export interface BenchSidecar {
   child: ChildProcess;
   port: number;
+  /** The --grpc-listen port (0 when not given). */
+  grpcPort: number;
   admin: string;
   status(): Promise<SidecarStatus>;
   /** Waits until the sidecar has decoded `total` events; returns when (performance.now()). */
@@ -30,6 +32,7 @@ export async function startBenchSidecar(args: string[], env: Record<string, stri
     env: { ...process.env, ...env },
   });
   let port = 0;
+  let grpcPort = 0;
   let admin = '';
   let buf = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -40,14 +43,17 @@ export async function startBenchSidecar(args: string[], env: Record<string, stri
       buf = buf.slice(nl + 1);
       if (line.msg === 'listening for plugin connections') port = Number(String(line.address).split(':').pop());
       if (line.msg === 'admin listener ready') admin = String(line.address);
+      if (line.msg === 'listening for plugin gRPC calls') grpcPort = Number(String(line.address).split(':').pop());
     }
   });
-  while (port === 0 || admin === '') await new Promise((r) => setTimeout(r, 20));
+  const wantsGrpc = args.includes('--grpc-listen');
+  while (port === 0 || admin === '' || (wantsGrpc && grpcPort === 0)) await new Promise((r) => setTimeout(r, 20));
   const pid = child.pid!;
   const status = async () => (await (await fetch(`http://${admin}/status`)).json()) as SidecarStatus;
   return {
     child,
     port,
+    grpcPort,
     admin,
     status,
     async waitForEvents(total, timeoutMs = 300_000) {

@@ -143,8 +143,11 @@ export const DASHBOARDS: DashboardDef[] = [
       ts('Events by hook', U.eventsPerSecond, 'Plugin events decoded per second by hook, stacked.', [
         { expr: `sum by (vernemq_hook) (rate(vmq_sidecar_events_received_total{${I}}[${RI}]))`, legend: '{{vernemq_hook}}' },
       ], { stacked: true }),
-      ts('Rejected frames by reason', U.framesPerSecond, 'Frames per second that did not become events, by reason; see the runbook (VmqSidecarRejectingFrames).', [
-        { expr: `sum by (reason) (rate(vmq_sidecar_frames_rejected_total{${I}}[${RI}]))`, legend: '{{reason}}' },
+      ts('Events by transport', U.eventsPerSecond, "Plugin events decoded per second by transport (tcp: the plugin's connection pool; grpc: PluginService/Event calls), stacked.", [
+        { expr: `sum by (transport) (rate(vmq_sidecar_events_received_total{${I}}[${RI}]))`, legend: '{{transport}}' },
+      ], { stacked: true }),
+      ts('Rejected frames by reason', U.framesPerSecond, 'Frames per second that did not become events, by reason and transport; see the runbook (VmqSidecarRejectingFrames).', [
+        { expr: `sum by (reason, transport) (rate(vmq_sidecar_frames_rejected_total{${I}}[${RI}]))`, legend: '{{reason}} ({{transport}})' },
       ]),
       ts('Event delay (broker timestamp to arrival)', U.seconds, 'Time from the broker\'s event timestamp to its arrival here: median and 99th percentile (includes any clock difference).', [
         { expr: `histogram_quantile(0.5, sum by (le) (rate(vmq_sidecar_event_delay_seconds_bucket{${I}}[${RI}])))`, legend: 'p50' },

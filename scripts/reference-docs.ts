@@ -11,7 +11,7 @@ import { OTEL_VARIABLES } from '../src/telemetry/otel-config.js';
 import type { OptionSpec } from '../src/config/option-parser.js';
 import { prometheusLabel } from '../src/metrics/prometheus-naming.js';
 
-const KIND: Record<MetricDef['kind'], string> = { counter: 'counter', updown: 'up-down counter (gauge in Prometheus)', histogram: 'histogram' };
+const KIND: Record<MetricDef['kind'], string> = { counter: 'counter', updown: 'up-down counter (gauge in Prometheus)', gauge: 'gauge', histogram: 'histogram' };
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -6,6 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
+import { bindOrExplain, type ListenAddress } from '../config/listen-address.js';
+import type { Component } from '../lifecycle/component.js';
 
 export interface AdminHandlers {
   ready(): boolean;
@@ -14,15 +16,27 @@ export interface AdminHandlers {
   status(): unknown;
 }
 
-export class AdminServer {
+export class AdminServer implements Component {
   private server: http.Server | null = null;
 
   constructor(
     private readonly handlers: AdminHandlers,
     private readonly logger: SidecarLogger,
+    /** Where to listen (config/listen-address.ts); null: the admin listener is off. */
+    private readonly listen: ListenAddress | null,
   ) {}
 
-  async start(host: string, port: number): Promise<AddressInfo> {
+  /** The bound address, once started; null when off. */
+  get address(): AddressInfo | null {
+    return (this.server?.address() as AddressInfo | null | undefined) ?? null;
+  }
+
+  async start(): Promise<void> {
+    const at = this.listen;
+    if (at) await bindOrExplain(() => this.bind(at.host, at.port), at);
+  }
+
+  private async bind(host: string, port: number): Promise<AddressInfo> {
     const server = http.createServer((req, res) => void this.handle(req, res));
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {

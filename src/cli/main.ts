@@ -92,7 +92,11 @@ function printSummary(s: SimulatorSummary, json: boolean): void {
     return;
   }
   const lines = [`sent ${s.total} events (${s.bytes} bytes) in ${s.seconds}s: ${s.eventsPerSecond} events/s`];
-  if (s.droppedBacklog > 0) lines.push(`dropped ${s.droppedBacklog} events: connection backlog full (the sidecar did not keep up)`);
+  if (s.droppedBacklog > 0) lines.push(`dropped ${s.droppedBacklog} events: connection backlog or gRPC worker queue full (the sidecar did not keep up)`);
+  if (s.grpc) {
+    const g = s.grpc;
+    lines.push(`over gRPC: ${g.sent} calls, ${g.ok} answered OK, ${g.timeouts} timed out, errors ${JSON.stringify(g.errors)}; over TCP: ${s.tcpSent}`);
+  }
   for (const [hook, n] of Object.entries(s.sent)) lines.push(`  ${hook.padEnd(22)} ${n}`);
   const e = s.expected;
   lines.push(
@@ -112,9 +116,17 @@ async function simulate(argv: string[]): Promise<void> {
   const { settings } = parsed;
   if (parsed.positional.length > 0) throw new ConfigError([`unexpected argument ${JSON.stringify(parsed.positional[0])} (--help lists the options)`]);
   const durationMs = settings.durationMs ?? (settings.events === undefined ? 10_000 : undefined);
+  const grpc = {
+    target: settings.grpcTarget,
+    percent: settings.grpcPercent,
+    workers: settings.grpcWorkers,
+    connections: settings.grpcConnections,
+    timeoutMs: settings.grpcTimeoutMs,
+    userType: settings.userType,
+  };
   let summary: SimulatorSummary;
   try {
-    summary = await runSimulator({ ...settings, durationMs });
+    summary = await runSimulator({ ...settings, durationMs, grpc });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ECONNREFUSED' && code !== 'ECONNRESET' && code !== 'EHOSTUNREACH' && code !== 'ENOTFOUND') throw err;

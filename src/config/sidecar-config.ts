@@ -18,7 +18,7 @@ import { HOOKS, type HookName } from '../events/event-types.js';
 import { DEFAULT_LOG_HOOKS, DEFAULT_LOG_USER_PROPERTIES } from '../sinks/log-sink.js';
 import { REDACT_FIELDS, type RedactField, type RedactMode } from '../sinks/redaction.js';
 import { parseTopicGroups, type TopicGroupPattern } from '../metrics/topic-grouper.js';
-import { checkStateFileDirectory } from '../sinks/session-snapshot.js';
+import { checkStateFileDirectory } from '../sessions/session-snapshot.js';
 
 export interface SidecarSettings {
   listen: HostPort;
@@ -49,6 +49,9 @@ export interface SidecarSettings {
   redact: readonly RedactField[];
   redactMode: RedactMode;
   redactKey: string | undefined;
+  /** null: the gRPC transport is off. */
+  grpcListen: HostPort | null;
+  gaugeMode: GaugeMode;
 }
 
 /** "*" (every key), or a comma-separated list of keys added to traceparent and tracestate. */
@@ -69,6 +72,10 @@ export function parseRedact(raw: string): readonly RedactField[] {
   for (const i of items) if (!(REDACT_FIELDS as readonly string[]).includes(i)) throw new Error(`unknown field ${JSON.stringify(i)}`);
   return [...new Set(items)] as RedactField[];
 }
+
+/** sessions: per-client state (one sidecar sees all of a broker's events); deltas: summable over replicas. */
+export type GaugeMode = 'sessions' | 'deltas';
+export const GAUGE_MODES: readonly GaugeMode[] = ['sessions', 'deltas'];
 
 /** "lifecycle", "all", "none" and hook[:ratio] items, comma-separated. */
 export function parseLogHooks(raw: string): Partial<Record<HookName, number>> {
@@ -353,5 +360,24 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
       if (raw.length < 16) throw new Error('shorter than 16 characters');
       return raw;
     },
+  },
+  grpcListen: {
+    flag: 'grpc-listen',
+    env: 'VMQ_SIDECAR_GRPC_LISTEN',
+    default: 'off',
+    accepted: 'HOST:PORT ([IPv6]:PORT for IPv6; port 0 picks a free port), or off',
+    description:
+      "Also serve the plugin's gRPC transport here: /webhook.v1beta1.PluginService/Event over HTTP/2 without TLS (vmq_events_sidecar.grpc_endpoint/grpc_port), and grpc.health.v1.Health/Check.",
+    parse: (raw) => (raw.trim().toLowerCase() === 'off' ? null : parseHostPort(raw)),
+  },
+  gaugeMode: {
+    flag: 'gauge-mode',
+    env: 'VMQ_SIDECAR_GAUGE_MODE',
+    default: 'sessions',
+    accepted: GAUGE_MODES.join(', '),
+    description:
+      'sessions: per-client state gives mqtt.client.connected, mqtt.session.offline and session durations (each sidecar sees all events of its broker node). ' +
+      'deltas: for replicas behind a load balancer (gRPC, one client\'s events spread over all replicas): mqtt.client.connected moves by +1 per wakeup and -1 per offline/gone on whichever replica gets the event, so only its sum over the replicas is meaningful; no per-client state, no offline-session gauge, no session durations.',
+    parse: oneOf(GAUGE_MODES),
   },
 };

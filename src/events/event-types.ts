@@ -6,6 +6,8 @@
  * ("" / 0 / false), so an older sender's messages have the same shape as a newer one's.
  */
 
+import type { DisconnectReason, RegistrationFailureReason } from './reason-names.js';
+
 export const HOOKS = [
   'on_register',
   'on_register_failed',
@@ -84,7 +86,7 @@ export interface RegisterFailedEvent extends EventBase<'on_register_failed'> {
   /** RegistrationFailureReason number as sent. */
   reason: number;
   /** Stable lowercase name of reason, e.g. "invalid_credentials"; "unknown" for unlisted numbers. */
-  reasonName: string;
+  reasonName: RegistrationFailureReason;
 }
 
 export interface ClientWakeUpEvent extends EventBase<'on_client_wakeup'> {
@@ -95,7 +97,7 @@ interface DisconnectFields {
   /** Disconnect Reason number as sent. */
   reason: number;
   /** Stable lowercase name of reason, e.g. "tcp_closed"; "unknown" for unlisted numbers. */
-  reasonName: string;
+  reasonName: DisconnectReason;
   username: string;
   sessionId: string;
 }

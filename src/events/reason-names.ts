@@ -4,10 +4,10 @@
  */
 
 /** Returned for an enum number this version does not know (a newer sender). */
-export const UNKNOWN_REASON = 'unknown';
+export const UNKNOWN_REASON = 'unknown' as const;
 
 /** eventssidecar.v1.Reason, indexed by number. */
-export const DISCONNECT_REASONS: readonly string[] = [
+export const DISCONNECT_REASONS = [
   'unspecified',
   'not_authorized',
   'normal_disconnect',
@@ -26,10 +26,13 @@ export const DISCONNECT_REASONS: readonly string[] = [
   'unexpected_frame_type',
   'exit_signal_received',
   'tcp_closed',
-];
+] as const;
+
+/** A disconnect reason as metric attribute value. */
+export type DisconnectReason = (typeof DISCONNECT_REASONS)[number] | typeof UNKNOWN_REASON;
 
 /** eventssidecar.v1.RegistrationFailureReason, indexed by number. */
-export const REGISTRATION_FAILURE_REASONS: readonly string[] = [
+export const REGISTRATION_FAILURE_REASONS = [
   'unspecified',
   'no_matching_hook_found',
   'invalid_credentials',
@@ -37,7 +40,10 @@ export const REGISTRATION_FAILURE_REASONS: readonly string[] = [
   'stale_request',
   'invalid_signature',
   'username_rid_mismatch',
-];
+] as const;
+
+/** A registration failure reason as metric attribute value. */
+export type RegistrationFailureReason = (typeof REGISTRATION_FAILURE_REASONS)[number] | typeof UNKNOWN_REASON;
 
 /**
  * Disconnect reasons that are part of a client's normal life; any other reason is abnormal
@@ -51,10 +57,10 @@ export const NORMAL_DISCONNECT_REASONS: ReadonlySet<string> = new Set([
   'disconnect_migration',
 ]);
 
-export function disconnectReasonName(n: number): string {
-  return DISCONNECT_REASONS[n] ?? UNKNOWN_REASON;
+export function disconnectReasonName(n: number): DisconnectReason {
+  return (DISCONNECT_REASONS as readonly DisconnectReason[])[n] ?? UNKNOWN_REASON;
 }
 
-export function registrationFailureReasonName(n: number): string {
-  return REGISTRATION_FAILURE_REASONS[n] ?? UNKNOWN_REASON;
+export function registrationFailureReasonName(n: number): RegistrationFailureReason {
+  return (REGISTRATION_FAILURE_REASONS as readonly RegistrationFailureReason[])[n] ?? UNKNOWN_REASON;
 }

@@ -20,6 +20,22 @@
 
 export const OTHER_VALUE = 'other';
 export const INVALID_VALUE = 'invalid';
+
+declare const admittedFor: unique symbol;
+/**
+ * A value a BoundedValues for attribute A handed out (or "other"/"invalid"): only such a value
+ * can label that attribute (the metric store's accessors are typed with it), so an unbounded
+ * string, or a value meant for another attribute, does not compile.
+ */
+export type Bounded<A extends string> = string & { readonly [admittedFor]: A };
+export type Mountpoint = Bounded<'mqtt.mountpoint'>;
+export type TopicGroup = Bounded<'mqtt.topic.group'>;
+export type DropReason = Bounded<'mqtt.drop.reason'>;
+
+/** A QoS as attribute value: the protocol's three levels, or "invalid" (validated by the metrics sink). */
+export type Qos = 0 | 1 | 2 | typeof INVALID_VALUE;
+/** A subscription's QoS: as Qos, plus 128 (refused). */
+export type GrantedQos = Qos | 128;
 /** Longest attribute value accepted (ACL names, mountpoints and drop reasons are short names). */
 export const MAX_VALUE_CHARS = 128;
 /** Least number of pending first sightings remembered. */
@@ -35,7 +51,7 @@ export function isWellFormedValue(v: string): boolean {
   return true;
 }
 
-export class BoundedValues {
+export class BoundedValues<A extends string = string> {
   /**
    * Admitted value -> the string to use as attribute: the first string object seen for it (so
    * that the metric store's lookups hit a cached hash).
@@ -51,7 +67,7 @@ export class BoundedValues {
   invalid = 0;
 
   constructor(
-    readonly attribute: string,
+    readonly attribute: A,
     private readonly max: number,
   ) {
     this.open = Math.ceil(max / 2);
@@ -63,27 +79,23 @@ export class BoundedValues {
     if (this.known.size < this.max && !this.known.has(value)) this.known.set(value, value);
   }
 
-  fold(value: string): string {
+  fold(value: string): Bounded<A> {
     const v = this.known.get(value);
-    if (v !== undefined) return v;
+    if (v !== undefined) return v as Bounded<A>;
     if (!isWellFormedValue(value)) {
       this.invalid++;
-      return INVALID_VALUE;
+      return INVALID_VALUE as Bounded<A>;
     }
     const size = this.known.size;
     if (size < this.open || (size < this.max && this.pending.delete(value))) {
       this.known.set(value, value);
-      return value;
+      return value as Bounded<A>;
     }
     if (size < this.max) {
       if (this.pending.size >= this.pendingMax) this.pending = new Set();
       this.pending.add(value);
     }
     this.folded++;
-    return OTHER_VALUE;
-  }
-
-  get distinct(): number {
-    return this.known.size;
+    return OTHER_VALUE as Bounded<A>;
   }
 }

@@ -35,6 +35,14 @@ const SELF_METRIC_VALUES: Record<string, number> = {
   'vmq_sidecar.snapshot.writes outcome': 2,
   'vmq_sidecar.broker.scrapes outcome': 4,
   'vmq_sidecar.hooks.missing gauge': 2,
+  'vmq_sidecar.events.received transport': 2,
+  'vmq_sidecar.frames.rejected transport': 2,
+  // OK and INVALID_ARGUMENT; oversized calls are refused by grpc-js before they are counted.
+  'vmq_sidecar.grpc.calls rpc.grpc.status': 2,
+  // 20 values, then "other", and "" when the metadata is absent.
+  'vmq_sidecar.grpc.calls vernemq.user_type': 22,
+  // The broker's result names (ok, deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed).
+  'vmq_sidecar.broker.grpc_calls result': 7,
 };
 
 /** Distinct values an attribute can take on a metric, under the settings. */

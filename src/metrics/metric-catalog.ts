@@ -4,16 +4,41 @@
  * dashboards and alert rules against the Prometheus names it derives.
  */
 import { prometheusName } from './prometheus-naming.js';
+import type { DropReason, GrantedQos, Mountpoint, Qos, TopicGroup } from './bounded-values.js';
+import { DISCONNECT_REASONS, REGISTRATION_FAILURE_REASONS, type DisconnectReason, type RegistrationFailureReason } from '../events/reason-names.js';
+import { HOOKS } from '../events/event-types.js';
+import { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport } from '../receiver/ingest-attributes.js';
 
-export type MetricKind = 'counter' | 'updown' | 'histogram';
+/**
+ * counter: monotonic sum; updown: additive count that goes both ways (clients connected);
+ * gauge: a value observed as is, not additive (an age, a flag, a count read from the broker).
+ */
+export type MetricKind = 'counter' | 'updown' | 'gauge' | 'histogram';
 export type AttributeType = 'string' | 'int' | 'bool';
+/** An attribute value as the sinks pass it, in the order of the metric's attributes. */
+export type AttributeValue = string | number | boolean;
 
-export interface AttributeDef {
+/** An attribute whose values have the type V in code. */
+export interface AttributeDef<V extends AttributeValue = AttributeValue> {
   name: string;
   type: AttributeType;
   /** What values it takes, for the catalog. */
   values: string;
+  /** Never set: carries V for the compiler, which types the metric store's accessors with it. */
+  readonly valueType?: V;
 }
+
+function attribute<V extends AttributeValue>(def: AttributeDef<V>): AttributeDef<V> {
+  return def;
+}
+
+const CLOSE_REASON_MEANING: Record<CloseReason, string> = {
+  buffer_budget: 'it held the most partial-frame bytes when --max-buffered-bytes was passed',
+  evicted_idle: '--max-connections reached: the longest idle connection that had sent no valid event made room for a new one',
+};
+
+/** A value list as the catalog shows it. */
+const list = (values: readonly string[]): string => values.join(', ');
 
 export interface MetricDef {
   name: string;
@@ -30,63 +55,67 @@ export interface MetricDef {
 // ---- attributes (values documented once, shared) ----
 
 export const ATTR = {
-  mountpoint: { name: 'mqtt.mountpoint', type: 'string', values: 'the VerneMQ mountpoint; "" is the default mountpoint (no label in Prometheus); at most --max-mountpoints distinct values, then "other"' },
-  qos: { name: 'mqtt.qos', type: 'int', values: '0, 1, 2 (and 128 for a refused subscription); "invalid" for any other number (counted in vmq_sidecar.attribute_values.invalid)' },
-  subscriptionQos: {
+  mountpoint: attribute<Mountpoint>({ name: 'mqtt.mountpoint', type: 'string', values: 'the VerneMQ mountpoint; "" is the default mountpoint (no label in Prometheus); at most --max-mountpoints distinct values, then "other"' }),
+  qos: attribute<GrantedQos>({ name: 'mqtt.qos', type: 'int', values: '0, 1, 2 (and 128 for a refused subscription); "invalid" for any other number (counted in vmq_sidecar.attribute_values.invalid)' }),
+  subscriptionQos: attribute<Qos>({
     name: 'mqtt.subscription.qos',
     type: 'int',
     values: '0, 1, 2: the QoS of the subscription the message was delivered through, which is what the broker reports in on_deliver (a QoS 0 message to a QoS 2 subscription says 2); the QoS the message travelled with is mqtt.qos on mqtt.messages.delivery_completed',
-  },
-  retain: { name: 'mqtt.retain', type: 'bool', values: 'true, false' },
-  topicGroup: {
+  }),
+  retain: attribute<boolean>({ name: 'mqtt.retain', type: 'bool', values: 'true, false' }),
+  topicGroup: attribute<TopicGroup>({
     name: 'mqtt.topic.group',
     type: 'string',
     values: 'the matched ACL name when the broker sends one, else the name of the first --topic-group pattern that matches, else "unmatched"; at most --max-topic-groups distinct values, then "other"',
-  },
-  persisted: { name: 'mqtt.persisted', type: 'bool', values: 'true, false (the message came from the offline store)' },
-  persistent: { name: 'mqtt.session.persistent', type: 'bool', values: 'true for on_client_offline (session kept), false for on_client_gone (session removed)' },
-  disconnectReason: {
+  }),
+  persisted: attribute<boolean>({ name: 'mqtt.persisted', type: 'bool', values: 'true, false (the message came from the offline store)' }),
+  persistent: attribute<boolean>({ name: 'mqtt.session.persistent', type: 'bool', values: 'true for on_client_offline (session kept), false for on_client_gone (session removed)' }),
+  disconnectReason: attribute<DisconnectReason>({
     name: 'mqtt.disconnect.reason',
     type: 'string',
-    values: 'unspecified, not_authorized, normal_disconnect, session_taken_over, administrative_action, disconnect_keep_alive, disconnect_migration, bad_authentication_method, remote_session_taken_over, mqtt_client_disconnect, receive_max_exceeded, protocol_error, publish_auth_error, invalid_pubrec_error, invalid_pubcomp_error, unexpected_frame_type, exit_signal_received, tcp_closed; "unknown" for a number this version does not know',
-  },
-  failureReason: {
+    values: `${list(DISCONNECT_REASONS)}; "unknown" for a number this version does not know`,
+  }),
+  failureReason: attribute<RegistrationFailureReason>({
     name: 'mqtt.failure.reason',
     type: 'string',
-    values: 'unspecified, no_matching_hook_found, invalid_credentials, not_authorized, stale_request, invalid_signature, username_rid_mismatch; "unknown" for a number this version does not know',
-  },
-  dropReason: {
+    values: `${list(REGISTRATION_FAILURE_REASONS)}; "unknown" for a number this version does not know`,
+  }),
+  dropReason: attribute<DropReason>({
     name: 'mqtt.drop.reason',
     type: 'string',
     values: 'the broker\'s reason as sent (queue_full, expired, ...); at most --max-drop-reasons distinct values, then "other"',
-  },
-  subscriptionOutcome: { name: 'mqtt.subscription.outcome', type: 'string', values: 'granted, refused (qos 128)' },
-  hook: { name: 'vernemq.hook', type: 'string', values: 'the thirteen hook names: on_register, on_register_failed, on_client_wakeup, ...' },
-  rejectReason: {
+  }),
+  subscriptionOutcome: attribute<'granted' | 'refused'>({ name: 'mqtt.subscription.outcome', type: 'string', values: 'granted, refused (qos 128)' }),
+  hook: attribute<string>({ name: 'vernemq.hook', type: 'string', values: `the hook names: ${list(HOOKS)}` }),
+  rejectReason: attribute<RejectReason>({
     name: 'reason',
     type: 'string',
-    values: 'invalid_envelope, unknown_type, invalid_event, oversized, unframeable, truncated, sink_error, buffer_budget',
-  },
-  closeReason: {
+    values: list(REJECT_REASONS),
+  }),
+  closeReason: attribute<CloseReason>({
     name: 'reason',
     type: 'string',
-    values: 'buffer_budget (it held the most partial-frame bytes when --max-buffered-bytes was passed), evicted_idle (--max-connections reached: the longest idle connection that had sent no valid event made room for a new one)',
-  },
-  logDropReason: {
+    values: CLOSE_REASONS.map((r) => `${r} (${CLOSE_REASON_MEANING[r]})`).join(', '),
+  }),
+  logDropReason: attribute<string>({
     name: 'reason',
     type: 'string',
     values: 'queue_full (the export queue was full: the exporter is down or slow), export_failed (the batch could not be exported and there was no room to retry it), rejected (refused for good by the collector, e.g. HTTP 400/413 or gRPC INVALID_ARGUMENT, or not serializable: dropped without retry after bisecting the batch down to the refused records), shutdown (still queued when the shutdown deadline passed)',
-  },
-  signal: { name: 'signal', type: 'string', values: 'metrics, logs' },
-  attribute: { name: 'attribute', type: 'string', values: 'the metric attribute whose value was folded into "other"' },
-  invalidAttribute: {
+  }),
+  signal: attribute<'metrics' | 'logs'>({ name: 'signal', type: 'string', values: 'metrics, logs' }),
+  attribute: attribute<string>({ name: 'attribute', type: 'string', values: 'the metric attribute whose value was folded into "other"' }),
+  invalidAttribute: attribute<string>({
     name: 'attribute',
     type: 'string',
     values: 'mqtt.qos, mqtt.mountpoint, mqtt.drop.reason, mqtt.topic.group: the metric attribute whose value was outside the protocol\'s domain and became "invalid"',
-  },
-  scrapeOutcome: { name: 'outcome', type: 'string', values: 'success, error (unreachable or HTTP error), timeout, invalid (not Prometheus text)' },
-  writeOutcome: { name: 'outcome', type: 'string', values: 'success, error' },
-  gauge: { name: 'gauge', type: 'string', values: 'mqtt.client.connected, mqtt.session.offline' },
+  }),
+  scrapeOutcome: attribute<string>({ name: 'outcome', type: 'string', values: 'success, error (unreachable or HTTP error), timeout, invalid (not Prometheus text)' }),
+  writeOutcome: attribute<'success' | 'error'>({ name: 'outcome', type: 'string', values: 'success, error' }),
+  gauge: attribute<string>({ name: 'gauge', type: 'string', values: 'mqtt.client.connected, mqtt.session.offline' }),
+  grpcResult: attribute<string>({ name: 'result', type: 'string', values: "the broker's result names as it reports them: ok, deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed, ..." }),
+  transport: attribute<Transport>({ name: 'transport', type: 'string', values: `${list(TRANSPORTS)}: tcp (the plugin's connection pool), grpc (PluginService/Event calls, --grpc-listen)` }),
+  grpcCode: attribute<string>({ name: 'rpc.grpc.status', type: 'string', values: 'OK (accepted), INVALID_ARGUMENT (undecodable event or unknown type); oversized requests are refused by the gRPC library with RESOURCE_EXHAUSTED before they are counted' }),
+  userType: attribute<string>({ name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values, then "other"' }),
 } as const satisfies Record<string, AttributeDef>;
 
 // Bucket boundaries sized for what they measure (the SDK default is for milliseconds).
@@ -275,16 +304,16 @@ export const SIDECAR_METRICS = {
     name: 'vmq_sidecar.events.received',
     kind: 'counter',
     unit: '{event}',
-    description: 'Events received and decoded, by hook.',
-    attributes: [A.hook],
+    description: 'Events received and decoded, by hook and transport.',
+    attributes: [A.hook, A.transport],
     source: 'every event',
   },
   framesRejected: {
     name: 'vmq_sidecar.frames.rejected',
     kind: 'counter',
     unit: '{frame}',
-    description: 'Frames (or stream remainders) that did not become events, by reason.',
-    attributes: [A.rejectReason],
+    description: 'Frames (or stream remainders, or gRPC calls) that did not become events, by reason and transport.',
+    attributes: [A.rejectReason, A.transport],
     source: 'the receiver and decoder',
   },
   itemsTruncated: {
@@ -295,6 +324,14 @@ export const SIDECAR_METRICS = {
       'Items of an event beyond what one event may carry (user properties past 100 per on_register, topics past 10000 per on_subscribe / on_unsubscribe), skipped by the decoder, by hook. The event itself is kept; skipped unsubscribed topics still count in mqtt.unsubscriptions, skipped subscribed topics (whose QoS is not decoded) do not count in mqtt.subscriptions.',
     attributes: [A.hook],
     source: 'the decoder',
+  },
+  grpcCalls: {
+    name: 'vmq_sidecar.grpc.calls',
+    kind: 'counter',
+    unit: '{call}',
+    description: 'PluginService/Event calls answered, by status and user-type metadata.',
+    attributes: [A.grpcCode, A.userType],
+    source: 'the gRPC receiver',
   },
   eventDelay: {
     name: 'vmq_sidecar.event.delay',
@@ -406,7 +443,7 @@ export const SIDECAR_METRICS = {
   },
   snapshotAge: {
     name: 'vmq_sidecar.snapshot.age',
-    kind: 'updown',
+    kind: 'gauge',
     unit: 's',
     description: 'Seconds since the last successful snapshot (since start, before the first one).',
     attributes: [],
@@ -414,7 +451,7 @@ export const SIDECAR_METRICS = {
   },
   snapshotInterval: {
     name: 'vmq_sidecar.snapshot.interval',
-    kind: 'updown',
+    kind: 'gauge',
     unit: 's',
     description: 'The configured --state-interval, so that alerts judge the snapshot age against it.',
     attributes: [],
@@ -422,7 +459,7 @@ export const SIDECAR_METRICS = {
   },
   hooksMissing: {
     name: 'vmq_sidecar.hooks.missing',
-    kind: 'updown',
+    kind: 'gauge',
     unit: '{hook}',
     description: 'Hooks a gauge needs that never arrived while other events did (1 while missing, 0 once seen): the gauge is meaningless until the plugin sends them.',
     attributes: [A.gauge, A.hook],
@@ -438,7 +475,7 @@ export const SIDECAR_METRICS = {
   },
   brokerConnections: {
     name: 'vmq_sidecar.broker.connections',
-    kind: 'updown',
+    kind: 'gauge',
     unit: '{client}',
     description: "The broker node's own count of MQTT connections (active_mqtt_connections) at the last scrape.",
     attributes: [],
@@ -446,7 +483,7 @@ export const SIDECAR_METRICS = {
   },
   brokerQueues: {
     name: 'vmq_sidecar.broker.queues',
-    kind: 'updown',
+    kind: 'gauge',
     unit: '{session}',
     description: "The broker node's session queues, online and offline (queue_processes), at the last scrape.",
     attributes: [],
@@ -454,7 +491,7 @@ export const SIDECAR_METRICS = {
   },
   brokerDrift: {
     name: 'vmq_sidecar.broker.connections.drift',
-    kind: 'updown',
+    kind: 'gauge',
     unit: '{client}',
     description:
       "mqtt.client.connected (all mountpoints) minus the broker's active_mqtt_connections, both taken at the last scrape (0 when the broker's count lies between our gauge's values at request and answer): how far the derived gauge is off.",
@@ -475,6 +512,15 @@ export const SIDECAR_METRICS = {
     unit: '{event}',
     description: "The broker's count of events it failed to send (sidecar_events_error), by hook: lost before reaching the sidecar.",
     attributes: [A.hook],
+    source: 'the broker reconciler',
+  },
+  brokerGrpcCalls: {
+    name: 'vmq_sidecar.broker.grpc_calls',
+    kind: 'counter',
+    unit: '{call}',
+    description:
+      "The broker's count of gRPC transport sends (grpc_call_result), by hook and result: ok, or why the event was lost (deadline_exceeded, unavailable, invalid_argument, dropped when every worker queue was full, ...).",
+    attributes: [A.hook, A.grpcResult],
     source: 'the broker reconciler',
   },
   upstreamMissing: {

@@ -10,10 +10,28 @@
  * (metric-producer.ts).
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { MetricDef } from './metric-catalog.js';
+import type { AttributeDef, AttributeValue, MetricDef } from './metric-catalog.js';
 
-/** An attribute value as the sinks pass it, in the order of the metric's attributes. */
-export type AttributeValue = string | number | boolean;
+export type { AttributeValue };
+
+/** Up to four attribute values, in the order of the metric's attributes. */
+type AttributeTuple = [] | [AttributeValue] | [AttributeValue, AttributeValue] | [AttributeValue, AttributeValue, AttributeValue] | [AttributeValue, AttributeValue, AttributeValue, AttributeValue];
+
+type ValueOf<A> = A extends AttributeDef<infer V> ? V : never;
+
+/**
+ * The attribute values a metric's series is looked up by, typed from its catalog entry: order,
+ * count and each value's type (bounded values and validated enums are branded) are checked by
+ * the compiler, the way mdatagen's generated RecordXDataPoint signatures are.
+ */
+export type AttributeValuesOf<D extends MetricDef> = ValuesOf<D['attributes']> extends infer T extends AttributeTuple ? T : never;
+
+type ValuesOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: ValueOf<T[K]> };
+
+/** The family type of a counter, up-down counter or gauge of the catalog. */
+export type NumberFamilyOf<D extends MetricDef> = SumFamily<AttributeValuesOf<D>>;
+/** The family type of a histogram of the catalog. */
+export type HistogramFamilyOf<D extends MetricDef> = HistogramFamily<AttributeValuesOf<D>>;
 
 /** Series per metric before new attribute combinations go to the overflow series. */
 export const DEFAULT_MAX_SERIES = 2000;
@@ -23,7 +41,7 @@ export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.over
 
 type Level<S> = Map<AttributeValue, Level<S> | S>;
 
-abstract class Family<S> {
+abstract class Family<S, V extends AttributeTuple> {
   /** Every series, in creation order (what the producer exports). */
   readonly series: S[] = [];
   /** Milliseconds since the epoch when the family started counting (cumulative start time). */
@@ -44,8 +62,10 @@ abstract class Family<S> {
 
   /**
    * The series for these attribute values (one per attribute of the metric, in catalog order),
-   * created on first use, or the overflow series past the limit.
+   * created on first use, or the overflow series past the limit. Typed as a rest tuple,
+   * implemented with positional parameters: no array per call.
    */
+  get(...values: V): S;
   get(a?: AttributeValue, b?: AttributeValue, c?: AttributeValue, d?: AttributeValue): S {
     const n = this.arity;
     if (n === 0) return (this.solo ??= this.add({}));
@@ -89,8 +109,8 @@ export class NumberSeries {
   constructor(readonly attributes: Attributes) {}
 }
 
-/** A monotonic counter or an up-down counter. */
-export class SumFamily extends Family<NumberSeries> {
+/** A monotonic counter, an up-down counter or a gauge: one number per series. */
+export class SumFamily<V extends AttributeTuple = AttributeTuple> extends Family<NumberSeries, V> {
   protected create(attributes: Attributes): NumberSeries {
     return new NumberSeries(attributes);
   }
@@ -129,7 +149,7 @@ export class HistogramSeries {
   }
 }
 
-export class HistogramFamily extends Family<HistogramSeries> {
+export class HistogramFamily<V extends AttributeTuple = AttributeTuple> extends Family<HistogramSeries, V> {
   readonly boundaries: readonly number[];
 
   constructor(def: MetricDef, maxSeries: number) {
@@ -146,6 +166,8 @@ export class HistogramFamily extends Family<HistogramSeries> {
 
 type AnyFamily = SumFamily | HistogramFamily;
 
+type Kind<K extends MetricDef['kind']> = MetricDef & { kind: K };
+
 /** All families, in catalog order; the producer exports them. */
 export class MetricStore {
   readonly families: AnyFamily[] = [];
@@ -154,14 +176,21 @@ export class MetricStore {
 
   constructor(private readonly maxSeries: number = DEFAULT_MAX_SERIES) {}
 
-  sum(def: MetricDef): SumFamily {
-    const f = new SumFamily(def, this.maxSeries);
-    this.families.push(f);
-    return f;
+  /** A counter or up-down counter: additive (a sum across series means something). */
+  sum<D extends Kind<'counter' | 'updown'>>(def: D): NumberFamilyOf<D> {
+    return this.add(new SumFamily<AttributeValuesOf<D>>(def, this.maxSeries));
   }
 
-  histogram(def: MetricDef): HistogramFamily {
-    const f = new HistogramFamily(def, this.maxSeries);
+  /** A value observed as is (an age, a count read elsewhere, a flag): not additive. */
+  gauge<D extends Kind<'gauge'>>(def: D): NumberFamilyOf<D> {
+    return this.add(new SumFamily<AttributeValuesOf<D>>(def, this.maxSeries));
+  }
+
+  histogram<D extends Kind<'histogram'>>(def: D): HistogramFamilyOf<D> {
+    return this.add(new HistogramFamily<AttributeValuesOf<D>>(def, this.maxSeries));
+  }
+
+  private add<F extends AnyFamily>(f: F): F {
     this.families.push(f);
     return f;
   }

@@ -220,6 +220,15 @@ export const METRIC_RENAMES = {
   'vmq_sidecar.broker.sidecar_events': { name: 'vmq_sidecar.broker.sidecar_events', convention: `${KEPT_SELF}; the leaf is the broker's own metric name` },
   'vmq_sidecar.broker.sidecar_event_errors': { name: 'vmq_sidecar.broker.sidecar_event_errors', convention: `${KEPT_SELF}; the leaf is the broker's own metric name` },
   'vmq_sidecar.upstream.missing': { name: 'vmq_sidecar.upstream.missing', convention: KEPT_SELF },
+  'vmq_sidecar.grpc.calls': {
+    name: 'vmq_sidecar.grpc.calls',
+    convention: `${KEPT_SELF}; a leaf may be plural when it counts discrete things (as messaging.client.sent.messages); rpc.grpc.status carries the status name as the gRPC server answered it`,
+  },
+  'vmq_sidecar.broker.grpc_calls': {
+    name: 'vmq_sidecar.broker.grpc_calls',
+    convention: `${KEPT_SELF}; the leaf is the broker's own metric name (grpc_call_result); the bare result becomes error.type`,
+    attributes: [{ from: 'result', to: 'error.type', values: { ok: null }, convention: ERROR_TYPE }],
+  },
 } as const satisfies Record<string, MetricRename>;
 
 /** Metric attributes whose decision is the same on every metric that has them. */
@@ -237,6 +246,13 @@ export const METRIC_ATTRIBUTE_RENAMES = {
   'mqtt.session.persistent': { name: 'mqtt.session.persistent', convention: 'no convention (session.* is for application sessions, not MQTT sessions)' },
   'mqtt.disconnect.reason': { name: 'mqtt.disconnect.reason', convention: 'kept: not error.type, most reasons are not failures' },
   'vernemq.hook': { name: 'vernemq.hook', convention: 'VerneMQ plugin hook; namespaced, no convention' },
+  transport: {
+    name: 'vmq_sidecar.transport',
+    convention:
+      'general/naming.md: no bare attribute names; not network.transport (tcp/udp/...: gRPC runs over TCP as well): which of the plugin\'s two transports carried the event',
+  },
+  'rpc.grpc.status': { name: 'rpc.grpc.status', convention: 'the gRPC status name the server answered (OK, INVALID_ARGUMENT); semconv RPC names the numeric code rpc.grpc.status_code' },
+  'vernemq.user_type': { name: 'vernemq.user_type', convention: 'the plugin\'s user-type call metadata; VerneMQ-specific, no convention' },
 } as const satisfies Record<string, { name: string; convention: string }>;
 
 /** Every log attribute of log-catalog.ts: the name it gets. */

@@ -5,9 +5,9 @@
  *   3. UNMATCHED_GROUP.
  */
 import type { MatchedAcl } from '../events/event-types.js';
-import { BoundedValues } from './bounded-values.js';
+import type { BoundedValues, TopicGroup } from './bounded-values.js';
 
-export const UNMATCHED_GROUP = 'unmatched';
+export const UNMATCHED_GROUP = 'unmatched' as TopicGroup;
 
 export interface TopicGroupPattern {
   pattern: string;
@@ -57,18 +57,18 @@ export function parseTopicGroups(spec: string): TopicGroupPattern[] {
 
 export class TopicGrouper {
   private readonly compiled: { levels: string[]; name: string }[];
-  private cache = new Map<string, string>();
+  private cache = new Map<string, TopicGroup>();
 
   constructor(
     patterns: readonly TopicGroupPattern[],
-    private readonly names: BoundedValues,
+    private readonly names: BoundedValues<'mqtt.topic.group'>,
   ) {
     this.compiled = patterns.map((p) => ({ levels: p.pattern.split('/'), name: p.name }));
     // The operator's names are real values: they never wait for a second sighting.
     for (const p of patterns) names.trust(p.name);
   }
 
-  group(acl: MatchedAcl | null, topic: string): string {
+  group(acl: MatchedAcl | null, topic: string): TopicGroup {
     if (acl !== null && acl.name !== '') return this.names.fold(acl.name);
     if (this.compiled.length === 0) return UNMATCHED_GROUP;
     let g = this.cache.get(topic);

@@ -97,7 +97,8 @@ export class ConnectionHandler implements FrameHandler {
     try {
       this.sink.consume(event, this.nowMs);
     } catch (err) {
-      this.reject('sink_error', (err as Error)?.stack ?? String(err));
+      // A bug in a sink, not bad input: logged as an error, with the hook that triggered it.
+      this.reject('sink_error', (err as Error)?.stack ?? String(err), 'error', event.hook);
     }
   }
 
@@ -110,12 +111,13 @@ export class ConnectionHandler implements FrameHandler {
     this.reject('unframeable', `length header ${length} is beyond any frame the plugin can send; closing the connection`);
   }
 
-  private reject(reason: RejectReason, detail: string): void {
+  private reject(reason: RejectReason, detail: string, level: 'warn' | 'error' = 'warn', hook?: string): void {
     this.rejected++;
     this.stats.rejected[reason]++;
-    this.logger.limited('warn', reason, REJECT_LOG_INTERVAL_MS, 'frame rejected', {
+    this.logger.limited(level, reason, REJECT_LOG_INTERVAL_MS, level === 'error' ? 'event sink failed' : 'frame rejected', {
       reason,
       peer: this.peer,
+      ...(hook === undefined ? {} : { hook }),
       detail,
     });
   }

@@ -3,50 +3,38 @@
  * telemetry layer reads them when it collects (no SDK call per frame).
  */
 import { HOOKS } from '../events/event-types.js';
-import type { DecodeFailure } from '../decoding/event-decoder.js';
+import { MAX_ITEMS } from '../decoding/event-decoder.js';
 import type { FrameBudget } from '../framing/frame-budget.js';
+import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
+import type { MetricStore } from '../metrics/metric-store.js';
+import type { Component, StatusReport } from '../lifecycle/component.js';
+import { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport } from './ingest-attributes.js';
+
+export { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport };
+
+function zeroRejects(): Record<RejectReason, number> {
+  return { invalid_envelope: 0, unknown_type: 0, invalid_event: 0, oversized: 0, unframeable: 0, truncated: 0, sink_error: 0, buffer_budget: 0 };
+}
+
+/** The share of the ingest counters that came over one transport. */
+export class TransportCounters {
+  framesReceived = 0;
+  readonly eventsByHook: number[] = HOOKS.map(() => 0);
+  readonly rejected: Record<RejectReason, number> = zeroRejects();
+}
 
 /**
- * Why a frame (or a part of the stream) did not become an event. These values are the
- * `reason` attribute of vmq_sidecar.frames.rejected: keep them stable.
+ * The receivers' counters; a component for the metrics and /status parts they feed. The totals
+ * (over all transports) are what the rest of the sidecar reads. The gRPC receiver also bumps its
+ * share in `grpc`; the TCP share is the total minus that, worked out at collection time, so the
+ * TCP hot path does not pay for a second set of counters.
  */
-export type RejectReason =
-  | DecodeFailure
-  /** Length above --max-frame-bytes: the frame's bytes were skipped, the stream went on. */
-  | 'oversized'
-  /** Length no sender can produce: the connection was closed. */
-  | 'unframeable'
-  /** The connection closed in the middle of a frame. */
-  | 'truncated'
-  /** A sink threw while handling the event (a bug: the event is lost for that sink). */
-  | 'sink_error'
-  /** A partial frame was dropped with its connection because partial frames passed --max-buffered-bytes. */
-  | 'buffer_budget';
+export class IngestStats implements Component {
+  readonly grpc = new TransportCounters();
 
-export const REJECT_REASONS: readonly RejectReason[] = [
-  'invalid_envelope',
-  'unknown_type',
-  'invalid_event',
-  'oversized',
-  'unframeable',
-  'truncated',
-  'sink_error',
-  'buffer_budget',
-];
+  /** `transports`: the ones enabled; each gets its series from the start. */
+  constructor(private readonly transports: readonly Transport[] = ['tcp']) {}
 
-/**
- * Why the receiver closed a plugin connection itself. Values are the `reason` attribute of
- * vmq_sidecar.connections.closed: keep them stable.
- */
-export type CloseReason =
-  /** It held the most partial-frame bytes when all connections together passed --max-buffered-bytes. */
-  | 'buffer_budget'
-  /** --max-connections were open; it was the longest idle one that had sent no valid frame. */
-  | 'evicted_idle';
-
-export const CLOSE_REASONS: readonly CloseReason[] = ['buffer_budget', 'evicted_idle'];
-
-export class IngestStats {
   connectionsOpen = 0;
   connectionsAccepted = 0;
   /** Connections refused because --max-connections were open. */
@@ -64,24 +52,64 @@ export class IngestStats {
   readonly lastSeenByHook: number[] = HOOKS.map(() => 0);
   /** List and map items of events beyond the decoder's caps (not decoded), by HOOKS index. */
   readonly itemsTruncatedByHook: number[] = HOOKS.map(() => 0);
-  readonly rejected: Record<RejectReason, number> = {
-    invalid_envelope: 0,
-    unknown_type: 0,
-    invalid_event: 0,
-    oversized: 0,
-    unframeable: 0,
-    truncated: 0,
-    sink_error: 0,
-    buffer_budget: 0,
-  };
+  readonly rejected: Record<RejectReason, number> = zeroRejects();
 
   eventsOf(hook: (typeof HOOKS)[number]): number {
     return this.eventsByHook[HOOKS.indexOf(hook)]!;
+  }
+
+  /** The counters of one transport (for tcp: the totals minus the gRPC share). */
+  of(transport: Transport): TransportCounters {
+    if (transport === 'grpc') return this.grpc;
+    const t = new TransportCounters();
+    t.framesReceived = this.framesReceived - this.grpc.framesReceived;
+    HOOKS.forEach((_, i) => (t.eventsByHook[i] = this.eventsByHook[i]! - this.grpc.eventsByHook[i]!));
+    for (const r of REJECT_REASONS) t.rejected[r] = this.rejected[r] - this.grpc.rejected[r];
+    return t;
   }
 
   rejectedTotal(): number {
     let n = 0;
     for (const r of REJECT_REASONS) n += this.rejected[r];
     return n;
+  }
+
+  /** Copied into the metric families at collection time: the hot path only bumps fields. */
+  registerMetrics(store: MetricStore): void {
+    const M = SIDECAR_METRICS;
+    const open = store.sum(M.connectionsOpen);
+    const accepted = store.sum(M.connectionsAccepted);
+    const refused = store.sum(M.connectionsRefused);
+    const closed = store.sum(M.connectionsClosed);
+    const buffered = store.sum(M.framesBuffered);
+    const truncated = store.sum(M.itemsTruncated);
+    const bytes = store.sum(M.bytesReceived);
+    const events = store.sum(M.eventsReceived);
+    const rejected = store.sum(M.framesRejected);
+    // Every hook and reason is reported from the start (as 0), so rate() and alerts see them.
+    store.onCollect(() => {
+      open.get().value = this.connectionsOpen;
+      accepted.get().value = this.connectionsAccepted;
+      refused.get().value = this.connectionsRefused;
+      for (const r of CLOSE_REASONS) closed.get(r).value = this.connectionsClosed[r];
+      buffered.get().value = this.frameBudget?.used ?? 0;
+      HOOKS.forEach((h, i) => {
+        if (MAX_ITEMS[h] !== undefined || this.itemsTruncatedByHook[i]! > 0) truncated.get(h).value = this.itemsTruncatedByHook[i]!;
+      });
+      bytes.get().value = this.bytesReceived;
+      for (const t of this.transports) {
+        const c = this.of(t);
+        HOOKS.forEach((h, i) => (events.get(h, t).value = c.eventsByHook[i]!));
+        for (const r of REJECT_REASONS) rejected.get(r, t).value = c.rejected[r];
+      }
+    });
+  }
+
+  status(): StatusReport {
+    return {
+      connections: { open: this.connectionsOpen, accepted: this.connectionsAccepted, refused: this.connectionsRefused, closed: this.connectionsClosed },
+      events: { total: this.eventsTotal },
+      rejected: this.rejected,
+    };
   }
 }

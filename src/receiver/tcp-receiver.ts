@@ -19,6 +19,8 @@ import type { EventSink } from '../sinks/event-sink.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { IngestStats } from './ingest-stats.js';
 import { FrameBudget } from '../framing/frame-budget.js';
+import { bindOrExplain } from '../config/listen-address.js';
+import { drainTime, type Component, type StatusReport } from '../lifecycle/component.js';
 
 /** At most one log line per kind of forced close or refusal and interval. */
 const LIMIT_LOG_INTERVAL_MS = 10_000;
@@ -38,7 +40,7 @@ interface Connection {
   openedAt: number;
 }
 
-export class TcpReceiver {
+export class TcpReceiver implements Component {
   private server: net.Server | null = null;
   /** Open connections, in the order they were accepted. */
   private readonly connections = new Set<Connection>();
@@ -64,7 +66,17 @@ export class TcpReceiver {
     return this.listening && (this.connections.size < this.options.maxConnections || this.longestIdleWithoutEvents() !== null);
   }
 
-  async start(): Promise<AddressInfo> {
+  /** The bound address, once started. */
+  get address(): AddressInfo | null {
+    return (this.server?.address() as AddressInfo | null | undefined) ?? null;
+  }
+
+  /** Binds the listener; an address that cannot be bound is reported as a --listen problem. */
+  start(): Promise<AddressInfo> {
+    return bindOrExplain(() => this.listen(), { host: this.options.host, port: this.options.port, setting: '--listen' });
+  }
+
+  private async listen(): Promise<AddressInfo> {
     if (this.server) throw new Error('receiver already started');
     // No server.maxConnections: the limit is applied in accept(), which can make room.
     const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
@@ -87,19 +99,24 @@ export class TcpReceiver {
   }
 
   /**
-   * Stops accepting, gives open connections `drainMs` to deliver what is already in flight,
-   * then closes them. Safe to call more than once, and before start().
+   * Stops accepting, gives open connections their drain time to deliver what is already in
+   * flight, then closes them. Safe to call more than once, and before start().
    */
-  async stop(drainMs = 200): Promise<void> {
+  async stop(deadline = Date.now() + 800): Promise<void> {
+    if (!this.server) return;
     const server = this.server;
-    if (!server) return;
     this.server = null;
+    const drainMs = drainTime(deadline);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     if (this.connections.size > 0 && drainMs > 0) {
       await new Promise((r) => setTimeout(r, drainMs));
     }
     for (const c of this.connections) c.socket.destroy();
     await closed;
+  }
+
+  status(): StatusReport {
+    return { listening: this.listening, connections: { accepting: this.acceptingConnections, bufferedBytes: this.budget.used } };
   }
 
   private accept(socket: net.Socket): void {

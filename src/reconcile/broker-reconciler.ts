@@ -14,10 +14,11 @@
  */
 import { HOOKS } from '../events/event-types.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
+import type { Component, StatusReport } from '../lifecycle/component.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { IngestStats } from '../receiver/ingest-stats.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
-import type { SnapshotSection } from '../sinks/session-snapshot.js';
+import type { SnapshotSection } from '../sessions/session-snapshot.js';
 import { maskUrl, splitCredentials } from '../logging/url-masking.js';
 import { parsePrometheusText, sumBy, sumOf } from './prometheus-text.js';
 
@@ -36,12 +37,13 @@ export interface BrokerView {
   gaugeAtScrape: { sent: number; answered: number };
   /** Our gauge minus the broker's count at the scrape's instant; undefined without a count. */
   drift: number | undefined;
-  totalActiveConnections: number | undefined;
   queues: number | undefined;
   attempts: Map<string, number>;
   errors: Map<string, number>;
   /** The broker's uptime (`system_wallclock`, ms), when it exposes it. */
   uptimeMs: number | undefined;
+  /** grpc_call_result{hook,result} of the plugin's gRPC transport: hook -> result -> count. */
+  grpcResults: Map<string, Map<string, number>>;
 }
 
 /** What the loss count needs to go on after a sidecar restart (kept in the snapshot). */
@@ -63,9 +65,11 @@ interface Baseline {
   attempts: Map<string, number>;
   errors: Map<string, number>;
   received: number[];
+  grpcOk: Map<string, number>;
+  receivedGrpc: number[];
 }
 
-export class BrokerReconciler {
+export class BrokerReconciler implements Component {
   readonly outcomes: Record<ScrapeOutcome, number> = { success: 0, error: 0, timeout: 0, invalid: 0 };
   last: BrokerView | undefined;
   lastError: string | undefined;
@@ -86,19 +90,22 @@ export class BrokerReconciler {
     private readonly stats: IngestStats,
     /** Our connected-clients gauge, all mountpoints. */
     private readonly derivedConnected: () => number,
-    store: MetricStore,
     private readonly logger: SidecarLogger,
   ) {
     this.shownUrl = maskUrl(url);
     ({ url: this.url, authorization: this.authorization } = splitCredentials(url));
+  }
+
+  registerMetrics(store: MetricStore): void {
     const M = SIDECAR_METRICS;
     const scrapes = store.sum(M.brokerScrapes);
-    const connections = store.sum(M.brokerConnections);
-    const queues = store.sum(M.brokerQueues);
-    const drift = store.sum(M.brokerDrift);
+    const connections = store.gauge(M.brokerConnections);
+    const queues = store.gauge(M.brokerQueues);
+    const drift = store.gauge(M.brokerDrift);
     const attempts = store.sum(M.brokerSidecarEvents);
     const errors = store.sum(M.brokerSidecarEventErrors);
     const missing = store.sum(M.upstreamMissing);
+    const grpcCalls = store.sum(M.brokerGrpcCalls);
     store.onCollect(() => {
       for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) scrapes.get(o).value = this.outcomes[o];
       const v = this.last;
@@ -111,6 +118,7 @@ export class BrokerReconciler {
       for (const [hook, n] of v.attempts) if (isHook(hook)) attempts.get(hook).value = n;
       for (const [hook, n] of v.errors) if (isHook(hook)) errors.get(hook).value = n;
       for (const [hook, n] of this.missing()) missing.get(hook).value = n;
+      for (const [hook, byResult] of v.grpcResults) if (isHook(hook)) for (const [result, n] of byResult) grpcCalls.get(hook, result).value = n;
     });
   }
 
@@ -125,6 +133,23 @@ export class BrokerReconciler {
     this.timer = undefined;
   }
 
+  status(): StatusReport {
+    const last = this.last;
+    return {
+      broker: {
+        url: this.shownUrl,
+        lastScrape: last ? new Date(last.at).toISOString() : null,
+        connections: last?.connections ?? null,
+        queues: last?.queues ?? null,
+        drift: this.drift() ?? null,
+        missingEventsByHook: Object.fromEntries(this.missing()),
+        lateGrpcEventsByHook: Object.fromEntries(this.lateGrpc()),
+        scrapes: this.outcomes,
+        lastError: this.lastError ?? null,
+      },
+    };
+  }
+
   /**
    * Our gauge minus the broker's count, both as of the last successful scrape. Comparing the
    * gauge *now* with a count up to one interval old would report every connect and disconnect
@@ -137,7 +162,8 @@ export class BrokerReconciler {
   /**
    * Per hook: attempted by the broker minus received here, since the baseline (the first scrape,
    * carried over sidecar restarts by the snapshot; reset by a broker restart). That is the
-   * broker's failed sends plus what it sent that no sidecar process read.
+   * broker's failed sends plus what it sent that no sidecar process read. A gRPC call the broker
+   * gave up on (deadline) but that reached us is received, so it is not missing (lateGrpc()).
    */
   missing(): Map<string, number> {
     const out = new Map<string, number>();
@@ -148,6 +174,26 @@ export class BrokerReconciler {
       const attempted = (v.attempts.get(hook) ?? 0) - (b.attempts.get(hook) ?? 0);
       const received = this.stats.eventsByHook[i]! - b.received[i]!;
       if (v.attempts.has(hook)) out.set(hook, Math.max(0, attempted - received));
+    });
+    return out;
+  }
+
+  /**
+   * Per hook, since the first scrape: events received here over gRPC beyond the calls the broker
+   * saw answered OK (answered after its deadline: it counted them lost). Only for hooks the
+   * broker reports grpc_call_result for.
+   */
+  lateGrpc(): Map<string, number> {
+    const out = new Map<string, number>();
+    const v = this.last;
+    const b = this.baseline;
+    if (!v || !b) return out;
+    HOOKS.forEach((hook, i) => {
+      const results = v.grpcResults.get(hook);
+      if (!results) return;
+      const ok = (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0);
+      const receivedGrpc = this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]!;
+      out.set(hook, Math.max(0, receivedGrpc - ok));
     });
     return out;
   }
@@ -205,7 +251,7 @@ export class BrokerReconciler {
       // Received before this process started: as if counted here before the baseline was taken.
       received[i] = received[i]! - h.received;
     });
-    this.baseline = { attempts, errors, received };
+    this.baseline = { attempts, errors, received, grpcOk: new Map(), receivedGrpc: this.stats.grpc.eventsByHook.slice() };
     this.restoredLast = { at: s.scrapedAtMs, attempts: lastAttempts, errors: lastErrors, uptimeMs: s.brokerUptimeMs ?? undefined };
     return undefined;
   }
@@ -248,11 +294,11 @@ export class BrokerReconciler {
         connections,
         gaugeAtScrape,
         drift: connections === undefined ? undefined : driftAtScrape(gaugeAtScrape, connections),
-        totalActiveConnections: sumOf(samples, 'total_active_connections'),
         queues: sumOf(samples, 'queue_processes'),
         attempts: sumBy(samples, 'sidecar_events', 'hook'),
         errors: sumBy(samples, 'sidecar_events_error', 'hook'),
         uptimeMs: sumOf(samples, 'system_wallclock'),
+        grpcResults: sumByTwo(samples, 'grpc_call_result', 'hook', 'result'),
       };
       if (view.connections === undefined && view.attempts.size === 0) throw new Error('no VerneMQ metrics (active_mqtt_connections, sidecar_events) in the response');
     } catch (err) {
@@ -264,7 +310,14 @@ export class BrokerReconciler {
     const restarted = prev !== undefined && brokerRestarted(prev, view);
     if (!this.baseline || restarted) {
       if (restarted) this.logger.info('the broker restarted: upstream loss is counted from its restart on', { url: this.url });
-      this.baseline = { attempts: new Map(view.attempts), errors: new Map(view.errors), received: this.stats.eventsByHook.slice() };
+      const grpcOk = new Map([...view.grpcResults].map(([hook, r]) => [hook, r.get('ok') ?? 0]));
+      this.baseline = {
+        attempts: new Map(view.attempts),
+        errors: new Map(view.errors),
+        received: this.stats.eventsByHook.slice(),
+        grpcOk,
+        receivedGrpc: this.stats.grpc.eventsByHook.slice(),
+      };
     }
     this.last = view;
     this.restoredLast = undefined;
@@ -313,6 +366,20 @@ export function parseReconciliationState(v: unknown): ReconciliationState {
     if (![h?.baseAttempts, h?.baseErrors, h?.lastAttempts, h?.lastErrors, h?.received].every(num)) throw new Error('reconciliation state has an unexpected shape');
   }
   return o;
+}
+
+function sumByTwo(samples: ReturnType<typeof parsePrometheusText>, name: string, outer: string, inner: string): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const s of samples) {
+    if (s.name !== name && s.name !== `${name}_total`) continue;
+    const a = s.labels[outer];
+    const b = s.labels[inner];
+    if (a === undefined || b === undefined) continue;
+    let m = out.get(a);
+    if (!m) out.set(a, (m = new Map()));
+    m.set(b, (m.get(b) ?? 0) + s.value);
+  }
+  return out;
 }
 
 function isHook(h: string): boolean {

@@ -8,6 +8,10 @@ import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { IngestStats } from '../receiver/ingest-stats.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
+import type { Component, StatusReport } from '../lifecycle/component.js';
+
+/** How often missing hooks are checked (and logged) between collections. */
+const CHECK_INTERVAL_MS = 30_000;
 
 /** Per gauge: groups of hooks, each group needing at least one of its hooks. */
 export const GAUGE_REQUIREMENTS: readonly { gauge: string; needs: readonly (readonly HookName[])[] }[] = [
@@ -27,18 +31,20 @@ export interface MissingHooks {
   hooks: HookName[];
 }
 
-export class HookCoverage {
+export class HookCoverage implements Component {
   private firstEventAt = 0;
   private reported = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly stats: IngestStats,
-    store: MetricStore,
     private readonly logger: SidecarLogger,
     private readonly options: HookCoverageOptions = { minEvents: 1000, graceMs: 5 * 60_000 },
     private readonly now: () => number = Date.now,
-  ) {
-    const missingFamily = store.sum(SIDECAR_METRICS.hooksMissing);
+  ) {}
+
+  registerMetrics(store: MetricStore): void {
+    const missingFamily = store.gauge(SIDECAR_METRICS.hooksMissing);
     store.onCollect(() => {
       const missing = this.check();
       for (const r of GAUGE_REQUIREMENTS) {
@@ -51,6 +57,19 @@ export class HookCoverage {
         }
       }
     });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.check(), CHECK_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  status(): StatusReport {
+    return { events: { byHook: this.seen() }, gaugesMissingHooks: this.check() };
   }
 
   /** The gauges whose needed hooks never arrived while other events did; logs changes. */

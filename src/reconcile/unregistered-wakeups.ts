@@ -24,6 +24,10 @@
  */
 import type { SidecarEvent } from '../events/event-types.js';
 import type { EventSink } from '../sinks/event-sink.js';
+import { clientKey } from '../sessions/session-tracker.js';
+import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
+import type { MetricStore } from '../metrics/metric-store.js';
+import type { Component, StatusReport } from '../lifecycle/component.js';
 
 export interface WakeupMatchOptions {
   /** How long a wakeup waits for its register, and the broker-time distance of a pair (ms). */
@@ -72,7 +76,8 @@ export interface UnregisteredWakeupsStatus {
   registersFlowing: boolean;
 }
 
-export class UnregisteredWakeups implements EventSink {
+export class UnregisteredWakeups implements EventSink, Component {
+  private timer: NodeJS.Timeout | undefined;
   registered = 0;
   unregistered = 0;
   withoutRegisterHook = 0;
@@ -95,7 +100,7 @@ export class UnregisteredWakeups implements EventSink {
     const isRegister = e.hook === 'on_register';
     if (isRegister) this.lastRegisterArrival = arrivalMs;
     const bySession = e.sessionId !== '';
-    const key = bySession ? 's' + e.sessionId : 'c' + e.mountpoint + '\u0000' + e.clientId;
+    const key = bySession ? 's' + e.sessionId : 'c' + clientKey(e.mountpoint, e.clientId);
     const brokerMs = e.timeSec * 1000 + e.timeNanos / 1e6;
     const other = isRegister ? this.wakeups : this.registers;
     const candidates = other.get(key);
@@ -164,7 +169,7 @@ export class UnregisteredWakeups implements EventSink {
       this.head = i;
     }
     if (newlyUnregistered > 0 && this.logger !== null) {
-      const s = this.status();
+      const s = this.summary();
       this.logger.limited(
         'warn',
         'unregistered-wakeups',
@@ -185,7 +190,32 @@ export class UnregisteredWakeups implements EventSink {
     return this.lastNow - this.lastRegisterArrival <= this.options.registerFlowMs;
   }
 
-  status(): UnregisteredWakeupsStatus {
+  registerMetrics(store: MetricStore): void {
+    const unregistered = store.sum(SIDECAR_METRICS.sessionsUnregisteredWakeups);
+    const overflow = store.sum(SIDECAR_METRICS.sessionsWakeupMatchOverflow);
+    store.onCollect(() => {
+      this.sweep(Date.now());
+      unregistered.get().value = this.unregistered;
+      overflow.get().value = this.overflow;
+    });
+  }
+
+  /** Sweeps every second, so that a wakeup is decided soon after its window closes. */
+  start(): void {
+    this.timer = setInterval(() => this.sweep(Date.now()), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Wakeups without on_register: MQTT 5 sessions, whose per-client events never arrive. */
+  status(): StatusReport {
+    return { sessions: { unregisteredWakeups: this.summary() } };
+  }
+
+  summary(): UnregisteredWakeupsStatus {
     const decided = this.registered + this.unregistered;
     return {
       decided,

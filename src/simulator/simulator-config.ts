@@ -1,5 +1,5 @@
 /** Options of `vmq-otel-sidecar simulate`. */
-import { durationInRange, intInRange, numberInRange, parseBoolean, parseHostPort, type HostPort, type OptionTable } from '../config/option-parser.js';
+import { durationInRange, intInRange, numberInRange, oneOf, parseBoolean, parseHostPort, type HostPort, type OptionTable } from '../config/option-parser.js';
 
 export interface SimulatorSettings {
   target: HostPort;
@@ -12,6 +12,13 @@ export interface SimulatorSettings {
   preencode: boolean;
   mqtt5Share: number;
   json: boolean;
+  transport: 'tcp' | 'grpc' | 'both';
+  grpcTarget: HostPort[];
+  grpcPercent: number;
+  grpcWorkers: number;
+  grpcConnections: number;
+  grpcTimeoutMs: number;
+  userType: string;
 }
 
 export const SIMULATOR_OPTIONS: OptionTable<SimulatorSettings> = {
@@ -86,5 +93,58 @@ export const SIMULATOR_OPTIONS: OptionTable<SimulatorSettings> = {
     accepted: 'true or false',
     description: 'Print the summary as one JSON object instead of a table.',
     parse: parseBoolean,
+  },
+  transport: {
+    flag: 'transport',
+    default: 'tcp',
+    accepted: 'tcp, grpc, both',
+    description: "How events travel: the TCP pool, gRPC Event calls, or both (each event picks gRPC with probability --grpc-percent, as the plugin's runtime percentage does).",
+    parse: oneOf(['tcp', 'grpc', 'both'] as const),
+  },
+  grpcTarget: {
+    flag: 'grpc-target',
+    default: '127.0.0.1:8891',
+    accepted: 'HOST:PORT, or several comma-separated (replicas: connection i goes to the i-th mod N, as a connection-balancing load balancer spreads them)',
+    description: "The sidecar's --grpc-listen address (the plugin's grpc_endpoint:grpc_port).",
+    parse: (raw) => raw.split(',').map(parseHostPort),
+  },
+  grpcPercent: {
+    flag: 'grpc-percent',
+    default: '50',
+    accepted: 'a whole number from 0 to 100',
+    description: 'With --transport both: the share of events sent over gRPC.',
+    parse: intInRange(0, 100),
+  },
+  grpcWorkers: {
+    flag: 'grpc-workers',
+    default: '100',
+    accepted: 'a whole number from 1 to 10000',
+    description: "gRPC workers, each with one call in flight at a time (the plugin's grpc_worker_pool_size).",
+    parse: intInRange(1, 10_000),
+  },
+  grpcConnections: {
+    flag: 'grpc-connections',
+    default: '10',
+    accepted: 'a whole number from 1 to 1000',
+    description: 'HTTP/2 connections the workers share, worker i on connection i mod N.',
+    parse: intInRange(1, 1000),
+  },
+  grpcTimeoutMs: {
+    flag: 'grpc-timeout',
+    default: '500ms',
+    accepted: 'a duration from 1ms to 1m',
+    description: "Per-call deadline (the plugin's grpc_timeout); a call not answered in time is a lost event, counted as a timeout.",
+    parse: durationInRange(1, 60_000),
+  },
+  userType: {
+    flag: 'user-type',
+    default: 'default',
+    accepted: 'a string of 1 to 64 characters',
+    description: "The user-type metadata of every call (the plugin's vmq_events_sidecar.user_type).",
+    parse: (raw) => {
+      const v = raw.trim();
+      if (v.length < 1 || v.length > 64) throw new Error('wrong length');
+      return v;
+    },
   },
 };

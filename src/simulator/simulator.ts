@@ -11,6 +11,7 @@ import { ClientModel, type SimEvent } from './client-model.js';
 import { FrameEncoder } from './frame-encoder.js';
 import { Prng } from './prng.js';
 import { GroundTruth } from './ground-truth.js';
+import { GrpcSender, type GrpcSendOutcome } from './grpc-sender.js';
 import type { HostPort } from '../config/option-parser.js';
 import type { HookName } from '../events/event-types.js';
 
@@ -25,10 +26,27 @@ export interface SimulatorOptions {
   durationMs?: number;
   /** Stop after at least this many events (the last client step is completed). */
   events?: number;
-  /** Encode every frame before connecting, so that only sending is timed (needs `events`). */
+  /** Encode every frame before connecting, so that only sending is timed (needs `events`; TCP only). */
   preencode?: boolean;
   /** Share of the clients connecting with MQTT 5 (only session-layer events). */
   mqtt5Share?: number;
+  /** Which transport carries the events; default tcp. */
+  transport?: SimTransport;
+  /** The plugin's gRPC side; needed unless the transport is tcp. */
+  grpc?: SimGrpcOptions;
+}
+
+export type SimTransport = 'tcp' | 'grpc' | 'both';
+
+export interface SimGrpcOptions {
+  /** Several targets (replicas): connection i goes to target i mod N. */
+  target: HostPort | HostPort[];
+  /** With transport both: the share of events sent over gRPC, chosen at random per event (0-100). */
+  percent: number;
+  workers: number;
+  connections: number;
+  timeoutMs: number;
+  userType: string;
 }
 
 export interface SimulatorSummary {
@@ -39,6 +57,10 @@ export interface SimulatorSummary {
   eventsPerSecond: number;
   /** Events not sent because a connection's backlog was full (rate mode only). */
   droppedBacklog: number;
+  /** Events sent over the TCP pool. */
+  tcpSent: number;
+  /** The gRPC side: calls made and how they were answered (absent with transport tcp). */
+  grpc?: { sent: number; ok: number; errors: Record<string, number>; timeouts: number; queueFull: number };
   expected: ReturnType<GroundTruth['toJSON']>;
 }
 
@@ -140,6 +162,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
 
   if (options.preencode) {
     if (options.events === undefined) throw new Error('--preencode needs --events');
+    if ((options.transport ?? 'tcp') !== 'tcp') throw new Error('--preencode is for the TCP transport only');
     // Frames are laid out per connection first; the clock starts when sending starts.
     const perConn: Buffer[][] = Array.from({ length: options.connections }, () => []);
     const emit = (e: SimEvent) => {
@@ -163,12 +186,33 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
     return summarize(truth, model, bytes, performance.now() - started, droppedBacklog);
   }
 
-  const pool = await connectPool(options.target, options.connections);
+  const transport = options.transport ?? 'tcp';
+  if (transport !== 'tcp' && !options.grpc) throw new Error(`--transport ${transport} needs the gRPC target`);
+  const grpcShare = transport === 'grpc' ? 100 : transport === 'both' ? options.grpc!.percent : 0;
+  const split = new Prng(options.seed ^ 0x69727063);
+  const sender = grpcShare > 0 ? new GrpcSender({ ...options.grpc!, target: options.grpc!.target }) : null;
+  await sender?.ready();
+  const pool = grpcShare < 100 ? await connectPool(options.target, options.connections) : [];
   const started = performance.now();
   const deadline = options.durationMs !== undefined ? started + options.durationMs : Infinity;
   const rateMode = options.rate > 0;
+  let grpcSent = 0;
+  let tcpSent = 0;
 
   const emit = (e: SimEvent) => {
+    // The plugin's per-event coin: gRPC with probability grpc_percent/100, else the TCP pool.
+    if (sender && (grpcShare >= 100 || split.int(100) < grpcShare)) {
+      const frame = encoder.encodeFrame(e);
+      if (!sender.send(frame.subarray(4))) {
+        droppedBacklog++;
+        return;
+      }
+      grpcSent++;
+      truth.record(e);
+      bytes += frame.length - 4;
+      return;
+    }
+    tcpSent++;
     const conn = pool[pick.int(pool.length)]!;
     if (rateMode && conn.unsent > BACKLOG_BYTES) {
       droppedBacklog++;
@@ -193,11 +237,21 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
       for (const c of pool) c.flush();
       const slow = pool.find((c) => c.socket.writableLength > MAX_MODE_HIGH_WATER);
       if (slow) await waitDrain(slow.socket);
+      // gRPC "as fast as the sidecar answers": keep a few calls queued per worker, no more.
+      else if (sender && sender.pending > options.grpc!.workers * 4) await sender.waitBelow(options.grpc!.workers * 2);
       else await new Promise((r) => setImmediate(r));
     }
   }
-  await closePool(pool);
-  return summarize(truth, model, bytes, performance.now() - started, droppedBacklog);
+  await Promise.all([closePool(pool), sender?.waitBelow(0)]);
+  sender?.close();
+  const summary = summarize(truth, model, bytes, performance.now() - started, droppedBacklog);
+  summary.tcpSent = tcpSent;
+  if (sender) summary.grpc = { sent: grpcSent, ...grpcCounts(sender.outcome) };
+  return summary;
+}
+
+function grpcCounts(o: GrpcSendOutcome) {
+  return { ok: o.ok, errors: o.errors, timeouts: o.timeouts, queueFull: o.queueFull };
 }
 
 /** Joins frames into writes of about 64 KiB. */
@@ -228,6 +282,7 @@ function summarize(truth: GroundTruth, model: ClientModel, bytes: number, ms: nu
     seconds: Math.round(seconds * 1000) / 1000,
     eventsPerSecond: Math.round(truth.total / seconds),
     droppedBacklog,
+    tcpSent: truth.total,
     expected,
   };
 }

@@ -5,6 +5,7 @@
  * I/O or keep a reference to byte fields (payload) past the call without copying them.
  */
 import type { SidecarEvent } from '../events/event-types.js';
+import type { Component } from '../lifecycle/component.js';
 
 export interface EventSink {
   /** `arrivalMs`: when the bytes carrying the event were read (ms since the epoch). */
@@ -15,26 +16,34 @@ export interface EventSink {
 
 /**
  * Hands each event to several sinks in order. A sink that throws does not keep the event from
- * the others; the error goes to onError.
+ * the others; once all had it, the failure is thrown on to the caller (the connection handler),
+ * which counts and logs it: one error path for every sink.
  */
-export class FanoutSink implements EventSink {
-  constructor(
-    private readonly sinks: readonly EventSink[],
-    private readonly onError: (err: unknown, event: SidecarEvent) => void,
-  ) {}
+export class FanoutSink implements EventSink, Component {
+  constructor(private readonly sinks: readonly EventSink[]) {}
 
   consume(event: SidecarEvent, arrivalMs: number): void {
     const sinks = this.sinks;
+    let failure: unknown = undefined;
+    let failed = false;
     for (let i = 0; i < sinks.length; i++) {
       try {
         sinks[i]!.consume(event, arrivalMs);
       } catch (err) {
-        this.onError(err, event);
+        // The first failure is the one reported; the event counts once as sink_error.
+        if (!failed) failure = err;
+        failed = true;
       }
     }
+    if (failed) throw failure;
   }
 
   async shutdown(): Promise<void> {
     await Promise.all(this.sinks.map((s) => s.shutdown?.()));
+  }
+
+  /** Stopped after the receivers: no event arrives any more, buffered output is pushed out. */
+  stop(): Promise<void> {
+    return this.shutdown();
   }
 }

@@ -5,8 +5,8 @@
 import type { EventSink } from './event-sink.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
-import type { HistogramFamily, MetricStore, SumFamily } from '../metrics/metric-store.js';
-import { BoundedValues, INVALID_VALUE } from '../metrics/bounded-values.js';
+import type { MetricStore } from '../metrics/metric-store.js';
+import { BoundedValues, INVALID_VALUE, type GrantedQos, type Qos } from '../metrics/bounded-values.js';
 import { TopicGrouper, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 
 export interface MetricsSinkOptions {
@@ -16,47 +16,43 @@ export interface MetricsSinkOptions {
   maxMountpoints: number;
 }
 
+/** The MQTT metrics' families (one store call each, in catalog order) and the event delay's. */
+function mqttFamilies(store: MetricStore) {
+  const M = MQTT_METRICS;
+  return {
+    registrations: store.sum(M.registrations),
+    registrationFailures: store.sum(M.registrationFailures),
+    disconnects: store.sum(M.disconnects),
+    expirations: store.sum(M.expirations),
+    published: store.sum(M.published),
+    payloadSize: store.histogram(M.payloadSize),
+    delivered: store.sum(M.delivered),
+    deliveryCompleted: store.sum(M.deliveryCompleted),
+    queuedOffline: store.sum(M.queuedOffline),
+    dropped: store.sum(M.dropped),
+    subscriptions: store.sum(M.subscriptions),
+    unsubscriptions: store.sum(M.unsubscriptions),
+    eventDelay: store.histogram(SIDECAR_METRICS.eventDelay),
+  };
+}
+
 export class MetricsSink implements EventSink {
-  readonly mountpoints: BoundedValues;
-  readonly dropReasons: BoundedValues;
-  readonly topicGroupNames: BoundedValues;
+  readonly mountpoints: BoundedValues<'mqtt.mountpoint'>;
+  readonly dropReasons: BoundedValues<'mqtt.drop.reason'>;
+  readonly topicGroupNames: BoundedValues<'mqtt.topic.group'>;
   private readonly grouper: TopicGrouper;
   /** Events whose QoS was outside the protocol's domain (recorded as "invalid"). */
   invalidQos = 0;
 
-  private readonly registrations: SumFamily;
-  private readonly registrationFailures: SumFamily;
-  private readonly disconnects: SumFamily;
-  private readonly expirations: SumFamily;
-  private readonly published: SumFamily;
-  private readonly payloadSize: HistogramFamily;
-  private readonly delivered: SumFamily;
-  private readonly deliveryCompleted: SumFamily;
-  private readonly queuedOffline: SumFamily;
-  private readonly dropped: SumFamily;
-  private readonly subscriptions: SumFamily;
-  private readonly unsubscriptions: SumFamily;
-  private readonly eventDelay: HistogramFamily;
+  /** The families this sink records into, typed from the catalog. */
+  private readonly m: ReturnType<typeof mqttFamilies>;
 
-  constructor(store: MetricStore, options: MetricsSinkOptions, mountpoints?: BoundedValues) {
+  constructor(store: MetricStore, options: MetricsSinkOptions, mountpoints?: BoundedValues<'mqtt.mountpoint'>) {
     this.mountpoints = mountpoints ?? new BoundedValues('mqtt.mountpoint', options.maxMountpoints);
     this.dropReasons = new BoundedValues('mqtt.drop.reason', options.maxDropReasons);
     this.topicGroupNames = new BoundedValues('mqtt.topic.group', options.maxTopicGroups);
     this.grouper = new TopicGrouper(options.topicGroups, this.topicGroupNames);
-    const M = MQTT_METRICS;
-    this.registrations = store.sum(M.registrations);
-    this.registrationFailures = store.sum(M.registrationFailures);
-    this.disconnects = store.sum(M.disconnects);
-    this.expirations = store.sum(M.expirations);
-    this.published = store.sum(M.published);
-    this.payloadSize = store.histogram(M.payloadSize);
-    this.delivered = store.sum(M.delivered);
-    this.deliveryCompleted = store.sum(M.deliveryCompleted);
-    this.queuedOffline = store.sum(M.queuedOffline);
-    this.dropped = store.sum(M.dropped);
-    this.subscriptions = store.sum(M.subscriptions);
-    this.unsubscriptions = store.sum(M.unsubscriptions);
-    this.eventDelay = store.histogram(SIDECAR_METRICS.eventDelay);
+    this.m = mqttFamilies(store);
 
     const folded = store.sum(SIDECAR_METRICS.attributeValuesFolded);
     const invalid = store.sum(SIDECAR_METRICS.attributeValuesInvalid);
@@ -70,66 +66,67 @@ export class MetricsSink implements EventSink {
   }
 
   /** A message's QoS as attribute value: 0, 1, 2, or "invalid" (counted). */
-  private qos(q: number): number | string {
+  private qos(q: number): Qos {
     if (q === 0 || q === 1 || q === 2) return q;
     this.invalidQos++;
     return INVALID_VALUE;
   }
 
   /** A subscription's QoS: as qos(), plus 128 (refused). */
-  private grantedQos(q: number): number | string {
+  private grantedQos(q: number): GrantedQos {
     return q === 128 ? q : this.qos(q);
   }
 
   consume(e: SidecarEvent, arrivalMs: number): void {
+    const m = this.m;
     if (!e.timeMissing) {
       const delay = (arrivalMs - e.timeSec * 1000) / 1000 - e.timeNanos / 1e9;
-      this.eventDelay.get().record(delay > 0 ? delay : 0);
+      m.eventDelay.get().record(delay > 0 ? delay : 0);
     }
     const mp = this.mountpoints.fold(e.mountpoint);
     switch (e.hook) {
       case 'on_publish': {
         const group = this.grouper.group(e.matchedAcl, e.topic);
         const qos = this.qos(e.qos);
-        this.published.get(mp, qos, e.retain, group).value++;
-        this.payloadSize.get(qos, group).record(e.payload.length);
+        m.published.get(mp, qos, e.retain, group).value++;
+        m.payloadSize.get(qos, group).record(e.payload.length);
         break;
       }
       case 'on_deliver':
-        this.delivered.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic), e.persisted).value++;
+        m.delivered.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic), e.persisted).value++;
         break;
       case 'on_delivery_complete':
-        this.deliveryCompleted.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic)).value++;
+        m.deliveryCompleted.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic)).value++;
         break;
       case 'on_offline_message':
-        this.queuedOffline.get(mp, this.qos(e.qos), this.grouper.group(null, e.topic)).value++;
+        m.queuedOffline.get(mp, this.qos(e.qos), this.grouper.group(null, e.topic)).value++;
         break;
       case 'on_message_drop':
-        this.dropped.get(mp, this.qos(e.qos), this.dropReasons.fold(e.reason), this.grouper.group(e.matchedAcl, e.topic)).value++;
+        m.dropped.get(mp, this.qos(e.qos), this.dropReasons.fold(e.reason), this.grouper.group(e.matchedAcl, e.topic)).value++;
         break;
       case 'on_register':
-        this.registrations.get(mp).value++;
+        m.registrations.get(mp).value++;
         break;
       case 'on_register_failed':
-        this.registrationFailures.get(mp, e.reasonName).value++;
+        m.registrationFailures.get(mp, e.reasonName).value++;
         break;
       case 'on_client_offline':
-        this.disconnects.get(mp, e.reasonName, true).value++;
+        m.disconnects.get(mp, e.reasonName, true).value++;
         break;
       case 'on_client_gone':
-        this.disconnects.get(mp, e.reasonName, false).value++;
+        m.disconnects.get(mp, e.reasonName, false).value++;
         break;
       case 'on_session_expired':
-        this.expirations.get(mp).value++;
+        m.expirations.get(mp).value++;
         break;
       case 'on_subscribe':
         for (const t of e.topics) {
-          this.subscriptions.get(mp, this.grantedQos(t.qos), t.qos === 128 ? 'refused' : 'granted', this.grouper.group(t.matchedAcl, t.topic)).value++;
+          m.subscriptions.get(mp, this.grantedQos(t.qos), t.qos === 128 ? 'refused' : 'granted', this.grouper.group(t.matchedAcl, t.topic)).value++;
         }
         break;
       case 'on_unsubscribe':
         // Topics past the decoder's cap were not decoded but were unsubscribed all the same.
-        this.unsubscriptions.get(mp).value += e.topics.length + e.truncatedItems;
+        m.unsubscriptions.get(mp).value += e.topics.length + e.truncatedItems;
         break;
       case 'on_client_wakeup':
         break;

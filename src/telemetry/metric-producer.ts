@@ -18,9 +18,8 @@ import {
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
+import type { Temporality } from './otel-config.js';
 import { HistogramFamily, SumFamily, type HistogramSeries, type MetricStore, type NumberSeries } from '../metrics/metric-store.js';
-
-export type TemporalityPreference = 'cumulative' | 'delta' | 'lowmemory';
 
 export const SCOPE = { name: 'vmq-otel-sidecar' };
 
@@ -37,7 +36,7 @@ export class StoreMetricProducer implements MetricProducer {
 
   constructor(
     private readonly store: MetricStore,
-    private readonly temporality: TemporalityPreference = 'cumulative',
+    private readonly temporality: Temporality = 'cumulative',
     private readonly scopeVersion?: string,
   ) {
     this.lastCollectMs = Date.now();
@@ -51,11 +50,15 @@ export class StoreMetricProducer implements MetricProducer {
     const metrics: MetricData[] = [];
     for (const f of this.store.families) {
       const cumulativeStart = millisToHrTime(f.startMs);
-      const delta = this.temporality !== 'cumulative' && f.def.kind !== 'updown';
+      const delta = this.temporality !== 'cumulative' && f.def.kind !== 'updown' && f.def.kind !== 'gauge';
       const startTime: HrTime = delta ? deltaStart : cumulativeStart;
       const temporality = delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
       const descriptor = { name: f.def.name, description: f.def.description, unit: f.def.unit, valueType: ValueType.INT };
-      if (f instanceof SumFamily) {
+      if (f instanceof SumFamily && f.def.kind === 'gauge') {
+        const dataPoints = f.all().map((s) => ({ attributes: s.attributes, startTime, endTime, value: s.value }));
+        if (dataPoints.length === 0) continue;
+        metrics.push({ descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints });
+      } else if (f instanceof SumFamily) {
         const dataPoints = [];
         for (const s of f.all()) {
           let value = s.value;

@@ -29,6 +29,9 @@ import { ReadableLogExporter } from './readable-log-exporter.js';
 import { createOtlpLogExporter, createOtlpMetricExporter } from './exporters.js';
 import { ExportOutage, firstLine } from './export-outage.js';
 import type { OtelConfig } from './otel-config.js';
+import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
+import { maskUrl } from '../logging/url-masking.js';
+import type { Component, StatusReport } from '../lifecycle/component.js';
 
 export interface TelemetryOptions {
   otel: OtelConfig;
@@ -129,7 +132,8 @@ function errorHandler(logger: SidecarLogger): (err: unknown) => void {
   };
 }
 
-export class TelemetryPipeline {
+/** The OpenTelemetry SDK side: metric readers and exporters, the log export queue. */
+export class TelemetryPipeline implements Component {
   readonly resource: Resource;
   readonly meterProvider: MeterProvider;
   /** Instrumentation scope of the log records. */
@@ -139,6 +143,7 @@ export class TelemetryPipeline {
   readonly logQueue: LogExportQueue | null;
   private readonly prometheusReader: PullMetricReader | null;
   private readonly metricExporter: CountingMetricExporter | null;
+  private readonly otel: OtelConfig;
   private readonly serializer = new PrometheusSerializer('', false, undefined, false, false);
 
   private constructor(parts: {
@@ -148,7 +153,9 @@ export class TelemetryPipeline {
     prometheusReader: PullMetricReader | null;
     metricExporter: CountingMetricExporter | null;
     version: string;
+    otel: OtelConfig;
   }) {
+    this.otel = parts.otel;
     this.resource = parts.resource;
     this.meterProvider = parts.meterProvider;
     this.logQueue = parts.logQueue;
@@ -225,7 +232,7 @@ export class TelemetryPipeline {
     }
     if (otel.logsExporters.length > 1) logger.warn('only the first OTEL_LOGS_EXPORTER is used', { used: logsExporter });
 
-    return new TelemetryPipeline({ resource, meterProvider, logQueue, prometheusReader, metricExporter, version: o.version });
+    return new TelemetryPipeline({ resource, meterProvider, logQueue, prometheusReader, metricExporter, version: o.version, otel });
   }
 
   get prometheusEnabled(): boolean {
@@ -252,6 +259,45 @@ export class TelemetryPipeline {
       })),
     };
     return this.serializer.serialize(renamed);
+  }
+
+  registerMetrics(store: MetricStore): void {
+    const M = SIDECAR_METRICS;
+    const logsExported = store.sum(M.logRecordsExported);
+    const logsDropped = store.sum(M.logRecordsDropped);
+    const logsQueued = store.sum(M.logQueueSize);
+    const exportFailures = store.sum(M.exportFailures);
+    store.onCollect(() => {
+      const q = this.logQueue;
+      if (q) {
+        logsExported.get().value = q.exported;
+        for (const [reason, n] of Object.entries(q.dropped)) logsDropped.get(reason).value = n;
+        logsQueued.get().value = q.queued;
+        exportFailures.get('logs').value = q.failedExports;
+      }
+      exportFailures.get('metrics').value = this.metricExportFailures;
+    });
+  }
+
+  /** Exports what is pending; half a second before the deadline is kept for what runs after. */
+  stop(deadline: number): Promise<void> {
+    return this.shutdown(Math.max(100, deadline - Date.now() - 500));
+  }
+
+  status(): StatusReport {
+    const q = this.logQueue;
+    const otel = this.otel;
+    return {
+      logs: q ? { exported: q.exported, queued: q.queued, dropped: q.dropped } : null,
+      exporters: {
+        metrics: otel.metricsExporters,
+        logs: otel.logsExporters,
+        embeddedDefault: otel.embeddedDefault,
+        // Credentials in an endpoint URL are masked (url-masking.ts).
+        ...(otel.metricsExporters.includes('otlp') ? { metricsEndpoint: maskUrl(otel.metrics.url) } : {}),
+        ...(otel.logsExporters.includes('otlp') ? { logsEndpoint: maskUrl(otel.logs.url) } : {}),
+      },
+    };
   }
 
   /** Exports what is pending (metrics and log records) and stops, within timeoutMs. */

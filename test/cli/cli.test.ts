@@ -100,7 +100,8 @@ test('simulate with no sidecar up prints one line, no stack', async () => {
 });
 
 test('at start, one line per export target: signal, exporter, endpoint, protocol', async () => {
-  const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], {
+  // Nobody listens at the endpoint: a short --shutdown-timeout, as flushing to it cannot succeed.
+  const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--shutdown-timeout', '1s'], {
     OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
     OTEL_METRICS_EXPORTER: 'otlp,prometheus',
     OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc',
@@ -195,7 +196,7 @@ test('with nothing configured the sidecar is quiet: no connection errors, metric
   const res = await fetch(`http://${admin}/metrics`);
   assert.equal(res.status, 200);
   assert.match(await res.text(), /vmq_sidecar_connections_accepted_total/);
-  await new Promise((r) => setTimeout(r, 300));
+  // Everything it logs until it exits is checked below: no need to wait for late warnings.
   p.child.kill('SIGTERM');
   assert.equal((await p.exited).code, 0);
   assert.deepEqual(logLines(p).filter((l) => l.level === 'warn' || l.level === 'error'), []);
@@ -203,14 +204,20 @@ test('with nothing configured the sidecar is quiet: no connection errors, metric
 
 test('a closed stdout (a pipe whose reader went away) does not take the sidecar down', async () => {
   const sidecar = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--print-events']);
-  const port = await listeningPort(sidecar);
-  sidecar.child.stdout!.destroy();
-  const sim = runCli(['simulate', '--target', `127.0.0.1:${port}`, '--events', '3000', '--rate', 'max', '--connections', '3']);
-  assert.equal((await sim.exited).code, 0);
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(sidecar.child.exitCode, null, `still running; stderr: ${sidecar.stderr().slice(-500)}`);
-  sidecar.child.kill('SIGTERM');
-  assert.equal((await sidecar.exited).code, 0);
-  const stopped = logLines(sidecar).find((l) => l.msg === 'stopped');
-  assert.ok(Number(stopped?.events) >= 3000);
+  try {
+    const port = await listeningPort(sidecar);
+    sidecar.child.stdout!.destroy();
+    const sim = runCli(['simulate', '--target', `127.0.0.1:${port}`, '--events', '3000', '--rate', 'max', '--connections', '3']);
+    assert.equal((await sim.exited).code, 0);
+    // Every event printed (into the closed pipe) before the check that the process lives.
+    const admin = String(logLines(sidecar).find((l) => l.msg === 'admin listener ready')?.address);
+    await eventually(async () => assert.ok(((await (await fetch(`http://${admin}/status`)).json()) as { events: { total: number } }).events.total >= 3000));
+    assert.equal(sidecar.child.exitCode, null, `still running; stderr: ${sidecar.stderr().slice(-500)}`);
+    sidecar.child.kill('SIGTERM');
+    assert.equal((await sidecar.exited).code, 0);
+    const stopped = logLines(sidecar).find((l) => l.msg === 'stopped');
+    assert.ok(Number(stopped?.events) >= 3000);
+  } finally {
+    sidecar.child.kill('SIGKILL');
+  }
 });

@@ -16,8 +16,7 @@ test('values outside the domain become "invalid", are counted and take no place'
     assert.equal(b.fold(bad), INVALID_VALUE);
   }
   assert.equal(b.invalid, 7);
-  assert.equal(b.distinct, 0);
-  assert.equal(b.fold(''), '', 'the default mountpoint is a real value');
+  assert.equal(b.fold(''), '', 'the default mountpoint is a real value: the invalid values took no place');
   assert.equal(b.fold('x'.repeat(128)), OTHER_VALUE, 'second half: a new value waits for its second sighting');
 });
 
@@ -27,7 +26,6 @@ test('a flood of one-off garbage values cannot starve real values that come late
   let seed = 1;
   const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
   for (let i = 0; i < 100_000; i++) b.fold(`junk-${rnd().toString(36)}-${i}`);
-  assert.ok(b.distinct <= max / 2, `garbage holds ${b.distinct} places`);
   // 80 real groups, arriving after the flood (still interleaved with garbage), recur.
   const real = Array.from({ length: 80 }, (_, i) => `fleet-${i}`);
   const seen = new Map<string, string[]>();

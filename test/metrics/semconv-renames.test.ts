@@ -68,7 +68,7 @@ test('the examples the issue asks for', () => {
   // Metrics that only change an attribute are listed for the CHANGELOG's by-hand query changes.
   assert.deepEqual(
     attributeOnlyChanges().map((c) => c.series),
-    ['mqtt_client_registration_failures_total', 'mqtt_subscriptions_total', 'vmq_sidecar_export_failures_total', 'vmq_sidecar_snapshot_writes_total', 'vmq_sidecar_broker_scrapes_total'],
+    ['mqtt_client_registration_failures_total', 'mqtt_subscriptions_total', 'vmq_sidecar_export_failures_total', 'vmq_sidecar_snapshot_writes_total', 'vmq_sidecar_broker_scrapes_total', 'vmq_sidecar_broker_grpc_calls_total'],
   );
   for (const m of CLIENT_GROUP_METRICS) assert.ok(m in METRIC_RENAMES);
 });

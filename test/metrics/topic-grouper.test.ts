@@ -23,7 +23,7 @@ test('MQTT topic filter matching', () => {
 });
 
 test('the ACL name wins, then the first matching configured filter, then "unmatched"', () => {
-  const g = new TopicGrouper(parseTopicGroups('devices/+/telemetry=telemetry, devices/#=devices'), new BoundedValues('g', 10));
+  const g = new TopicGrouper(parseTopicGroups('devices/+/telemetry=telemetry, devices/#=devices'), new BoundedValues('mqtt.topic.group', 10));
   assert.equal(g.group({ name: 'acl-name', pattern: 'x' }, 'devices/1/telemetry'), 'acl-name');
   assert.equal(g.group(null, 'devices/1/telemetry'), 'telemetry');
   assert.equal(g.group({ name: '', pattern: '' }, 'devices/1/status'), 'devices');

@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { connect, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
-import { parseExposition } from '../helpers/prometheus-text.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 import { BrokerReconciler } from '../../src/reconcile/broker-reconciler.js';
 import { IngestStats } from '../../src/receiver/ingest-stats.js';
-import { MetricStore } from '../../src/metrics/metric-store.js';
+import { SessionTracker } from '../../src/sessions/session-tracker.js';
 import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
 
 const encoder = new FrameEncoder();
@@ -88,7 +88,7 @@ after(async () => {
 });
 
 test('drift from the broker\'s connection count and events lost upstream come out right', async () => {
-  const r = sidecar.reconciler!;
+  const r = sidecar.component(BrokerReconciler)!;
   await eventually(() => assert.ok(r.last, 'the scrape at start is the baseline'));
   assert.equal(r.drift(), 0);
   // The broker then attempts 10 wakeups, 1 fails to send, 6 arrive: 4 are missing (the failed
@@ -117,14 +117,14 @@ test('drift from the broker\'s connection count and events lost upstream come ou
 });
 
 test('a broker restart (counters going back) starts the count over instead of going negative', async () => {
-  const r = sidecar.reconciler!;
+  const r = sidecar.component(BrokerReconciler)!;
   broker = { active: 9, queues: 9, attempts: 4, errors: 0 };
   assert.equal(await r.scrapeOnce(), 'success');
   assert.equal(r.missing().get('on_client_wakeup'), 0);
 });
 
 test('broker endpoint down, slow, failing or serving garbage: counted, logged, no effect on ingest', async () => {
-  const r = sidecar.reconciler!;
+  const r = sidecar.component(BrokerReconciler)!;
   const lastGood = r.last;
   mode = 'garbage';
   assert.equal(await r.scrapeOnce(), 'invalid');
@@ -134,23 +134,21 @@ test('broker endpoint down, slow, failing or serving garbage: counted, logged, n
   assert.equal(await r.scrapeOnce(), 'error');
   mode = 'ok';
   server.closeAllConnections();
-  const down = sidecar.reconciler!;
   // A port nobody listens on.
-  (down as unknown as { url: string }).url = 'http://127.0.0.1:9/metrics';
+  const down = new BrokerReconciler('http://127.0.0.1:9/metrics', 3_600_000, 300, new IngestStats(), () => 0, new SidecarLogger('silent'));
   assert.equal(await down.scrapeOnce(), 'error');
   assert.equal(r.last, lastGood, 'the last good view is kept');
-  assert.deepEqual({ ...r.outcomes }, { success: 3, error: 2, timeout: 1, invalid: 1 });
+  assert.deepEqual({ ...r.outcomes }, { success: 3, error: 1, timeout: 1, invalid: 1 });
   assert.ok(sidecar.logLines.some((l) => l.msg === 'broker metrics scrape failed; reconciliation paused'));
   // Ingest is untouched.
   await wakeups(50, 100);
-  (down as unknown as { url: string }).url = url;
-  assert.equal(await down.scrapeOnce(), 'success');
+  assert.equal(await r.scrapeOnce(), 'success');
   assert.ok(sidecar.logLines.some((l) => l.msg === 'broker metrics reachable again'));
 });
 
 test('drift compares like with like: the gauge at the scrape against the broker\'s count at the scrape', async () => {
-  const r = sidecar.reconciler!;
-  const gauge = () => sidecar.sessions.connectedTotal();
+  const r = sidecar.component(BrokerReconciler)!;
+  const gauge = () => sidecar.component(SessionTracker)!.connectedTotal();
   const driftOnMetrics = async () =>
     parseExposition(await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text()).find((s) => s.name === 'vmq_sidecar_broker_connections_drift')?.value;
   mode = 'live';
@@ -185,7 +183,7 @@ test('drift compares like with like: the gauge at the scrape against the broker\
 });
 
 test('a restored loss count goes on, unless the broker restarted while we were down (uptime) or it was taken against another broker', async () => {
-  const fresh = (u = url) => new BrokerReconciler(u, 3_600_000, 300, new IngestStats(), () => 0, new MetricStore(), new SidecarLogger('silent'));
+  const fresh = (u = url) => new BrokerReconciler(u, 3_600_000, 300, new IngestStats(), () => 0, new SidecarLogger('silent'));
   const saved = {
     url,
     scrapedAtMs: Date.now() - 5_000,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { connect, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
-import { parseExposition } from '../helpers/prometheus-text.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 
 const encoder = new FrameEncoder();
 
@@ -17,8 +17,7 @@ async function send(sidecar: SidecarFixture, hook: string, n: number): Promise<v
 }
 
 test('/status shows which hooks arrive; a gauge missing its hooks is flagged, then cleared', async () => {
-  const sidecar = await startTestSidecar({ logLevel: 'info' }, undefined);
-  (sidecar.coverage as unknown as { options: { minEvents: number } }).options.minEvents = 10;
+  const sidecar = await startTestSidecar({ logLevel: 'info' }, undefined, { hookCoverage: { minEvents: 10, graceMs: 5 * 60_000 } });
   try {
     const admin = `http://127.0.0.1:${sidecar.adminAddress!.port}`;
     await send(sidecar, 'on_client_wakeup', 20);
@@ -56,7 +55,7 @@ test('a quiet start is not flagged: too few events yet', async () => {
   const sidecar = await startTestSidecar({ logLevel: 'info' });
   try {
     await send(sidecar, 'on_client_wakeup', 5);
-    assert.deepEqual(sidecar.coverage.check(), []);
+    assert.deepEqual(sidecar.status().gaugesMissingHooks, []);
   } finally {
     await sidecar.stop();
   }

@@ -9,7 +9,7 @@ import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import type { SimEvent } from '../../src/simulator/client-model.js';
 import { connect, startTestSidecar, write } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
-import { parseExposition } from '../helpers/prometheus-text.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 
 const encoder = new FrameEncoder();
 

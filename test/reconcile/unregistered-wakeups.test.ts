@@ -54,8 +54,8 @@ test('a register paired by session_id, whichever arrives first; the unpaired wak
   assert.deepEqual({ registered: m.registered, unregistered: m.unregistered }, { registered: 2, unregistered: 0 }, 'not decided before its window ends');
   m.sweep(5003);
   assert.equal(m.unregistered, 1);
-  assert.equal(m.status().share, 1 / 3);
-  assert.equal(m.status().pending, 0);
+  assert.equal(m.summary().share, 1 / 3);
+  assert.equal(m.summary().pending, 0);
   assert.equal(log.lines.length, 1);
   assert.match(log.lines[0]!.msg, /MQTT 5/);
   assert.match(log.lines[0]!.msg, /publishes/);
@@ -88,8 +88,8 @@ test('nothing is counted while no on_register flows (hook not enabled)', () => {
   for (let i = 0; i < 10; i++) m.consume(wakeup(`c${i}`, '', B + i), i);
   m.sweep(10_000);
   assert.equal(m.unregistered, 0);
-  assert.equal(m.status().withoutRegisterHook, 10);
-  assert.equal(m.status().registersFlowing, false);
+  assert.equal(m.summary().withoutRegisterHook, 10);
+  assert.equal(m.summary().registersFlowing, false);
   // Registers long ago do not count as flowing either.
   m.consume(register('x', 'sx', B), 10_000);
   m.consume(wakeup('late', '', B), 10_000 + 61_000 + 5000);
@@ -103,17 +103,17 @@ test('a wakeup decided long after it arrived (a quiet spell) still counts: regis
   m.consume(wakeup('mqtt5', '', B), 10);
   m.sweep(3_600_000);
   assert.equal(m.unregistered, 1);
-  assert.equal(m.status().withoutRegisterHook, 0);
+  assert.equal(m.summary().withoutRegisterHook, 0);
 });
 
 test('memory is bounded: past maxPending new events are counted as overflow, and decided ones free room', () => {
   const m = new UnregisteredWakeups(null, { ...OPTS, maxPending: 100 });
   m.consume(register('r', 'sr', B), 0);
   for (let i = 0; i < 150; i++) m.consume(wakeup(`c${i}`, '', B), 1);
-  assert.equal(m.status().pending, 100);
+  assert.equal(m.summary().pending, 100);
   assert.equal(m.overflow, 51);
   m.sweep(5001);
-  assert.equal(m.status().pending, 0);
+  assert.equal(m.summary().pending, 0);
   m.consume(register('r2', 'sr2', B), 5001);
   assert.equal(m.unregistered, 99);
   for (let i = 0; i < 50; i++) m.consume(wakeup(`d${i}`, '', B), 5002);
@@ -131,5 +131,5 @@ test('many events: the queue is compacted and every decision is made once', () =
   m.sweep(arrival + 10_000);
   assert.equal(m.registered, 15_000);
   assert.equal(m.unregistered, 5000);
-  assert.equal(m.status().pending, 0);
+  assert.equal(m.summary().pending, 0);
 });

@@ -15,7 +15,7 @@ import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { logLines, runCli, type CliProcess } from '../helpers/cli-process.js';
 import { connect, write } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
-import { parseExposition } from '../helpers/prometheus-text.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 
 const encoder = new FrameEncoder();
 // The broker's counters for on_client_wakeup, and when it started (its system_wallclock).

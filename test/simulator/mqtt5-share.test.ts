@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { runSimulator } from '../../src/simulator/simulator.js';
 import { startTestSidecar } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
-import { parseExposition } from '../helpers/prometheus-text.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
+import { UnregisteredWakeups } from '../../src/reconcile/unregistered-wakeups.js';
 
 test("--mqtt5-share: the sidecar's unregistered wakeups equal the simulator's MQTT 5 wakeups, over a reordering pool", async () => {
   const sidecar = await startTestSidecar({ logLevel: 'warn' }, undefined, { wakeupMatch: { windowMs: 3000 } });
@@ -20,7 +21,7 @@ test("--mqtt5-share: the sidecar's unregistered wakeups equal the simulator's MQ
       async () => {
         const samples = parseExposition(await (await fetch(`${admin}/metrics`)).text());
         assert.equal(samples.find((s) => s.name === 'vmq_sidecar_sessions_unregistered_wakeups_total')?.value, truth);
-        assert.equal(sidecar.unregisteredWakeups.status().pending, 0);
+        assert.equal(sidecar.component(UnregisteredWakeups)!.summary().pending, 0);
       },
       15_000,
       200,

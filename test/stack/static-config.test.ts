@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { ALL_METRICS, prometheusSeriesOf } from '../../src/metrics/metric-catalog.js';
 import { prometheusLabel } from '../../src/metrics/prometheus-naming.js';
+import { SIDECAR_OPTIONS } from '../../src/config/sidecar-config.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (p: string) => readFileSync(path.join(ROOT, p), 'utf8');
@@ -67,7 +68,7 @@ test('docker-compose.yml: every service is pinned, buildable and wired to things
   for (const [sidecar, node] of [
     ['sidecar1', 'vernemq1'],
     ['sidecar2', 'vernemq2'],
-  ]) {
+  ] as const) {
     assert.equal(services[sidecar]!.network_mode, `service:${node}`);
     const env = services[sidecar]!.environment as Obj;
     assert.equal(env.VMQ_SIDECAR_LISTEN, '127.0.0.1:8890');
@@ -244,4 +245,27 @@ test('the demo application is valid JavaScript with pinned dependencies', () => 
   const pkg = JSON.parse(read('demo/package.json')) as { dependencies: Record<string, string> };
   for (const [name, v] of Object.entries(pkg.dependencies)) assert.match(v, /^\d+\.\d+\.\d+$/, `${name} pinned`);
   assert.ok(statSync(path.join(ROOT, 'demo/Dockerfile')).isFile());
+});
+
+test('Kubernetes central example: gRPC Deployment in deltas mode, Service on the plugin\'s port, HPA on CPU', () => {
+  const docs = YAML.parseAllDocuments(read('deploy/kubernetes/central-grpc-sidecar.yaml')).map((d) => d.toJS() as Obj);
+  const kinds = docs.map((d) => d.kind);
+  for (const k of ['Service', 'Deployment', 'HorizontalPodAutoscaler']) assert.ok(kinds.includes(k), k);
+  const dep = docs.find((d) => d.kind === 'Deployment') as { metadata: { name: string }; spec: { template: { spec: { containers: Obj[] } } } };
+  const c = dep.spec.template.spec.containers[0]!;
+  const env = Object.fromEntries((c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+  assert.equal(env.VMQ_SIDECAR_GAUGE_MODE, 'deltas');
+  const grpcPort = Number(String(env.VMQ_SIDECAR_GRPC_LISTEN).split(':').pop());
+  assert.ok((c.ports as { containerPort: number; name: string }[]).some((p) => p.containerPort === grpcPort && p.name === 'grpc'));
+  assert.deepEqual((c.readinessProbe as { grpc: { port: number } }).grpc.port, grpcPort);
+  const svc = docs.find((d) => d.kind === 'Service') as { spec: { ports: { name: string; port: number; targetPort: string }[] } };
+  // The plugin's grpc_port defaults to 80.
+  assert.ok(svc.spec.ports.some((p) => p.port === 80 && p.targetPort === 'grpc'));
+  const hpa = docs.find((d) => d.kind === 'HorizontalPodAutoscaler') as { spec: { scaleTargetRef: { name: string }; metrics: { resource: { name: string } }[] } };
+  assert.equal(hpa.spec.scaleTargetRef.name, dep.metadata.name);
+  assert.equal(hpa.spec.metrics[0]!.resource.name, 'cpu');
+  // Every setting it uses is one the sidecar knows.
+  for (const name of Object.keys(env).filter((n) => n.startsWith('VMQ_SIDECAR_'))) {
+    assert.ok(Object.values(SIDECAR_OPTIONS).some((o) => o.env === name), name);
+  }
 });

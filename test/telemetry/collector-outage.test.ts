@@ -11,7 +11,7 @@ import { parseLogHooks } from '../../src/config/sidecar-config.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { otlpOtel, startTestSidecar } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
-import { parseExposition } from '../helpers/prometheus-text.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 
 test('collector outage: ingest unaffected, drops counted and visible, totals exact after recovery', async () => {
   const receiver = new OtlpReceiver();

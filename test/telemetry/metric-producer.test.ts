@@ -2,6 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AggregationTemporality, DataPointType, type SumMetricData, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import { MetricStore } from '../../src/metrics/metric-store.js';
+import type { Mountpoint, TopicGroup } from '../../src/metrics/bounded-values.js';
+
+const mp = (v: string) => v as Mountpoint;
+const group = (v: string) => v as TopicGroup;
 import { MQTT_METRICS } from '../../src/metrics/metric-catalog.js';
 import { StoreMetricProducer } from '../../src/telemetry/metric-producer.js';
 
@@ -18,13 +22,13 @@ test('cumulative: totals since start; delta: what changed since the last collect
   const cumulative = new StoreMetricProducer(store, 'cumulative');
   const delta = new StoreMetricProducer(store, 'delta');
 
-  published.get('', 1, false, 'g').value += 5;
-  connected.get('').value += 3;
-  size.get(1, 'g').record(100);
+  published.get(mp(''), 1, false, group('g')).value += 5;
+  connected.get(mp('')).value += 3;
+  size.get(1, group('g')).record(100);
   await collect(delta);
-  published.get('', 1, false, 'g').value += 2;
-  connected.get('').value -= 1;
-  size.get(1, 'g').record(20);
+  published.get(mp(''), 1, false, group('g')).value += 2;
+  connected.get(mp('')).value -= 1;
+  size.get(1, group('g')).record(20);
 
   const c = await collect(cumulative);
   const d = await collect(delta);
@@ -55,7 +59,7 @@ test('cumulative: totals since start; delta: what changed since the last collect
 test('past the series limit, new combinations are counted in one overflow series', async () => {
   const store = new MetricStore(3);
   const reg = store.sum(MQTT_METRICS.registrations);
-  for (const mp of ['a', 'b', 'c', 'd', 'e']) reg.get(mp).value++;
+  for (const m of ['a', 'b', 'c', 'd', 'e']) reg.get(mp(m)).value++;
   const ms = await collect(new StoreMetricProducer(store));
   const points = (ms[0] as SumMetricData).dataPoints;
   assert.equal(points.length, 4);

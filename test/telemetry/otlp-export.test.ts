@@ -12,6 +12,8 @@ import { parseLogHooks } from '../../src/config/sidecar-config.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { connect, otlpOtel, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
+import { SessionTracker } from '../../src/sessions/session-tracker.js';
+import { ALL_METRICS, prometheusNameOf } from '../../src/metrics/metric-catalog.js';
 
 const encoder = new FrameEncoder();
 const MP = 'script';
@@ -174,7 +176,21 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       assert.equal(receiver.total('mqtt.session.offline', { 'mqtt.mountpoint': MP }), 1);
       const points = receiver.latestPoints().filter((p) => p.metric === 'mqtt.client.connected');
       assert.ok(points.every((p) => p.type === 'sum' && !p.monotonic && p.temporality === 2 && p.value >= 0));
-      assert.ok(sidecar.sessions.stale >= 4, `stale events counted: ${sidecar.sessions.stale}`);
+      assert.ok(sidecar.component(SessionTracker)!.stale >= 4, `stale events counted: ${sidecar.component(SessionTracker)!.stale}`);
+    });
+
+    test('each metric arrives as its catalog kind says, over OTLP and on /metrics alike', async () => {
+      const exposition = await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text();
+      const points = receiver.latestPoints();
+      const seen = ALL_METRICS.filter((def) => points.some((p) => p.metric === def.name));
+      assert.ok(seen.some((def) => def.kind === 'gauge'), 'a gauge (vmq_sidecar.hooks.missing) among them');
+      for (const def of seen) {
+        const p = points.find((x) => x.metric === def.name)!;
+        const otlp = p.type === 'sum' ? (p.monotonic ? 'counter' : 'updown') : p.type;
+        assert.equal(otlp, def.kind, `${def.name} over OTLP`);
+        const promType = def.kind === 'counter' ? 'counter' : def.kind === 'histogram' ? 'histogram' : 'gauge';
+        assert.match(exposition, new RegExp(`^# TYPE ${prometheusNameOf(def)} ${promType}$`, 'm'), `${def.name} on /metrics`);
+      }
     });
 
     test('histograms carry their own bucket boundaries', () => {

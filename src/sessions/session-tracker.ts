@@ -10,19 +10,33 @@
  * After a gone or expiry, a client's entry stays for `tombstoneMs` so that late, older events
  * about it are recognised as stale instead of resurrecting it.
  */
-import type { EventSink } from './event-sink.js';
+import type { EventSink } from '../sinks/event-sink.js';
+import type { Component, StatusReport } from '../lifecycle/component.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
-import type { HistogramFamily, MetricStore, SumFamily } from '../metrics/metric-store.js';
+import type { HistogramFamilyOf, MetricStore, NumberFamilyOf } from '../metrics/metric-store.js';
 
 /** Separates mountpoint and client id in a client's key (neither can contain it). */
-const KEY_SEP = '\u0000';
-import type { BoundedValues } from '../metrics/bounded-values.js';
+export const KEY_SEP = '\u0000';
+
+/** A client's key: mountpoint and client id. */
+export function clientKey(mountpoint: string, clientId: string): string {
+  return mountpoint + KEY_SEP + clientId;
+}
+import type { BoundedValues, Mountpoint } from '../metrics/bounded-values.js';
 
 export interface SessionTrackerOptions {
   maxClients: number;
   /** How long a removed session is remembered to reject older events (ms). */
   tombstoneMs?: number;
+  /**
+   * 'deltas': keep no per-client state; mqtt.client.connected moves +1 per wakeup and -1 per
+   * offline/gone, whichever client it is about. For replicas that each get a share of every
+   * client's events: each replica's value means nothing alone, the sum over the replicas is the
+   * connected count. mqtt.session.offline and session durations need a client's history, so
+   * they are not produced. Default 'sessions'.
+   */
+  mode?: 'sessions' | 'deltas';
 }
 
 export class ClientState {
@@ -36,30 +50,33 @@ export class ClientState {
   /** When the entry became a tombstone (ms, sidecar clock); 0 while the session lives. */
   removedAt = 0;
 
-  constructor(readonly mountpoint: string) {}
+  constructor(readonly mountpoint: Mountpoint) {}
 }
 
 const DEFAULT_TOMBSTONE_MS = 10 * 60 * 1000;
 
-export class SessionTracker implements EventSink {
+export class SessionTracker implements EventSink, Component {
   readonly clients = new Map<string, ClientState>();
   stale = 0;
   untracked = 0;
-  private readonly connected: SumFamily;
-  private readonly offline: SumFamily;
-  private readonly duration: HistogramFamily;
+  private readonly connected: NumberFamilyOf<typeof MQTT_METRICS.connected>;
+  private readonly offline: NumberFamilyOf<typeof MQTT_METRICS.offline>;
+  private readonly duration: HistogramFamilyOf<typeof MQTT_METRICS.sessionDuration>;
   /** Removed sessions in removal order, for expiring tombstones without scanning every client. */
   private tombstones: { key: string; at: number }[] = [];
   private tombstoneHead = 0;
   private readonly tombstoneMs: number;
+  private readonly deltas: boolean;
 
   constructor(
     store: MetricStore,
+    /** The metrics sink's mountpoints (any BoundedValues works: benches and tests bring their own). */
     private readonly mountpoints: BoundedValues,
     private readonly options: SessionTrackerOptions,
     private readonly now: () => number = Date.now,
   ) {
     this.tombstoneMs = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
+    this.deltas = options.mode === 'deltas';
     this.connected = store.sum(MQTT_METRICS.connected);
     this.offline = store.sum(MQTT_METRICS.offline);
     this.duration = store.histogram(MQTT_METRICS.sessionDuration);
@@ -74,13 +91,19 @@ export class SessionTracker implements EventSink {
     });
   }
 
+  status(): StatusReport {
+    return {
+      sessions: { tracked: this.clients.size, connected: this.connectedTotal(), offline: this.offlineTotal(), staleEvents: this.stale, untrackedEvents: this.untracked },
+    };
+  }
+
   /** Connected clients per mountpoint (as exported). */
   connectedCount(mountpoint = ''): number {
-    return this.connected.get(mountpoint).value;
+    return this.connected.get(mountpoint as Mountpoint).value;
   }
 
   offlineCount(mountpoint = ''): number {
-    return this.offline.get(mountpoint).value;
+    return this.offline.get(mountpoint as Mountpoint).value;
   }
 
   /** Connected clients over all mountpoints. */
@@ -98,7 +121,7 @@ export class SessionTracker implements EventSink {
    */
   restore(key: string, mountpoint: string, saved: ClientState): void {
     if (this.clients.has(key) || this.clients.size >= this.options.maxClients) return;
-    const c = new ClientState(this.mountpoints.fold(mountpoint));
+    const c = new ClientState(this.mountpoint(mountpoint));
     c.connected = saved.connected;
     c.offline = saved.offline;
     c.sec = saved.sec;
@@ -112,6 +135,10 @@ export class SessionTracker implements EventSink {
   }
 
   consume(e: SidecarEvent): void {
+    if (this.deltas) {
+      this.consumeDelta(e);
+      return;
+    }
     switch (e.hook) {
       case 'on_client_wakeup': {
         const c = this.transition(e);
@@ -153,6 +180,22 @@ export class SessionTracker implements EventSink {
     }
   }
 
+  /**
+   * Every connection starts with one wakeup and ends with one offline or gone (a takeover ends
+   * the old connection with one too), so counting them is exact in sum, in any order, on any
+   * replica. An expiry is of an offline session: it does not touch the connected count.
+   */
+  private consumeDelta(e: SidecarEvent): void {
+    const h = e.hook;
+    if (h === 'on_client_wakeup') this.connected.get(this.mountpoint(e.mountpoint)).value += 1;
+    else if (h === 'on_client_offline' || h === 'on_client_gone') this.connected.get(this.mountpoint(e.mountpoint)).value -= 1;
+  }
+
+  /** A mountpoint as attribute value, bounded by the metrics sink's mountpoints. */
+  private mountpoint(raw: string): Mountpoint {
+    return this.mountpoints.fold(raw) as string as Mountpoint;
+  }
+
   /** Gauges move only when a client's state changes, so they can never go negative. */
   private setConnected(c: ClientState, connected: boolean): void {
     if (c.connected === connected) return;
@@ -172,7 +215,7 @@ export class SessionTracker implements EventSink {
    * event's time), or null when the event is stale or the client cannot be tracked.
    */
   private transition(e: SidecarEvent): ClientState | null {
-    const key = e.mountpoint + KEY_SEP + e.clientId;
+    const key = clientKey(e.mountpoint, e.clientId);
     let c = this.clients.get(key);
     if (c === undefined) {
       if (this.clients.size >= this.options.maxClients) {
@@ -182,7 +225,7 @@ export class SessionTracker implements EventSink {
           return null;
         }
       }
-      c = new ClientState(this.mountpoints.fold(e.mountpoint));
+      c = new ClientState(this.mountpoint(e.mountpoint));
       this.clients.set(key, c);
     } else if (e.timeSec < c.sec || (e.timeSec === c.sec && e.timeNanos < c.nanos)) {
       this.stale++;
@@ -206,7 +249,7 @@ export class SessionTracker implements EventSink {
   private remove(c: ClientState, mountpoint: string, clientId: string): void {
     if (c.removedAt !== 0) return;
     c.removedAt = this.now();
-    this.tombstones.push({ key: mountpoint + KEY_SEP + clientId, at: c.removedAt });
+    this.tombstones.push({ key: clientKey(mountpoint, clientId), at: c.removedAt });
   }
 
   /** Orders the tombstone queue by removal time (after a restore, which adds them unordered). */

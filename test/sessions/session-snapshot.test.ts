@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
-import { SessionSnapshot } from '../../src/sinks/session-snapshot.js';
-import { SessionTracker } from '../../src/sinks/session-tracker.js';
+import { SessionSnapshot } from '../../src/sessions/session-snapshot.js';
+import { SessionTracker } from '../../src/sessions/session-tracker.js';
 import { MetricStore } from '../../src/metrics/metric-store.js';
 import { BoundedValues } from '../../src/metrics/bounded-values.js';
 import { connect, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
@@ -44,19 +44,19 @@ test('after a restart with a snapshot the gauges continue, and startup events ap
       ev('on_client_wakeup', 'g', 10),
       ev('on_client_gone', 'g', 20),
     ]);
-    assert.deepEqual([first.sessions.connectedTotal(), first.sessions.offlineTotal()], [2, 1]);
+    assert.deepEqual([first.component(SessionTracker)!.connectedTotal(), first.component(SessionTracker)!.offlineTotal()], [2, 1]);
     await first.stop(); // writes the final snapshot
 
     const second = await startTestSidecar({ stateFile, logLevel: 'info' });
     try {
-      assert.deepEqual([second.sessions.connectedCount(''), second.sessions.connectedCount('tenant'), second.sessions.offlineTotal()], [1, 1, 1]);
+      assert.deepEqual([second.component(SessionTracker)!.connectedCount(''), second.component(SessionTracker)!.connectedCount('tenant'), second.component(SessionTracker)!.offlineTotal()], [1, 1, 1]);
       const restored = second.logLines.find((l) => l.msg === 'session state restored from snapshot');
       assert.equal(restored?.clients, 4);
       // x's offline from before its known wakeup is stale; y's newer wakeup applies; g's late
       // wakeup (older than its gone) stays dead.
       await send(second, [ev('on_client_offline', 'x', 5), ev('on_client_wakeup', 'y', 30), ev('on_client_wakeup', 'g', 15)]);
-      assert.deepEqual([second.sessions.connectedTotal(), second.sessions.offlineTotal()], [3, 0]);
-      assert.equal(second.sessions.stale, 2);
+      assert.deepEqual([second.component(SessionTracker)!.connectedTotal(), second.component(SessionTracker)!.offlineTotal()], [3, 0]);
+      assert.equal(second.component(SessionTracker)!.stale, 2);
       const status = second.status() as { snapshot: { restored: { clients: number } } };
       assert.equal(status.snapshot.restored.clients, 4);
     } finally {
@@ -89,7 +89,7 @@ test('corrupt, truncated, stale, future-version and foreign snapshots are report
     for (const [file, reason] of cases) {
       const sidecar = await startTestSidecar({ stateFile: file, stateMaxAgeMs: 600_000, logLevel: 'info' });
       try {
-        assert.equal(sidecar.sessions.connectedTotal(), 0, file);
+        assert.equal(sidecar.component(SessionTracker)!.connectedTotal(), 0, file);
         const line = sidecar.logLines.find((l) => l.msg === 'session snapshot ignored; gauges start from zero');
         assert.ok(line, `${file}: reported`);
         assert.match(String(line.reason), reason);
@@ -99,7 +99,7 @@ test('corrupt, truncated, stale, future-version and foreign snapshots are report
     }
     // The good one loads.
     const ok = await startTestSidecar({ stateFile: good, logLevel: 'info' });
-    assert.equal(ok.sessions.connectedTotal(), 1);
+    assert.equal(ok.component(SessionTracker)!.connectedTotal(), 1);
     await ok.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });

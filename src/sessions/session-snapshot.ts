@@ -21,7 +21,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants, accessSync, statSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { ClientState, type SessionTracker } from './session-tracker.js';
+import { ClientState, KEY_SEP, clientKey, type SessionTracker } from './session-tracker.js';
+import type { Mountpoint } from '../metrics/bounded-values.js';
 
 const MAGIC = Buffer.from('VMQSNAP\n', 'latin1');
 export const SNAPSHOT_VERSION = 2;
@@ -88,7 +89,7 @@ export function decodeSnapshot(
     const clientId = str();
     if (pos + 29 > end) throw new SnapshotError('snapshot is truncated');
     const flags = body[pos]!;
-    const c = new ClientState(mountpoint);
+    const c = new ClientState(mountpoint as Mountpoint) // folded again by tracker.restore();
     c.connected = (flags & 1) !== 0;
     c.offline = (flags & 2) !== 0;
     c.sec = body.readDoubleLE(pos + 1);
@@ -96,7 +97,7 @@ export function decodeSnapshot(
     c.sinceMs = body.readDoubleLE(pos + 13);
     c.removedAt = body.readDoubleLE(pos + 21);
     pos += 29;
-    apply(mountpoint + '\u0000' + clientId, mountpoint, c);
+    apply(clientKey(mountpoint, clientId), mountpoint, c);
   }
   let section: Buffer | undefined;
   if (version >= 2) {
@@ -215,7 +216,7 @@ export class SessionSnapshot {
             break;
           }
           const [key, c] = next.value;
-          const sep = key.indexOf('\u0000');
+          const sep = key.indexOf(KEY_SEP);
           // Worst case for this record: 3 bytes per UTF-16 unit of the key, plus fixed fields.
           const worst = key.length * 3 + 4 + 29;
           if (p + worst > slice.length) {

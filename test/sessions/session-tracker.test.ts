@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SessionTracker } from '../../src/sinks/session-tracker.js';
+import { SessionTracker } from '../../src/sessions/session-tracker.js';
 import { MetricStore } from '../../src/metrics/metric-store.js';
 import { BoundedValues } from '../../src/metrics/bounded-values.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';

@@ -1,0 +1,154 @@
+/**
+ * The gRPC transport as the plugin calls it: /webhook.v1beta1.PluginService/Event over h2c,
+ * requests built by protoc from our service definition, answers as the broker sees them.
+ */
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { readdirSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { PROTO_DIR } from '../../src/decoding/proto-schema.js';
+import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
+import { EVENT_METHOD_PATH, eventRequest } from '../../src/simulator/grpc-sender.js';
+import { HEALTH_CHECK_PATH } from '../../src/receiver/grpc-receiver.js';
+import { TYPE_URL_PREFIX } from '../../src/events/event-types.js';
+import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
+import { startTestSidecar, type SidecarFixture } from '../helpers/sidecar-fixture.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
+import { SessionTracker } from '../../src/sessions/session-tracker.js';
+import { protocAvailable } from '../helpers/protoc.js';
+
+const GRPC_PROTO_DIR = path.join(PROTO_DIR, 'grpc');
+const encoder = new FrameEncoder();
+let sidecar: SidecarFixture | undefined;
+let client: grpc.Client | undefined;
+afterEach(async () => {
+  client?.close();
+  client = undefined;
+  await sidecar?.stop();
+  sidecar = undefined;
+});
+
+async function start(): Promise<{ s: SidecarFixture; c: grpc.Client }> {
+  sidecar = await startTestSidecar({ grpcListen: { host: '127.0.0.1', port: 0 } });
+  client = new grpc.Client(`127.0.0.1:${sidecar.grpcAddress!.port}`, grpc.credentials.createInsecure());
+  return { s: sidecar, c: client };
+}
+
+const raw = (b: Buffer) => b;
+
+function call(c: grpc.Client, method: string, req: Buffer, userType?: string): Promise<{ code: number; details: string; response?: Buffer }> {
+  const md = new grpc.Metadata();
+  if (userType !== undefined) md.set('user-type', userType);
+  return new Promise((resolve) => {
+    c.makeUnaryRequest(method, raw, raw, req, md, { deadline: Date.now() + 5000 }, (err, response) => {
+      resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK, details: '', response });
+    });
+  });
+}
+
+/** An EventRequest encoded by protoc from proto/grpc/plugin_service.proto (text format in, binary out). */
+function protocEventRequest(text: string): Buffer {
+  const eventProtos = readdirSync(PROTO_DIR).filter((f) => f.endsWith('.proto'));
+  return execFileSync(
+    'protoc',
+    ['-I', GRPC_PROTO_DIR, '-I', PROTO_DIR, '-I', '/usr/include', '--encode=webhook.v1beta1.EventRequest', 'plugin_service.proto', ...eventProtos],
+    { cwd: PROTO_DIR, input: text, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+}
+
+test('the gRPC service definitions compile with protoc', { skip: !protocAvailable() && 'protoc not installed' }, () => {
+  execFileSync('protoc', ['-I', GRPC_PROTO_DIR, '-I', '/usr/include', '--descriptor_set_out=/dev/null', 'plugin_service.proto', 'health.proto'], {
+    cwd: GRPC_PROTO_DIR,
+    stdio: 'pipe',
+  });
+});
+
+test('an EventRequest built by protoc is answered OK and its event reaches the sinks, counted as grpc', { skip: !protocAvailable() && 'protoc not installed' }, async () => {
+  const { s, c } = await start();
+  const req = protocEventRequest(`event { [${TYPE_URL_PREFIX}OnClientWakeUp] { client_id: "dev-1" mountpoint: "" session_id: "s1" timestamp { seconds: 1700000000 } } }`);
+  const r = await call(c, EVENT_METHOD_PATH, req, 'default');
+  assert.equal(r.code, grpc.status.OK);
+  assert.equal(r.response?.length, 0);
+  // Answered after the sinks had it: no waiting needed.
+  assert.equal(s.capture.events.length, 1);
+  assert.equal(s.capture.events[0]!.clientId, 'dev-1');
+  assert.equal(s.component(SessionTracker)!.connectedCount(''), 1);
+  assert.equal(s.stats.grpc.eventsByHook.reduce((a, b) => a + b, 0), 1);
+  const samples = parseExposition(await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/metrics`)).text());
+  const get = (name: string, labels: Record<string, string>) =>
+    samples.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)).reduce((a, x) => a + x.value, 0);
+  assert.equal(get('vmq_sidecar_events_received_total', { vernemq_hook: 'on_client_wakeup', transport: 'grpc' }), 1);
+  assert.equal(get('vmq_sidecar_events_received_total', { transport: 'tcp' }), 0);
+  assert.equal(get('vmq_sidecar_grpc_calls_total', { rpc_grpc_status: 'OK', vernemq_user_type: 'default' }), 1);
+});
+
+test('undecodable and unknown-type events are answered INVALID_ARGUMENT and counted; the next call is fine', async () => {
+  const { s, c } = await start();
+  const value = encoder.encodeMessage(SAMPLE_EVENTS.on_client_wakeup);
+  const unknown = FrameEncoder.frameWithTypeUrl('type.googleapis.com/eventssidecar.v1.OnNewThing', value).subarray(4);
+  const broken = FrameEncoder.frameWithTypeUrl(`${TYPE_URL_PREFIX}OnPublish`, Buffer.from([0x1a, 0x7f])).subarray(4);
+  const answers = await Promise.all([
+    call(c, EVENT_METHOD_PATH, eventRequest(unknown), 'default'),
+    call(c, EVENT_METHOD_PATH, eventRequest(Buffer.from([0xff, 0xff, 0xff])), 'default'),
+    call(c, EVENT_METHOD_PATH, Buffer.from([0x0a, 0x10, 0x01]), 'default'), // length past the end
+    call(c, EVENT_METHOD_PATH, Buffer.alloc(0), 'default'), // no event at all (the plugin's unencodable event)
+    call(c, EVENT_METHOD_PATH, eventRequest(broken), 'default'),
+  ]);
+  for (const a of answers) assert.equal(a.code, grpc.status.INVALID_ARGUMENT, a.details);
+  assert.match(answers[0]!.details, /unknown_type: .*OnNewThing/);
+  const g = s.stats.grpc.rejected;
+  assert.equal(g.unknown_type, 1);
+  assert.equal(g.invalid_event, 1);
+  assert.equal(g.invalid_envelope, 3);
+  assert.equal(s.stats.rejectedTotal(), 5);
+  const ok = await call(c, EVENT_METHOD_PATH, eventRequest(encoder.encodeFrame(SAMPLE_EVENTS.on_client_wakeup).subarray(4)), 'bulk');
+  assert.equal(ok.code, grpc.status.OK);
+  const status = (await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/status`)).json()) as { grpc: { calls: Record<string, { OK: number; INVALID_ARGUMENT: number }> } };
+  assert.deepEqual(status.grpc.calls, { default: { OK: 0, INVALID_ARGUMENT: 5 }, bulk: { OK: 1, INVALID_ARGUMENT: 0 } });
+});
+
+test('the gRPC health service says SERVING; /readyz covers the gRPC listener', async () => {
+  const { s, c } = await start();
+  const h = await call(c, HEALTH_CHECK_PATH, Buffer.alloc(0));
+  assert.equal(h.code, grpc.status.OK);
+  assert.deepEqual([...h.response!], [0x08, 0x01]);
+  const named = await call(c, HEALTH_CHECK_PATH, Buffer.concat([Buffer.from([0x0a, 30]), Buffer.from('webhook.v1beta1.PluginService')]));
+  assert.equal(named.code, grpc.status.OK);
+  const other = await call(c, HEALTH_CHECK_PATH, Buffer.concat([Buffer.from([0x0a, 3]), Buffer.from('foo')]));
+  assert.equal(other.code, grpc.status.NOT_FOUND);
+  assert.equal((await fetch(`http://127.0.0.1:${s.adminAddress!.port}/readyz`)).status, 200);
+});
+
+test('user-type values are bounded: past 20 distinct ones they are counted as "other"', async () => {
+  const { s, c } = await start();
+  const req = eventRequest(encoder.encodeFrame(SAMPLE_EVENTS.on_publish).subarray(4));
+  for (let i = 0; i < 25; i++) assert.equal((await call(c, EVENT_METHOD_PATH, req, `t${i}`)).code, grpc.status.OK);
+  const st = s.status() as { grpc: { calls: Record<string, { OK: number }> } };
+  assert.equal(Object.keys(st.grpc.calls).length, 21);
+  assert.equal(st.grpc.calls.other!.OK, 5);
+});
+
+test('a gRPC port already in use fails the start instead of running without the gRPC listener', async () => {
+  const net = await import('node:net');
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    await assert.rejects(startTestSidecar({ grpcListen: { host: '127.0.0.1', port } }));
+  } finally {
+    blocker.close();
+  }
+});
+
+test('stop with a plugin connection still open: the call in hand is answered, the stop completes, later calls fail', async () => {
+  const { s, c } = await start();
+  const req = eventRequest(encoder.encodeFrame(SAMPLE_EVENTS.on_client_wakeup).subarray(4));
+  assert.equal((await call(c, EVENT_METHOD_PATH, req, 'default')).code, grpc.status.OK);
+  await s.stop();
+  sidecar = undefined;
+  assert.equal(s.status().grpc && (s.status().grpc as { listening: boolean }).listening, false);
+  const after = await call(c, EVENT_METHOD_PATH, req, 'default');
+  assert.equal(after.code, grpc.status.UNAVAILABLE);
+});

@@ -1,0 +1,65 @@
+/**
+ * The broker's grpc_call_result counts beside the upstream-loss accounting: a gRPC call the
+ * broker gave up on (deadline_exceeded) but the sidecar received is shown as a late answer, and
+ * it is not missing (it was received); the broker's other failed sends are.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
+import { EVENT_METHOD_PATH, eventRequest } from '../../src/simulator/grpc-sender.js';
+import { startTestSidecar } from '../helpers/sidecar-fixture.js';
+import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
+import { BrokerReconciler } from '../../src/reconcile/broker-reconciler.js';
+import { eventually } from '../helpers/eventually.js';
+
+const encoder = new FrameEncoder();
+let broker = { attempts: 0, errors: 0, ok: 0, deadline: 0, dropped: 0 };
+
+function text(): string {
+  const n = 'node="VerneMQ@127.0.0.1"';
+  const h = 'hook="on_client_wakeup"';
+  return [
+    `active_mqtt_connections{${n}} 0`,
+    `sidecar_events{${n},${h}} ${broker.attempts}`,
+    `sidecar_events_error{${n},${h}} ${broker.errors}`,
+    `grpc_call_result{${n},${h},result="ok"} ${broker.ok}`,
+    `grpc_call_result{${n},${h},result="deadline_exceeded"} ${broker.deadline}`,
+    `grpc_call_result{${n},${h},result="dropped"} ${broker.dropped}`,
+    '',
+  ].join('\n');
+}
+
+test('a late gRPC answer is received, not missing: missing = attempted - received; late answers shown apart', async () => {
+  const server = http.createServer((_q, res) => res.end(text()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  const s = await startTestSidecar({ brokerMetricsUrl: url, brokerScrapeIntervalMs: 3_600_000, grpcListen: { host: '127.0.0.1', port: 0 } });
+  const client = new grpc.Client(`127.0.0.1:${s.grpcAddress!.port}`, grpc.credentials.createInsecure());
+  try {
+    await eventually(() => assert.ok(s.component(BrokerReconciler)!.last, 'the scrape at start is the baseline'));
+    // 6 wakeups reach the sidecar over gRPC.
+    for (let i = 0; i < 6; i++) {
+      const req = eventRequest(encoder.encodeFrame({ hook: 'on_client_wakeup', clientId: `g${i}`, mountpoint: '', timestamp: { seconds: 1_700_000_000, nanos: i } }).subarray(4));
+      await new Promise<void>((resolve, reject) => client.makeUnaryRequest(EVENT_METHOD_PATH, (b: Buffer) => b, (b: Buffer) => b, req, (err) => (err ? reject(err) : resolve())));
+    }
+    // The broker's view: 9 attempted; 5 answered OK; 2 past the deadline (one of them did reach
+    // the sidecar: a late answer), 1 dropped on a full queue; and 1 lost without a trace.
+    broker = { attempts: 9, errors: 3, ok: 5, deadline: 2, dropped: 1 };
+    assert.equal(await s.component(BrokerReconciler)!.scrapeOnce(), 'success');
+    assert.equal(s.component(BrokerReconciler)!.lateGrpc().get('on_client_wakeup'), 1);
+    // Missing: the deadline_exceeded call that never arrived, the dropped one, the lost one.
+    assert.equal(s.component(BrokerReconciler)!.missing().get('on_client_wakeup'), 3);
+    const samples = parseExposition(await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/metrics`)).text());
+    const v = (name: string, labels: Record<string, string>) => samples.find((x) => x.name === name && Object.entries(labels).every(([k, val]) => x.labels[k] === val))?.value;
+    assert.equal(v('vmq_sidecar_upstream_missing', { vernemq_hook: 'on_client_wakeup' }), 3);
+    assert.equal(v('vmq_sidecar_broker_grpc_calls_total', { vernemq_hook: 'on_client_wakeup', result: 'deadline_exceeded' }), 2);
+    assert.equal(v('vmq_sidecar_broker_grpc_calls_total', { vernemq_hook: 'on_client_wakeup', result: 'ok' }), 5);
+  } finally {
+    client.close();
+    await s.stop();
+    server.close();
+  }
+});

@@ -1,0 +1,63 @@
+/** The metrics sink without a socket: decoded events in, series and values out. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MetricsSink } from '../../src/sinks/metrics-sink.js';
+import { MetricStore, type SumFamily, type HistogramFamily } from '../../src/metrics/metric-store.js';
+import { MQTT_METRICS, SIDECAR_METRICS } from '../../src/metrics/metric-catalog.js';
+import { EventDecoder } from '../../src/decoding/event-decoder.js';
+import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
+import { parseTopicGroups } from '../../src/metrics/topic-grouper.js';
+import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
+import type { SidecarEvent } from '../../src/events/event-types.js';
+import type { MetricDef } from '../../src/metrics/metric-catalog.js';
+
+const encoder = new FrameEncoder();
+const decoder = new EventDecoder();
+const decode = (e: Record<string, unknown>): SidecarEvent => {
+  const f = encoder.encodeFrame(e as never);
+  return decoder.decode(f, 4, f.length, Date.now())!;
+};
+
+function setUp() {
+  const store = new MetricStore();
+  const sink = new MetricsSink(store, { topicGroups: parseTopicGroups('devices/#=devices'), maxTopicGroups: 10, maxDropReasons: 10, maxMountpoints: 10 });
+  const series = (def: MetricDef) =>
+    (store.family(def.name) as SumFamily | HistogramFamily).all().map((s) => ({ ...s.attributes, value: 'value' in s ? s.value : s.count }));
+  return { store, sink, series };
+}
+
+test('each MQTT hook moves its metric, with the attributes in catalog order', () => {
+  const { sink, series } = setUp();
+  const now = Date.now();
+  sink.consume(decode({ ...SAMPLE_EVENTS.on_publish, mountpoint: '', qos: 1, retain: true, topic: 'devices/7/t', matchedAcl: undefined }), now);
+  sink.consume(decode({ ...SAMPLE_EVENTS.on_client_gone, mountpoint: 'tenant', reason: 17 }), now);
+  sink.consume(decode({ ...SAMPLE_EVENTS.on_client_offline, mountpoint: 'tenant', reason: 99 }), now);
+  sink.consume(decode({ ...SAMPLE_EVENTS.on_register_failed, mountpoint: '', reason: 2 }), now);
+  assert.deepEqual(series(MQTT_METRICS.published), [{ 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': true, 'mqtt.topic.group': 'devices', value: 1 }]);
+  assert.deepEqual(series(MQTT_METRICS.payloadSize), [{ 'mqtt.qos': 1, 'mqtt.topic.group': 'devices', value: 1 }]);
+  assert.deepEqual(series(MQTT_METRICS.disconnects), [
+    { 'mqtt.mountpoint': 'tenant', 'mqtt.disconnect.reason': 'tcp_closed', 'mqtt.session.persistent': false, value: 1 },
+    { 'mqtt.mountpoint': 'tenant', 'mqtt.disconnect.reason': 'unknown', 'mqtt.session.persistent': true, value: 1 },
+  ]);
+  assert.deepEqual(series(MQTT_METRICS.registrationFailures), [{ 'mqtt.mountpoint': '', 'mqtt.failure.reason': 'invalid_credentials', value: 1 }]);
+});
+
+test('a subscription refused (qos 128) and granted ones; unsubscriptions count skipped topics too', () => {
+  const { sink, series } = setUp();
+  sink.consume(
+    decode({ ...SAMPLE_EVENTS.on_subscribe, mountpoint: '', topics: [{ topic: 'devices/1', qos: 128 }, { topic: 'x/y', qos: 2 }, { topic: 'x/z', qos: 2 }] }),
+    Date.now(),
+  );
+  assert.deepEqual(series(MQTT_METRICS.subscriptions), [
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 128, 'mqtt.subscription.outcome': 'refused', 'mqtt.topic.group': 'devices', value: 1 },
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 2, 'mqtt.subscription.outcome': 'granted', 'mqtt.topic.group': 'unmatched', value: 2 },
+  ]);
+});
+
+test('the event delay is recorded from the broker timestamp; events without one are not', () => {
+  const { sink, series } = setUp();
+  const now = Date.now();
+  sink.consume(decode({ ...SAMPLE_EVENTS.on_register, timestamp: { seconds: Math.floor(now / 1000) - 2, nanos: 0 } }), now);
+  sink.consume(decode({ ...SAMPLE_EVENTS.on_register, timestamp: undefined }), now);
+  assert.deepEqual(series(SIDECAR_METRICS.eventDelay), [{ value: 1 }]);
+});
