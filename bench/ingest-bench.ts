@@ -6,7 +6,10 @@
  *
  * Modes (the sidecar's configuration in each):
  *   decode   metrics and log records off (OTEL_*_EXPORTER=none): receive, frame, decode
- *   metrics  every metric (Prometheus endpoint), no log records
+ *   metrics  every metric, exported over OTLP/http-protobuf every second to a local endpoint
+ *            that discards them, no log records; run next to the Go peer (bench/go-peer/, a
+ *            sidecar that frames and fully decodes every event and exports nothing) fed the
+ *            same way, and the ratio sidecar / Go printed
  *   logs     every metric, plus a log record for every event of every hook, exported over
  *            OTLP/http-protobuf to a local HTTP endpoint in this process that accepts and
  *            discards them
@@ -21,6 +24,7 @@ import { FrameDecoder } from '../src/framing/frame-decoder.js';
 import { EventDecoder } from '../src/decoding/event-decoder.js';
 import { runSimulator } from '../src/simulator/simulator.js';
 import { startBenchSidecar } from './bench-sidecar.js';
+import { startGoPeer } from './go-peer.js';
 
 const EVENTS = Number(process.argv[2] ?? 1_000_000);
 const CONNECTIONS = Number(process.argv[3] ?? 100);
@@ -72,11 +76,19 @@ async function discardingCollector(): Promise<{ port: number; requests: () => nu
 }
 
 async function endToEnd(mode: string): Promise<Record<string, number>> {
-  const collector = mode === 'logs' ? await discardingCollector() : null;
+  const collector = mode === 'logs' || mode === 'metrics' ? await discardingCollector() : null;
   const env: Record<string, string> = {};
   const args: string[] = [];
   if (mode === 'decode') Object.assign(env, { OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' });
-  if (mode === 'metrics') Object.assign(env, { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_LOGS_EXPORTER: 'none' });
+  if (mode === 'metrics') {
+    Object.assign(env, {
+      OTEL_METRICS_EXPORTER: 'otlp',
+      OTEL_LOGS_EXPORTER: 'none',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector!.port}`,
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
+    });
+  }
   if (mode === 'logs') {
     Object.assign(env, {
       OTEL_METRICS_EXPORTER: 'prometheus',
@@ -130,14 +142,43 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
   };
 }
 
+/** The Go peer fed exactly like the sidecar; null when Go is not installed. */
+async function goPeer(): Promise<Record<string, number> | null> {
+  const peer = await startGoPeer(EVENTS);
+  if (peer === null) return null;
+  const before = peer.cpu();
+  const summary = await runSimulator({ target: { host: '127.0.0.1', port: peer.port }, connections: CONNECTIONS, clients: 10_000, seed: 1, rate: 0, events: EVENTS, preencode: true });
+  const sendStart = performance.now() - summary.seconds * 1000;
+  const doneAt = await peer.waitDone(summary.total);
+  const after = peer.cpu();
+  const sec = (doneAt - sendStart) / 1000;
+  const rss = peer.peakRssMb();
+  await peer.stop();
+  return { sent: summary.total, seconds: sec, eventsPerSec: summary.total / sec, userSec: after.userSec - before.userSec, sysSec: after.sysSec - before.sysSec, peakRssMb: rss };
+}
+
+const cpuPerEvent = (e: Record<string, number>) => ((e.userSec! + e.sysSec!) / e.sent!) * 1e6;
+
 const f = floor();
 console.log(`floor (frame + decode, one core, no sockets): ${Math.round(f.eventsPerSec).toLocaleString('en')} events/s, ${f.mbPerSec.toFixed(1)} MB/s, mean frame ${f.avgFrame.toFixed(0)} B`);
+let go: Record<string, number> | null = null;
+if (MODES.includes('metrics')) {
+  go = await goPeer();
+  if (go === null) console.log('\n[go] Go peer not built (go not installed): no ratio');
+  else {
+    console.log(`\n[go] Go peer over loopback (frames and fully decodes every event, exports nothing), ${CONNECTIONS} connections, ${go.sent!.toLocaleString('en')} events:`);
+    console.log(`  ${Math.round(go.eventsPerSec!).toLocaleString('en')} events/s, ${go.seconds!.toFixed(2)} s; CPU user ${go.userSec!.toFixed(2)} s + system ${go.sysSec!.toFixed(2)} s = ${cpuPerEvent(go).toFixed(2)} µs/event; peak RSS ${go.peakRssMb!.toFixed(1)} MB`);
+  }
+}
 for (const mode of MODES) {
   const e = await endToEnd(mode);
   console.log(`\n[${mode}] sidecar over loopback, ${CONNECTIONS} connections, ${e.sent!.toLocaleString('en')} events:`);
   console.log(`  ${Math.round(e.eventsPerSec!).toLocaleString('en')} events/s, ${e.mbPerSec!.toFixed(1)} MB/s, ${e.seconds!.toFixed(2)} s; ratio to floor ${(e.eventsPerSec! / f.eventsPerSec).toFixed(2)}`);
   console.log(`  received ${e.received} of ${e.sent} (lost ${e.sent! - e.received!})`);
-  console.log(`  sidecar CPU user ${e.userSec!.toFixed(2)} s + system ${e.sysSec!.toFixed(2)} s while ingesting; peak RSS ${e.peakRssMb!.toFixed(1)} MB`);
+  console.log(`  sidecar CPU user ${e.userSec!.toFixed(2)} s + system ${e.sysSec!.toFixed(2)} s while ingesting = ${cpuPerEvent(e).toFixed(2)} µs/event; peak RSS ${e.peakRssMb!.toFixed(1)} MB`);
+  if (mode === 'metrics' && go !== null) {
+    console.log(`  ratio sidecar / Go peer: ${(e.eventsPerSec! / go.eventsPerSec!).toFixed(2)} in events/s, ${(cpuPerEvent(go) / cpuPerEvent(e)).toFixed(2)} in CPU per event (> 1: the sidecar is faster)`);
+  }
   if (mode === 'logs') {
     const exportedRate = e.logsExported! / e.logSec!;
     console.log(

@@ -12,6 +12,7 @@ import { EventPrinter } from './sinks/event-printer.js';
 import { MetricsSink } from './sinks/metrics-sink.js';
 import { SessionTracker } from './sinks/session-tracker.js';
 import { LogSink } from './sinks/log-sink.js';
+import { fieldsForOutputs } from './decoding/field-selection.js';
 import { SidecarLogger } from './logging/sidecar-logger.js';
 import { MetricStore } from './metrics/metric-store.js';
 import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
@@ -173,7 +174,19 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   });
 
   const receiver = new TcpReceiver(
-    { host: settings.listen.host, port: settings.listen.port, maxFrameBytes: settings.maxFrameBytes, maxConnections: settings.maxConnections, maxBufferedBytes: settings.maxBufferedBytes },
+    {
+      host: settings.listen.host,
+      port: settings.listen.port,
+      maxFrameBytes: settings.maxFrameBytes,
+      maxConnections: settings.maxConnections,
+      maxBufferedBytes: settings.maxBufferedBytes,
+      fields: fieldsForOutputs({
+        topicGroups: settings.topicGroups.length > 0,
+        logRatios: logSink === null ? null : settings.logHooks,
+        logTracedMessages: settings.logTracedMessages,
+        readsEverything: settings.printEvents || (options.sinks?.length ?? 0) > 0,
+      }),
+    },
     sink,
     stats,
     logger,

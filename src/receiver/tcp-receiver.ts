@@ -19,6 +19,8 @@ import type { EventSink } from '../sinks/event-sink.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { IngestStats } from './ingest-stats.js';
 import { FrameBudget } from '../framing/frame-budget.js';
+import { EventDecoder } from '../decoding/event-decoder.js';
+import type { FieldSelection } from '../decoding/field-selection.js';
 
 /** At most one log line per kind of forced close or refusal and interval. */
 const LIMIT_LOG_INTERVAL_MS = 10_000;
@@ -29,6 +31,8 @@ export interface TcpReceiverOptions {
   maxFrameBytes: number;
   maxConnections: number;
   maxBufferedBytes: number;
+  /** The event fields the outputs read (field-selection.ts); default every field. */
+  fields?: FieldSelection;
 }
 
 interface Connection {
@@ -114,7 +118,7 @@ export class TcpReceiver {
       socket.destroy();
       return;
     }
-    const handler = new ConnectionHandler(peer, this.sink, this.stats, this.logger, this.options.maxFrameBytes, undefined, this.budget);
+    const handler = new ConnectionHandler(peer, this.sink, this.stats, this.logger, this.options.maxFrameBytes, new EventDecoder(undefined, this.options.fields), this.budget);
     const conn: Connection = { socket, handler, peer, openedAt: Date.now() };
     this.connections.add(conn);
     this.stats.connectionsAccepted++;
