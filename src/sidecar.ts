@@ -87,7 +87,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const metricsSink = new MetricsSink(store, settings);
   const sessions = new SessionTracker(store, metricsSink.mountpoints, { maxClients: settings.maxTrackedClients });
   const instanceId = otel.resourceAttributes['service.instance.id'] ?? `${os.hostname()}:${settings.listen.port}`;
-  const telemetry = await TelemetryPipeline.create({ otel, store, logger, version: VERSION, instanceId });
+  const telemetry = await TelemetryPipeline.create({ otel, store, logger, version: VERSION, instanceId, logQueueMaxBytes: settings.logQueueMaxBytes });
   registerSelfMetrics(store, stats, telemetry);
   const coverage = new HookCoverage(stats, store, logger, options.hookCoverage);
   const unregisteredWakeups = new UnregisteredWakeups(logger, { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch });

@@ -20,8 +20,20 @@ import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-lo
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import { classifyExportFailure } from './export-rejection.js';
 
+/** A record as queued: an object, or its OTLP protobuf bytes (log-protobuf-serializer.ts). */
+export type QueuedLogRecord = ReadableLogRecord | Uint8Array;
+
+/** What a record object counts against maxQueueBytes (an estimate: it is not serialized yet). */
+export const RECORD_OBJECT_BYTES = 1024;
+
+function recordBytes(r: QueuedLogRecord): number {
+  return r instanceof Uint8Array ? r.length : RECORD_OBJECT_BYTES;
+}
+
 export interface LogExportQueueOptions {
   maxQueueSize: number;
+  /** Bytes of queued records at most (encoded size, or RECORD_OBJECT_BYTES per object); default unlimited. */
+  maxQueueBytes?: number;
   maxExportBatchSize: number;
   scheduledDelayMillis: number;
   exportTimeoutMillis: number;
@@ -32,6 +44,8 @@ export interface LogExportQueueOptions {
   maxBackoffMillis?: number;
 }
 
+const EMPTY_RECORD: QueuedLogRecord = new Uint8Array(0);
+
 export type LogDropReason = 'queue_full' | 'export_failed' | 'rejected' | 'shutdown';
 
 export class LogExportQueue {
@@ -39,12 +53,15 @@ export class LogExportQueue {
   failedExports = 0;
   readonly dropped: Record<LogDropReason, number> = { queue_full: 0, export_failed: 0, rejected: 0, shutdown: 0 };
 
-  private queue: ReadableLogRecord[] = [];
+  private queue: QueuedLogRecord[] = [];
+  /** Bytes of the records in `queue` from `head` on. */
+  private queuedBytes = 0;
+  private readonly maxBytes: number;
   private head = 0;
   private inFlight = 0;
   private inFlightRecords = 0;
   /** Halves of refused batches, sent before the queue (see the header comment). */
-  private splits: ReadableLogRecord[][] = [];
+  private splits: QueuedLogRecord[][] = [];
   private splitRecords = 0;
   /** Set once what was left at shutdown has been counted: late completions change nothing. */
   private abandoned = false;
@@ -69,6 +86,7 @@ export class LogExportQueue {
     this.minBackoff = options.minBackoffMillis ?? 1000;
     this.maxBackoff = options.maxBackoffMillis ?? 30_000;
     this.backoffMs = this.minBackoff;
+    this.maxBytes = options.maxQueueBytes ?? Infinity;
   }
 
   get queued(): number {
@@ -87,26 +105,31 @@ export class LogExportQueue {
     return n;
   }
 
-  add(record: ReadableLogRecord): void {
+  /** Bytes of the records queued (not yet handed to the exporter). */
+  get bytesQueued(): number {
+    return this.queuedBytes;
+  }
+
+  add(record: QueuedLogRecord): void {
     if (this.closed) {
       this.dropped.shutdown++;
       return;
     }
-    if (this.queued >= this.options.maxQueueSize) {
+    const size = recordBytes(record);
+    if (this.queued >= this.options.maxQueueSize || this.queuedBytes + size > this.maxBytes) {
       this.dropped.queue_full++;
       this.logger.limited('warn', 'log-queue-full', 10_000, 'log export queue full: dropping log records', {
         dropped: this.dropped.queue_full,
         maxQueueSize: this.options.maxQueueSize,
+        maxQueueBytes: this.options.maxQueueBytes,
+        queuedBytes: this.queuedBytes,
       });
       return;
     }
+    this.queuedBytes += size;
     this.queue.push(record);
     if (this.queued >= this.options.maxExportBatchSize) this.pump();
     else this.schedule();
-  }
-
-  async forceFlush(): Promise<void> {
-    await this.drain(this.options.exportTimeoutMillis);
   }
 
   /**
@@ -145,6 +168,7 @@ export class LogExportQueue {
     }
     this.queue = [];
     this.head = 0;
+    this.queuedBytes = 0;
     this.splits = [];
     this.splitRecords = 0;
     this.inFlightRecords = 0;
@@ -229,6 +253,11 @@ export class LogExportQueue {
     ) {
       const n = Math.min(this.queued, this.options.maxExportBatchSize);
       const batch = this.queue.slice(this.head, this.head + n);
+      for (let i = 0; i < n; i++) {
+        this.queuedBytes -= recordBytes(batch[i]!);
+        // Released now, not when the queue array is next compacted.
+        this.queue[this.head + i] = EMPTY_RECORD;
+      }
       this.head += n;
       if (this.head > 4096 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
@@ -239,7 +268,7 @@ export class LogExportQueue {
     if (this.queued > 0 || this.splits.length > 0) this.schedule();
   }
 
-  private send(batch: ReadableLogRecord[]): void {
+  private send(batch: QueuedLogRecord[]): void {
     this.inFlight++;
     this.inFlightRecords += batch.length;
     let settled = false;
@@ -266,7 +295,8 @@ export class LogExportQueue {
     const guard = setTimeout(() => done({ code: ExportResultCode.FAILED, error: new Error(`export timed out after ${this.options.exportTimeoutMillis} ms`) }), this.options.exportTimeoutMillis);
     guard.unref();
     try {
-      this.exporter.export(batch, done);
+      // Batches of bytes go to an exporter with the wire serializer (exporters.ts).
+      this.exporter.export(batch as ReadableLogRecord[], done);
     } catch (err) {
       thrown = true;
       done({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
@@ -274,7 +304,7 @@ export class LogExportQueue {
   }
 
   /** A batch refused for good: bisected when one record may be the cause, else dropped. */
-  private refused(batch: ReadableLogRecord[], error: Error | undefined, bisect: boolean): void {
+  private refused(batch: QueuedLogRecord[], error: Error | undefined, bisect: boolean): void {
     if (bisect && batch.length > 1 && !this.closed) {
       const mid = batch.length >> 1;
       // pop() takes the first half first.
@@ -291,7 +321,7 @@ export class LogExportQueue {
     });
   }
 
-  private failed(batch: ReadableLogRecord[], error: Error | undefined): void {
+  private failed(batch: QueuedLogRecord[], error: Error | undefined): void {
     this.failedExports++;
     this.backoffUntil = Date.now() + this.backoffMs;
     this.logger.limited('warn', 'log-export-failed', 10_000, 'log export failed; retrying with back-off', {
@@ -304,7 +334,10 @@ export class LogExportQueue {
     this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoff);
     // Retry: back at the head of the queue, as far as there is room.
     const room = this.closed ? 0 : Math.max(0, this.options.maxQueueSize - this.queued);
-    const keep = Math.min(room, batch.length);
+    let keep = 0;
+    let bytes = 0;
+    while (keep < Math.min(room, batch.length) && this.queuedBytes + bytes + recordBytes(batch[keep]!) <= this.maxBytes) bytes += recordBytes(batch[keep++]!);
+    this.queuedBytes += bytes;
     if (keep < batch.length) this.dropped.export_failed += batch.length - keep;
     if (keep > 0) {
       const kept = batch.slice(0, keep);

@@ -15,7 +15,7 @@ import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { isOtlpTime } from './otlp-time.js';
+import { isOtlpTimeParts } from './otlp-time.js';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 
 const LEN = 2;
@@ -124,9 +124,14 @@ class Writer {
    * fixed64 cannot hold is written as 0, "unknown" (otlp-time.ts).
    */
   hrTime(t: HrTime): void {
-    const ok = isOtlpTime(t);
-    const sec = ok ? t[0] : 0;
-    const nanos = ok ? t[1] : 0;
+    this.time(t[0], t[1]);
+  }
+
+  /** As hrTime(), from seconds and nanoseconds. */
+  time(s: number, ns: number): void {
+    const ok = isOtlpTimeParts(s, ns);
+    const sec = ok ? s : 0;
+    const nanos = ok ? ns : 0;
     const a = Math.floor(sec / 65536) * 1e9; // high part of sec * 1e9, in units of 2^16
     const b = (sec % 65536) * 1e9 + nanos; // low part, < 2^47
     const low = (a % 65536) * 65536 + (b % 4294967296);
@@ -415,6 +420,126 @@ function writeRecord(w: Writer, r: ReadableLogRecord): void {
   if (r.eventName) w.stringField(12, r.eventName);
 }
 
+/**
+ * Writes log records straight from the sink's values into OTLP protobuf bytes, one finished
+ * LogRecord (with its ScopeLogs field tag and length) per record, with no record object in
+ * between (the http/protobuf path; log-sink.ts drives it). Records are written into a reused
+ * scratch buffer, then copied into slabs; each record is a view into its slab, which lives as
+ * long as one of its records is queued.
+ */
+const SLAB = 256 * 1024;
+
+export class LogRecordEncoder {
+  private readonly w = new Writer(16 * 1024);
+  private slab: Buffer = Buffer.allocUnsafeSlow(SLAB);
+  private slabUsed = 0;
+
+  begin(timeSec: number, timeNanos: number, observedMs: number, eventName: string): void {
+    const w = this.w;
+    w.pos = 0;
+    w.tag(1, I64);
+    w.time(timeSec, timeNanos);
+    w.tag(11, I64);
+    w.time(Math.floor(observedMs / 1000), (observedMs % 1000) * 1e6);
+    w.stringField(12, eventName);
+  }
+
+  severity(severityNumber: number, severityText: string): void {
+    this.w.tag(2, VARINT);
+    this.w.varint(severityNumber);
+    this.w.stringField(3, severityText);
+  }
+
+  body(text: string): void {
+    const w = this.w;
+    const n = utf8Length(text);
+    w.tag(5, LEN);
+    w.varint(1 + varintSize(n) + n);
+    w.tag(1, LEN);
+    w.varint(n);
+    w.stringBody(text, n);
+  }
+
+  string(key: string, v: string): void {
+    writeKeyValue(this.w, 6, key, v, keyField(key));
+  }
+
+  /** An integer, a double, or a boolean attribute; arrays of strings or integers. */
+  value(key: string, v: AnyValue): void {
+    writeKeyValue(this.w, 6, key, v, keyField(key));
+  }
+
+  trace(traceId: string, spanId: string, traceFlags: number): void {
+    const w = this.w;
+    w.tag(8, I32);
+    w.fixed32(traceFlags & 0xff);
+    w.hex(9, traceId);
+    w.hex(10, spanId);
+  }
+
+  /** The finished record: ScopeLogs field 2, its length, the LogRecord. */
+  end(droppedAttributes: number): Buffer {
+    const w = this.w;
+    if (droppedAttributes > 0) {
+      w.tag(7, VARINT);
+      w.varint(droppedAttributes);
+    }
+    const len = w.pos;
+    const size = 1 + varintSize(len) + len;
+    let out: Buffer;
+    if (size > SLAB / 4) out = Buffer.allocUnsafeSlow(size);
+    else {
+      if (this.slabUsed + size > this.slab.length) {
+        this.slab = Buffer.allocUnsafeSlow(SLAB);
+        this.slabUsed = 0;
+      }
+      out = this.slab.subarray(this.slabUsed, this.slabUsed + size);
+      this.slabUsed += size;
+    }
+    let p = 0;
+    out[p++] = (2 << 3) | LEN;
+    let n = len;
+    while (n >= 0x80) {
+      out[p++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    out[p++] = n;
+    w.buf.copy(out, p, 0, len);
+    return out;
+  }
+}
+
+/**
+ * An ExportLogsServiceRequest from records LogRecordEncoder wrote: one ResourceLogs, one
+ * ScopeLogs, the records' bytes as they are.
+ */
+export function serializeEncodedLogRecords(records: readonly Uint8Array[], resource: Resource, scope: InstrumentationScope): Uint8Array {
+  const res = resourceMessage(resource);
+  const sc = scopeMessage(scope);
+  let recordBytes = 0;
+  for (const r of records) recordBytes += r.length;
+  const scopeLogs = 1 + varintSize(sc.length) + sc.length + recordBytes;
+  const resourceLogs = 1 + varintSize(res.length) + res.length + 1 + varintSize(scopeLogs) + scopeLogs;
+  const out = Buffer.allocUnsafe(1 + varintSize(resourceLogs) + resourceLogs);
+  const w = new Writer(0);
+  w.buf = out;
+  w.tag(1, LEN);
+  w.varint(resourceLogs);
+  w.tag(1, LEN);
+  w.varint(res.length);
+  w.raw(res);
+  w.tag(2, LEN);
+  w.varint(scopeLogs);
+  w.tag(1, LEN);
+  w.varint(sc.length);
+  w.raw(sc);
+  for (const r of records) {
+    out.set(r, w.pos);
+    w.pos += r.length;
+  }
+  return out;
+}
+
 export function serializeLogRecords(records: readonly ReadableLogRecord[]): Uint8Array {
   // Group by resource, then scope (object identity), as the SDK's serializer does.
   const groups = new Map<Resource, Map<InstrumentationScope, ReadableLogRecord[]>>();
@@ -458,3 +583,14 @@ export const FastProtobufLogsSerializer = {
   serializeRequest: (records: ReadableLogRecord[]): Uint8Array => serializeLogRecords(records),
   deserializeResponse: ProtobufLogsSerializer.deserializeResponse,
 };
+
+/** For the http/protobuf transport: batches of LogRecordEncoder records, or of record objects. */
+export function wireLogsSerializer(resource: Resource, scope: InstrumentationScope) {
+  return {
+    serializeRequest: (records: (ReadableLogRecord | Uint8Array)[]): Uint8Array =>
+      records.length > 0 && records[0] instanceof Uint8Array
+        ? serializeEncodedLogRecords(records as Uint8Array[], resource, scope)
+        : serializeLogRecords(records as ReadableLogRecord[]),
+    deserializeResponse: ProtobufLogsSerializer.deserializeResponse,
+  };
+}

@@ -26,7 +26,8 @@ import { prometheusName } from '../metrics/prometheus-naming.js';
 import { StoreMetricProducer } from './metric-producer.js';
 import { LogExportQueue } from './log-export-queue.js';
 import { ReadableLogExporter } from './readable-log-exporter.js';
-import { createOtlpLogExporter, createOtlpMetricExporter } from './exporters.js';
+import { createOtlpLogExporter, createOtlpMetricExporter, takesEncodedLogRecords } from './exporters.js';
+import type { LogRecordOutput, WireLogOutput } from '../sinks/log-record-builder.js';
 import { ExportOutage, firstLine } from './export-outage.js';
 import type { OtelConfig } from './otel-config.js';
 
@@ -37,6 +38,8 @@ export interface TelemetryOptions {
   version: string;
   /** Default service.instance.id (OTEL_RESOURCE_ATTRIBUTES may override it). */
   instanceId: string;
+  /** --log-queue-max-bytes: bytes of log records queued at most (beside OTEL_BLRP_MAX_QUEUE_SIZE). */
+  logQueueMaxBytes?: number;
 }
 
 /** A reader that only collects when asked (the admin listener's /metrics). */
@@ -135,7 +138,7 @@ export class TelemetryPipeline {
   /** Instrumentation scope of the log records. */
   readonly scope: InstrumentationScope;
   /** Where the log sink puts records; null when OTEL_LOGS_EXPORTER=none. */
-  readonly logOutput: ((record: ReadableLogRecord) => void) | null;
+  readonly logOutput: LogRecordOutput | WireLogOutput | null;
   readonly logQueue: LogExportQueue | null;
   private readonly prometheusReader: PullMetricReader | null;
   private readonly metricExporter: CountingMetricExporter | null;
@@ -147,16 +150,18 @@ export class TelemetryPipeline {
     logQueue: LogExportQueue | null;
     prometheusReader: PullMetricReader | null;
     metricExporter: CountingMetricExporter | null;
-    version: string;
+    scope: InstrumentationScope;
+    encodedLogs: boolean;
   }) {
     this.resource = parts.resource;
     this.meterProvider = parts.meterProvider;
     this.logQueue = parts.logQueue;
     this.prometheusReader = parts.prometheusReader;
     this.metricExporter = parts.metricExporter;
-    this.scope = { name: 'vmq-otel-sidecar', version: parts.version };
+    this.scope = parts.scope;
     const queue = parts.logQueue;
-    this.logOutput = queue ? (record) => queue.add(record) : null;
+    // http/protobuf: records go to the queue as their OTLP bytes (log-sink.ts writes them).
+    this.logOutput = queue ? (parts.encodedLogs ? { encoding: 'otlp-protobuf', add: (bytes) => queue.add(bytes) } : (record) => queue.add(record)) : null;
   }
 
   static async create(o: TelemetryOptions): Promise<TelemetryPipeline> {
@@ -206,6 +211,8 @@ export class TelemetryPipeline {
     const meterProvider = new MeterProvider({ resource, readers });
 
     let logQueue: LogExportQueue | null = null;
+    let encodedLogs = false;
+    const scope: InstrumentationScope = { name: 'vmq-otel-sidecar', version: o.version };
     const logsExporter = otel.logsExporters[0];
     if (logsExporter !== undefined && logsExporter !== 'none') {
       if (logsExporter === 'otlp') {
@@ -217,15 +224,17 @@ export class TelemetryPipeline {
           warn: false,
           lost: () => ({ droppedRecords: queue ? queue.dropped.queue_full + queue.dropped.export_failed : 0 }),
         });
-        queue = new LogExportQueue(new ObservedLogExporter(await createOtlpLogExporter(otel.logs), outage), otel.blrp, logger);
+        encodedLogs = takesEncodedLogRecords(otel.logs);
+        const exporter = await createOtlpLogExporter(otel.logs, encodedLogs ? { resource, scope } : undefined);
+        queue = new LogExportQueue(new ObservedLogExporter(exporter, outage), { ...otel.blrp, maxQueueBytes: o.logQueueMaxBytes }, logger);
         logQueue = queue;
       } else {
-        logQueue = new LogExportQueue(new ReadableLogExporter(), otel.blrp, logger);
+        logQueue = new LogExportQueue(new ReadableLogExporter(), { ...otel.blrp, maxQueueBytes: o.logQueueMaxBytes }, logger);
       }
     }
     if (otel.logsExporters.length > 1) logger.warn('only the first OTEL_LOGS_EXPORTER is used', { used: logsExporter });
 
-    return new TelemetryPipeline({ resource, meterProvider, logQueue, prometheusReader, metricExporter, version: o.version });
+    return new TelemetryPipeline({ resource, meterProvider, logQueue, prometheusReader, metricExporter, scope, encodedLogs });
   }
 
   get prometheusEnabled(): boolean {
