@@ -81,7 +81,9 @@ class Writer {
     this.ensure(byteLength);
     if (byteLength === s.length && byteLength < 48) {
       const b = this.buf;
-      for (let i = 0; i < byteLength; i++) b[this.pos++] = s.charCodeAt(i);
+      let p = this.pos;
+      for (let i = 0; i < byteLength; i++) b[p++] = s.charCodeAt(i);
+      this.pos = p;
     } else {
       this.pos += this.buf.write(s, this.pos, byteLength, 'utf8');
     }
@@ -100,7 +102,9 @@ class Writer {
     if (n < 64) {
       // Short copies (attribute keys) are cheaper in JS than through a native call.
       const b = this.buf;
-      for (let i = 0; i < n; i++) b[this.pos++] = bytes[i]!;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) b[p++] = bytes[i]!;
+      this.pos = p;
     } else {
       this.buf.set(bytes, this.pos);
       this.pos += n;
@@ -319,9 +323,37 @@ function keyField(key: string): Buffer {
   return b;
 }
 
+/**
+ * The common attribute, a short ASCII string under a short key, in one pass: every length fits
+ * in one byte, so nothing is measured first. Returns false (having written nothing) otherwise.
+ */
+function writeShortAsciiKeyValue(w: Writer, field: number, k: Buffer, v: string): boolean {
+  const kl = k.length;
+  const vl = v.length;
+  if (field > 15 || kl + vl + 4 > 127) return false;
+  w.ensure(kl + vl + 6);
+  const b = w.buf;
+  let p = w.pos + 2;
+  for (let i = 0; i < kl; i++) b[p++] = k[i]!;
+  b[p++] = 0x12; // value: AnyValue
+  b[p++] = vl + 2;
+  b[p++] = 0x0a; // string_value
+  b[p++] = vl;
+  for (let i = 0; i < vl; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0x80) return false;
+    b[p++] = c;
+  }
+  b[w.pos] = field * 8 + LEN;
+  b[w.pos + 1] = kl + vl + 4;
+  w.pos = p;
+  return true;
+}
+
 function writeKeyValue(w: Writer, field: number, key: string, v: AnyValue, cachedKey: Buffer | null): void {
   const k = cachedKey ?? keyField(key);
   if (typeof v === 'string') {
+    if (writeShortAsciiKeyValue(w, field, k, v)) return;
     // The common case, with the string's UTF-8 length computed once.
     const n = utf8Length(v);
     const vs = 1 + varintSize(n) + n;
@@ -333,6 +365,21 @@ function writeKeyValue(w: Writer, field: number, key: string, v: AnyValue, cache
     w.tag(1, LEN);
     w.varint(n);
     w.stringBody(v, n);
+    return;
+  }
+  if ((typeof v === 'boolean' || (typeof v === 'number' && v >= 0 && v < 0x10000000 && Number.isInteger(v))) && field < 16 && k.length < 120) {
+    // Booleans and small counts (QoS, sizes, ports): the value's size is known without a pass.
+    const n = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+    const vs = 1 + varintSize(n);
+    w.ensure(k.length + vs + 4);
+    const b = w.buf;
+    b[w.pos++] = field * 8 + LEN;
+    b[w.pos++] = k.length + 2 + vs;
+    w.raw(k);
+    b[w.pos++] = 0x12;
+    b[w.pos++] = vs;
+    b[w.pos++] = typeof v === 'boolean' ? 0x10 : 0x18; // bool_value, int_value
+    w.varint(n);
     return;
   }
   const vs = anyValueSize(v);
@@ -423,20 +470,27 @@ function writeRecord(w: Writer, r: ReadableLogRecord): void {
 /**
  * Writes log records straight from the sink's values into OTLP protobuf bytes, one finished
  * LogRecord (with its ScopeLogs field tag and length) per record, with no record object in
- * between (the http/protobuf path; log-sink.ts drives it). Records are written into a reused
- * scratch buffer, then copied into slabs; each record is a view into its slab, which lives as
- * long as one of its records is queued.
+ * between (the http/protobuf path; log-sink.ts drives it). Records are written in place into
+ * slabs of SLAB bytes; each record is a view into its slab, which lives as long as one of its
+ * records is queued.
  */
 const SLAB = 256 * 1024;
+const SLAB_MIN_ROOM = 16 * 1024;
 
 export class LogRecordEncoder {
-  private readonly w = new Writer(16 * 1024);
-  private slab: Buffer = Buffer.allocUnsafeSlow(SLAB);
-  private slabUsed = 0;
+  private readonly w = new Writer(0);
+  /** Where the record being written starts: its tag and a 3-byte length come first. */
+  private recordAt = 0;
 
   begin(timeSec: number, timeNanos: number, observedMs: number, eventName: string): void {
     const w = this.w;
-    w.pos = 0;
+    // A record rarely takes more than a few hundred bytes; a longer one grows the slab (ensure).
+    if (w.buf.length - w.pos < SLAB_MIN_ROOM) {
+      w.buf = Buffer.allocUnsafeSlow(SLAB);
+      w.pos = 0;
+    }
+    this.recordAt = w.pos;
+    w.pos += 4;
     w.tag(1, I64);
     w.time(timeSec, timeNanos);
     w.tag(11, I64);
@@ -452,6 +506,30 @@ export class LogRecordEncoder {
 
   body(text: string): void {
     const w = this.w;
+    const tl = text.length;
+    if (tl < 126) {
+      // Most bodies: short ASCII, written in one pass (lengths fit in one byte).
+      w.ensure(tl + 4);
+      const b = w.buf;
+      let p = w.pos + 4;
+      let ascii = true;
+      for (let i = 0; i < tl; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) {
+          ascii = false;
+          break;
+        }
+        b[p++] = c;
+      }
+      if (ascii) {
+        b[w.pos] = (5 << 3) | LEN;
+        b[w.pos + 1] = tl + 2;
+        b[w.pos + 2] = 0x0a;
+        b[w.pos + 3] = tl;
+        w.pos = p;
+        return;
+      }
+    }
     const n = utf8Length(text);
     w.tag(5, LEN);
     w.varint(1 + varintSize(n) + n);
@@ -484,28 +562,32 @@ export class LogRecordEncoder {
       w.tag(7, VARINT);
       w.varint(droppedAttributes);
     }
-    const len = w.pos;
-    const size = 1 + varintSize(len) + len;
-    let out: Buffer;
-    if (size > SLAB / 4) out = Buffer.allocUnsafeSlow(size);
-    else {
-      if (this.slabUsed + size > this.slab.length) {
-        this.slab = Buffer.allocUnsafeSlow(SLAB);
-        this.slabUsed = 0;
-      }
-      out = this.slab.subarray(this.slabUsed, this.slabUsed + size);
-      this.slabUsed += size;
+    const bodyAt = this.recordAt + 4;
+    const len = w.pos - bodyAt;
+    const lenSize = varintSize(len);
+    if (lenSize > 3) {
+      // 2 MiB or more (attribute limits set very high): moved into a buffer of its own.
+      const out = Buffer.allocUnsafeSlow(1 + lenSize + len);
+      const o = new Writer(0);
+      o.buf = out;
+      o.tag(2, LEN);
+      o.varint(len);
+      w.buf.copy(out, o.pos, bodyAt, w.pos);
+      w.pos = this.recordAt;
+      return out;
     }
-    let p = 0;
-    out[p++] = (2 << 3) | LEN;
+    // The header goes right before the body; the one or two bytes it does not need stay unused.
+    const start = bodyAt - 1 - lenSize;
+    const b = w.buf;
+    b[start] = (2 << 3) | LEN;
+    let p = start + 1;
     let n = len;
     while (n >= 0x80) {
-      out[p++] = (n & 0x7f) | 0x80;
+      b[p++] = (n & 0x7f) | 0x80;
       n = Math.floor(n / 128);
     }
-    out[p++] = n;
-    w.buf.copy(out, p, 0, len);
-    return out;
+    b[p] = n;
+    return b.subarray(start, w.pos);
   }
 }
 
