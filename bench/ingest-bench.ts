@@ -12,7 +12,8 @@
  *            same way, and the ratio sidecar / Go printed
  *   logs     every metric, plus a log record for every event of every hook, exported over
  *            OTLP/http-protobuf to a local HTTP endpoint in this process that accepts and
- *            discards them
+ *            discards them; the queue bounded by --log-queue-max-bytes only (default 64 MiB)
+ *   logs@N   the same with the events offered at N events/s (e.g. logs@100000)
  * Prints events/s, MB/s, the sidecar's CPU and peak RSS, and the floor: the same frames framed
  * and decoded in a bare loop in this process, with no sockets.
  */
@@ -76,7 +77,7 @@ async function discardingCollector(): Promise<{ port: number; requests: () => nu
 }
 
 async function endToEnd(mode: string): Promise<Record<string, number>> {
-  const collector = mode === 'logs' || mode === 'metrics' ? await discardingCollector() : null;
+  const collector = mode !== 'decode' ? await discardingCollector() : null;
   const env: Record<string, string> = {};
   const args: string[] = [];
   if (mode === 'decode') Object.assign(env, { OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' });
@@ -89,12 +90,13 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
       OTEL_METRIC_EXPORT_INTERVAL: '1000',
     });
   }
-  if (mode === 'logs') {
+  if (mode.startsWith('logs')) {
     Object.assign(env, {
       OTEL_METRICS_EXPORTER: 'prometheus',
       OTEL_LOGS_EXPORTER: 'otlp',
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector!.port}`,
-      OTEL_BLRP_MAX_QUEUE_SIZE: '65536',
+      // Bounded by --log-queue-max-bytes (default 64 MiB), not by a record count.
+      OTEL_BLRP_MAX_QUEUE_SIZE: '10000000',
       OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '4096',
       OTEL_BLRP_SCHEDULE_DELAY: '200',
     });
@@ -102,7 +104,10 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
   }
   const sidecar = await startBenchSidecar(args, env);
   const before = sidecar.cpu();
-  const summary = await runSimulator({ target: { host: '127.0.0.1', port: sidecar.port }, connections: CONNECTIONS, clients: 10_000, seed: 1, rate: 0, events: EVENTS, preencode: true });
+  // logs@RATE: the events offered at RATE events/s instead of as fast as possible.
+  const rate = mode.includes('@') ? Number(mode.split('@')[1]) : 0;
+  // (Paced, frames are encoded as they are sent: the simulator's pacing needs it.)
+  const summary = await runSimulator({ target: { host: '127.0.0.1', port: sidecar.port }, connections: CONNECTIONS, clients: 10_000, seed: 1, rate, events: EVENTS, preencode: rate === 0 });
   const sendStart = performance.now() - summary.seconds * 1000;
   const doneAt = await sidecar.waitForEvents(summary.total);
   const after = sidecar.cpu();
@@ -111,7 +116,7 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
   let s = await sidecar.status();
   // Logs: wait until every record is exported or dropped, and count the time that took too.
   let logSec = 0;
-  if (mode === 'logs') {
+  if (mode.startsWith('logs')) {
     const waitFrom = performance.now();
     while (s.logs && s.logs.queued > 0 && performance.now() - waitFrom < 300_000) {
       await new Promise((r) => setTimeout(r, 20));
@@ -179,7 +184,7 @@ for (const mode of MODES) {
   if (mode === 'metrics' && go !== null) {
     console.log(`  ratio sidecar / Go peer: ${(e.eventsPerSec! / go.eventsPerSec!).toFixed(2)} in events/s, ${(cpuPerEvent(go) / cpuPerEvent(e)).toFixed(2)} in CPU per event (> 1: the sidecar is faster)`);
   }
-  if (mode === 'logs') {
+  if (mode.startsWith('logs')) {
     const exportedRate = e.logsExported! / e.logSec!;
     console.log(
       `  log records: ${e.logsEmitted} emitted, ${e.logsExported} exported in ${e.collectorRequests} requests, ${e.logsDropped} dropped; all exported ${e.logSec!.toFixed(2)} s after the first event (${Math.round(exportedRate).toLocaleString('en')} records/s end to end)`,
