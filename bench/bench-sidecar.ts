@@ -1,6 +1,6 @@
 /** A sidecar child process for benchmarks: addresses, /status, CPU and peak RSS from /proc. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -28,7 +28,8 @@ export async function startBenchSidecar(args: string[], env: Record<string, stri
   // BENCH_SIDECAR_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": to profile the sidecar.
   const nodeArgs = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, CLI, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--log-level', 'info', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // BENCH_SIDECAR_STDOUT=file: the sidecar's stdout (e.g. --trace-gc lines) into that file.
+    stdio: ['ignore', process.env.BENCH_SIDECAR_STDOUT ? openSync(process.env.BENCH_SIDECAR_STDOUT, 'w') : 'ignore', 'pipe'],
     env: { ...process.env, ...env },
   });
   let port = 0;
@@ -42,6 +43,7 @@ export async function startBenchSidecar(args: string[], env: Record<string, stri
       buf = buf.slice(nl + 1);
       if (line.msg === 'listening for plugin connections') port = Number(String(line.address).split(':').pop());
       if (line.msg === 'admin listener ready') admin = String(line.address);
+      if (line.level === 'warn' || line.level === 'error') console.log(`  sidecar ${String(line.level)}: ${JSON.stringify(line)}`);
     }
   });
   while (port === 0 || admin === '') await new Promise((r) => setTimeout(r, 20));

@@ -29,6 +29,8 @@ export type LogRecordOutput = (record: ReadableLogRecord) => void;
 export interface WireLogOutput {
   readonly encoding: 'otlp-protobuf';
   add(record: Uint8Array): void;
+  /** Registers what to call when a record has left the queue for good (its bytes are reused). */
+  onRelease?(release: (record: Uint8Array) => void): void;
 }
 
 /** One log record object; a class so that every record has the same object shape. */
@@ -83,7 +85,9 @@ export class ObjectRecordBuilder implements LogRecordBuilder {
 export class WireRecordBuilder implements LogRecordBuilder {
   private readonly encoder = new LogRecordEncoder();
 
-  constructor(private readonly output: WireLogOutput) {}
+  constructor(private readonly output: WireLogOutput) {
+    output.onRelease?.((record) => this.encoder.release(record));
+  }
 
   begin(timeSec: number, timeNanos: number, observedMs: number, eventName: string): void {
     this.encoder.begin(timeSec, timeNanos, observedMs, eventName);

@@ -73,6 +73,12 @@ export class LogExportQueue {
   private backoffMs: number;
   private closed = false;
   private readonly idleWaiters: (() => void)[] = [];
+  /**
+   * Told of every record that leaves for good (exported or dropped), so that the encoder can
+   * reuse its bytes (LogRecordEncoder.release). Records still in flight at shutdown are not
+   * reported: they are simply garbage.
+   */
+  onRelease: ((record: QueuedLogRecord) => void) | null = null;
   private readonly maxConcurrent: number;
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
@@ -110,9 +116,16 @@ export class LogExportQueue {
     return this.queuedBytes;
   }
 
+  private release(records: readonly QueuedLogRecord[], from = 0, to = records.length): void {
+    const r = this.onRelease;
+    if (r === null) return;
+    for (let i = from; i < to; i++) r(records[i]!);
+  }
+
   add(record: QueuedLogRecord): void {
     if (this.closed) {
       this.dropped.shutdown++;
+      this.onRelease?.(record);
       return;
     }
     const size = recordBytes(record);
@@ -124,6 +137,7 @@ export class LogExportQueue {
         maxQueueBytes: this.options.maxQueueBytes,
         queuedBytes: this.queuedBytes,
       });
+      this.onRelease?.(record);
       return;
     }
     this.queuedBytes += size;
@@ -166,6 +180,8 @@ export class LogExportQueue {
       this.dropped.shutdown += left;
       this.logger.warn('log records not exported before the shutdown deadline', { dropped: left });
     }
+    this.release(this.queue, this.head);
+    for (const part of this.splits) this.release(part);
     this.queue = [];
     this.head = 0;
     this.queuedBytes = 0;
@@ -282,6 +298,7 @@ export class LogExportQueue {
       this.inFlightRecords -= batch.length;
       if (result.code === ExportResultCode.SUCCESS) {
         this.exported += batch.length;
+        this.release(batch);
         this.backoffMs = this.minBackoff;
       } else {
         const verdict = classifyExportFailure(result.error, thrown);
@@ -313,6 +330,7 @@ export class LogExportQueue {
       return;
     }
     this.dropped.rejected += batch.length;
+    this.release(batch);
     this.logger.limited('warn', 'log-export-rejected', 10_000, 'log records refused by the exporter for good: dropped, not retried', {
       error: error?.message ?? 'unknown error',
       code: (error as { code?: unknown } | undefined)?.code,
@@ -338,7 +356,10 @@ export class LogExportQueue {
     let bytes = 0;
     while (keep < Math.min(room, batch.length) && this.queuedBytes + bytes + recordBytes(batch[keep]!) <= this.maxBytes) bytes += recordBytes(batch[keep++]!);
     this.queuedBytes += bytes;
-    if (keep < batch.length) this.dropped.export_failed += batch.length - keep;
+    if (keep < batch.length) {
+      this.dropped.export_failed += batch.length - keep;
+      this.release(batch, keep);
+    }
     if (keep > 0) {
       const kept = batch.slice(0, keep);
       if (this.head >= keep) {

@@ -161,7 +161,11 @@ export class TelemetryPipeline {
     this.scope = parts.scope;
     const queue = parts.logQueue;
     // http/protobuf: records go to the queue as their OTLP bytes (log-sink.ts writes them).
-    this.logOutput = queue ? (parts.encodedLogs ? { encoding: 'otlp-protobuf', add: (bytes) => queue.add(bytes) } : (record) => queue.add(record)) : null;
+    this.logOutput = queue ? (parts.encodedLogs ? {
+            encoding: 'otlp-protobuf',
+            add: (bytes) => queue.add(bytes),
+            onRelease: (release) => (queue.onRelease = (r) => release(r as Uint8Array)),
+          } : (record) => queue.add(record)) : null;
   }
 
   static async create(o: TelemetryOptions): Promise<TelemetryPipeline> {

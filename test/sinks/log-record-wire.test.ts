@@ -63,3 +63,34 @@ test('fuzzed events: the wire record decodes to the object record', () => {
   bothWays(events, { payloadMaxBytes: 64, userProperties: '*' });
   bothWays(events, { limits: { attributeCountLimit: 6, attributeValueLengthLimit: 20 } });
 });
+
+test('slabs are reused once their records are released, and never while a record in them is queued', () => {
+  const decoder = new EventDecoder();
+  const enc = new FrameEncoder();
+  const samples = Object.values(SAMPLE_EVENTS).map((s) => {
+    const f = enc.encodeFrame(s);
+    return decoder.decode(f, 4, f.length, 0)!;
+  });
+  const out: Uint8Array[] = [];
+  let release: (r: Uint8Array) => void = () => {};
+  const s = new LogSink(
+    { encoding: 'otlp-protobuf', add: (b) => out.push(b), onRelease: (r) => (release = r) },
+    resource,
+    scope,
+    { ratios: parseLogHooks('all'), tracedMessages: false, traceContextField: 'traceparent', payloadMaxBytes: 0 },
+  );
+  const write = (n: number) => {
+    for (let i = 0; i < n; i++) s.consume(samples[i % samples.length]!, 1_764_133_200_000 + i);
+  };
+  write(6000);
+  const first = out.splice(0, 3000);
+  const kept = out.splice(0);
+  const snapshot = kept.map((r) => Buffer.from(r));
+  const released = new Set(first.map((r) => r.buffer));
+  for (const r of first) release(r);
+  write(6000);
+  assert.ok(out.some((r) => released.has(r.buffer)), 'a released slab was reused');
+  kept.forEach((r, i) => assert.ok(Buffer.from(r).equals(snapshot[i]!), `queued record ${i} unchanged`));
+  // Every record written into a reused slab decodes.
+  assert.equal(decodeLogsProtobuf(serializeEncodedLogRecords(out, resource, scope)).length, 6000);
+});

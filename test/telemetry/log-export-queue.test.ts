@@ -114,3 +114,27 @@ test('a failed batch goes back only as far as the byte budget has room; the rest
   assert.equal(q.exported, 10);
   assert.equal(q.exported + q.droppedTotal, 16);
 });
+
+test('every record is released exactly once when it leaves for good: exported, rejected, over the budget, or at shutdown', async () => {
+  const exp = new ScriptedExporter((batch, done) => {
+    if (batch.some((r) => (r as unknown as Uint8Array)[0] === 0xbb)) throw new RangeError('bad record');
+    done({ code: ExportResultCode.SUCCESS });
+  });
+  const q = new LogExportQueue(exp, { maxQueueSize: 100_000, maxQueueBytes: 2000, maxExportBatchSize: 8, scheduledDelayMillis: 5, exportTimeoutMillis: 1000 }, logger);
+  const released = new Map<unknown, number>();
+  q.onRelease = (r) => released.set(r, (released.get(r) ?? 0) + 1);
+  const all: Uint8Array[] = [];
+  for (let i = 0; i < 200; i++) {
+    const r = new Uint8Array(100).fill(i === 17 ? 0xbb : 0xaa);
+    all.push(r);
+    q.add(r);
+  }
+  await eventually(() => assert.equal(q.pending, 0));
+  await q.shutdown(50);
+  q.add(new Uint8Array(100)); // after shutdown: dropped and released at once
+  assert.equal(q.dropped.rejected, 1);
+  assert.equal(q.exported + q.droppedTotal, 201);
+  assert.equal(released.size, 201);
+  assert.ok([...released.values()].every((n) => n === 1));
+  assert.ok(all.every((r) => released.has(r)));
+});
