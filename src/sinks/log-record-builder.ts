@@ -10,7 +10,7 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { HrTime } from '@opentelemetry/api';
-import { LogRecordEncoder } from '../telemetry/log-protobuf-serializer.js';
+import type { LogRecordEncoder } from '../telemetry/log-protobuf-serializer.js';
 import type { TraceContext } from './trace-context.js';
 
 export type LogAttributeValue = string | number | boolean | string[] | number[];
@@ -25,12 +25,14 @@ export interface LogRecordBuilder {
 /** Record objects go to a function (the export queue's add). */
 export type LogRecordOutput = (record: ReadableLogRecord) => void;
 
-/** Encoded records (LogRecordEncoder) go to the export queue as bytes. */
+/**
+ * Encoded records go to the export queue as handles into the encoder, which holds their bytes
+ * until the queue releases them (log-protobuf-serializer.ts).
+ */
 export interface WireLogOutput {
   readonly encoding: 'otlp-protobuf';
-  add(record: Uint8Array): void;
-  /** Registers what to call when a record has left the queue for good (its bytes are reused). */
-  onRelease?(release: (record: Uint8Array) => void): void;
+  readonly encoder: LogRecordEncoder;
+  add(record: number): void;
 }
 
 /** One log record object; a class so that every record has the same object shape. */
@@ -83,10 +85,10 @@ export class ObjectRecordBuilder implements LogRecordBuilder {
 }
 
 export class WireRecordBuilder implements LogRecordBuilder {
-  private readonly encoder = new LogRecordEncoder();
+  private readonly encoder: LogRecordEncoder;
 
   constructor(private readonly output: WireLogOutput) {
-    output.onRelease?.((record) => this.encoder.release(record));
+    this.encoder = output.encoder;
   }
 
   begin(timeSec: number, timeNanos: number, observedMs: number, eventName: string): void {

@@ -9,6 +9,7 @@ import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { OtlpSignalConfig } from './otel-config.js';
 import { isOtlpTime, otlpTime } from './otlp-time.js';
+import type { LogRecordEncoder } from './log-protobuf-serializer.js';
 
 /**
  * The SDK's serializers turn a time OTLP cannot carry into garbage (protobuf: wrapped modulo
@@ -53,10 +54,14 @@ export function takesEncodedLogRecords(c: OtlpSignalConfig): boolean {
 }
 
 /**
- * `header`: the resource and scope of the records, for batches of encoded records (the
- * http/protobuf exporter serializes those as they are, and record objects as before).
+ * `header`: the resource and scope of the records, and the encoder holding their bytes, for
+ * batches of encoded records (the http/protobuf exporter copies those as they are, and
+ * serializes record objects as before).
  */
-export async function createOtlpLogExporter(c: OtlpSignalConfig, header?: { resource: Resource; scope: InstrumentationScope }): Promise<LogRecordExporter> {
+export async function createOtlpLogExporter(
+  c: OtlpSignalConfig,
+  header?: { resource: Resource; scope: InstrumentationScope; encoder: LogRecordEncoder },
+): Promise<LogRecordExporter> {
   switch (c.protocol) {
     case 'http/protobuf': {
       // The SDK's HTTP transport with our serializer (log-protobuf-serializer.ts explains why).
@@ -66,7 +71,7 @@ export async function createOtlpLogExporter(c: OtlpSignalConfig, header?: { reso
       const { FastProtobufLogsSerializer, wireLogsSerializer } = await import('./log-protobuf-serializer.js');
       const delegate = createOtlpHttpExportDelegate(
         convertLegacyHttpOptions(httpOptions(c), 'LOGS', 'v1/logs', { 'Content-Type': 'application/x-protobuf' }),
-        header ? wireLogsSerializer(header.resource, header.scope) : FastProtobufLogsSerializer,
+        header ? wireLogsSerializer(header.resource, header.scope, header.encoder) : FastProtobufLogsSerializer,
         'otlp_http_log_exporter',
         LogsExporterMetricsHelper,
         undefined,

@@ -20,15 +20,20 @@ import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-lo
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import { classifyExportFailure } from './export-rejection.js';
 
-/** A record as queued: an object, or its OTLP protobuf bytes (log-protobuf-serializer.ts). */
-export type QueuedLogRecord = ReadableLogRecord | Uint8Array;
+/**
+ * A record as queued: an object, its OTLP protobuf bytes, or a handle to them in the store
+ * (LogRecordEncoder, log-protobuf-serializer.ts).
+ */
+export type QueuedLogRecord = ReadableLogRecord | Uint8Array | number;
+
+/** Where handles' bytes are: their size, and their release once they leave for good. */
+export interface EncodedRecordStore {
+  size(handle: number): number;
+  release(handle: number): void;
+}
 
 /** What a record object counts against maxQueueBytes (an estimate: it is not serialized yet). */
 export const RECORD_OBJECT_BYTES = 1024;
-
-function recordBytes(r: QueuedLogRecord): number {
-  return r instanceof Uint8Array ? r.length : RECORD_OBJECT_BYTES;
-}
 
 export interface LogExportQueueOptions {
   maxQueueSize: number;
@@ -44,7 +49,8 @@ export interface LogExportQueueOptions {
   maxBackoffMillis?: number;
 }
 
-const EMPTY_RECORD: QueuedLogRecord = new Uint8Array(0);
+/** Put where a record left the queue array, so that the array holds nothing it does not need. */
+const EMPTY_RECORD: QueuedLogRecord = -1;
 
 export type LogDropReason = 'queue_full' | 'export_failed' | 'rejected' | 'shutdown';
 
@@ -79,6 +85,13 @@ export class LogExportQueue {
    * reported: they are simply garbage.
    */
   onRelease: ((record: QueuedLogRecord) => void) | null = null;
+  /** Holds the bytes of queued handles (LogRecordEncoder); needed when handles are queued. */
+  store: EncodedRecordStore | null = null;
+
+  private bytesOf(r: QueuedLogRecord): number {
+    if (typeof r === 'number') return this.store!.size(r);
+    return r instanceof Uint8Array ? r.length : RECORD_OBJECT_BYTES;
+  }
   private readonly maxConcurrent: number;
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
@@ -118,17 +131,21 @@ export class LogExportQueue {
 
   private release(records: readonly QueuedLogRecord[], from = 0, to = records.length): void {
     const r = this.onRelease;
-    if (r === null) return;
-    for (let i = from; i < to; i++) r(records[i]!);
+    const store = this.store;
+    for (let i = from; i < to; i++) {
+      const x = records[i]!;
+      if (typeof x === 'number') store?.release(x);
+      if (r !== null) r(x);
+    }
   }
 
   add(record: QueuedLogRecord): void {
     if (this.closed) {
       this.dropped.shutdown++;
-      this.onRelease?.(record);
+      this.release([record]);
       return;
     }
-    const size = recordBytes(record);
+    const size = this.bytesOf(record);
     if (this.queued >= this.options.maxQueueSize || this.queuedBytes + size > this.maxBytes) {
       this.dropped.queue_full++;
       this.logger.limited('warn', 'log-queue-full', 10_000, 'log export queue full: dropping log records', {
@@ -137,7 +154,7 @@ export class LogExportQueue {
         maxQueueBytes: this.options.maxQueueBytes,
         queuedBytes: this.queuedBytes,
       });
-      this.onRelease?.(record);
+      this.release([record]);
       return;
     }
     this.queuedBytes += size;
@@ -270,7 +287,7 @@ export class LogExportQueue {
       const n = Math.min(this.queued, this.options.maxExportBatchSize);
       const batch = this.queue.slice(this.head, this.head + n);
       for (let i = 0; i < n; i++) {
-        this.queuedBytes -= recordBytes(batch[i]!);
+        this.queuedBytes -= this.bytesOf(batch[i]!);
         // Released now, not when the queue array is next compacted.
         this.queue[this.head + i] = EMPTY_RECORD;
       }
@@ -354,7 +371,7 @@ export class LogExportQueue {
     const room = this.closed ? 0 : Math.max(0, this.options.maxQueueSize - this.queued);
     let keep = 0;
     let bytes = 0;
-    while (keep < Math.min(room, batch.length) && this.queuedBytes + bytes + recordBytes(batch[keep]!) <= this.maxBytes) bytes += recordBytes(batch[keep++]!);
+    while (keep < Math.min(room, batch.length) && this.queuedBytes + bytes + this.bytesOf(batch[keep]!) <= this.maxBytes) bytes += this.bytesOf(batch[keep++]!);
     this.queuedBytes += bytes;
     if (keep < batch.length) {
       this.dropped.export_failed += batch.length - keep;

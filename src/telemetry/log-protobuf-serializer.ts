@@ -481,37 +481,103 @@ const MAX_FREE_SLABS = 16;
 
 /**
  * A slab and how many of its records are still queued. Slabs are reused once every record in
- * them has been released (exported or dropped, log-export-queue.ts): memory for records then
- * stays at what the queue holds, instead of growing with dead slabs until the garbage collector
- * notices them (measured: 60-80 MB more at full rate).
+ * them has been released (exported or dropped, log-export-queue.ts).
  */
 class Slab {
   live = 0;
   /** No more records go into it. */
   sealed = false;
-  constructor(readonly buf: Buffer) {}
+  constructor(
+    readonly id: number,
+    readonly buf: Buffer,
+  ) {}
 }
 
+/**
+ * Also the store of the records it wrote: a record is a handle (a small integer), its bytes a
+ * range of a slab. The export queue holds handles, not an object per record, so that queued
+ * records cost the garbage collector nothing (measured: with a view object per record, the old
+ * generation grew by ~75 MB of dead views between major collections at full rate).
+ */
 export class LogRecordEncoder {
   private readonly w = new Writer(0);
   /** Where the record being written starts: its tag and a 3-byte length come first. */
   private recordAt = 0;
   private slab: Slab | null = null;
-  private readonly slabs = new WeakMap<ArrayBufferLike, Slab>();
+  private readonly slabsById: (Slab | undefined)[] = [];
   private readonly free: Slab[] = [];
+  // Records by handle: slab id, first and last byte (start -1: the handle is free).
+  private slabOf = new Int32Array(4096);
+  private startOf = new Int32Array(4096).fill(-1);
+  private endOf = new Int32Array(4096);
+  private freeHandles = new Int32Array(4096);
+  private freeCount = 0;
+  private nextHandle = 0;
+
+  /** Records written and not released. */
+  get live(): number {
+    return this.nextHandle - this.freeCount;
+  }
+
+  /** Byte length of a record (its ScopeLogs tag and length included). */
+  size(handle: number): number {
+    return this.endOf[handle]! - this.startOf[handle]!;
+  }
+
+  /** A view of a record's bytes, valid until it is released. */
+  bytes(handle: number): Buffer {
+    return this.slabsById[this.slabOf[handle]!]!.buf.subarray(this.startOf[handle]!, this.endOf[handle]!);
+  }
+
+  copyTo(handle: number, out: Buffer, at: number): number {
+    return this.slabsById[this.slabOf[handle]!]!.buf.copy(out, at, this.startOf[handle]!, this.endOf[handle]!);
+  }
 
   /** A record leaves the queue for good: its bytes will not be read again. */
-  release(record: Uint8Array): void {
-    const slab = this.slabs.get(record.buffer);
-    if (slab === undefined || slab.live === 0) return;
+  release(handle: number): void {
+    if (handle < 0 || handle >= this.nextHandle || this.startOf[handle]! < 0) return;
+    this.startOf[handle] = -1;
+    this.freeHandles[this.freeCount++] = handle;
+    const slab = this.slabsById[this.slabOf[handle]!]!;
     slab.live--;
     if (slab.sealed && slab.live === 0) this.recycle(slab);
+  }
+
+  private newHandle(slab: Slab, start: number, end: number): number {
+    let h: number;
+    if (this.freeCount > 0) h = this.freeHandles[--this.freeCount]!;
+    else {
+      h = this.nextHandle++;
+      if (h === this.startOf.length) {
+        const grow = (a: Int32Array, fill: number) => {
+          const b = new Int32Array(a.length * 2).fill(fill);
+          b.set(a);
+          return b;
+        };
+        this.slabOf = grow(this.slabOf, 0);
+        this.startOf = grow(this.startOf, -1);
+        this.endOf = grow(this.endOf, 0);
+        this.freeHandles = grow(this.freeHandles, 0);
+      }
+    }
+    this.slabOf[h] = slab.id;
+    this.startOf[h] = start;
+    this.endOf[h] = end;
+    slab.live++;
+    return h;
+  }
+
+  private newSlab(buf: Buffer): Slab {
+    const slab = new Slab(this.slabsById.length, buf);
+    this.slabsById.push(slab);
+    return slab;
   }
 
   private recycle(slab: Slab): void {
     slab.sealed = false;
     if (this.free.length < MAX_FREE_SLABS && slab.buf.length === SLAB) this.free.push(slab);
-    else this.slabs.delete(slab.buf.buffer);
+    // Its id stays taken (ids are few: a slab is retired only when MAX_FREE_SLABS are spare).
+    else this.slabsById[slab.id] = new Slab(slab.id, EMPTY_BUFFER);
   }
 
   private seal(): void {
@@ -527,11 +593,7 @@ export class LogRecordEncoder {
     // A record rarely takes more than a few hundred bytes; a longer one grows the slab (ensure).
     if (this.slab === null || w.buf.length - w.pos < SLAB_MIN_ROOM) {
       this.seal();
-      let slab = this.free.pop();
-      if (slab === undefined) {
-        slab = new Slab(Buffer.allocUnsafeSlow(SLAB));
-        this.slabs.set(slab.buf.buffer, slab);
-      }
+      const slab = this.free.pop() ?? this.newSlab(Buffer.allocUnsafeSlow(SLAB));
       this.slab = slab;
       w.buf = slab.buf;
       w.pos = 0;
@@ -602,18 +664,24 @@ export class LogRecordEncoder {
     w.hex(10, spanId);
   }
 
-  /** The finished record: ScopeLogs field 2, its length, the LogRecord. */
-  end(droppedAttributes: number): Buffer {
+  /** The finished record (ScopeLogs field 2, its length, the LogRecord), as a handle. */
+  end(droppedAttributes: number): number {
     const w = this.w;
     if (droppedAttributes > 0) {
       w.tag(7, VARINT);
       w.varint(droppedAttributes);
     }
+    if (w.buf !== this.slab!.buf) {
+      // The record outgrew the slab and ensure() moved everything into a larger buffer: that
+      // buffer is the slab from now on (the records before stay in the old one).
+      this.seal();
+      this.slab = this.newSlab(w.buf);
+    }
     const bodyAt = this.recordAt + 4;
     const len = w.pos - bodyAt;
     const lenSize = varintSize(len);
     if (lenSize > 3) {
-      // 2 MiB or more (attribute limits set very high): moved into a buffer of its own.
+      // 2 MiB or more (attribute limits set very high): moved into a slab of its own.
       const out = Buffer.allocUnsafeSlow(1 + lenSize + len);
       const o = new Writer(0);
       o.buf = out;
@@ -621,16 +689,10 @@ export class LogRecordEncoder {
       o.varint(len);
       w.buf.copy(out, o.pos, bodyAt, w.pos);
       w.pos = this.recordAt;
-      return out;
+      const own = this.newSlab(out);
+      own.sealed = true;
+      return this.newHandle(own, 0, out.length);
     }
-    if (w.buf !== this.slab!.buf) {
-      // The record outgrew the slab and ensure() moved everything into a larger buffer: that
-      // buffer is the slab from now on (the records before stay views of the old one).
-      this.seal();
-      this.slab = new Slab(w.buf);
-      this.slabs.set(w.buf.buffer, this.slab);
-    }
-    this.slab!.live++;
     // The header goes right before the body; the one or two bytes it does not need stay unused.
     const start = bodyAt - 1 - lenSize;
     const b = w.buf;
@@ -642,19 +704,21 @@ export class LogRecordEncoder {
       n = Math.floor(n / 128);
     }
     b[p] = n;
-    return b.subarray(start, w.pos);
+    return this.newHandle(this.slab!, start, w.pos);
   }
 }
+
+const EMPTY_BUFFER = Buffer.alloc(0);
 
 /**
  * An ExportLogsServiceRequest from records LogRecordEncoder wrote: one ResourceLogs, one
  * ScopeLogs, the records' bytes as they are.
  */
-export function serializeEncodedLogRecords(records: readonly Uint8Array[], resource: Resource, scope: InstrumentationScope): Uint8Array {
+export function serializeEncodedLogRecords(records: readonly number[], store: LogRecordEncoder, resource: Resource, scope: InstrumentationScope): Uint8Array {
   const res = resourceMessage(resource);
   const sc = scopeMessage(scope);
   let recordBytes = 0;
-  for (const r of records) recordBytes += r.length;
+  for (const r of records) recordBytes += store.size(r);
   const scopeLogs = 1 + varintSize(sc.length) + sc.length + recordBytes;
   const resourceLogs = 1 + varintSize(res.length) + res.length + 1 + varintSize(scopeLogs) + scopeLogs;
   const out = Buffer.allocUnsafe(1 + varintSize(resourceLogs) + resourceLogs);
@@ -670,10 +734,7 @@ export function serializeEncodedLogRecords(records: readonly Uint8Array[], resou
   w.tag(1, LEN);
   w.varint(sc.length);
   w.raw(sc);
-  for (const r of records) {
-    out.set(r, w.pos);
-    w.pos += r.length;
-  }
+  for (const r of records) w.pos += store.copyTo(r, out, w.pos);
   return out;
 }
 
@@ -721,12 +782,12 @@ export const FastProtobufLogsSerializer = {
   deserializeResponse: ProtobufLogsSerializer.deserializeResponse,
 };
 
-/** For the http/protobuf transport: batches of LogRecordEncoder records, or of record objects. */
-export function wireLogsSerializer(resource: Resource, scope: InstrumentationScope) {
+/** For the http/protobuf transport: batches of LogRecordEncoder handles, or of record objects. */
+export function wireLogsSerializer(resource: Resource, scope: InstrumentationScope, store: LogRecordEncoder) {
   return {
-    serializeRequest: (records: (ReadableLogRecord | Uint8Array)[]): Uint8Array =>
-      records.length > 0 && records[0] instanceof Uint8Array
-        ? serializeEncodedLogRecords(records as Uint8Array[], resource, scope)
+    serializeRequest: (records: (ReadableLogRecord | number)[]): Uint8Array =>
+      records.length > 0 && typeof records[0] === 'number'
+        ? serializeEncodedLogRecords(records as number[], store, resource, scope)
         : serializeLogRecords(records as ReadableLogRecord[]),
     deserializeResponse: ProtobufLogsSerializer.deserializeResponse,
   };

@@ -28,6 +28,7 @@ import { LogExportQueue } from './log-export-queue.js';
 import { ReadableLogExporter } from './readable-log-exporter.js';
 import { createOtlpLogExporter, createOtlpMetricExporter, takesEncodedLogRecords } from './exporters.js';
 import type { LogRecordOutput, WireLogOutput } from '../sinks/log-record-builder.js';
+import { LogRecordEncoder } from './log-protobuf-serializer.js';
 import { ExportOutage, firstLine } from './export-outage.js';
 import type { OtelConfig } from './otel-config.js';
 
@@ -151,7 +152,8 @@ export class TelemetryPipeline {
     prometheusReader: PullMetricReader | null;
     metricExporter: CountingMetricExporter | null;
     scope: InstrumentationScope;
-    encodedLogs: boolean;
+    /** http/protobuf: records go to the queue as handles into this encoder (log-sink.ts writes them). */
+    encoder: LogRecordEncoder | null;
   }) {
     this.resource = parts.resource;
     this.meterProvider = parts.meterProvider;
@@ -161,11 +163,8 @@ export class TelemetryPipeline {
     this.scope = parts.scope;
     const queue = parts.logQueue;
     // http/protobuf: records go to the queue as their OTLP bytes (log-sink.ts writes them).
-    this.logOutput = queue ? (parts.encodedLogs ? {
-            encoding: 'otlp-protobuf',
-            add: (bytes) => queue.add(bytes),
-            onRelease: (release) => (queue.onRelease = (r) => release(r as Uint8Array)),
-          } : (record) => queue.add(record)) : null;
+    const encoder = parts.encoder;
+    this.logOutput = queue ? (encoder ? { encoding: 'otlp-protobuf', encoder, add: (handle) => queue.add(handle) } : (record) => queue.add(record)) : null;
   }
 
   static async create(o: TelemetryOptions): Promise<TelemetryPipeline> {
@@ -215,7 +214,7 @@ export class TelemetryPipeline {
     const meterProvider = new MeterProvider({ resource, readers });
 
     let logQueue: LogExportQueue | null = null;
-    let encodedLogs = false;
+    let encoder: LogRecordEncoder | null = null;
     const scope: InstrumentationScope = { name: 'vmq-otel-sidecar', version: o.version };
     const logsExporter = otel.logsExporters[0];
     if (logsExporter !== undefined && logsExporter !== 'none') {
@@ -228,9 +227,10 @@ export class TelemetryPipeline {
           warn: false,
           lost: () => ({ droppedRecords: queue ? queue.dropped.queue_full + queue.dropped.export_failed : 0 }),
         });
-        encodedLogs = takesEncodedLogRecords(otel.logs);
-        const exporter = await createOtlpLogExporter(otel.logs, encodedLogs ? { resource, scope } : undefined);
+        if (takesEncodedLogRecords(otel.logs)) encoder = new LogRecordEncoder();
+        const exporter = await createOtlpLogExporter(otel.logs, encoder ? { resource, scope, encoder } : undefined);
         queue = new LogExportQueue(new ObservedLogExporter(exporter, outage), { ...otel.blrp, maxQueueBytes: o.logQueueMaxBytes }, logger);
+        queue.store = encoder;
         logQueue = queue;
       } else {
         logQueue = new LogExportQueue(new ReadableLogExporter(), { ...otel.blrp, maxQueueBytes: o.logQueueMaxBytes }, logger);
@@ -238,7 +238,7 @@ export class TelemetryPipeline {
     }
     if (otel.logsExporters.length > 1) logger.warn('only the first OTEL_LOGS_EXPORTER is used', { used: logsExporter });
 
-    return new TelemetryPipeline({ resource, meterProvider, logQueue, prometheusReader, metricExporter, scope, encodedLogs });
+    return new TelemetryPipeline({ resource, meterProvider, logQueue, prometheusReader, metricExporter, scope, encoder });
   }
 
   get prometheusEnabled(): boolean {

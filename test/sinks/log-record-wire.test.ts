@@ -11,7 +11,7 @@ import { LogSink, type LogSinkOptions } from '../../src/sinks/log-sink.js';
 import { EventDecoder } from '../../src/decoding/event-decoder.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { parseLogHooks } from '../../src/config/sidecar-config.js';
-import { serializeEncodedLogRecords, serializeLogRecords } from '../../src/telemetry/log-protobuf-serializer.js';
+import { LogRecordEncoder, serializeEncodedLogRecords, serializeLogRecords } from '../../src/telemetry/log-protobuf-serializer.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
 import { FrameFuzzer } from '../helpers/frame-fuzzer.js';
 import { decodeLogsProtobuf } from '../helpers/otlp-receiver.js';
@@ -23,17 +23,18 @@ const scope = { name: 'vmq-otel-sidecar', version: '0.1.0' };
 function bothWays(events: SidecarEvent[], options: Partial<LogSinkOptions>): void {
   const base: LogSinkOptions = { ratios: parseLogHooks('all'), tracedMessages: true, traceContextField: 'traceparent', payloadMaxBytes: 0, ...options };
   const objects: ReadableLogRecord[] = [];
-  const bytes: Uint8Array[] = [];
+  const handles: number[] = [];
+  const encoder = new LogRecordEncoder();
   const objectSink = new LogSink((r) => objects.push(r), resource, scope, base);
-  const wireSink = new LogSink({ encoding: 'otlp-protobuf', add: (b) => bytes.push(b) }, resource, scope, base);
+  const wireSink = new LogSink({ encoding: 'otlp-protobuf', encoder, add: (h) => handles.push(h) }, resource, scope, base);
   for (const e of events) {
     objectSink.consume(e, 1_764_133_200_123.5);
     wireSink.consume(e, 1_764_133_200_123.5);
   }
-  assert.equal(bytes.length, objects.length);
+  assert.equal(handles.length, objects.length);
   assert.equal(wireSink.emitted, objectSink.emitted);
   const fromObjects = decodeLogsProtobuf(serializeLogRecords(objects));
-  const fromWire = decodeLogsProtobuf(serializeEncodedLogRecords(bytes, resource, scope));
+  const fromWire = decodeLogsProtobuf(serializeEncodedLogRecords(handles, encoder, resource, scope));
   assert.equal(fromWire.length, events.length);
   for (let i = 0; i < fromWire.length; i++) assert.deepEqual(fromWire[i], fromObjects[i], `record ${i} (${events[i]!.hook})`);
 }
@@ -71,26 +72,30 @@ test('slabs are reused once their records are released, and never while a record
     const f = enc.encodeFrame(s);
     return decoder.decode(f, 4, f.length, 0)!;
   });
-  const out: Uint8Array[] = [];
-  let release: (r: Uint8Array) => void = () => {};
-  const s = new LogSink(
-    { encoding: 'otlp-protobuf', add: (b) => out.push(b), onRelease: (r) => (release = r) },
-    resource,
-    scope,
-    { ratios: parseLogHooks('all'), tracedMessages: false, traceContextField: 'traceparent', payloadMaxBytes: 0 },
-  );
+  const out: number[] = [];
+  const encoder = new LogRecordEncoder();
+  const s = new LogSink({ encoding: 'otlp-protobuf', encoder, add: (h) => out.push(h) }, resource, scope, {
+    ratios: parseLogHooks('all'),
+    tracedMessages: false,
+    traceContextField: 'traceparent',
+    payloadMaxBytes: 0,
+  });
   const write = (n: number) => {
     for (let i = 0; i < n; i++) s.consume(samples[i % samples.length]!, 1_764_133_200_000 + i);
   };
   write(6000);
   const first = out.splice(0, 3000);
   const kept = out.splice(0);
-  const snapshot = kept.map((r) => Buffer.from(r));
-  const released = new Set(first.map((r) => r.buffer));
-  for (const r of first) release(r);
+  const snapshot = kept.map((h) => Buffer.from(encoder.bytes(h)));
+  const released = new Set(first.map((h) => encoder.bytes(h).buffer));
+  for (const h of first) encoder.release(h);
+  for (const h of first) encoder.release(h); // twice: no effect
+  assert.equal(encoder.live, 3000);
   write(6000);
-  assert.ok(out.some((r) => released.has(r.buffer)), 'a released slab was reused');
-  kept.forEach((r, i) => assert.ok(Buffer.from(r).equals(snapshot[i]!), `queued record ${i} unchanged`));
+  assert.ok(out.some((h) => released.has(encoder.bytes(h).buffer)), 'a released slab was reused');
+  kept.forEach((h, i) => assert.ok(encoder.bytes(h).equals(snapshot[i]!), `queued record ${i} unchanged`));
   // Every record written into a reused slab decodes.
-  assert.equal(decodeLogsProtobuf(serializeEncodedLogRecords(out, resource, scope)).length, 6000);
+  assert.equal(decodeLogsProtobuf(serializeEncodedLogRecords(out, encoder, resource, scope)).length, 6000);
+  for (const h of [...kept, ...out]) encoder.release(h);
+  assert.equal(encoder.live, 0);
 });
