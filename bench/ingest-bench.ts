@@ -17,8 +17,7 @@
  * Prints events/s, MB/s, the sidecar's CPU and peak RSS, and the floor: the same frames framed
  * and decoded in a bare loop in this process, with no sockets.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import { ClientModel, type SimEvent } from '../src/simulator/client-model.js';
 import { FrameEncoder } from '../src/simulator/frame-encoder.js';
 import { FrameDecoder } from '../src/framing/frame-decoder.js';
@@ -62,18 +61,31 @@ function floor(): { eventsPerSec: number; mbPerSec: number; avgFrame: number } {
   return { eventsPerSec: best, mbPerSec: (best * stream.length) / frames.length / 1e6, avgFrame: stream.length / frames.length };
 }
 
-/** Accepts OTLP exports and throws them away, counting requests. */
-async function discardingCollector(): Promise<{ port: number; requests: () => number; close: () => void }> {
-  let requests = 0;
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      requests++;
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as AddressInfo).port, requests: () => requests, close: () => server.close() };
+/** The discarding collector, run as its own process: GET /count answers the requests so far. */
+const COLLECTOR = `
+const http = require('node:http');
+let requests = 0;
+const server = http.createServer((req, res) => {
+  if (req.method === 'GET') return res.end(String(requests));
+  req.resume();
+  req.on('end', () => { requests++; res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(); });
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+/**
+ * Accepts OTLP exports and throws them away, counting requests. A process of its own, as a
+ * collector is: in the benchmark's process it would compete with the simulator for its event
+ * loop and answer late when the simulator encodes frames as it sends them (logs@N).
+ */
+async function discardingCollector(): Promise<{ port: number; requests: () => Promise<number>; close: () => void }> {
+  const child = spawn(process.execPath, ['-e', COLLECTOR], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  return {
+    port,
+    requests: async () => Number(await (await fetch(`http://127.0.0.1:${port}/count`)).text()),
+    close: () => child.kill(),
+  };
 }
 
 async function endToEnd(mode: string): Promise<Record<string, number>> {
@@ -128,6 +140,7 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
   }
   const finalRss = sidecar.peakRssMb();
   await sidecar.stop();
+  const collectorRequests = (await collector?.requests()) ?? 0;
   collector?.close();
   const dropped = s.logs ? Object.values(s.logs.dropped).reduce((a, b) => a + b, 0) : 0;
   return {
@@ -143,7 +156,7 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
     logsExported: s.logs?.exported ?? 0,
     logsDropped: dropped,
     logSec,
-    collectorRequests: collector?.requests() ?? 0,
+    collectorRequests,
   };
 }
 
