@@ -4,7 +4,7 @@
  * matcher) reads a handful of fields; a log record or the printer reads every field, so a hook
  * that is logged (or every hook, with the printer or any other sink) is decoded in full.
  *
- * test/decoding/field-selection.test.ts feeds the same random events, decoded with this
+ * test/decoding/field-selection.test.ts feeds the same simulated and fuzzed events, decoded with this
  * selection and in full, through those sinks and compares every exported value: a sink that
  * starts reading another field fails it until the field is listed here.
  */
