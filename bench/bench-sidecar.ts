@@ -1,6 +1,6 @@
 /** A sidecar child process for benchmarks: addresses, /status, CPU and peak RSS from /proc. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -27,8 +27,11 @@ export interface BenchSidecar {
 }
 
 export async function startBenchSidecar(args: string[], env: Record<string, string>): Promise<BenchSidecar> {
-  const child = spawn(process.execPath, [CLI, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--log-level', 'info', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  // BENCH_SIDECAR_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": to profile the sidecar.
+  const nodeArgs = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--log-level', 'info', ...args], {
+    // BENCH_SIDECAR_STDOUT=file: the sidecar's stdout (e.g. --trace-gc lines) into that file.
+    stdio: ['ignore', process.env.BENCH_SIDECAR_STDOUT ? openSync(process.env.BENCH_SIDECAR_STDOUT, 'w') : 'ignore', 'pipe'],
     env: { ...process.env, ...env },
   });
   let port = 0;
@@ -44,6 +47,7 @@ export async function startBenchSidecar(args: string[], env: Record<string, stri
       if (line.msg === 'listening for plugin connections') port = Number(String(line.address).split(':').pop());
       if (line.msg === 'admin listener ready') admin = String(line.address);
       if (line.msg === 'listening for plugin gRPC calls') grpcPort = Number(String(line.address).split(':').pop());
+      if (line.level === 'warn' || line.level === 'error') console.log(`  sidecar ${String(line.level)}: ${JSON.stringify(line)}`);
     }
   });
   const wantsGrpc = args.includes('--grpc-listen');

@@ -16,6 +16,8 @@ import { LogSink } from './sinks/log-sink.js';
 import { SessionTracker } from './sessions/session-tracker.js';
 import { SessionSnapshot } from './sessions/session-snapshot.js';
 import { SnapshotLifecycle } from './sessions/snapshot-lifecycle.js';
+import { fieldsForOutputs } from './decoding/field-selection.js';
+import { EventDecoder } from './decoding/event-decoder.js';
 import { BrokerReconciler } from './reconcile/broker-reconciler.js';
 import { HookCoverage, type HookCoverageOptions } from './reconcile/hook-coverage.js';
 import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups, type WakeupMatchOptions } from './reconcile/unregistered-wakeups.js';
@@ -66,7 +68,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const store = new MetricStore();
   const stats = new IngestStats(settings.grpcListen ? ['tcp', 'grpc'] : ['tcp']);
   const instanceId = otel.resourceAttributes['service.instance.id'] ?? `${os.hostname()}:${settings.listen.port}`;
-  const telemetry = await TelemetryPipeline.create({ otel, store, logger, version: VERSION, instanceId });
+  const telemetry = await TelemetryPipeline.create({ otel, store, logger, version: VERSION, instanceId, logQueueMaxBytes: settings.logQueueMaxBytes });
 
   // Outputs: what events become.
   const metrics = new MetricsSink(store, settings);
@@ -94,15 +96,30 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     ? new SnapshotLifecycle(new SessionSnapshot(settings.stateFile, sessions, reconciler?.snapshotSection()), { intervalMs: settings.stateIntervalMs, maxAgeMs: settings.stateMaxAgeMs }, logger)
     : null;
 
+  // What the outputs read of each event: the decoders produce just those fields.
+  const fields = fieldsForOutputs({
+    topicGroups: settings.topicGroups.length > 0,
+    logRatios: logs === null ? null : settings.logHooks,
+    logTracedMessages: settings.logTracedMessages,
+    readsEverything: settings.printEvents || (options.sinks?.length ?? 0) > 0,
+  });
+
   // Receivers: two fronts (the plugin's TCP pool, its gRPC calls), the same outputs behind them.
   const tcp = new TcpReceiver(
-    { host: settings.listen.host, port: settings.listen.port, maxFrameBytes: settings.maxFrameBytes, maxConnections: settings.maxConnections, maxBufferedBytes: settings.maxBufferedBytes },
+    {
+      host: settings.listen.host,
+      port: settings.listen.port,
+      maxFrameBytes: settings.maxFrameBytes,
+      maxConnections: settings.maxConnections,
+      maxBufferedBytes: settings.maxBufferedBytes,
+      fields,
+    },
     outputs,
     stats,
     logger,
   );
   const grpc = settings.grpcListen
-    ? new GrpcReceiver({ host: settings.grpcListen.host, port: settings.grpcListen.port, maxMessageBytes: settings.maxFrameBytes }, outputs, stats, logger)
+    ? new GrpcReceiver({ host: settings.grpcListen.host, port: settings.grpcListen.port, maxMessageBytes: settings.maxFrameBytes }, outputs, stats, logger, new EventDecoder(undefined, fields))
     : null;
 
   const admin: AdminServer = new AdminServer(

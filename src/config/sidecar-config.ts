@@ -34,6 +34,7 @@ export interface SidecarSettings {
   logTracedMessages: boolean;
   traceContextField: string;
   logPayloadBytes: number;
+  logQueueMaxBytes: number;
   topicGroups: TopicGroupPattern[];
   maxTopicGroups: number;
   maxDropReasons: number;
@@ -216,6 +217,17 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     accepted: 'a byte size from 0 (never) to 1MiB',
     description: 'Copy message payloads into log records (mqtt.payload, UTF-8 when valid, else base64), cut at this many bytes; 0 never logs payloads.',
     parse: sizeInRange(0, 1024 * 1024),
+  },
+  logQueueMaxBytes: {
+    flag: 'log-queue-max-bytes',
+    env: 'VMQ_SIDECAR_LOG_QUEUE_MAX_BYTES',
+    default: '64MiB',
+    accepted: 'a byte size from 1MiB to 16GiB, e.g. 64MiB',
+    description:
+      'Memory for log records waiting to be exported, beside OTEL_BLRP_MAX_QUEUE_SIZE (whichever is reached first): ' +
+      'the records\' OTLP protobuf bytes with the http/protobuf exporter, 1 KiB a record with the others. ' +
+      'Past it, records are dropped and counted (vmq_sidecar.log_records.dropped{reason=queue_full}).',
+    parse: sizeInRange(1024 * 1024, 16 * 1024 * 1024 * 1024),
   },
   topicGroups: {
     flag: 'topic-groups',

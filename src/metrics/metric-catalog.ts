@@ -100,7 +100,7 @@ export const ATTR = {
   logDropReason: attribute<string>({
     name: 'reason',
     type: 'string',
-    values: 'queue_full (the export queue was full: the exporter is down or slow), export_failed (the batch could not be exported and there was no room to retry it), rejected (refused for good by the collector, e.g. HTTP 400/413 or gRPC INVALID_ARGUMENT, or not serializable: dropped without retry after bisecting the batch down to the refused records), shutdown (still queued when the shutdown deadline passed)',
+    values: 'queue_full (the export queue was full, in records (OTEL_BLRP_MAX_QUEUE_SIZE) or in bytes (--log-queue-max-bytes): the exporter is down or slow), export_failed (the batch could not be exported and there was no room to retry it), rejected (refused for good by the collector, e.g. HTTP 400/413 or gRPC INVALID_ARGUMENT, or not serializable: dropped without retry after bisecting the batch down to the refused records), shutdown (still queued when the shutdown deadline passed)',
   }),
   signal: attribute<'metrics' | 'logs'>({ name: 'signal', type: 'string', values: 'metrics, logs' }),
   attribute: attribute<string>({ name: 'attribute', type: 'string', values: 'the metric attribute whose value was folded into "other"' }),

@@ -21,6 +21,8 @@ import type { IngestStats } from './ingest-stats.js';
 import { FrameBudget } from '../framing/frame-budget.js';
 import { bindOrExplain } from '../config/listen-address.js';
 import { drainTime, type Component, type StatusReport } from '../lifecycle/component.js';
+import { EventDecoder } from '../decoding/event-decoder.js';
+import type { FieldSelection } from '../decoding/field-selection.js';
 
 /** At most one log line per kind of forced close or refusal and interval. */
 const LIMIT_LOG_INTERVAL_MS = 10_000;
@@ -31,6 +33,8 @@ export interface TcpReceiverOptions {
   maxFrameBytes: number;
   maxConnections: number;
   maxBufferedBytes: number;
+  /** The event fields the outputs read (field-selection.ts); default every field. */
+  fields?: FieldSelection;
 }
 
 interface Connection {
@@ -131,7 +135,7 @@ export class TcpReceiver implements Component {
       socket.destroy();
       return;
     }
-    const handler = new ConnectionHandler(peer, this.sink, this.stats, this.logger, this.options.maxFrameBytes, undefined, this.budget);
+    const handler = new ConnectionHandler(peer, this.sink, this.stats, this.logger, this.options.maxFrameBytes, new EventDecoder(undefined, this.options.fields), this.budget);
     const conn: Connection = { socket, handler, peer, openedAt: Date.now() };
     this.connections.add(conn);
     this.stats.connectionsAccepted++;

@@ -4,7 +4,11 @@
  */
 import type { HookName } from '../events/event-types.js';
 
-export const LOG_ATTRIBUTES: Record<string, string> = {
+/**
+ * Every attribute key a record may carry, with its description: log-sink.ts writes keys of this
+ * type only (LogAttributeKey), so a key cannot be written without being documented here.
+ */
+export const LOG_ATTRIBUTES = {
   'messaging.system': 'always "mqtt"',
   'messaging.client.id': 'the MQTT client id',
   'mqtt.mountpoint': 'the VerneMQ mountpoint; absent for the default mountpoint ("")',
@@ -32,10 +36,13 @@ export const LOG_ATTRIBUTES: Record<string, string> = {
   'mqtt.payload': 'the payload, only with --log-payload-bytes, cut at that size: UTF-8 text when valid, else base64',
   'mqtt.payload.encoding': '"utf8" or "base64", with mqtt.payload',
   'mqtt.payload.truncated': 'true when mqtt.payload was cut',
-};
+} as const satisfies Record<string, string>;
 
-const COMMON = ['messaging.system', 'messaging.client.id', 'mqtt.mountpoint'];
-const MESSAGE = ['messaging.destination.name', 'mqtt.qos', 'messaging.message.body.size', 'mqtt.payload', 'mqtt.payload.encoding', 'mqtt.payload.truncated'];
+/** An attribute key of a log record (user properties add their own key after mqtt.user_property.). */
+export type LogAttributeKey = Exclude<keyof typeof LOG_ATTRIBUTES, 'mqtt.user_property.<key>'>;
+
+const COMMON: (keyof typeof LOG_ATTRIBUTES)[] = ['messaging.system', 'messaging.client.id', 'mqtt.mountpoint'];
+const MESSAGE: (keyof typeof LOG_ATTRIBUTES)[] = ['messaging.destination.name', 'mqtt.qos', 'messaging.message.body.size', 'mqtt.payload', 'mqtt.payload.encoding', 'mqtt.payload.truncated'];
 // on_deliver carries the subscription's QoS where other message hooks carry the message's.
 const DELIVERY = MESSAGE.map((a) => (a === 'mqtt.qos' ? 'mqtt.subscription.qos' : a));
 

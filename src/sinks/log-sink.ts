@@ -2,17 +2,18 @@
  * Events -> OpenTelemetry log records, one per event of the enabled hooks (with a sampling
  * ratio per hook), carrying the client's trace context when it sent one.
  *
- * Records are built directly in the shape the SDK's exporters take (ReadableLogRecord) and
- * handed to the export queue. Going through the SDK Logger would validate and copy every
- * attribute again (about a third of the cost of a record, measured); the values here are valid
- * attribute types by construction.
+ * Records are written field by field into a builder (log-record-builder.ts): straight into OTLP
+ * protobuf bytes for the http/protobuf exporter, or into the objects (ReadableLogRecord) the
+ * other exporters take. Going through the SDK Logger would validate and copy every attribute
+ * again (about a third of the cost of a record object, measured); the values here are valid
+ * attribute types by construction, and the attribute limits are applied as they are written.
  */
-import type { HrTime, SpanContext } from '@opentelemetry/api';
-import { SeverityNumber, type LogAttributes } from '@opentelemetry/api-logs';
+import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { EventSink } from './event-sink.js';
+import { ObjectRecordBuilder, WireRecordBuilder, type LogAttributeValue, type LogRecordBuilder, type LogRecordOutput, type WireLogOutput } from './log-record-builder.js';
+import type { LogAttributeKey } from './log-catalog.js';
 import { HOOKS, type HookName, type MatchedAcl, type SidecarEvent } from '../events/event-types.js';
 import { NORMAL_DISCONNECT_REASONS } from '../events/reason-names.js';
 import { PayloadTraceFinder, traceFromUserProperties, type TraceContext } from './trace-context.js';
@@ -36,6 +37,8 @@ export const MAX_USER_PROPERTIES = 16;
 export const MAX_USER_PROPERTY_CHARS = 256;
 /** Topic filters of one SUBSCRIBE/UNSUBSCRIBE copied to a record at most. */
 export const MAX_TOPICS_PER_RECORD = 100;
+/** Attribute key of an allowed CONNECT user property, before the property's key. */
+const USER_PROPERTY_PREFIX = 'mqtt.user_property.';
 /** CONNECT user properties copied into records by default: trace context, nothing client-chosen. */
 export const DEFAULT_LOG_USER_PROPERTIES: readonly string[] = ['traceparent', 'tracestate'];
 
@@ -61,32 +64,14 @@ export interface LogSinkOptions {
   limits?: LogRecordLimits;
 }
 
-/** Where finished records go (the export queue). */
-export type LogRecordOutput = (record: ReadableLogRecord) => void;
-
-/** One log record; a class so that every record has the same object shape. */
-class EventLogRecord implements ReadableLogRecord {
-  constructor(
-    readonly hrTime: HrTime,
-    readonly hrTimeObserved: HrTime,
-    readonly spanContext: SpanContext | undefined,
-    readonly severityText: string,
-    readonly severityNumber: SeverityNumber,
-    readonly body: string,
-    readonly eventName: string,
-    readonly resource: Resource,
-    readonly instrumentationScope: InstrumentationScope,
-    readonly attributes: LogAttributes,
-    readonly droppedAttributesCount: number,
-  ) {}
-}
-
 const INFO = SeverityNumber.INFO;
 const WARN = SeverityNumber.WARN;
 
 function isMessageHook(h: HookName): boolean {
   return h === 'on_publish' || h === 'on_deliver' || h === 'on_delivery_complete' || h === 'on_offline_message' || h === 'on_message_drop';
 }
+
+export type { LogRecordOutput, WireLogOutput } from './log-record-builder.js';
 
 export class LogSink implements EventSink {
   /** Records emitted, and events skipped by sampling. */
@@ -100,11 +85,15 @@ export class LogSink implements EventSink {
   private readonly allowedKeys: readonly string[] | null;
   private readonly countLimit: number;
   private readonly lengthLimit: number;
+  private readonly b: LogRecordBuilder;
+  /** Attributes written to, and left out of, the record being built. */
+  private attrCount = 0;
+  private attrDropped = 0;
 
   constructor(
-    private readonly output: LogRecordOutput,
-    private readonly resource: Resource,
-    private readonly scope: InstrumentationScope,
+    output: LogRecordOutput | WireLogOutput,
+    resource: Resource,
+    scope: InstrumentationScope,
     private readonly options: LogSinkOptions,
     private readonly random: () => number = Math.random,
   ) {
@@ -116,6 +105,7 @@ export class LogSink implements EventSink {
     this.allowedKeys = allowed === '*' ? null : [...new Set(allowed)];
     this.countLimit = options.limits?.attributeCountLimit ?? 128;
     this.lengthLimit = options.limits?.attributeValueLengthLimit ?? 8192;
+    this.b = typeof output === 'function' ? new ObjectRecordBuilder(output, resource, scope) : new WireRecordBuilder(output);
   }
 
   consume(e: SidecarEvent, arrivalMs: number): void {
@@ -142,149 +132,142 @@ export class LogSink implements EventSink {
     const clientId = red?.clientId ? red.apply(e.clientId) : e.clientId;
     const who = clientId === '' && red?.clientId ? '(redacted)' : clientId;
     const username = red?.username && 'username' in e ? red.apply(e.username) : 'username' in e ? e.username : '';
-    const attrs: LogAttributes = { 'messaging.system': 'mqtt' };
-    if (clientId !== '' || red === null || !red.clientId) attrs['messaging.client.id'] = clientId;
+    this.b.begin(e.timeSec, e.timeNanos, arrivalMs, this.eventNames[e.hookIndex]!);
+    this.attrCount = 0;
+    this.attrDropped = 0;
+    this.attr('messaging.system', 'mqtt');
+    if (clientId !== '' || red === null || !red.clientId) this.attr('messaging.client.id', clientId);
     // Absent for the default mountpoint, like user.name for a client without username.
-    if (e.mountpoint !== '') attrs['mqtt.mountpoint'] = e.mountpoint;
+    if (e.mountpoint !== '') this.attr('mqtt.mountpoint', e.mountpoint);
     let severity = INFO;
     let body: string;
     let overCap = 0;
     switch (e.hook) {
       case 'on_register':
         body = `client ${who} connected from ${this.peerText(e.peerAddr, e.peerPort)}`;
-        this.peer(attrs, e.peerAddr, e.peerPort);
-        user(attrs, username);
-        session(attrs, e.sessionId);
-        overCap = this.userProperties(attrs, e.userProperties);
+        this.peer(e.peerAddr, e.peerPort);
+        this.user(username);
+        this.session(e.sessionId);
+        overCap = this.userProperties(e.userProperties);
         break;
       case 'on_register_failed':
         severity = WARN;
         body = `client ${who} refused: ${e.reasonName}`;
-        this.peer(attrs, e.peerAddr, e.peerPort);
-        user(attrs, username);
-        attrs['mqtt.failure.reason'] = e.reasonName;
-        attrs['mqtt.clean_session'] = e.cleanSession;
+        this.peer(e.peerAddr, e.peerPort);
+        this.user(username);
+        this.attr('mqtt.failure.reason', e.reasonName);
+        this.attr('mqtt.clean_session', e.cleanSession);
         break;
       case 'on_client_wakeup':
         body = `client ${who} attached to its session`;
-        session(attrs, e.sessionId);
+        this.session(e.sessionId);
         break;
       case 'on_client_offline':
       case 'on_client_gone': {
         const kept = e.hook === 'on_client_offline';
         if (!NORMAL_DISCONNECT_REASONS.has(e.reasonName)) severity = WARN;
         body = `client ${who} ${kept ? 'went offline' : 'disconnected'} (${e.reasonName}); session ${kept ? 'kept' : 'removed'}`;
-        user(attrs, username);
-        session(attrs, e.sessionId);
-        attrs['mqtt.disconnect.reason'] = e.reasonName;
-        attrs['mqtt.session.persistent'] = kept;
+        this.user(username);
+        this.session(e.sessionId);
+        this.attr('mqtt.disconnect.reason', e.reasonName);
+        this.attr('mqtt.session.persistent', kept);
         break;
       }
       case 'on_session_expired':
         body = `session of client ${who} expired`;
-        session(attrs, e.sessionId);
+        this.session(e.sessionId);
         break;
       case 'on_subscribe': {
         let refused = 0;
         for (const t of e.topics) if (t.qos === 128) refused++;
         body = `client ${who} subscribed to ${e.topics.length} topic filter(s)${refused > 0 ? `, ${refused} refused` : ''}`;
         if (refused > 0) severity = WARN;
-        user(attrs, username);
-        session(attrs, e.sessionId);
+        this.user(username);
+        this.session(e.sessionId);
         // A SUBSCRIBE may carry any number of filters: a record keeps the first ones.
         const kept = e.topics.length > MAX_TOPICS_PER_RECORD ? e.topics.slice(0, MAX_TOPICS_PER_RECORD) : e.topics;
-        attrs['mqtt.subscription.topics'] = kept.map((t) => t.topic);
-        attrs['mqtt.subscription.qos'] = kept.map((t) => t.qos);
-        if (kept !== e.topics) attrs['mqtt.subscription.topics.dropped'] = e.topics.length - kept.length;
+        this.attr('mqtt.subscription.topics', kept.map((t) => t.topic));
+        this.attr('mqtt.subscription.qos', kept.map((t) => t.qos));
+        if (kept !== e.topics) this.attr('mqtt.subscription.topics.dropped', e.topics.length - kept.length);
         break;
       }
       case 'on_unsubscribe':
         body = `client ${who} unsubscribed from ${e.topics.length} topic filter(s)`;
-        user(attrs, username);
-        session(attrs, e.sessionId);
-        attrs['mqtt.subscription.topics'] = e.topics.slice(0, MAX_TOPICS_PER_RECORD);
-        if (e.topics.length > MAX_TOPICS_PER_RECORD) attrs['mqtt.subscription.topics.dropped'] = e.topics.length - MAX_TOPICS_PER_RECORD;
+        this.user(username);
+        this.session(e.sessionId);
+        this.attr('mqtt.subscription.topics', e.topics.slice(0, MAX_TOPICS_PER_RECORD));
+        if (e.topics.length > MAX_TOPICS_PER_RECORD) this.attr('mqtt.subscription.topics.dropped', e.topics.length - MAX_TOPICS_PER_RECORD);
         break;
       case 'on_publish':
         body = `client ${who} published to ${e.topic} (qos ${e.qos}, ${e.payload.length} bytes)`;
-        user(attrs, username);
-        session(attrs, e.sessionId);
-        this.message(attrs, e.topic, e.qos, e.payload, e.matchedAcl);
-        attrs['mqtt.retain'] = e.retain;
+        this.user(username);
+        this.session(e.sessionId);
+        this.message(e.topic, e.qos, e.payload, e.matchedAcl);
+        this.attr('mqtt.retain', e.retain);
         break;
       case 'on_deliver':
       case 'on_delivery_complete':
         body = e.hook === 'on_deliver' ? `message on ${e.topic} delivered to ${who}` : `delivery of message on ${e.topic} to ${who} complete`;
-        user(attrs, username);
-        session(attrs, e.sessionId);
-        this.message(attrs, e.topic, e.qos, e.payload, e.matchedAcl, e.hook === 'on_deliver' ? 'mqtt.subscription.qos' : 'mqtt.qos');
-        attrs['mqtt.retain'] = e.isRetain;
-        attrs['mqtt.persisted'] = e.persisted;
+        this.user(username);
+        this.session(e.sessionId);
+        this.message(e.topic, e.qos, e.payload, e.matchedAcl, e.hook === 'on_deliver' ? 'mqtt.subscription.qos' : 'mqtt.qos');
+        this.attr('mqtt.retain', e.isRetain);
+        this.attr('mqtt.persisted', e.persisted);
         break;
       case 'on_offline_message':
         body = `message on ${e.topic} queued for offline client ${who}`;
-        session(attrs, e.sessionId);
-        this.message(attrs, e.topic, e.qos, e.payload, null);
-        attrs['mqtt.retain'] = e.retain;
+        this.session(e.sessionId);
+        this.message(e.topic, e.qos, e.payload, null);
+        this.attr('mqtt.retain', e.retain);
         break;
       case 'on_message_drop':
         severity = WARN;
         body = `message on ${e.topic} for ${who} dropped: ${e.reason}`;
-        session(attrs, e.sessionId);
-        this.message(attrs, e.topic, e.qos, e.payload, e.matchedAcl);
-        attrs['mqtt.drop.reason'] = e.reason;
+        this.session(e.sessionId);
+        this.message(e.topic, e.qos, e.payload, e.matchedAcl);
+        this.attr('mqtt.drop.reason', e.reason);
         break;
     }
-    const spanContext: SpanContext | undefined =
-      ctx === null ? undefined : { traceId: ctx.traceId, spanId: ctx.spanId, traceFlags: ctx.traceFlags, isRemote: true, traceState: undefined };
-    // Allowed user properties past the cap are attributes left out too (OTLP dropped_attributes_count).
-    const dropped = this.limit(attrs) + overCap;
     if (body.length > this.lengthLimit) body = body.slice(0, this.lengthLimit);
     this.emitted++;
-    this.output(
-      new EventLogRecord(
-        [e.timeSec, e.timeNanos],
-        [Math.floor(arrivalMs / 1000), (arrivalMs % 1000) * 1e6],
-        spanContext,
-        severity === WARN ? 'WARN' : 'INFO',
-        severity,
-        body,
-        this.eventNames[e.hookIndex]!,
-        this.resource,
-        this.scope,
-        attrs,
-        dropped,
-      ),
-    );
+    // Allowed user properties past the cap are attributes left out too (OTLP dropped_attributes_count).
+    this.b.end(severity, severity === WARN ? 'WARN' : 'INFO', body, this.attrDropped + overCap, ctx);
   }
 
   /**
-   * OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT / _VALUE_LENGTH_LIMIT: attributes past the count are
-   * left out (counted in the record's dropped_attributes_count), strings (and strings in arrays)
-   * cut at the length. mqtt.payload has its own limit, --log-payload-bytes.
+   * OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT / _VALUE_LENGTH_LIMIT, applied as attributes are
+   * written: past the count they are left out (counted in the record's dropped_attributes_count),
+   * strings (and strings in arrays) are cut at the length. mqtt.payload has its own limit,
+   * --log-payload-bytes.
    */
-  private limit(attrs: LogAttributes): number {
+  private attr(key: LogAttributeKey, v: LogAttributeValue): void {
+    this.put(key, v);
+  }
+
+  private put(key: string, v: LogAttributeValue): void {
+    if (this.attrCount >= this.countLimit) {
+      this.attrDropped++;
+      return;
+    }
+    this.attrCount++;
     const max = this.lengthLimit;
-    let n = 0;
-    let dropped = 0;
-    for (const k in attrs) {
-      if (n >= this.countLimit) {
-        delete attrs[k];
-        dropped++;
-        continue;
-      }
-      n++;
-      const v = attrs[k];
-      if (typeof v === 'string') {
-        if (v.length > max && k !== 'mqtt.payload') attrs[k] = v.slice(0, max);
-      } else if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) {
-          const x = v[i];
-          if (typeof x === 'string' && x.length > max) (v as unknown[])[i] = x.slice(0, max);
-        }
+    if (typeof v === 'string') {
+      if (v.length > max && key !== 'mqtt.payload') v = v.slice(0, max);
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (typeof x === 'string' && x.length > max) (v as unknown[])[i] = x.slice(0, max);
       }
     }
-    return dropped;
+    this.b.attribute(key, v);
+  }
+
+  private user(username: string): void {
+    if (username !== '') this.attr('user.name', username);
+  }
+
+  private session(id: string): void {
+    if (id !== '') this.attr('mqtt.session.id', id);
   }
 
   private peerText(addr: string, port: number): string {
@@ -297,65 +280,62 @@ export class LogSink implements EventSink {
   }
 
   /** network.peer.*: with --redact peer, the hashed address (the port alone says nothing), or neither. */
-  private peer(attrs: LogAttributes, addr: string, port: number): void {
+  private peer(addr: string, port: number): void {
     const red = this.redactor;
     if (red?.peer) {
       const a = red.apply(addr);
-      if (a !== '') attrs['network.peer.address'] = a;
+      if (a !== '') this.attr('network.peer.address', a);
       return;
     }
-    if (addr !== '') attrs['network.peer.address'] = addr;
-    if (port !== 0) attrs['network.peer.port'] = port;
+    if (addr !== '') this.attr('network.peer.address', addr);
+    if (port !== 0) this.attr('network.peer.port', port);
   }
 
   /** `qosKey`: on_deliver reports the subscription's QoS, the other hooks the message's. */
-  private message(attrs: LogAttributes, topic: string, qos: number, payload: Uint8Array, acl: MatchedAcl | null, qosKey = 'mqtt.qos'): void {
-    attrs['messaging.destination.name'] = topic;
-    attrs[qosKey] = qos;
-    attrs['messaging.message.body.size'] = payload.length;
-    if (acl !== null && acl.name !== '') attrs['mqtt.acl.name'] = acl.name;
-    if (acl !== null && acl.pattern !== '') attrs['mqtt.acl.pattern'] = acl.pattern;
+  private message(topic: string, qos: number, payload: Uint8Array, acl: MatchedAcl | null, qosKey: LogAttributeKey = 'mqtt.qos'): void {
+    this.attr('messaging.destination.name', topic);
+    this.attr(qosKey, qos);
+    this.attr('messaging.message.body.size', payload.length);
+    if (acl !== null && acl.name !== '') this.attr('mqtt.acl.name', acl.name);
+    if (acl !== null && acl.pattern !== '') this.attr('mqtt.acl.pattern', acl.pattern);
     const max = this.options.payloadMaxBytes;
     if (max > 0 && payload.length > 0) {
       const part = Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.length, max));
       const text = part.toString('utf8');
       // Valid UTF-8 round-trips; anything else (or a cut inside a character) goes as base64.
       const utf8 = Buffer.byteLength(text, 'utf8') === part.length && !text.includes('\ufffd');
-      attrs['mqtt.payload'] = utf8 ? text : part.toString('base64');
-      attrs['mqtt.payload.encoding'] = utf8 ? 'utf8' : 'base64';
-      if (payload.length > max) attrs['mqtt.payload.truncated'] = true;
+      this.attr('mqtt.payload', utf8 ? text : part.toString('base64'));
+      this.attr('mqtt.payload.encoding', utf8 ? 'utf8' : 'base64');
+      if (payload.length > max) this.attr('mqtt.payload.truncated', true);
     }
   }
 
   /**
    * CONNECT user properties are chosen by the client (an auth_token, say): only allowlisted keys
-   * (--log-user-properties) are copied, at most MAX_USER_PROPERTIES of them.
+   * (--log-user-properties) are copied, at most MAX_USER_PROPERTIES of them. Two keys that are
+   * the same once cut at MAX_USER_PROPERTY_CHARS give one attribute, the first.
    */
-  private userProperties(attrs: LogAttributes, props: Record<string, string>): number {
+  private userProperties(props: Record<string, string>): number {
     const allowed = this.allowedKeys;
     let n = 0;
     let over = 0;
+    const seen = new Set<string>();
     // With an allowlist, its few keys are looked up: a CONNECT with a million properties costs
     // no more than one with two.
     const keys: Iterable<string> = allowed ?? Object.keys(props);
     for (const k of keys) {
       if (allowed !== null && !Object.prototype.hasOwnProperty.call(props, k)) continue;
+      const key = k.length > MAX_USER_PROPERTY_CHARS ? k.slice(0, MAX_USER_PROPERTY_CHARS) : k;
+      if (seen.has(key)) continue;
+      seen.add(key);
       if (n >= MAX_USER_PROPERTIES) {
         over++;
         continue;
       }
       n++;
-      attrs[`mqtt.user_property.${k.slice(0, MAX_USER_PROPERTY_CHARS)}`] = props[k]!.slice(0, MAX_USER_PROPERTY_CHARS);
+      this.put(`${USER_PROPERTY_PREFIX}${key}`, props[k]!.slice(0, MAX_USER_PROPERTY_CHARS));
     }
-    if (over > 0) attrs['mqtt.user_properties.dropped'] = over;
+    if (over > 0) this.attr('mqtt.user_properties.dropped', over);
     return over;
   }
-}
-
-function user(attrs: LogAttributes, username: string): void {
-  if (username !== '') attrs['user.name'] = username;
-}
-
-function session(attrs: LogAttributes, id: string): void {
-  if (id !== '') attrs['mqtt.session.id'] = id;
 }

@@ -3,11 +3,13 @@
  * loaded only when asked for.
  */
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { ExportResult } from '@opentelemetry/core';
+import type { ExportResult, InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { OtlpSignalConfig } from './otel-config.js';
 import { isOtlpTime, otlpTime } from './otlp-time.js';
+import type { LogRecordEncoder } from './log-protobuf-serializer.js';
 
 /**
  * The SDK's serializers turn a time OTLP cannot carry into garbage (protobuf: wrapped modulo
@@ -46,17 +48,30 @@ function httpOptions(c: OtlpSignalConfig) {
   };
 }
 
-export async function createOtlpLogExporter(c: OtlpSignalConfig): Promise<LogRecordExporter> {
+/** Whether the log exporter for `c` takes records as OTLP protobuf bytes (LogRecordEncoder). */
+export function takesEncodedLogRecords(c: OtlpSignalConfig): boolean {
+  return c.protocol === 'http/protobuf';
+}
+
+/**
+ * `header`: the resource and scope of the records, and the encoder holding their bytes, for
+ * batches of encoded records (the http/protobuf exporter copies those as they are, and
+ * serializes record objects as before).
+ */
+export async function createOtlpLogExporter(
+  c: OtlpSignalConfig,
+  header?: { resource: Resource; scope: InstrumentationScope; encoder: LogRecordEncoder },
+): Promise<LogRecordExporter> {
   switch (c.protocol) {
     case 'http/protobuf': {
       // The SDK's HTTP transport with our serializer (log-protobuf-serializer.ts explains why).
       const { OTLPExporterBase } = await import('@opentelemetry/otlp-exporter-base');
       const { createOtlpHttpExportDelegate, convertLegacyHttpOptions } = await import('@opentelemetry/otlp-exporter-base/node-http');
       const { LogsExporterMetricsHelper } = await import('@opentelemetry/otlp-transformer');
-      const { FastProtobufLogsSerializer } = await import('./log-protobuf-serializer.js');
+      const { FastProtobufLogsSerializer, wireLogsSerializer } = await import('./log-protobuf-serializer.js');
       const delegate = createOtlpHttpExportDelegate(
         convertLegacyHttpOptions(httpOptions(c), 'LOGS', 'v1/logs', { 'Content-Type': 'application/x-protobuf' }),
-        FastProtobufLogsSerializer,
+        header ? wireLogsSerializer(header.resource, header.scope, header.encoder) : FastProtobufLogsSerializer,
         'otlp_http_log_exporter',
         LogsExporterMetricsHelper,
         undefined,

@@ -20,8 +20,25 @@ import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-lo
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import { classifyExportFailure } from './export-rejection.js';
 
+/**
+ * A record as queued: an object, its OTLP protobuf bytes, or a handle to them in the store
+ * (LogRecordEncoder, log-protobuf-serializer.ts).
+ */
+export type QueuedLogRecord = ReadableLogRecord | Uint8Array | number;
+
+/** Where handles' bytes are: their size, and their release once they leave for good. */
+export interface EncodedRecordStore {
+  size(handle: number): number;
+  release(handle: number): void;
+}
+
+/** What a record object counts against maxQueueBytes (an estimate: it is not serialized yet). */
+export const RECORD_OBJECT_BYTES = 1024;
+
 export interface LogExportQueueOptions {
   maxQueueSize: number;
+  /** Bytes of queued records at most (encoded size, or RECORD_OBJECT_BYTES per object); default unlimited. */
+  maxQueueBytes?: number;
   maxExportBatchSize: number;
   scheduledDelayMillis: number;
   exportTimeoutMillis: number;
@@ -32,6 +49,9 @@ export interface LogExportQueueOptions {
   maxBackoffMillis?: number;
 }
 
+/** Put where a record left the queue array, so that the array holds nothing it does not need. */
+const EMPTY_RECORD: QueuedLogRecord = -1;
+
 export type LogDropReason = 'queue_full' | 'export_failed' | 'rejected' | 'shutdown';
 
 export class LogExportQueue {
@@ -39,12 +59,15 @@ export class LogExportQueue {
   failedExports = 0;
   readonly dropped: Record<LogDropReason, number> = { queue_full: 0, export_failed: 0, rejected: 0, shutdown: 0 };
 
-  private queue: ReadableLogRecord[] = [];
+  private queue: QueuedLogRecord[] = [];
+  /** Bytes of the records in `queue` from `head` on. */
+  private queuedBytes = 0;
+  private readonly maxBytes: number;
   private head = 0;
   private inFlight = 0;
   private inFlightRecords = 0;
   /** Halves of refused batches, sent before the queue (see the header comment). */
-  private splits: ReadableLogRecord[][] = [];
+  private splits: QueuedLogRecord[][] = [];
   private splitRecords = 0;
   /** Set once what was left at shutdown has been counted: late completions change nothing. */
   private abandoned = false;
@@ -56,6 +79,19 @@ export class LogExportQueue {
   private backoffMs: number;
   private closed = false;
   private readonly idleWaiters: (() => void)[] = [];
+  /**
+   * Told of every record that leaves for good (exported or dropped), so that the encoder can
+   * reuse its bytes (LogRecordEncoder.release). Records still in flight at shutdown are not
+   * reported: they are simply garbage.
+   */
+  onRelease: ((record: QueuedLogRecord) => void) | null = null;
+  /** Holds the bytes of queued handles (LogRecordEncoder); needed when handles are queued. */
+  store: EncodedRecordStore | null = null;
+
+  private bytesOf(r: QueuedLogRecord): number {
+    if (typeof r === 'number') return this.store!.size(r);
+    return r instanceof Uint8Array ? r.length : RECORD_OBJECT_BYTES;
+  }
   private readonly maxConcurrent: number;
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
@@ -69,6 +105,7 @@ export class LogExportQueue {
     this.minBackoff = options.minBackoffMillis ?? 1000;
     this.maxBackoff = options.maxBackoffMillis ?? 30_000;
     this.backoffMs = this.minBackoff;
+    this.maxBytes = options.maxQueueBytes ?? Infinity;
   }
 
   get queued(): number {
@@ -87,26 +124,43 @@ export class LogExportQueue {
     return n;
   }
 
-  add(record: ReadableLogRecord): void {
+  /** Bytes of the records queued (not yet handed to the exporter). */
+  get bytesQueued(): number {
+    return this.queuedBytes;
+  }
+
+  private release(records: readonly QueuedLogRecord[], from = 0, to = records.length): void {
+    const r = this.onRelease;
+    const store = this.store;
+    for (let i = from; i < to; i++) {
+      const x = records[i]!;
+      if (typeof x === 'number') store?.release(x);
+      if (r !== null) r(x);
+    }
+  }
+
+  add(record: QueuedLogRecord): void {
     if (this.closed) {
       this.dropped.shutdown++;
+      this.release([record]);
       return;
     }
-    if (this.queued >= this.options.maxQueueSize) {
+    const size = this.bytesOf(record);
+    if (this.queued >= this.options.maxQueueSize || this.queuedBytes + size > this.maxBytes) {
       this.dropped.queue_full++;
       this.logger.limited('warn', 'log-queue-full', 10_000, 'log export queue full: dropping log records', {
         dropped: this.dropped.queue_full,
         maxQueueSize: this.options.maxQueueSize,
+        maxQueueBytes: this.options.maxQueueBytes,
+        queuedBytes: this.queuedBytes,
       });
+      this.release([record]);
       return;
     }
+    this.queuedBytes += size;
     this.queue.push(record);
     if (this.queued >= this.options.maxExportBatchSize) this.pump();
     else this.schedule();
-  }
-
-  async forceFlush(): Promise<void> {
-    await this.drain(this.options.exportTimeoutMillis);
   }
 
   /**
@@ -143,8 +197,11 @@ export class LogExportQueue {
       this.dropped.shutdown += left;
       this.logger.warn('log records not exported before the shutdown deadline', { dropped: left });
     }
+    this.release(this.queue, this.head);
+    for (const part of this.splits) this.release(part);
     this.queue = [];
     this.head = 0;
+    this.queuedBytes = 0;
     this.splits = [];
     this.splitRecords = 0;
     this.inFlightRecords = 0;
@@ -229,6 +286,11 @@ export class LogExportQueue {
     ) {
       const n = Math.min(this.queued, this.options.maxExportBatchSize);
       const batch = this.queue.slice(this.head, this.head + n);
+      for (let i = 0; i < n; i++) {
+        this.queuedBytes -= this.bytesOf(batch[i]!);
+        // Released now, not when the queue array is next compacted.
+        this.queue[this.head + i] = EMPTY_RECORD;
+      }
       this.head += n;
       if (this.head > 4096 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
@@ -239,7 +301,7 @@ export class LogExportQueue {
     if (this.queued > 0 || this.splits.length > 0) this.schedule();
   }
 
-  private send(batch: ReadableLogRecord[]): void {
+  private send(batch: QueuedLogRecord[]): void {
     this.inFlight++;
     this.inFlightRecords += batch.length;
     let settled = false;
@@ -253,6 +315,7 @@ export class LogExportQueue {
       this.inFlightRecords -= batch.length;
       if (result.code === ExportResultCode.SUCCESS) {
         this.exported += batch.length;
+        this.release(batch);
         this.backoffMs = this.minBackoff;
       } else {
         const verdict = classifyExportFailure(result.error, thrown);
@@ -266,7 +329,8 @@ export class LogExportQueue {
     const guard = setTimeout(() => done({ code: ExportResultCode.FAILED, error: new Error(`export timed out after ${this.options.exportTimeoutMillis} ms`) }), this.options.exportTimeoutMillis);
     guard.unref();
     try {
-      this.exporter.export(batch, done);
+      // Batches of bytes go to an exporter with the wire serializer (exporters.ts).
+      this.exporter.export(batch as ReadableLogRecord[], done);
     } catch (err) {
       thrown = true;
       done({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
@@ -274,7 +338,7 @@ export class LogExportQueue {
   }
 
   /** A batch refused for good: bisected when one record may be the cause, else dropped. */
-  private refused(batch: ReadableLogRecord[], error: Error | undefined, bisect: boolean): void {
+  private refused(batch: QueuedLogRecord[], error: Error | undefined, bisect: boolean): void {
     if (bisect && batch.length > 1 && !this.closed) {
       const mid = batch.length >> 1;
       // pop() takes the first half first.
@@ -283,6 +347,7 @@ export class LogExportQueue {
       return;
     }
     this.dropped.rejected += batch.length;
+    this.release(batch);
     this.logger.limited('warn', 'log-export-rejected', 10_000, 'log records refused by the exporter for good: dropped, not retried', {
       error: error?.message ?? 'unknown error',
       code: (error as { code?: unknown } | undefined)?.code,
@@ -291,7 +356,7 @@ export class LogExportQueue {
     });
   }
 
-  private failed(batch: ReadableLogRecord[], error: Error | undefined): void {
+  private failed(batch: QueuedLogRecord[], error: Error | undefined): void {
     this.failedExports++;
     this.backoffUntil = Date.now() + this.backoffMs;
     this.logger.limited('warn', 'log-export-failed', 10_000, 'log export failed; retrying with back-off', {
@@ -304,8 +369,14 @@ export class LogExportQueue {
     this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoff);
     // Retry: back at the head of the queue, as far as there is room.
     const room = this.closed ? 0 : Math.max(0, this.options.maxQueueSize - this.queued);
-    const keep = Math.min(room, batch.length);
-    if (keep < batch.length) this.dropped.export_failed += batch.length - keep;
+    let keep = 0;
+    let bytes = 0;
+    while (keep < Math.min(room, batch.length) && this.queuedBytes + bytes + this.bytesOf(batch[keep]!) <= this.maxBytes) bytes += this.bytesOf(batch[keep++]!);
+    this.queuedBytes += bytes;
+    if (keep < batch.length) {
+      this.dropped.export_failed += batch.length - keep;
+      this.release(batch, keep);
+    }
     if (keep > 0) {
       const kept = batch.slice(0, keep);
       if (this.head >= keep) {

@@ -18,8 +18,10 @@ export const MAX_OTLP_SECONDS = 18_446_744_072;
 export const UNKNOWN_TIME: HrTime = [0, 0];
 
 export function isOtlpTime(t: HrTime): boolean {
-  const sec = t[0];
-  const nanos = t[1];
+  return isOtlpTimeParts(t[0], t[1]);
+}
+
+export function isOtlpTimeParts(sec: number, nanos: number): boolean {
   return Number.isInteger(sec) && sec >= 0 && sec <= MAX_OTLP_SECONDS && Number.isInteger(nanos) && nanos >= 0 && nanos <= 999_999_999;
 }
 

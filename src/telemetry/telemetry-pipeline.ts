@@ -26,7 +26,9 @@ import { prometheusName } from '../metrics/prometheus-naming.js';
 import { StoreMetricProducer } from './metric-producer.js';
 import { LogExportQueue } from './log-export-queue.js';
 import { ReadableLogExporter } from './readable-log-exporter.js';
-import { createOtlpLogExporter, createOtlpMetricExporter } from './exporters.js';
+import { createOtlpLogExporter, createOtlpMetricExporter, takesEncodedLogRecords } from './exporters.js';
+import type { LogRecordOutput, WireLogOutput } from '../sinks/log-record-builder.js';
+import { LogRecordEncoder } from './log-protobuf-serializer.js';
 import { ExportOutage, firstLine } from './export-outage.js';
 import type { OtelConfig } from './otel-config.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
@@ -40,6 +42,8 @@ export interface TelemetryOptions {
   version: string;
   /** Default service.instance.id (OTEL_RESOURCE_ATTRIBUTES may override it). */
   instanceId: string;
+  /** --log-queue-max-bytes: bytes of log records queued at most (beside OTEL_BLRP_MAX_QUEUE_SIZE). */
+  logQueueMaxBytes?: number;
 }
 
 /** A reader that only collects when asked (the admin listener's /metrics). */
@@ -139,7 +143,7 @@ export class TelemetryPipeline implements Component {
   /** Instrumentation scope of the log records. */
   readonly scope: InstrumentationScope;
   /** Where the log sink puts records; null when OTEL_LOGS_EXPORTER=none. */
-  readonly logOutput: ((record: ReadableLogRecord) => void) | null;
+  readonly logOutput: LogRecordOutput | WireLogOutput | null;
   readonly logQueue: LogExportQueue | null;
   private readonly prometheusReader: PullMetricReader | null;
   private readonly metricExporter: CountingMetricExporter | null;
@@ -152,8 +156,10 @@ export class TelemetryPipeline implements Component {
     logQueue: LogExportQueue | null;
     prometheusReader: PullMetricReader | null;
     metricExporter: CountingMetricExporter | null;
-    version: string;
     otel: OtelConfig;
+    scope: InstrumentationScope;
+    /** http/protobuf: records go to the queue as handles into this encoder (log-sink.ts writes them). */
+    encoder: LogRecordEncoder | null;
   }) {
     this.otel = parts.otel;
     this.resource = parts.resource;
@@ -161,9 +167,11 @@ export class TelemetryPipeline implements Component {
     this.logQueue = parts.logQueue;
     this.prometheusReader = parts.prometheusReader;
     this.metricExporter = parts.metricExporter;
-    this.scope = { name: 'vmq-otel-sidecar', version: parts.version };
+    this.scope = parts.scope;
     const queue = parts.logQueue;
-    this.logOutput = queue ? (record) => queue.add(record) : null;
+    // http/protobuf: records go to the queue as their OTLP bytes (log-sink.ts writes them).
+    const encoder = parts.encoder;
+    this.logOutput = queue ? (encoder ? { encoding: 'otlp-protobuf', encoder, add: (handle) => queue.add(handle) } : (record) => queue.add(record)) : null;
   }
 
   static async create(o: TelemetryOptions): Promise<TelemetryPipeline> {
@@ -213,6 +221,8 @@ export class TelemetryPipeline implements Component {
     const meterProvider = new MeterProvider({ resource, readers });
 
     let logQueue: LogExportQueue | null = null;
+    let encoder: LogRecordEncoder | null = null;
+    const scope: InstrumentationScope = { name: 'vmq-otel-sidecar', version: o.version };
     const logsExporter = otel.logsExporters[0];
     if (logsExporter !== undefined && logsExporter !== 'none') {
       if (logsExporter === 'otlp') {
@@ -224,15 +234,18 @@ export class TelemetryPipeline implements Component {
           warn: false,
           lost: () => ({ droppedRecords: queue ? queue.dropped.queue_full + queue.dropped.export_failed : 0 }),
         });
-        queue = new LogExportQueue(new ObservedLogExporter(await createOtlpLogExporter(otel.logs), outage), otel.blrp, logger);
+        if (takesEncodedLogRecords(otel.logs)) encoder = new LogRecordEncoder();
+        const exporter = await createOtlpLogExporter(otel.logs, encoder ? { resource, scope, encoder } : undefined);
+        queue = new LogExportQueue(new ObservedLogExporter(exporter, outage), { ...otel.blrp, maxQueueBytes: o.logQueueMaxBytes }, logger);
+        queue.store = encoder;
         logQueue = queue;
       } else {
-        logQueue = new LogExportQueue(new ReadableLogExporter(), otel.blrp, logger);
+        logQueue = new LogExportQueue(new ReadableLogExporter(), { ...otel.blrp, maxQueueBytes: o.logQueueMaxBytes }, logger);
       }
     }
     if (otel.logsExporters.length > 1) logger.warn('only the first OTEL_LOGS_EXPORTER is used', { used: logsExporter });
 
-    return new TelemetryPipeline({ resource, meterProvider, logQueue, prometheusReader, metricExporter, version: o.version, otel });
+    return new TelemetryPipeline({ resource, meterProvider, logQueue, prometheusReader, metricExporter, otel, scope, encoder });
   }
 
   get prometheusEnabled(): boolean {

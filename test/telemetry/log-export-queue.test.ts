@@ -74,3 +74,67 @@ test('an exporter that never answers: shutdown returns by its deadline and count
   assert.equal(q.dropped.shutdown, 35);
   assert.equal(q.exported, 0);
 });
+
+test('the byte budget: records past --log-queue-max-bytes are dropped as queue_full, counted, and room comes back as batches leave', async () => {
+  const pending: ((r: ExportResult) => void)[] = [];
+  const exp = new ScriptedExporter((_batch, done) => pending.push(done));
+  const q = new LogExportQueue(exp, { maxQueueSize: 1_000_000, maxQueueBytes: 10_000, maxExportBatchSize: 50, scheduledDelayMillis: 60_000, exportTimeoutMillis: 60_000, maxConcurrentExports: 1 }, logger);
+  // 100-byte encoded records: 100 fit; the first 50 leave for the exporter as one batch at once.
+  for (let i = 0; i < 300; i++) q.add(new Uint8Array(100));
+  assert.equal(exp.calls, 1);
+  assert.equal(q.bytesQueued, 10_000);
+  assert.equal(q.queued, 100);
+  assert.equal(q.dropped.queue_full, 150);
+  assert.equal(q.pending + q.dropped.queue_full, 300);
+  pending.shift()!({ code: ExportResultCode.SUCCESS });
+  await eventually(() => assert.equal(exp.calls, 2));
+  assert.equal(q.exported, 50);
+  assert.equal(q.bytesQueued, 5_000);
+  // Record objects count RECORD_OBJECT_BYTES each.
+  const objects = new LogExportQueue(exp, { maxQueueSize: 1_000_000, maxQueueBytes: 4096, maxExportBatchSize: 100, scheduledDelayMillis: 60_000, exportTimeoutMillis: 60_000 }, logger);
+  for (let i = 0; i < 10; i++) objects.add(record(`r${i}`));
+  assert.equal(objects.queued, 4);
+  assert.equal(objects.dropped.queue_full, 6);
+  await q.shutdown(10);
+  await objects.shutdown(10);
+});
+
+test('a failed batch goes back only as far as the byte budget has room; the rest is export_failed', async () => {
+  let fail = true;
+  const exp = new ScriptedExporter((_batch, done) =>
+    setImmediate(() => done(fail ? { code: ExportResultCode.FAILED, error: new Error('connect ECONNREFUSED') } : { code: ExportResultCode.SUCCESS })),
+  );
+  const q = new LogExportQueue(exp, { maxQueueSize: 1_000_000, maxQueueBytes: 1000, maxExportBatchSize: 10, scheduledDelayMillis: 5, exportTimeoutMillis: 1000, minBackoffMillis: 5, maxBackoffMillis: 5 }, logger);
+  for (let i = 0; i < 10; i++) q.add(new Uint8Array(100)); // one full batch, sent and failed
+  for (let i = 0; i < 6; i++) q.add(new Uint8Array(100)); // 600 of the 1000 bytes taken meanwhile
+  await eventually(() => assert.equal(q.dropped.export_failed, 6));
+  assert.equal(q.bytesQueued, 1000);
+  fail = false;
+  await eventually(() => assert.equal(q.pending, 0));
+  assert.equal(q.exported, 10);
+  assert.equal(q.exported + q.droppedTotal, 16);
+});
+
+test('every record is released exactly once when it leaves for good: exported, rejected, over the budget, or at shutdown', async () => {
+  const exp = new ScriptedExporter((batch, done) => {
+    if (batch.some((r) => (r as unknown as Uint8Array)[0] === 0xbb)) throw new RangeError('bad record');
+    done({ code: ExportResultCode.SUCCESS });
+  });
+  const q = new LogExportQueue(exp, { maxQueueSize: 100_000, maxQueueBytes: 2000, maxExportBatchSize: 8, scheduledDelayMillis: 5, exportTimeoutMillis: 1000 }, logger);
+  const released = new Map<unknown, number>();
+  q.onRelease = (r) => released.set(r, (released.get(r) ?? 0) + 1);
+  const all: Uint8Array[] = [];
+  for (let i = 0; i < 200; i++) {
+    const r = new Uint8Array(100).fill(i === 17 ? 0xbb : 0xaa);
+    all.push(r);
+    q.add(r);
+  }
+  await eventually(() => assert.equal(q.pending, 0));
+  await q.shutdown(50);
+  q.add(new Uint8Array(100)); // after shutdown: dropped and released at once
+  assert.equal(q.dropped.rejected, 1);
+  assert.equal(q.exported + q.droppedTotal, 201);
+  assert.equal(released.size, 201);
+  assert.ok([...released.values()].every((n) => n === 1));
+  assert.ok(all.every((r) => released.has(r)));
+});

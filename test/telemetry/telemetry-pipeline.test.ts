@@ -41,6 +41,8 @@ test('OTLP endpoints show masked in status; stop() accounts for every queued rec
     OTEL_LOGS_EXPORTER: 'otlp',
     // Nobody listens on port 9: exports fail fast.
     OTEL_EXPORTER_OTLP_ENDPOINT: 'http://user:secret@127.0.0.1:9',
+    // The object path (http/protobuf takes records as bytes written by the log sink).
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
   });
   const pipeline = await TelemetryPipeline.create({ otel, store, logger: new SidecarLogger('silent'), version: 'test', instanceId: 'i' });
   pipeline.registerMetrics(store);
@@ -48,8 +50,10 @@ test('OTLP endpoints show masked in status; stop() accounts for every queued rec
   assert.doesNotMatch(JSON.stringify(status), /secret/);
   assert.match(status.exporters.logsEndpoint, /127\.0\.0\.1:9/);
   const q = pipeline.logQueue!;
+  const output = pipeline.logOutput;
+  assert.ok(typeof output === 'function', 'http/json takes record objects');
   for (let i = 0; i < 10; i++) {
-    pipeline.logOutput!({
+    output({
       body: `record ${i}`,
       attributes: {},
       hrTime: [Math.floor(Date.now() / 1000), 0],

@@ -1,0 +1,65 @@
+/** Builds and runs the Go peer (bench/go-peer/main.go) in a temp dir; CPU and peak RSS from /proc. */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The source, from dist/bench/ back to the repository. */
+const SOURCE = fileURLToPath(new URL('../../bench/go-peer/main.go', import.meta.url));
+const CLK_TCK = 100;
+
+export interface GoPeer {
+  port: number;
+  waitDone(total: number): Promise<number>;
+  cpu(): { userSec: number; sysSec: number };
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** Null when Go (golang-go, golang-google-protobuf-dev) is not there to build it. */
+export async function startGoPeer(expected: number): Promise<GoPeer | null> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'go-peer-'));
+  const bin = path.join(dir, 'go-peer');
+  const built = spawnSync('go', ['build', '-o', bin, SOURCE], {
+    env: { ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOCACHE: path.join(dir, 'cache'), GOFLAGS: '' },
+    encoding: 'utf8',
+  });
+  if (built.status !== 0) {
+    if (built.error || /not found/.test(built.stderr ?? '')) return null;
+    throw new Error(`go build failed: ${built.stderr}`);
+  }
+  const child = spawn(bin, [String(expected)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  let doneAt = 0;
+  let port = 0;
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    const m = /listening (\d+)/.exec(out);
+    if (m) port = Number(m[1]);
+    if (doneAt === 0 && /done \d+/.test(out)) doneAt = performance.now();
+  });
+  while (port === 0) await new Promise((r) => setTimeout(r, 10));
+  const pid = child.pid!;
+  return {
+    port,
+    async waitDone() {
+      while (doneAt === 0) await new Promise((r) => setTimeout(r, 5));
+      return doneAt;
+    },
+    cpu() {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return { userSec: Number(fields[11]) / CLK_TCK, sysSec: Number(fields[12]) / CLK_TCK };
+    },
+    peakRssMb() {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return m ? Number(m[1]) / 1024 : NaN;
+    },
+    async stop() {
+      child.stdin!.end();
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The metrics path decodes only the fields field-selection.ts lists. This test feeds the same
+ * events, decoded with that selection and in full, through the sinks of the metrics path (metrics,
+ * session tracker, unregistered-wakeup matcher) and compares everything they produce: a sink that
+ * starts reading a field the selection leaves out fails it until the field is listed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventDecoder } from '../../src/decoding/event-decoder.js';
+import { loadEventSchema } from '../../src/decoding/proto-schema.js';
+import { fieldsForOutputs } from '../../src/decoding/field-selection.js';
+import { MetricStore } from '../../src/metrics/metric-store.js';
+import { MetricsSink } from '../../src/sinks/metrics-sink.js';
+import { SessionTracker } from '../../src/sessions/session-tracker.js';
+import { UnregisteredWakeups } from '../../src/reconcile/unregistered-wakeups.js';
+import { ClientModel } from '../../src/simulator/client-model.js';
+import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
+import { FrameFuzzer } from '../helpers/frame-fuzzer.js';
+import type { SidecarEvent } from '../../src/events/event-types.js';
+
+function metricsPath(topicGroups: boolean) {
+  const store = new MetricStore();
+  const metrics = new MetricsSink(store, {
+    topicGroups: topicGroups ? [{ pattern: 'devices/+/telemetry', name: 'telemetry' }, { pattern: 'misc/#', name: 'misc' }] : [],
+    maxTopicGroups: 50,
+    maxDropReasons: 20,
+    maxMountpoints: 20,
+  });
+  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: 100_000 });
+  const wakeups = new UnregisteredWakeups(null);
+  return {
+    consume(e: SidecarEvent, at: number) {
+      metrics.consume(e, at);
+      sessions.consume(e);
+      wakeups.consume(e, at);
+    },
+    snapshot(): string {
+      store.beforeCollect();
+      const families = store.families.map((f) => ({ name: f.def.name, series: f.all().map((s) => JSON.stringify(s)) }));
+      return JSON.stringify({ families, sessions: [sessions.stale, sessions.untracked, sessions.clients.size], wakeups: [wakeups.registered, wakeups.unregistered] });
+    },
+  };
+}
+
+for (const topicGroups of [false, true]) {
+  test(`metrics, sessions and wakeup matching see the same from the selective decode as from the full one (topic groups ${topicGroups ? 'on' : 'off'})`, () => {
+    const schema = loadEventSchema();
+    const selection = fieldsForOutputs({ topicGroups, logRatios: null, logTracedMessages: false, readsEverything: false });
+    assert.notEqual(selection.on_deliver, 'all');
+    const selective = new EventDecoder(schema, selection);
+    const full = new EventDecoder(schema);
+    const a = metricsPath(topicGroups);
+    const b = metricsPath(topicGroups);
+    const feed = (f: Buffer, at: number) => {
+      const x = selective.decode(f, 4, f.length, at);
+      const y = full.decode(f, 4, f.length, at);
+      assert.equal(x === null, y === null);
+      if (x !== null) a.consume(x, at + 5);
+      if (y !== null) b.consume(y, at + 5);
+    };
+    const model = new ClientModel({ clients: 300, seed: 5 });
+    const encoder = new FrameEncoder();
+    let n = 0;
+    while (n < 20_000) model.step((e) => feed(encoder.encodeFrame(e), 1_764_133_200_000 + n++));
+    const fuzzer = new FrameFuzzer(11);
+    for (let i = 0; i < 3000; i++) feed(fuzzer.nextFramed(), 1_764_133_200_000 + i);
+    assert.equal(a.snapshot(), b.snapshot());
+  });
+}
