@@ -1,10 +1,10 @@
 /** A sidecar child process for benchmarks: addresses, /status, CPU and peak RSS from /proc. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { processCpu, processPeakRssMb } from './process-usage.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const CLK_TCK = 100;
 
 export interface SidecarStatus {
   events: { total: number };
@@ -68,15 +68,8 @@ export async function startBenchSidecar(args: string[], env: Record<string, stri
       }
       return performance.now();
     },
-    cpu() {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      return { userSec: Number(fields[11]) / CLK_TCK, sysSec: Number(fields[12]) / CLK_TCK };
-    },
-    peakRssMb() {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return m ? Number(m[1]) / 1024 : NaN;
-    },
+    cpu: () => processCpu(pid),
+    peakRssMb: () => processPeakRssMb(pid),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

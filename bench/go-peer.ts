@@ -1,13 +1,13 @@
 /** Builds and runs the Go peer (bench/go-peer/main.go) in a temp dir; CPU and peak RSS from /proc. */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processCpu, processPeakRssMb } from './process-usage.js';
 
 /** The source, from dist/bench/ back to the repository. */
 const SOURCE = fileURLToPath(new URL('../../bench/go-peer/main.go', import.meta.url));
-const CLK_TCK = 100;
 
 export interface GoPeer {
   port: number;
@@ -47,15 +47,8 @@ export async function startGoPeer(expected: number): Promise<GoPeer | null> {
       while (doneAt === 0) await new Promise((r) => setTimeout(r, 5));
       return doneAt;
     },
-    cpu() {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      return { userSec: Number(fields[11]) / CLK_TCK, sysSec: Number(fields[12]) / CLK_TCK };
-    },
-    peakRssMb() {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return m ? Number(m[1]) / 1024 : NaN;
-    },
+    cpu: () => processCpu(pid),
+    peakRssMb: () => processPeakRssMb(pid),
     async stop() {
       child.stdin!.end();
       child.kill('SIGTERM');

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './eventually.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -29,4 +30,14 @@ export function logLines(p: CliProcess): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The plugin and admin ports a sidecar started with port 0 has bound, from its start-up lines. */
+export async function listeningPorts(p: CliProcess): Promise<{ plugin: number; admin: number }> {
+  return eventually(() => {
+    const port = (msg: string) => Number(String(logLines(p).find((l) => l.msg === msg)?.address).split(':').pop());
+    const r = { plugin: port('listening for plugin connections'), admin: port('admin listener ready') };
+    if (!(r.plugin > 0 && r.admin > 0)) throw new Error(`not listening yet; stderr: ${p.stderr()}`);
+    return r;
+  });
 }

@@ -6,7 +6,7 @@ import { FrameDecoder, GROW_FROM } from '../../src/framing/frame-decoder.js';
 import { FrameBudget } from '../../src/framing/frame-budget.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
-import { logLines, runCli } from '../helpers/cli-process.js';
+import { listeningPorts, logLines, runCli } from '../helpers/cli-process.js';
 import { eventually } from '../helpers/eventually.js';
 
 const MiB = 1024 * 1024;
@@ -66,13 +66,9 @@ test('100 connections each holding a 16 MiB-1 partial frame: RSS stays under the
     OTEL_LOGS_EXPORTER: 'none',
   });
   try {
-    const addr = (msg: string) => String(logLines(p).find((l) => l.msg === msg)?.address ?? '');
-    const port = await eventually(() => {
-      const a = addr('listening for plugin connections');
-      assert.ok(a);
-      return Number(a.split(':').pop());
-    });
-    const adminPort = Number(addr('admin listener ready').split(':').pop());
+    // Both ports: the admin line comes after the plugin listener's, and on a loaded machine
+    // reading it right after the first one finds nothing yet.
+    const { plugin: port, admin: adminPort } = await listeningPorts(p);
     const procStatus = () => readFileSync(`/proc/${p.child.pid}/status`, 'utf8');
     const rssBeforeKb = Number(/VmRSS:\s+(\d+)/.exec(procStatus())![1]);
     const encoder = new FrameEncoder();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
-import { logLines, runCli, type CliProcess } from '../helpers/cli-process.js';
+import { listeningPorts, logLines, runCli, type CliProcess } from '../helpers/cli-process.js';
 import { connect, write } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
@@ -55,14 +55,7 @@ function start(url: string): CliProcess {
   return p;
 }
 
-async function ports(p: CliProcess): Promise<{ plugin: number; admin: number }> {
-  return eventually(() => {
-    const port = (msg: string) => Number(String(logLines(p).find((l) => l.msg === msg)?.address).split(':').pop());
-    const r = { plugin: port('listening for plugin connections'), admin: port('admin listener ready') };
-    assert.ok(r.plugin > 0 && r.admin > 0, p.stderr());
-    return r;
-  });
-}
+const ports = listeningPorts;
 
 async function metric(admin: number, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   const samples = parseExposition(await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text());

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { logLines, runCli } from '../helpers/cli-process.js';
+import { listeningPorts, runCli } from '../helpers/cli-process.js';
 import { eventually } from '../helpers/eventually.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
@@ -41,13 +41,7 @@ for (const args of [[], ['--print-events']]) {
   test(`one event with timestamp.seconds = 10^13 does not stall the sidecar (default configuration${args.length ? ', ' + args.join(' ') : ''})`, async () => {
     const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', ...args], { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_BLRP_SCHEDULE_DELAY: '20' });
     try {
-      const { port, admin } = await eventually(() => {
-        const lines = logLines(p);
-        const l = lines.find((x) => x.msg === 'listening for plugin connections');
-        const a = lines.find((x) => x.msg === 'admin listener ready');
-        assert.ok(l && a, `not ready yet; stderr: ${p.stderr()}`);
-        return { port: Number(String(l.address).split(':').pop()), admin: Number(String(a.address).split(':').pop()) };
-      });
+      const { plugin: port, admin } = await listeningPorts(p);
       const enc = new FrameEncoder();
       const odd = enc.encodeFrame({ ...SAMPLE_EVENTS.on_register, timestamp: { seconds: 1e13, nanos: 0 } });
       const normal = enc.encodeFrame({ ...SAMPLE_EVENTS.on_register, clientId: 'after-the-odd-one' });

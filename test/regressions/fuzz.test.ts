@@ -19,7 +19,7 @@ import { FrameFuzzer, StallWatchdog } from '../helpers/frame-fuzzer.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { OtlpGrpcReceiver } from '../helpers/otlp-grpc-receiver.js';
 import { otlpOtel, testSettings } from '../helpers/sidecar-fixture.js';
-import { logLines, runCli } from '../helpers/cli-process.js';
+import { listeningPorts, runCli } from '../helpers/cli-process.js';
 import { eventually } from '../helpers/eventually.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
 
@@ -106,13 +106,7 @@ test(`fuzz: ${FRAMES} frames through the default configuration (console log reco
     OTEL_BLRP_SCHEDULE_DELAY: '20',
   });
   try {
-    const { port, admin } = await eventually(() => {
-      const lines = logLines(p);
-      const l = lines.find((x) => x.msg === 'listening for plugin connections');
-      const a = lines.find((x) => x.msg === 'admin listener ready');
-      assert.ok(l && a, `not ready yet; stderr: ${p.stderr()}`);
-      return { port: Number(String(l.address).split(':').pop()), admin: Number(String(a.address).split(':').pop()) };
-    });
+    const { plugin: port, admin } = await listeningPorts(p);
     const watchdogStarted = Date.now();
     await drive(port, new FrameFuzzer(4242), FRAMES);
     await sendCanary(port);
