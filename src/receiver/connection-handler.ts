@@ -90,10 +90,7 @@ export class ConnectionHandler implements FrameHandler {
       return;
     }
     this.events++;
-    stats.eventsTotal++;
-    if (event.truncatedItems > 0) stats.itemsTruncatedByHook[event.hookIndex]! += event.truncatedItems;
-    stats.eventsByHook[event.hookIndex]!++;
-    stats.lastSeenByHook[event.hookIndex] = this.nowMs;
+    stats.countEvent(event, this.nowMs);
     try {
       this.sink.consume(event, this.nowMs);
     } catch (err) {

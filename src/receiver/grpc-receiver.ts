@@ -226,10 +226,8 @@ export class GrpcReceiver implements Component {
     const dec = this.decoder;
     const event = dec.decode(req, start, end, nowMs);
     if (event === null) return this.reject(callback, counts, dec.failure, dec.failureDetail);
-    stats.eventsTotal++;
-    stats.eventsByHook[event.hookIndex]!++;
+    stats.countEvent(event, nowMs);
     mine.eventsByHook[event.hookIndex]!++;
-    stats.lastSeenByHook[event.hookIndex] = nowMs;
     try {
       this.sink.consume(event, nowMs);
     } catch (err) {

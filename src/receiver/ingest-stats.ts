@@ -2,7 +2,7 @@
  * Counters kept by the receiver as plain numbers: the hot path bumps a field, and the
  * telemetry layer reads them when it collects (no SDK call per frame).
  */
-import { HOOKS } from '../events/event-types.js';
+import { HOOKS, type SidecarEvent } from '../events/event-types.js';
 import { MAX_ITEMS } from '../decoding/event-decoder.js';
 import type { FrameBudget } from '../framing/frame-budget.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
@@ -53,6 +53,18 @@ export class IngestStats implements Component {
   /** List and map items of events beyond the decoder's caps (not decoded), by HOOKS index. */
   readonly itemsTruncatedByHook: number[] = HOOKS.map(() => 0);
   readonly rejected: Record<RejectReason, number> = zeroRejects();
+
+  /**
+   * One decoded event, whichever transport carried it: the one place both receivers count an
+   * event, so a counter added here cannot be missed by one of them.
+   */
+  countEvent(event: SidecarEvent, nowMs: number): void {
+    const i = event.hookIndex;
+    this.eventsTotal++;
+    this.eventsByHook[i]!++;
+    this.lastSeenByHook[i] = nowMs;
+    if (event.truncatedItems > 0) this.itemsTruncatedByHook[i]! += event.truncatedItems;
+  }
 
   eventsOf(hook: (typeof HOOKS)[number]): number {
     return this.eventsByHook[HOOKS.indexOf(hook)]!;

@@ -109,6 +109,15 @@ test('undecodable and unknown-type events are answered INVALID_ARGUMENT and coun
   assert.deepEqual(status.grpc.calls, { default: { OK: 0, INVALID_ARGUMENT: 5 }, bulk: { OK: 1, INVALID_ARGUMENT: 0 } });
 });
 
+test('items past the decoder\'s caps are counted for events over gRPC as for TCP', async () => {
+  const { s, c } = await start();
+  const topics = Array.from({ length: 10_050 }, (_, i) => `t/${i}`);
+  const any = encoder.encodeFrame({ ...SAMPLE_EVENTS.on_unsubscribe, topics } as never).subarray(4);
+  assert.equal((await call(c, EVENT_METHOD_PATH, eventRequest(any), 'default')).code, grpc.status.OK);
+  const text = await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/metrics`)).text();
+  assert.match(text, /vmq_sidecar_events_truncated_items_total\{[^}]*vernemq_hook="on_unsubscribe"[^}]*\} 50/);
+});
+
 test('the gRPC health service says SERVING; /readyz covers the gRPC listener', async () => {
   const { s, c } = await start();
   const h = await call(c, HEALTH_CHECK_PATH, Buffer.alloc(0));
