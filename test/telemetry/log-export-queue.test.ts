@@ -104,7 +104,9 @@ test('a failed batch goes back only as far as the byte budget has room; the rest
   const exp = new ScriptedExporter((_batch, done) =>
     setImmediate(() => done(fail ? { code: ExportResultCode.FAILED, error: new Error('connect ECONNREFUSED') } : { code: ExportResultCode.SUCCESS })),
   );
-  const q = new LogExportQueue(exp, { maxQueueSize: 1_000_000, maxQueueBytes: 1000, maxExportBatchSize: 10, scheduledDelayMillis: 5, exportTimeoutMillis: 1000, minBackoffMillis: 5, maxBackoffMillis: 5 }, logger);
+  // The back-off is long enough that the failed batch is still queued (not sent again) when the
+  // test looks at it, even on a loaded machine.
+  const q = new LogExportQueue(exp, { maxQueueSize: 1_000_000, maxQueueBytes: 1000, maxExportBatchSize: 10, scheduledDelayMillis: 5, exportTimeoutMillis: 1000, minBackoffMillis: 1000, maxBackoffMillis: 1000 }, logger);
   for (let i = 0; i < 10; i++) q.add(new Uint8Array(100)); // one full batch, sent and failed
   for (let i = 0; i < 6; i++) q.add(new Uint8Array(100)); // 600 of the 1000 bytes taken meanwhile
   await eventually(() => assert.equal(q.dropped.export_failed, 6));
