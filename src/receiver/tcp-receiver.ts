@@ -140,7 +140,10 @@ export class TcpReceiver implements Component {
     this.connections.add(conn);
     this.stats.connectionsAccepted++;
     this.stats.connectionsOpen++;
-    this.logger.info('plugin connection opened', { peer });
+    // The plugin opens its whole pool (100 connections by default) at once and again after every
+    // broker restart: one line per connection at debug, a summary at info at most every 10 s.
+    this.logger.debug('plugin connection opened', { peer });
+    this.logger.limited('info', 'plugin-connections-opened', LIMIT_LOG_INTERVAL_MS, 'plugin connections opened', { open: this.stats.connectionsOpen, accepted: this.stats.connectionsAccepted });
 
     socket.on('data', (chunk: Buffer) => {
       if (handler.closedFor !== null) return;
@@ -154,7 +157,9 @@ export class TcpReceiver implements Component {
       handler.end();
       this.connections.delete(conn);
       this.stats.connectionsOpen--;
-      this.logger.info('plugin connection closed', {
+      const reason = handler.unframeable ? 'unframeable stream' : handler.closedFor;
+      // Closed by us for a reason: always worth a line. Closed by the plugin: as for opening.
+      this.logger.log(reason ? 'info' : 'debug', 'plugin connection closed', {
         peer,
         frames: handler.frames,
         events: handler.events,
@@ -162,8 +167,9 @@ export class TcpReceiver implements Component {
         bytes: handler.bytes,
         reads: handler.reads,
         seconds: Math.round((Date.now() - conn.openedAt) / 100) / 10,
-        ...(handler.unframeable ? { reason: 'unframeable stream' } : handler.closedFor ? { reason: handler.closedFor } : {}),
+        ...(reason ? { reason } : {}),
       });
+      if (!reason) this.logger.limited('info', 'plugin-connections-closed', LIMIT_LOG_INTERVAL_MS, 'plugin connections closed', { open: this.stats.connectionsOpen });
     });
   }
 
