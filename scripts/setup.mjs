@@ -3,7 +3,7 @@
 // fresh clone. Plain Node (no TypeScript): it runs before the compiler is installed.
 //   node scripts/setup.mjs          dependencies installed and matching package-lock.json
 //   node scripts/setup.mjs --tools  also the programs the tests run (protoc, prometheus, promtool)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line) => process.stderr.write(`setup: ${line}\n`);
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], ...options });
   if (r.status !== 0) {
     say(`${cmd} ${args.join(' ')} failed${r.error ? `: ${r.error.message}` : ''}`);
     process.exit(1);
@@ -49,8 +49,8 @@ function tools() {
     process.exit(1);
   }
   say(`installing: ${need.join(' ')}`);
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...need], {
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...need], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
