@@ -83,6 +83,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         userProperties: settings.logUserProperties,
         redact: settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null,
         limits: otel.logRecordLimits,
+        topicGroups: settings.topicGroups,
       })
     : null;
   const outputs = new FanoutSink([metrics, sessions, wakeups, ...(logs ? [logs] : []), ...(settings.printEvents ? [new EventPrinter()] : []), ...(options.sinks ?? [])]);

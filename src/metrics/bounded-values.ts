@@ -30,7 +30,8 @@ declare const admittedFor: unique symbol;
 export type Bounded<A extends string> = string & { readonly [admittedFor]: A };
 export type Mountpoint = Bounded<'mqtt.mountpoint'>;
 export type TopicGroup = Bounded<'mqtt.topic.group'>;
-export type DropReason = Bounded<'mqtt.drop.reason'>;
+/** A drop reason, the error.type of mqtt.message.dropped. */
+export type DropReason = Bounded<'error.type'>;
 
 /** A QoS as attribute value: the protocol's three levels, or "invalid" (validated by the metrics sink). */
 export type Qos = 0 | 1 | 2 | typeof INVALID_VALUE;

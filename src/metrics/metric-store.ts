@@ -85,7 +85,9 @@ abstract class Family<S, V extends AttributeTuple> {
       if (this.series.length >= this.maxSeries) return (this.overflow ??= this.create(OVERFLOW_ATTRIBUTES));
       const values = [a, b, c, d];
       const attrs: Attributes = {};
-      this.def.attributes.forEach((def, i) => (attrs[def.name] = values[i]!));
+      this.def.attributes.forEach((def, i) => {
+        if (!(def.absentWhenEmpty && values[i] === '')) attrs[def.name] = values[i]!;
+      });
       s = this.add(attrs);
       node.set(last, s);
     }

@@ -107,7 +107,7 @@ export class BrokerReconciler implements Component {
     const missing = store.sum(M.upstreamMissing);
     const grpcCalls = store.sum(M.brokerGrpcCalls);
     store.onCollect(() => {
-      for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) scrapes.get(o).value = this.outcomes[o];
+      for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) scrapes.get(o === 'success' ? '' : o).value = this.outcomes[o];
       const v = this.last;
       if (!v) return;
       if (v.connections !== undefined) {
@@ -118,7 +118,7 @@ export class BrokerReconciler implements Component {
       for (const [hook, n] of v.attempts) if (isHook(hook)) attempts.get(hook).value = n;
       for (const [hook, n] of v.errors) if (isHook(hook)) errors.get(hook).value = n;
       for (const [hook, n] of this.missing()) missing.get(hook).value = n;
-      for (const [hook, byResult] of v.grpcResults) if (isHook(hook)) for (const [result, n] of byResult) grpcCalls.get(hook, result).value = n;
+      for (const [hook, byResult] of v.grpcResults) if (isHook(hook)) for (const [result, n] of byResult) grpcCalls.get(hook, result === 'ok' ? '' : result).value = n;
     });
   }
 

@@ -38,7 +38,7 @@ function mqttFamilies(store: MetricStore) {
 
 export class MetricsSink implements EventSink {
   readonly mountpoints: BoundedValues<'mqtt.mountpoint'>;
-  readonly dropReasons: BoundedValues<'mqtt.drop.reason'>;
+  readonly dropReasons: BoundedValues<'error.type'>;
   readonly topicGroupNames: BoundedValues<'mqtt.topic.group'>;
   private readonly grouper: TopicGrouper;
   /** Events whose QoS was outside the protocol's domain (recorded as "invalid"). */
@@ -49,7 +49,7 @@ export class MetricsSink implements EventSink {
 
   constructor(store: MetricStore, options: MetricsSinkOptions, mountpoints?: BoundedValues<'mqtt.mountpoint'>) {
     this.mountpoints = mountpoints ?? new BoundedValues('mqtt.mountpoint', options.maxMountpoints);
-    this.dropReasons = new BoundedValues('mqtt.drop.reason', options.maxDropReasons);
+    this.dropReasons = new BoundedValues('error.type', options.maxDropReasons);
     this.topicGroupNames = new BoundedValues('mqtt.topic.group', options.maxTopicGroups);
     this.grouper = new TopicGrouper(options.topicGroups, this.topicGroupNames);
     this.m = mqttFamilies(store);
@@ -121,7 +121,7 @@ export class MetricsSink implements EventSink {
         break;
       case 'on_subscribe':
         for (const t of e.topics) {
-          m.subscriptions.get(mp, this.grantedQos(t.qos), t.qos === 128 ? 'refused' : 'granted', this.grouper.group(t.matchedAcl, t.topic)).value++;
+          m.subscriptions.get(mp, this.grantedQos(t.qos), t.qos === 128 ? 'refused' : '', this.grouper.group(t.matchedAcl, t.topic)).value++;
         }
         break;
       case 'on_unsubscribe':

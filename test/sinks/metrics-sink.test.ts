@@ -39,7 +39,7 @@ test('each MQTT hook moves its metric, with the attributes in catalog order', ()
     { 'mqtt.mountpoint': 'tenant', 'mqtt.disconnect.reason': 'tcp_closed', 'mqtt.session.persistent': false, value: 1 },
     { 'mqtt.mountpoint': 'tenant', 'mqtt.disconnect.reason': 'unknown', 'mqtt.session.persistent': true, value: 1 },
   ]);
-  assert.deepEqual(series(MQTT_METRICS.registrationFailures), [{ 'mqtt.mountpoint': '', 'mqtt.failure.reason': 'invalid_credentials', value: 1 }]);
+  assert.deepEqual(series(MQTT_METRICS.registrationFailures), [{ 'mqtt.mountpoint': '', 'error.type': 'invalid_credentials', value: 1 }]);
 });
 
 test('a subscription refused (qos 128) and granted ones; unsubscriptions count skipped topics too', () => {
@@ -49,8 +49,8 @@ test('a subscription refused (qos 128) and granted ones; unsubscriptions count s
     Date.now(),
   );
   assert.deepEqual(series(MQTT_METRICS.subscriptions), [
-    { 'mqtt.mountpoint': '', 'mqtt.qos': 128, 'mqtt.subscription.outcome': 'refused', 'mqtt.topic.group': 'devices', value: 1 },
-    { 'mqtt.mountpoint': '', 'mqtt.qos': 2, 'mqtt.subscription.outcome': 'granted', 'mqtt.topic.group': 'unmatched', value: 2 },
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 128, 'error.type': 'refused', 'mqtt.topic.group': 'devices', value: 1 },
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 2, 'mqtt.topic.group': 'unmatched', value: 2 },
   ]);
 });
 

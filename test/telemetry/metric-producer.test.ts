@@ -34,11 +34,11 @@ test('cumulative: totals since start; delta: what changed since the last collect
   const d = await collect(delta);
   const find = <T>(ms: unknown[], name: string) => (ms as { descriptor: { name: string } }[]).find((m) => m.descriptor.name === name) as T;
 
-  const cPub = find<SumMetricData>(c, 'mqtt.messages.published');
+  const cPub = find<SumMetricData>(c, 'mqtt.message.published');
   assert.equal(cPub.aggregationTemporality, AggregationTemporality.CUMULATIVE);
   assert.equal(cPub.dataPoints[0]!.value, 7);
   assert.deepEqual(cPub.dataPoints[0]!.attributes, { 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': false, 'mqtt.topic.group': 'g' });
-  const dPub = find<SumMetricData>(d, 'mqtt.messages.published');
+  const dPub = find<SumMetricData>(d, 'mqtt.message.published');
   assert.equal(dPub.aggregationTemporality, AggregationTemporality.DELTA);
   assert.equal(dPub.dataPoints[0]!.value, 2);
   const dConn = find<SumMetricData>(d, 'mqtt.client.connected');
