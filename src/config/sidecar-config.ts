@@ -18,6 +18,7 @@ import { HOOKS, type HookName } from '../events/event-types.js';
 import { DEFAULT_LOG_HOOKS, DEFAULT_LOG_USER_PROPERTIES } from '../sinks/log-sink.js';
 import { REDACT_FIELDS, type RedactField, type RedactMode } from '../sinks/redaction.js';
 import { parseTopicGroups, type TopicGroupPattern } from '../metrics/topic-grouper.js';
+import { CLIENT_GROUPS_OPTION, type ClientGroupPattern } from '../metrics/client-grouper.js';
 import { checkStateFileDirectory } from '../sessions/session-snapshot.js';
 
 export interface SidecarSettings {
@@ -36,6 +37,7 @@ export interface SidecarSettings {
   logPayloadBytes: number;
   logQueueMaxBytes: number;
   topicGroups: TopicGroupPattern[];
+  clientGroups: ClientGroupPattern[];
   maxTopicGroups: number;
   maxDropReasons: number;
   maxMountpoints: number;
@@ -237,6 +239,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     description: 'Topic families for the mqtt.topic.group attribute when the broker sends no matched ACL name; the first matching filter wins.',
     parse: parseTopicGroups,
   },
+  clientGroups: CLIENT_GROUPS_OPTION,
   maxTopicGroups: {
     flag: 'max-topic-groups',
     env: 'VMQ_SIDECAR_MAX_TOPIC_GROUPS',

@@ -17,12 +17,14 @@ export interface BudgetSettings {
   maxDropReasons: number;
   /** Distinct QoS values seen: 3 normally (0, 1, 2), 4 with refused subscriptions (128). */
   qosValues: number;
+  /** --client-groups names (0: off, the attribute is absent). */
+  clientGroups: number;
 }
 
 /** The defaults of docs/configuration.md, every bound reached. */
-export const WORST_CASE: BudgetSettings = { maxMountpoints: 100, maxTopicGroups: 200, maxDropReasons: 50, qosValues: 4 };
-/** One mountpoint, 20 topic groups, 5 drop reasons: a typical single-tenant node. */
-export const TYPICAL: BudgetSettings = { maxMountpoints: 1, maxTopicGroups: 20, maxDropReasons: 5, qosValues: 3 };
+export const WORST_CASE: BudgetSettings = { maxMountpoints: 100, maxTopicGroups: 200, maxDropReasons: 50, qosValues: 4, clientGroups: 200 };
+/** One mountpoint, 20 topic groups, 5 drop reasons, 5 client groups: a typical single-tenant node. */
+export const TYPICAL: BudgetSettings = { maxMountpoints: 1, maxTopicGroups: 20, maxDropReasons: 5, qosValues: 3, clientGroups: 5 };
 
 /** The self-metrics' bare attributes: as many values as the catalog lists for them. */
 const SELF_METRIC_VALUES: Record<string, number> = {
@@ -79,6 +81,9 @@ export function attributeBound(metric: MetricDef, attribute: string, s: BudgetSe
       return selfMetricBound(metric, attribute);
     case 'mqtt.disconnect.reason':
       return 19; // 18 known + unknown
+    case 'mqtt.client.group':
+      // The configured names and "ungrouped"; absent (one value) without --client-groups.
+      return s.clientGroups === 0 ? 1 : s.clientGroups + 1;
     case 'vernemq.hook':
       return 13;
     default:

@@ -4,7 +4,8 @@
  * dashboards and alert rules against the Prometheus names it derives.
  */
 import { prometheusName } from './prometheus-naming.js';
-import type { DropReason, GrantedQos, Mountpoint, Qos, TopicGroup } from './bounded-values.js';
+import type { ClientGroup, DropReason, GrantedQos, Mountpoint, Qos, TopicGroup } from './bounded-values.js';
+import { CLIENT_GROUP_ATTRIBUTE_DEF } from './client-grouper.js';
 import { DISCONNECT_REASONS, REGISTRATION_FAILURE_REASONS, type DisconnectReason, type RegistrationFailureReason } from '../events/reason-names.js';
 import { HOOKS } from '../events/event-types.js';
 import { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport } from '../receiver/ingest-attributes.js';
@@ -75,6 +76,7 @@ export const ATTR = {
     type: 'string',
     values: 'the matched ACL name when the broker sends one, else the name of the first --topic-group pattern that matches, else "unmatched"; at most --max-topic-groups distinct values, then "other"',
   }),
+  clientGroup: attribute<ClientGroup>({ ...CLIENT_GROUP_ATTRIBUTE_DEF, values: `${CLIENT_GROUP_ATTRIBUTE_DEF.values}; absent without --client-groups`, absentWhenEmpty: true }),
   persisted: attribute<boolean>({ name: 'mqtt.persisted', type: 'bool', values: 'true, false (the message came from the offline store)' }),
   persistent: attribute<boolean>({ name: 'mqtt.session.persistent', type: 'bool', values: 'true for on_client_offline (session kept), false for on_client_gone (session removed)' }),
   disconnectReason: attribute<DisconnectReason>({
@@ -155,7 +157,7 @@ export const MQTT_METRICS = {
     kind: 'updown',
     unit: '{client}',
     description: 'Clients connected now (woken up and not yet offline or gone), as derived from events since the sidecar started.',
-    attributes: [A.mountpoint],
+    attributes: [A.mountpoint, A.clientGroup],
     source: '+1 on_client_wakeup, -1 on_client_offline / on_client_gone (reorder-safe per client)',
   },
   offline: {
@@ -171,7 +173,7 @@ export const MQTT_METRICS = {
     kind: 'counter',
     unit: '{registration}',
     description: 'Clients that connected and were authenticated.',
-    attributes: [A.mountpoint],
+    attributes: [A.mountpoint, A.clientGroup],
     source: 'on_register',
   },
   registrationFailures: {
@@ -179,7 +181,7 @@ export const MQTT_METRICS = {
     kind: 'counter',
     unit: '{registration}',
     description: 'Connection attempts the broker refused.',
-    attributes: [A.mountpoint, A.failureReason],
+    attributes: [A.mountpoint, A.failureReason, A.clientGroup],
     source: 'on_register_failed',
   },
   disconnects: {
@@ -187,7 +189,7 @@ export const MQTT_METRICS = {
     kind: 'counter',
     unit: '{disconnect}',
     description: 'Clients that went away, by reason.',
-    attributes: [A.mountpoint, A.disconnectReason, A.persistent],
+    attributes: [A.mountpoint, A.disconnectReason, A.persistent, A.clientGroup],
     source: 'on_client_offline (persistent=true), on_client_gone (persistent=false)',
   },
   expirations: {
@@ -212,7 +214,7 @@ export const MQTT_METRICS = {
     kind: 'counter',
     unit: '{message}',
     description: 'Messages published by clients (a sample when the plugin samples on_publish).',
-    attributes: [A.mountpoint, A.qos, A.retain, A.topicGroup],
+    attributes: [A.mountpoint, A.qos, A.retain, A.topicGroup, A.clientGroup],
     source: 'on_publish',
   },
   payloadSize: {
@@ -229,7 +231,7 @@ export const MQTT_METRICS = {
     kind: 'counter',
     unit: '{message}',
     description: "Messages delivered to subscribers (a sample when the plugin samples on_deliver), by the subscription's QoS (not the message's).",
-    attributes: [A.mountpoint, A.subscriptionQos, A.topicGroup, A.persisted],
+    attributes: [A.mountpoint, A.subscriptionQos, A.topicGroup, A.persisted, A.clientGroup],
     source: 'on_deliver',
   },
   deliveryCompleted: {
@@ -237,7 +239,7 @@ export const MQTT_METRICS = {
     kind: 'counter',
     unit: '{message}',
     description: "Deliveries completed (a sample when the plugin samples on_delivery_complete), by the message's QoS as delivered (1 or 2; QoS 0 deliveries complete nothing).",
-    attributes: [A.mountpoint, A.qos, A.topicGroup],
+    attributes: [A.mountpoint, A.qos, A.topicGroup, A.clientGroup],
     source: 'on_delivery_complete',
   },
   queuedOffline: {
@@ -246,7 +248,7 @@ export const MQTT_METRICS = {
     unit: '{message}',
     description:
       'Messages queued for offline persistent sessions, by the QoS the broker reports: it reports a QoS 0 message as qos 1 here and then drops it (mqtt.message.dropped, reason user_offline).',
-    attributes: [A.mountpoint, A.qos, A.topicGroup],
+    attributes: [A.mountpoint, A.qos, A.topicGroup, A.clientGroup],
     source: 'on_offline_message',
   },
   dropped: {
@@ -254,7 +256,7 @@ export const MQTT_METRICS = {
     kind: 'counter',
     unit: '{message}',
     description: 'Messages the broker dropped, by reason.',
-    attributes: [A.mountpoint, A.qos, A.dropReason, A.topicGroup],
+    attributes: [A.mountpoint, A.qos, A.dropReason, A.topicGroup, A.clientGroup],
     source: 'on_message_drop',
   },
   subscriptions: {

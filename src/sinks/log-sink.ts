@@ -19,6 +19,10 @@ import { NORMAL_DISCONNECT_REASONS } from '../events/reason-names.js';
 import { PayloadTraceFinder, traceFromUserProperties, type TraceContext } from './trace-context.js';
 import { Redactor, type RedactOptions } from './redaction.js';
 import { TopicTemplates, type TopicGroupPattern } from '../metrics/topic-grouper.js';
+import type { ClientGrouper } from '../metrics/client-grouper.js';
+
+/** Records that carry mqtt.client.group with --client-groups (as the metrics that have it). */
+const CLIENT_GROUP_HOOKS: ReadonlySet<HookName> = new Set(['on_register', 'on_register_failed', 'on_client_offline', 'on_client_gone', 'on_publish', 'on_deliver']);
 
 /** Hooks logged unless configured otherwise: the lifecycle and failure events. */
 export const DEFAULT_LOG_HOOKS: readonly HookName[] = [
@@ -65,6 +69,8 @@ export interface LogSinkOptions {
   limits?: LogRecordLimits;
   /** --topic-groups: the first matching filter is messaging.destination.template when the broker sends no ACL pattern. */
   topicGroups?: readonly TopicGroupPattern[];
+  /** --client-groups (the metrics sink's grouper): mqtt.client.group on the records CLIENT_GROUP_HOOKS lists. */
+  clientGrouper?: ClientGrouper | null;
 }
 
 const INFO = SeverityNumber.INFO;
@@ -144,6 +150,9 @@ export class LogSink implements EventSink {
     if (clientId !== '' || red === null || !red.clientId) this.attr('messaging.client.id', clientId);
     // Absent for the default mountpoint, like user.name for a client without username.
     if (e.mountpoint !== '') this.attr('mqtt.mountpoint', e.mountpoint);
+    // The group of the raw client id (before --redact), as on the metrics.
+    const cg = this.options.clientGrouper;
+    if (cg && CLIENT_GROUP_HOOKS.has(e.hook)) this.attr('mqtt.client.group', cg.group(e.clientId, 'username' in e ? e.username : undefined));
     let severity = INFO;
     let body: string;
     let overCap = 0;

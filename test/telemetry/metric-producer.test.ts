@@ -22,12 +22,12 @@ test('cumulative: totals since start; delta: what changed since the last collect
   const cumulative = new StoreMetricProducer(store, 'cumulative');
   const delta = new StoreMetricProducer(store, 'delta');
 
-  published.get(mp(''), 1, false, group('g')).value += 5;
-  connected.get(mp('')).value += 3;
+  published.get(mp(''), 1, false, group('g'), '').value += 5;
+  connected.get(mp(''), '').value += 3;
   size.get(1, group('g')).record(100);
   await collect(delta);
-  published.get(mp(''), 1, false, group('g')).value += 2;
-  connected.get(mp('')).value -= 1;
+  published.get(mp(''), 1, false, group('g'), '').value += 2;
+  connected.get(mp(''), '').value -= 1;
   size.get(1, group('g')).record(20);
 
   const c = await collect(cumulative);
@@ -59,7 +59,7 @@ test('cumulative: totals since start; delta: what changed since the last collect
 test('past the series limit, new combinations are counted in one overflow series', async () => {
   const store = new MetricStore(3);
   const reg = store.sum(MQTT_METRICS.registrations);
-  for (const m of ['a', 'b', 'c', 'd', 'e']) reg.get(mp(m)).value++;
+  for (const m of ['a', 'b', 'c', 'd', 'e']) reg.get(mp(m), '').value++;
   const ms = await collect(new StoreMetricProducer(store));
   const points = (ms[0] as SumMetricData).dataPoints;
   assert.equal(points.length, 4);
