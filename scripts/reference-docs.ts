@@ -2,7 +2,7 @@
  * Renders the reference documents from the catalogs in code, so the docs cannot drift:
  * docs/telemetry.md (metrics and log records) and docs/configuration.md (every setting).
  */
-import { ALL_METRICS, MQTT_METRICS, SIDECAR_METRICS, prometheusNameOf, type AttributeDef, type MetricDef } from '../src/metrics/metric-catalog.js';
+import { ALL_METRICS, BROKER_METRIC_DEFS, MQTT_METRICS, SIDECAR_METRICS, prometheusNameOf, type AttributeDef, type MetricDef } from '../src/metrics/metric-catalog.js';
 import { LOG_ATTRIBUTES, LOG_RECORDS } from '../src/sinks/log-catalog.js';
 import { HOOKS } from '../src/events/event-types.js';
 import { SIDECAR_OPTIONS } from '../src/config/sidecar-config.js';
@@ -85,7 +85,13 @@ export function renderTelemetryDoc(): string {
     'the unit\'s word is appended (`_seconds`, `_bytes`), and counters end in `_total`. Attribute names',
     'become labels the same way (`mqtt.mountpoint` -> `mqtt_mountpoint`).',
     '',
-    '## MQTT metrics',
+    'Two kinds of numbers, kept apart by namespace: `mqtt.*` metrics are **derived from events**',
+    '(the sidecar counts what the plugin sends), `vernemq.*` metrics come **from the broker** (its',
+    'own counters and gauges, read at each `--broker-metrics-url` scrape and exported as they are).',
+    'The `convention` column says which OpenTelemetry semantic convention (v1.44) a name follows or',
+    'why none applies, and the 0.1.0 name where it changed (CHANGELOG.md).',
+    '',
+    '## MQTT metrics (derived from events)',
     '',
     ...metricTable(Object.values(MQTT_METRICS)),
     '',
@@ -151,6 +157,22 @@ export function renderTelemetryDoc(): string {
     '## Sidecar health metrics',
     '',
     ...metricTable(Object.values(SIDECAR_METRICS)),
+    '',
+    '`vmq_sidecar.broker.connections` and `vmq_sidecar.broker.queues` repeat',
+    '`vernemq.connection.active{vernemq.listener.type=tcp}` and `vernemq.queue.processes`. They are',
+    'kept for this release: they are what the drift and the 0.1.0 alert rules and dashboards read, and',
+    'retiring them in the release that renames everything else would double the migration; they go',
+    'with the compatibility rules in the next release. New queries should use the `vernemq.*` names.',
+    '',
+    '## Broker metrics (from the broker)',
+    '',
+    'Only with `--broker-metrics-url`: after each successful scrape the sidecar keeps the broker\'s',
+    'own values (src/reconcile/broker-gauges.ts maps VerneMQ\'s names; the `node` label is dropped,',
+    'one sidecar runs per node) and exports them with the other metrics, over OTLP and on `/metrics`.',
+    'A metric the broker does not serve (netsplits on gojek/vernemq v5.1.0) has no series. Counters',
+    'are the broker\'s own: they start over when the broker restarts.',
+    '',
+    ...metricTable(BROKER_METRIC_DEFS),
     '',
     '## Attributes',
     '',

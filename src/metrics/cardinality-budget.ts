@@ -84,6 +84,10 @@ export function attributeBound(metric: MetricDef, attribute: string, s: BudgetSe
     case 'mqtt.client.group':
       // The configured names and "ungrouped"; absent (one value) without --client-groups.
       return s.clientGroups === 0 ? 1 : s.clientGroups + 1;
+    case 'vernemq.listener.type':
+    case 'network.io.direction':
+    case 'network.protocol.version':
+      return 2;
     case 'vernemq.hook':
       return 13;
     default:

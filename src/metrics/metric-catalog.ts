@@ -6,6 +6,7 @@
 import { prometheusName } from './prometheus-naming.js';
 import type { ClientGroup, DropReason, GrantedQos, Mountpoint, Qos, TopicGroup } from './bounded-values.js';
 import { CLIENT_GROUP_ATTRIBUTE_DEF } from './client-grouper.js';
+import { ALL_BROKER_METRICS, type BrokerMetricDef } from '../reconcile/broker-gauges.js';
 import { DISCONNECT_REASONS, REGISTRATION_FAILURE_REASONS, type DisconnectReason, type RegistrationFailureReason } from '../events/reason-names.js';
 import { HOOKS } from '../events/event-types.js';
 import { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport } from '../receiver/ingest-attributes.js';
@@ -561,7 +562,37 @@ export const SIDECAR_METRICS = {
   },
 } as const satisfies Record<string, MetricDef>;
 
-export const ALL_METRICS: readonly MetricDef[] = [...Object.values(MQTT_METRICS), ...Object.values(SIDECAR_METRICS)];
+/** The attributes the broker's metrics carry (mapped from its labels or its metric names). */
+const BROKER_ATTRIBUTES: Record<string, AttributeDef<string>> = {
+  'vernemq.listener.type': attribute<string>({ name: 'vernemq.listener.type', type: 'string', values: 'tcp (active_mqtt_connections: TCP and TLS listeners), websocket (active_mqttws_connections)' }),
+  'network.io.direction': attribute<string>({ name: 'network.io.direction', type: 'string', values: 'receive, transmit (semconv network.io.direction)' }),
+  'network.protocol.version': attribute<string>({ name: 'network.protocol.version', type: 'string', values: 'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"), 5' }),
+};
+
+function brokerMetricDef(b: BrokerMetricDef): MetricDef {
+  return {
+    name: b.name,
+    kind: b.kind,
+    unit: b.unit,
+    description: b.description,
+    attributes: b.attributes.map((a) => {
+      const def = BROKER_ATTRIBUTES[a];
+      if (def === undefined) throw new Error(`broker attribute ${a} has no definition`);
+      return def;
+    }),
+    source: `from the broker: ${b.sources.map((s) => s.broker).join(', ')} at each --broker-metrics-url scrape (${b.versions})`,
+    conventionNote: `VerneMQ's own ${b.sources.map((s) => s.broker).join(' / ')} under the vernemq namespace (general/naming.md: singular namespace, snake_case leaf); no semconv for MQTT brokers${b.attributes.some((a) => a.startsWith('network.')) ? '; network.* attributes as semconv' : ''}`,
+  };
+}
+
+/**
+ * The broker node's own metrics, re-exported from the --broker-metrics-url scrape (only when it
+ * is set): the numbers the broker counts itself, as opposed to the MQTT metrics above, which are
+ * derived from events (src/reconcile/broker-gauges.ts maps the names).
+ */
+export const BROKER_METRIC_DEFS: readonly MetricDef[] = ALL_BROKER_METRICS.map(brokerMetricDef);
+
+export const ALL_METRICS: readonly MetricDef[] = [...Object.values(MQTT_METRICS), ...Object.values(SIDECAR_METRICS), ...BROKER_METRIC_DEFS];
 
 /** The name a metric has in Prometheus, through the Collector or the sidecar's own endpoint. */
 export function prometheusNameOf(def: MetricDef): string {

@@ -213,11 +213,11 @@ export const METRIC_RENAMES = {
   },
   'vmq_sidecar.broker.connections': {
     name: 'vmq_sidecar.broker.connections',
-    convention: `${KEPT_SELF}; the same value is re-exported as vernemq.connection.active{vernemq.listener.type=tcp}: phase 2 may retire this one`,
+    convention: `${KEPT_SELF}; the same value is re-exported as vernemq.connection.active{vernemq.listener.type=tcp}; kept for this release (the drift and the 0.1.0 alerts read it), retired with the compatibility rules`,
   },
   'vmq_sidecar.broker.queues': {
     name: 'vmq_sidecar.broker.queues',
-    convention: `${KEPT_SELF}; the same value is re-exported as vernemq.queue.processes: phase 2 may retire this one`,
+    convention: `${KEPT_SELF}; the same value is re-exported as vernemq.queue.processes; kept for this release, retired with the compatibility rules`,
   },
   'vmq_sidecar.broker.connections.drift': { name: 'vmq_sidecar.broker.connection.drift', convention: SINGULAR },
   'vmq_sidecar.broker.sidecar_events': { name: 'vmq_sidecar.broker.sidecar_events', convention: `${KEPT_SELF}; the leaf is the broker's own metric name` },
