@@ -45,6 +45,8 @@ export const UNITS = {
   eventsPerSecond: 'count:events/s',
   events: 'count:events',
   messagesPerSecond: 'count:messages/s',
+  items: 'count:items',
+  clientsPerSecond: 'count:clients/s',
   disconnectsPerSecond: 'count:disconnects/s',
   connectsPerSecond: 'count:connects/s',
   subscriptionsPerSecond: 'count:requests/s',
@@ -117,6 +119,23 @@ export const DASHBOARDS: DashboardDef[] = [
       ts('Subscribe and unsubscribe requests', U.subscriptionsPerSecond, 'SUBSCRIBE requests per second, granted or refused (error.type), and UNSUBSCRIBE requests.', [
         { expr: `label_replace(sum by (error_type) (rate(mqtt_subscriptions_total{${I}}[${RI}])), "error_type", "granted", "error_type", "")`, legend: 'subscribe {{error_type}}' },
         { expr: `sum(rate(mqtt_unsubscriptions_total{${I}}[${RI}]))`, legend: 'unsubscribe' },
+      ]),
+      ts('Connected clients by client group', U.clients, 'Clients connected now by mqtt.client.group (--client-groups; one unlabelled line without it), all selected nodes.', [
+        { expr: `sum by (mqtt_client_group) (mqtt_client_connected{${I}})`, legend: '{{mqtt_client_group}}' },
+      ]),
+      ts('Messages published by client group', U.messagesPerSecond, 'Messages published per second by mqtt.client.group (--client-groups), all selected nodes.', [
+        { expr: `sum by (mqtt_client_group) (rate(mqtt_message_published_total{${I}}[${RI}]))`, legend: '{{mqtt_client_group}}' },
+      ]),
+      row('What the broker counts itself (--broker-metrics-url)'),
+      ts('Retained messages and subscriptions', U.items, "The broker's own counts (vernemq.retain.messages, vernemq.router.subscriptions), all selected nodes.", [
+        { expr: `sum(vernemq_retain_messages{${I}})`, legend: 'retained messages' },
+        { expr: `sum(vernemq_router_subscriptions{${I}})`, legend: 'subscriptions' },
+      ]),
+      ts('MQTT bytes in and out', U.bytesPerSecond, "Bytes per second the broker received from and sent to MQTT clients (vernemq.network.io), all selected nodes.", [
+        { expr: `sum by (network_io_direction) (rate(vernemq_network_io_bytes_total{${I}}[${RI}]))`, legend: '{{network_io_direction}}' },
+      ]),
+      ts('Keep-alive expirations', U.clientsPerSecond, 'Clients per second the broker disconnected for silence past their keep-alive (vernemq.client.keepalive.expired), by MQTT version.', [
+        { expr: `sum by (network_protocol_version) (rate(vernemq_client_keepalive_expired_total{${I}}[${RI}]))`, legend: 'MQTT {{network_protocol_version}}' },
       ]),
       row('What happened?'),
       { title: 'Alerts', type: 'alertlist', w: 24, h: 6, description: 'Alerts of alerts/vmq-otel-sidecar.rules.yml firing or pending; each links to its runbook section.' },
