@@ -21,7 +21,8 @@ function metricConvention(d: MetricDef): string {
 }
 
 /** The convention of a metric attribute: decided for all metrics, else on the metrics that have it. */
-function attributeConvention(name: string): string {
+function attributeConvention(name: string, own: string | undefined): string {
+  if (own !== undefined) return cell(own);
   const all = Object.values(METRIC_ATTRIBUTE_RENAMES).find((a) => a.name === name);
   if (all) return cell(all.convention);
   const found = new Set<string>();
@@ -58,7 +59,7 @@ function metricTable(defs: readonly MetricDef[]): string[] {
 }
 
 export function renderTelemetryDoc(): string {
-  const attrDefs = new Map<string, { type: string; values: string }>();
+  const attrDefs = new Map<string, { type: string; values: string; convention?: string | undefined }>();
   // One attribute name may have several definitions (error.type: a different set of failure
   // classes per metric): each is listed with the metrics it is on.
   const byName = new Map<string, Map<AttributeDef, string[]>>();
@@ -72,7 +73,7 @@ export function renderTelemetryDoc(): string {
   for (const [name, defs] of byName) {
     const list = [...defs.entries()];
     const values = list.length === 1 ? list[0]![0].values : list.map(([a, ms]) => `on ${ms.map((m) => `\`${m}\``).join(', ')}: ${a.values}`).join('; ');
-    attrDefs.set(name, { type: list[0]![0].type, values });
+    attrDefs.set(name, { type: list[0]![0].type, values, convention: list[0]![0].convention });
   }
   const out = [
     '# Telemetry reference',
@@ -178,7 +179,7 @@ export function renderTelemetryDoc(): string {
     '',
     '| attribute | Prometheus label | type | values | convention |',
     '|---|---|---|---|---|',
-    ...[...attrDefs.entries()].map(([name, a]) => `| \`${name}\` | \`${prometheusLabel(name)}\` | ${a.type} | ${cell(a.values)} | ${attributeConvention(name)} |`),
+    ...[...attrDefs.entries()].map(([name, a]) => `| \`${name}\` | \`${prometheusLabel(name)}\` | ${a.type} | ${cell(a.values)} | ${attributeConvention(name, a.convention)} |`),
     '',
     'A metric keeps at most 2000 attribute combinations; further ones are counted in one series with',
     'the attribute `otel.metric.overflow=true`, as the OpenTelemetry SDK does.',

@@ -31,6 +31,8 @@ export interface AttributeDef<V extends AttributeValue = AttributeValue> {
    * sets it only on failures, so a failure ratio is `x{error_type!=""} / x`).
    */
   absentWhenEmpty?: true;
+  /** For attributes added after the semantic-conventions pass (not in semconv-renames.ts): the convention the name follows. */
+  convention?: string;
   /** Never set: carries V for the compiler, which types the metric store's accessors with it. */
   readonly valueType?: V;
 }
@@ -77,7 +79,7 @@ export const ATTR = {
     type: 'string',
     values: 'the matched ACL name when the broker sends one, else the name of the first --topic-group pattern that matches, else "unmatched"; at most --max-topic-groups distinct values, then "other"',
   }),
-  clientGroup: attribute<ClientGroup>({ ...CLIENT_GROUP_ATTRIBUTE_DEF, values: `${CLIENT_GROUP_ATTRIBUTE_DEF.values}; absent without --client-groups`, absentWhenEmpty: true }),
+  clientGroup: attribute<ClientGroup>({ ...CLIENT_GROUP_ATTRIBUTE_DEF, values: `${CLIENT_GROUP_ATTRIBUTE_DEF.values}; absent without --client-groups`, absentWhenEmpty: true, convention: 'no convention for client classes; a bounded operator-chosen name, as mqtt.topic.group' }),
   persisted: attribute<boolean>({ name: 'mqtt.persisted', type: 'bool', values: 'true, false (the message came from the offline store)' }),
   persistent: attribute<boolean>({ name: 'mqtt.session.persistent', type: 'bool', values: 'true for on_client_offline (session kept), false for on_client_gone (session removed)' }),
   disconnectReason: attribute<DisconnectReason>({
@@ -564,9 +566,9 @@ export const SIDECAR_METRICS = {
 
 /** The attributes the broker's metrics carry (mapped from its labels or its metric names). */
 const BROKER_ATTRIBUTES: Record<string, AttributeDef<string>> = {
-  'vernemq.listener.type': attribute<string>({ name: 'vernemq.listener.type', type: 'string', values: 'tcp (active_mqtt_connections: TCP and TLS listeners), websocket (active_mqttws_connections)' }),
-  'network.io.direction': attribute<string>({ name: 'network.io.direction', type: 'string', values: 'receive, transmit (semconv network.io.direction)' }),
-  'network.protocol.version': attribute<string>({ name: 'network.protocol.version', type: 'string', values: 'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"), 5' }),
+  'vernemq.listener.type': attribute<string>({ name: 'vernemq.listener.type', type: 'string', values: 'tcp (active_mqtt_connections: TCP and TLS listeners), websocket (active_mqttws_connections)', convention: 'VerneMQ\'s listener kind; namespaced, no convention' }),
+  'network.io.direction': attribute<string>({ name: 'network.io.direction', type: 'string', values: 'receive, transmit', convention: 'semconv network.io.direction' }),
+  'network.protocol.version': attribute<string>({ name: 'network.protocol.version', type: 'string', values: 'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"), 5', convention: 'semconv network.protocol.version (the application protocol\'s version, with MQTT as the protocol)' }),
 };
 
 function brokerMetricDef(b: BrokerMetricDef): MetricDef {

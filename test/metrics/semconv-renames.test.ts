@@ -4,6 +4,7 @@ import { ALL_METRICS } from '../../src/metrics/metric-catalog.js';
 import { LOG_ATTRIBUTES, LOG_RECORDS } from '../../src/sinks/log-catalog.js';
 import {
   CLIENT_GROUP_METRICS,
+  CLIENT_GROUP_METRIC_NAMES,
   LOG_ATTRIBUTE_RENAMES,
   LOG_ATTRIBUTES_ADDED,
   METRIC_ATTRIBUTE_RENAMES,
@@ -95,4 +96,9 @@ test('the examples the issue asks for', () => {
     ['mqtt_client_registration_failures_total', 'mqtt_subscriptions_total', 'vmq_sidecar_export_failures_total', 'vmq_sidecar_snapshot_writes_total', 'vmq_sidecar_broker_scrapes_total', 'vmq_sidecar_broker_grpc_calls_total'],
   );
   for (const m of CLIENT_GROUP_METRICS) assert.ok(m in METRIC_RENAMES);
+});
+
+test('mqtt.client.group is on exactly the metrics CLIENT_GROUP_METRICS lists (by their current names)', () => {
+  const withGroup = ALL_METRICS.filter((m) => m.attributes.some((a) => a.name === 'mqtt.client.group')).map((m) => m.name);
+  assert.deepEqual(withGroup.sort(), [...CLIENT_GROUP_METRIC_NAMES].sort());
 });
