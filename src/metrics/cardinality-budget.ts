@@ -40,6 +40,8 @@ const SELF_METRIC_VALUES: Record<string, number> = {
   'otel.sdk.exporter.log.exported otel.component.name': 1,
   'otel.sdk.processor.log.queue.size otel.component.type': 1,
   'otel.sdk.processor.log.queue.size otel.component.name': 1,
+  'otel.sdk.processor.log.queue.capacity otel.component.type': 1,
+  'otel.sdk.processor.log.queue.capacity otel.component.name': 1,
   'vmq_sidecar.attribute_value.folded vmq_sidecar.attribute.name': 3,
   'vmq_sidecar.attribute_value.invalid vmq_sidecar.attribute.name': 4,
   // The metric exporter and the log exporter.

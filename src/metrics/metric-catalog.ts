@@ -435,7 +435,7 @@ export const SIDECAR_METRICS = {
     kind: 'counter',
     unit: '{log_record}',
     description:
-      'Log records the log export queue (the part of the SDK\'s batching log processor) finished with: handed to the exporter (no error.type), or given up before export (error.type). The SDK\'s own processor and exporters are not used for these records, and their self-metrics are not enabled, so nothing is counted twice.',
+      'Log records the log export queue (the part of the SDK\'s batching log processor) finished with: handed to the exporter (no error.type; counted once their export has finished), or given up before export (error.type). The SDK\'s own processor and exporters are not used for these records, and their self-metrics are not enabled, so nothing is counted twice.',
     attributes: [A.componentType, A.componentName, A.logProcessError],
     source: 'the log export queue',
   },
@@ -454,6 +454,15 @@ export const SIDECAR_METRICS = {
     description: 'Log records waiting in the log export queue.',
     attributes: [A.componentType, A.componentName],
     source: 'the log export queue',
+  },
+  logQueueCapacity: {
+    name: 'otel.sdk.processor.log.queue.capacity',
+    kind: 'updown',
+    unit: '{log_record}',
+    description: 'Log records the log export queue holds at most (OTEL_BLRP_MAX_QUEUE_SIZE; --log-queue-max-bytes may fill it first).',
+    attributes: [A.componentType, A.componentName],
+    source: 'the log export queue',
+    conventionNote: 'semconv otel.sdk.processor.log.queue.capacity, beside otel.sdk.processor.log.queue.size (added after the pass: no 0.1.0 name)',
   },
   exportFailures: {
     name: 'vmq_sidecar.export.failures',

@@ -175,7 +175,7 @@ export const METRIC_RENAMES = {
   'vmq_sidecar.log_records.queued': {
     name: 'otel.sdk.processor.log.queue.size',
     unit: LOG_RECORD,
-    convention: 'semconv otel.sdk.processor.log.queue.size (with otel.sdk.processor.log.queue.capacity = --log-queue size, to be added)',
+    convention: 'semconv otel.sdk.processor.log.queue.size (beside otel.sdk.processor.log.queue.capacity, added with it)',
     added: [
       { name: 'otel.component.type', values: 'batching_log_processor', convention: 'semconv otel.component.type' },
       { name: 'otel.component.name', values: 'batching_log_processor/0', convention: 'semconv otel.component.name' },

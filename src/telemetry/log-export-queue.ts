@@ -98,7 +98,7 @@ export class LogExportQueue {
 
   constructor(
     private readonly exporter: LogRecordExporter,
-    private readonly options: LogExportQueueOptions,
+    readonly options: LogExportQueueOptions,
     private readonly logger: SidecarLogger,
   ) {
     this.maxConcurrent = options.maxConcurrentExports ?? 2;

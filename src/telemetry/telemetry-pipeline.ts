@@ -285,6 +285,7 @@ export class TelemetryPipeline implements Component {
     const processed = store.sum(M.logRecordsProcessed);
     const exported = store.sum(M.logRecordsExported);
     const queued = store.sum(M.logQueueSize);
+    const capacity = store.sum(M.logQueueCapacity);
     const exportFailures = store.sum(M.exportFailures);
     // The log export queue plays the SDK's batching log processor's part and our OTLP exporter
     // the exporter's, so their counts take the SDK's self-metric names (semconv otel.sdk.*).
@@ -304,6 +305,7 @@ export class TelemetryPipeline implements Component {
         exported.get(logExporter, `${logExporter}/0`, 'export_failed').value = d.export_failed;
         exported.get(logExporter, `${logExporter}/0`, 'rejected').value = d.rejected;
         queued.get(processor, `${processor}/0`).value = q.queued;
+        capacity.get(processor, `${processor}/0`).value = q.options.maxQueueSize;
         exportFailures.get(logExporter).value = q.failedExports;
       }
       exportFailures.get(metricExporter).value = this.metricExportFailures;

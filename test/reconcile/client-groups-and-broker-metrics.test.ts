@@ -125,6 +125,7 @@ test('client groups and the broker\'s own metrics, over OTLP and on /metrics', a
   assert.equal(m('vernemq_connection_active', { vernemq_listener_type: 'tcp' }), 1448);
   assert.equal(m('vmq_sidecar_broker_scrapes_total', { error_type: undefined }), 2);
   assert.ok(m('otel_sdk_exporter_log_exported_total', { error_type: undefined }) >= 2);
+  assert.equal(m('otel_sdk_processor_log_queue_capacity', { otel_component_type: 'batching_log_processor' }), 2048, 'OTEL_BLRP_MAX_QUEUE_SIZE by default');
 
   // The fleet client goes away after its username moved it to no group: its -1 still lands on
   // the series its +1 went to.
