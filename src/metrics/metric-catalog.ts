@@ -126,6 +126,13 @@ export const ATTR = {
     type: 'string',
     values: 'batching_log_processor (the log export queue); otlp_grpc_log_exporter, otlp_http_log_exporter, otlp_http_json_log_exporter, and the same with metric for metrics (by OTEL_EXPORTER_OTLP_*_PROTOCOL)',
   }),
+  exportError: attribute<string>({
+    name: 'error.type',
+    type: 'string',
+    values:
+      'timeout, the HTTP status code (503), the gRPC status name (UNAVAILABLE), the socket error code (ECONNREFUSED), else the exception name; at most 20 values, then _OTHER. The series without error.type stays 0, so that a rate reads 0 before the first failure rather than no data',
+    absentWhenEmpty: true,
+  }),
   componentName: attribute<string>({ name: 'otel.component.name', type: 'string', values: '<otel.component.type>/0' }),
   attribute: attribute<string>({ name: 'vmq_sidecar.attribute.name', type: 'string', values: 'the metric attribute whose value was folded into "other"' }),
   invalidAttribute: attribute<string>({
@@ -468,8 +475,8 @@ export const SIDECAR_METRICS = {
     name: 'vmq_sidecar.export.failures',
     kind: 'counter',
     unit: '{export}',
-    description: 'OTLP exports that failed, by exporter (otel.component.type says the signal and the protocol).',
-    attributes: [A.componentType],
+    description: 'OTLP exports that failed, by exporter (otel.component.type says the signal and the protocol) and error.type.',
+    attributes: [A.componentType, A.exportError],
     source: 'the exporters',
   },
   snapshotWrites: {

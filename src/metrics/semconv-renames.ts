@@ -184,7 +184,7 @@ export const METRIC_RENAMES = {
   'vmq_sidecar.export.failures': {
     name: 'vmq_sidecar.export.failures',
     convention:
-      'kept: semconv has no count of failed export operations (only the otel.sdk.exporter.operation.duration histogram, which we do not record); the bare signal becomes the exporter\'s otel.component.type (an error.type with the failure class is still to come: the exporters report no class yet)',
+      'kept: semconv has no count of failed export operations (only the otel.sdk.exporter.operation.duration histogram, which we do not record); the bare signal becomes the exporter\'s otel.component.type, and the failure class error.type',
     attributes: [
       {
         from: 'signal',
@@ -193,6 +193,7 @@ export const METRIC_RENAMES = {
         convention: 'semconv otel.component.type well-known values (otlp_grpc_metric_exporter, otlp_http_log_exporter, ...): the signal is in the type',
       },
     ],
+    added: [{ name: 'error.type', values: 'timeout, the HTTP status code, the gRPC status name, the socket error code, or the exception name', convention: ERROR_TYPE }],
   },
   'vmq_sidecar.snapshot.writes': {
     name: 'vmq_sidecar.snapshot.writes',

@@ -306,9 +306,12 @@ export class TelemetryPipeline implements Component {
         exported.get(logExporter, `${logExporter}/0`, 'rejected').value = d.rejected;
         queued.get(processor, `${processor}/0`).value = q.queued;
         capacity.get(processor, `${processor}/0`).value = q.options.maxQueueSize;
-        exportFailures.get(logExporter).value = q.failedExports;
+        exportFailures.get(logExporter, '');
+        for (const [type, n] of q.failedByType.counts) exportFailures.get(logExporter, type).value = n;
       }
-      exportFailures.get(metricExporter).value = this.metricExportFailures;
+      // A zero series without error.type, so that rate() reads 0 before the first failure.
+      exportFailures.get(metricExporter, '');
+      for (const [type, n] of this.metricExporter?.outage.failuresByType.counts ?? []) exportFailures.get(metricExporter, type).value = n;
     });
   }
 

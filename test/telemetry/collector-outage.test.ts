@@ -47,8 +47,9 @@ test('collector outage: ingest unaffected, drops counted and visible, totals exa
     const prom = parseExposition(await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text());
     const dropped = prom.find((s) => s.name === 'otel_sdk_processor_log_processed_total' && s.labels.error_type === 'queue_full');
     assert.ok(dropped && dropped.value > 0, 'drops on /metrics');
-    const failures = prom.find((s) => s.name === 'vmq_sidecar_export_failures_total' && s.labels.otel_component_type === 'otlp_http_metric_exporter');
+    const failures = prom.find((s) => s.name === 'vmq_sidecar_export_failures_total' && s.labels.otel_component_type === 'otlp_http_metric_exporter' && s.labels.error_type !== undefined);
     assert.ok(failures && failures.value > 0, 'metric export failures on /metrics');
+    assert.match(failures.labels.error_type ?? '', /^(ECONNREFUSED|timeout|503|[A-Za-z]+Error)$/, `error.type of a failed export: ${failures.labels.error_type}`);
 
     // The collector comes back on the same address.
     await receiver.start(port);
