@@ -70,6 +70,8 @@ test('client groups and the broker\'s own metrics, over OTLP and on /metrics', a
   await write(s, Buffer.concat(frames.map((f) => encoder.encodeFrame(f as never))));
   await eventually(() => assert.equal(sidecar.stats.eventsTotal, before + frames.length));
   const r = sidecar.component(BrokerReconciler)!;
+  // The scrape at start first (a scrape asked for while one is in flight is refused).
+  await eventually(() => assert.ok(r.last));
   assert.equal(await r.scrapeOnce(), 'success');
 
   // OTLP, decoded from the protobuf wire format.
