@@ -45,6 +45,8 @@ export const UNITS = {
   eventsPerSecond: 'count:events/s',
   events: 'count:events',
   messagesPerSecond: 'count:messages/s',
+  items: 'count:items',
+  clientsPerSecond: 'count:clients/s',
   disconnectsPerSecond: 'count:disconnects/s',
   connectsPerSecond: 'count:connects/s',
   subscriptionsPerSecond: 'count:requests/s',
@@ -82,7 +84,7 @@ export const DASHBOARDS: DashboardDef[] = [
         { expr: `sum by (mqtt_disconnect_reason) (rate(mqtt_client_disconnects_total{${I}}[${RI}]))`, legend: '{{mqtt_disconnect_reason}}' },
       ], { stacked: true }),
       ts('Refused connections by reason', U.connectsPerSecond, 'CONNECTs the broker refused per second (on_register_failed), by reason, stacked.', [
-        { expr: `sum by (mqtt_failure_reason) (rate(mqtt_client_registration_failures_total{${I}}[${RI}]))`, legend: '{{mqtt_failure_reason}}' },
+        { expr: `sum by (error_type) (rate(mqtt_client_registration_failures_total{${I}}[${RI}]))`, legend: '{{error_type}}' },
       ], { stacked: true }),
       ts('Connects, disconnects and session expiries', U.eventsPerSecond, 'Client lifecycle per second: connects, disconnects by session persistence, and offline sessions expired by the broker.', [
         { expr: `sum(rate(mqtt_client_registrations_total{${I}}[${RI}]))`, legend: 'connects' },
@@ -95,28 +97,45 @@ export const DASHBOARDS: DashboardDef[] = [
       ]),
       row('Where do messages go?'),
       ts('Published by QoS', U.messagesPerSecond, 'PUBLISHes received by the broker per second, by QoS. A sample when the plugin samples on_publish.', [
-        { expr: `sum by (mqtt_qos) (rate(mqtt_messages_published_total{${I}}[${RI}]))`, legend: 'qos {{mqtt_qos}}' },
+        { expr: `sum by (mqtt_qos) (rate(mqtt_message_published_total{${I}}[${RI}]))`, legend: 'qos {{mqtt_qos}}' },
       ]),
       ts('Delivered by subscription QoS; completed by message QoS', U.messagesPerSecond, 'Messages sent to subscribers per second, by the QoS of the subscription they matched (on_deliver carries the subscription\'s QoS, not the message\'s), and QoS 1/2 deliveries completed, by the QoS the message travelled with.', [
-        { expr: `sum by (mqtt_subscription_qos) (rate(mqtt_messages_delivered_total{${I}}[${RI}]))`, legend: 'delivered, subscription qos {{mqtt_subscription_qos}}' },
-        { expr: `sum by (mqtt_qos) (rate(mqtt_messages_delivery_completed_total{${I}}[${RI}]))`, legend: 'completed, message qos {{mqtt_qos}}' },
+        { expr: `sum by (mqtt_subscription_qos) (rate(mqtt_message_delivered_total{${I}}[${RI}]))`, legend: 'delivered, subscription qos {{mqtt_subscription_qos}}' },
+        { expr: `sum by (mqtt_qos) (rate(mqtt_message_delivery_completed_total{${I}}[${RI}]))`, legend: 'completed, message qos {{mqtt_qos}}' },
       ]),
       ts('Dropped by reason', U.messagesPerSecond, 'Messages the broker dropped per second, by reason (queue full, expired, ...), stacked.', [
-        { expr: `sum by (mqtt_drop_reason) (rate(mqtt_messages_dropped_total{${I}}[${RI}]))`, legend: '{{mqtt_drop_reason}}' },
+        { expr: `sum by (error_type) (rate(mqtt_message_dropped_total{${I}}[${RI}]))`, legend: '{{error_type}}' },
       ], { stacked: true }),
       ts('Queued for offline sessions', U.messagesPerSecond, 'Messages stored per second for sessions whose client is away, by topic group.', [
-        { expr: `sum by (mqtt_topic_group) (rate(mqtt_messages_queued_offline_total{${I}}[${RI}]))`, legend: '{{mqtt_topic_group}}' },
+        { expr: `sum by (mqtt_topic_group) (rate(mqtt_message_queued_offline_total{${I}}[${RI}]))`, legend: '{{mqtt_topic_group}}' },
       ]),
       ts('Published by topic group', U.messagesPerSecond, 'PUBLISHes per second by topic group (the matched ACL name, else the first --topic-groups filter that matches).', [
-        { expr: `sum by (mqtt_topic_group) (rate(mqtt_messages_published_total{${I}}[${RI}]))`, legend: '{{mqtt_topic_group}}' },
+        { expr: `sum by (mqtt_topic_group) (rate(mqtt_message_published_total{${I}}[${RI}]))`, legend: '{{mqtt_topic_group}}' },
       ]),
       ts('Payload size', U.bytes, 'Size of published payloads: median and 99th percentile.', [
         { expr: `histogram_quantile(0.5, sum by (le) (rate(mqtt_publish_payload_size_bytes_bucket{${I}}[${RI}])))`, legend: 'p50' },
         { expr: `histogram_quantile(0.99, sum by (le) (rate(mqtt_publish_payload_size_bytes_bucket{${I}}[${RI}])))`, legend: 'p99' },
       ]),
-      ts('Subscribe and unsubscribe requests', U.subscriptionsPerSecond, 'SUBSCRIBE requests per second by outcome, and UNSUBSCRIBE requests.', [
-        { expr: `sum by (mqtt_subscription_outcome) (rate(mqtt_subscriptions_total{${I}}[${RI}]))`, legend: 'subscribe {{mqtt_subscription_outcome}}' },
+      ts('Subscribe and unsubscribe requests', U.subscriptionsPerSecond, 'SUBSCRIBE requests per second, granted or refused (error.type), and UNSUBSCRIBE requests.', [
+        { expr: `label_replace(sum by (error_type) (rate(mqtt_subscriptions_total{${I}}[${RI}])), "error_type", "granted", "error_type", "")`, legend: 'subscribe {{error_type}}' },
         { expr: `sum(rate(mqtt_unsubscriptions_total{${I}}[${RI}]))`, legend: 'unsubscribe' },
+      ]),
+      ts('Connected clients by client group', U.clients, 'Clients connected now by mqtt.client.group (--client-groups; one unlabelled line without it), all selected nodes.', [
+        { expr: `sum by (mqtt_client_group) (mqtt_client_connected{${I}})`, legend: '{{mqtt_client_group}}' },
+      ]),
+      ts('Messages published by client group', U.messagesPerSecond, 'Messages published per second by mqtt.client.group (--client-groups), all selected nodes.', [
+        { expr: `sum by (mqtt_client_group) (rate(mqtt_message_published_total{${I}}[${RI}]))`, legend: '{{mqtt_client_group}}' },
+      ]),
+      row('What the broker counts itself (--broker-metrics-url)'),
+      ts('Retained messages and subscriptions', U.items, "The broker's own counts (vernemq.retain.messages, vernemq.router.subscriptions), all selected nodes.", [
+        { expr: `sum(vernemq_retain_messages{${I}})`, legend: 'retained messages' },
+        { expr: `sum(vernemq_router_subscriptions{${I}})`, legend: 'subscriptions' },
+      ]),
+      ts('MQTT bytes in and out', U.bytesPerSecond, "Bytes per second the broker received from and sent to MQTT clients (vernemq.network.io), all selected nodes.", [
+        { expr: `sum by (network_io_direction) (rate(vernemq_network_io_bytes_total{${I}}[${RI}]))`, legend: '{{network_io_direction}}' },
+      ]),
+      ts('Keep-alive expirations', U.clientsPerSecond, 'Clients per second the broker disconnected for silence past their keep-alive (vernemq.client.keepalive.expired), by MQTT version.', [
+        { expr: `sum by (network_protocol_version) (rate(vernemq_client_keepalive_expired_total{${I}}[${RI}]))`, legend: 'MQTT {{network_protocol_version}}' },
       ]),
       row('What happened?'),
       { title: 'Alerts', type: 'alertlist', w: 24, h: 6, description: 'Alerts of alerts/vmq-otel-sidecar.rules.yml firing or pending; each links to its runbook section.' },
@@ -136,18 +155,18 @@ export const DASHBOARDS: DashboardDef[] = [
     description: 'Is the sidecar receiving, decoding and exporting everything?',
     panels: [
       row('Intake'),
-      stat('Events /s', U.eventsPerSecond, 'Plugin events decoded per second, every hook, all selected sidecars.', `sum(rate(vmq_sidecar_events_received_total{${I}}[${RI}]))`),
-      stat('Open plugin connections', U.connections, 'TCP connections from the vmq_events_sidecar plugin open now (its pool_size per node, 100 by default).', `sum(vmq_sidecar_connections_open{${I}})`),
-      stat('Rejected frames /s', U.framesPerSecond, 'Frames per second that did not become events (unknown type, undecodable, oversized); those events are lost.', `sum(rate(vmq_sidecar_frames_rejected_total{${I}}[${RI}]))`),
-      stat('Log records dropped /s', U.recordsPerSecond, 'Log records per second dropped before export (queue full, export failed, shutdown).', `sum(rate(vmq_sidecar_log_records_dropped_total{${I}}[${RI}])) or on() vector(0)`),
+      stat('Events /s', U.eventsPerSecond, 'Plugin events decoded per second, every hook, all selected sidecars.', `sum(rate(vmq_sidecar_event_received_total{${I}}[${RI}]))`),
+      stat('Open plugin connections', U.connections, 'TCP connections from the vmq_events_sidecar plugin open now (its pool_size per node, 100 by default).', `sum(vmq_sidecar_connection_open{${I}})`),
+      stat('Rejected frames /s', U.framesPerSecond, 'Frames per second that did not become events (unknown type, undecodable, oversized); those events are lost.', `sum(rate(vmq_sidecar_frame_rejected_total{${I}}[${RI}]))`),
+      stat('Log records dropped /s', U.recordsPerSecond, 'Log records per second dropped before export (queue full, export failed, shutdown).', `(sum(rate(otel_sdk_processor_log_processed_total{error_type!="",${I}}[${RI}])) or on() vector(0)) + (sum(rate(otel_sdk_exporter_log_exported_total{error_type!="",${I}}[${RI}])) or on() vector(0))`),
       ts('Events by hook', U.eventsPerSecond, 'Plugin events decoded per second by hook, stacked.', [
-        { expr: `sum by (vernemq_hook) (rate(vmq_sidecar_events_received_total{${I}}[${RI}]))`, legend: '{{vernemq_hook}}' },
+        { expr: `sum by (vernemq_hook) (rate(vmq_sidecar_event_received_total{${I}}[${RI}]))`, legend: '{{vernemq_hook}}' },
       ], { stacked: true }),
       ts('Events by transport', U.eventsPerSecond, "Plugin events decoded per second by transport (tcp: the plugin's connection pool; grpc: PluginService/Event calls), stacked.", [
-        { expr: `sum by (transport) (rate(vmq_sidecar_events_received_total{${I}}[${RI}]))`, legend: '{{transport}}' },
+        { expr: `sum by (vmq_sidecar_transport) (rate(vmq_sidecar_event_received_total{${I}}[${RI}]))`, legend: '{{vmq_sidecar_transport}}' },
       ], { stacked: true }),
       ts('Rejected frames by reason', U.framesPerSecond, 'Frames per second that did not become events, by reason and transport; see the runbook (VmqSidecarRejectingFrames).', [
-        { expr: `sum by (reason, transport) (rate(vmq_sidecar_frames_rejected_total{${I}}[${RI}]))`, legend: '{{reason}} ({{transport}})' },
+        { expr: `sum by (error_type, vmq_sidecar_transport) (rate(vmq_sidecar_frame_rejected_total{${I}}[${RI}]))`, legend: '{{error_type}} ({{vmq_sidecar_transport}})' },
       ]),
       ts('Event delay (broker timestamp to arrival)', U.seconds, 'Time from the broker\'s event timestamp to its arrival here: median and 99th percentile (includes any clock difference).', [
         { expr: `histogram_quantile(0.5, sum by (le) (rate(vmq_sidecar_event_delay_seconds_bucket{${I}}[${RI}])))`, legend: 'p50' },
@@ -157,41 +176,41 @@ export const DASHBOARDS: DashboardDef[] = [
         { expr: `sum by (instance) (rate(vmq_sidecar_received_bytes_total{${I}}[${RI}]))`, legend: '{{instance}}' },
       ]),
       ts('Plugin connections per node', U.connections, 'Plugin connections open now, per sidecar.', [
-        { expr: `sum by (instance) (vmq_sidecar_connections_open{${I}})`, legend: '{{instance}}' },
+        { expr: `sum by (instance) (vmq_sidecar_connection_open{${I}})`, legend: '{{instance}}' },
       ]),
       ts('Refused plugin connections', U.connectionsPerSecond, 'Plugin connections refused per second because --max-connections was reached, per sidecar.', [
-        { expr: `sum by (instance) (rate(vmq_sidecar_connections_refused_total{${I}}[${RI}]))`, legend: '{{instance}}' },
+        { expr: `sum by (instance) (rate(vmq_sidecar_connection_refused_total{${I}}[${RI}]))`, legend: '{{instance}}' },
       ]),
       row('Export'),
-      ts('Log records', U.recordsPerSecond, 'Log records exported per second, and dropped per second by reason.', [
-        { expr: `sum(rate(vmq_sidecar_log_records_exported_total{${I}}[${RI}]))`, legend: 'exported' },
-        { expr: `sum by (reason) (rate(vmq_sidecar_log_records_dropped_total{${I}}[${RI}]))`, legend: 'dropped ({{reason}})' },
+      ts('Log records', U.recordsPerSecond, 'Log records exported per second, and lost per second by error.type (otel.sdk.* semantic conventions).', [
+        { expr: `sum(rate(otel_sdk_exporter_log_exported_total{error_type="",${I}}[${RI}]))`, legend: 'exported' },
+        { expr: `sum by (error_type) (rate(otel_sdk_processor_log_processed_total{error_type!="",${I}}[${RI}])) or sum by (error_type) (rate(otel_sdk_exporter_log_exported_total{error_type!="",${I}}[${RI}]))`, legend: 'lost ({{error_type}})' },
       ]),
       ts('Log export queue', U.records, 'Log records waiting for export now, per sidecar (bounded by OTEL_BLRP_MAX_QUEUE_SIZE).', [
-        { expr: `sum by (instance) (vmq_sidecar_log_records_queued{${I}})`, legend: '{{instance}}' },
+        { expr: `sum by (instance) (otel_sdk_processor_log_queue_size{${I}})`, legend: '{{instance}}' },
       ]),
-      ts('Export failures', U.exportsPerSecond, 'Failed OTLP exports per second, by signal (metrics, logs): the collector is down, slow or refusing.', [
-        { expr: `sum by (signal) (rate(vmq_sidecar_export_failures_total{${I}}[${RI}]))`, legend: '{{signal}}' },
+      ts('Export failures', U.exportsPerSecond, 'Failed OTLP exports per second, by exporter (otel.component.type: otlp_<protocol>_metric_exporter, otlp_<protocol>_log_exporter): the collector is down, slow or refusing.', [
+        { expr: `sum by (otel_component_type) (rate(vmq_sidecar_export_failures_total{${I}}[${RI}]))`, legend: '{{otel_component_type}}' },
       ]),
       row('Session state'),
       ts('Tracked clients', U.clients, 'Clients whose session state the sidecar keeps (connected or offline), per sidecar; capped by --max-tracked-clients.', [
-        { expr: `sum by (instance) (vmq_sidecar_sessions_tracked{${I}})`, legend: '{{instance}}' },
+        { expr: `sum by (instance) (vmq_sidecar_session_tracked{${I}})`, legend: '{{instance}}' },
       ]),
       ts('Session events not applied', U.eventsPerSecond, 'Session events per second that did not change the gauges: out of order (stale) or beyond --max-tracked-clients (untracked).', [
-        { expr: `sum(rate(vmq_sidecar_sessions_stale_events_total{${I}}[${RI}]))`, legend: 'stale (arrived out of order)' },
-        { expr: `sum(rate(vmq_sidecar_sessions_untracked_total{${I}}[${RI}])) or on() vector(0)`, legend: 'untracked (limit reached)' },
+        { expr: `sum(rate(vmq_sidecar_session_stale_events_total{${I}}[${RI}]))`, legend: 'stale (arrived out of order)' },
+        { expr: `sum(rate(vmq_sidecar_session_untracked_total{${I}}[${RI}])) or on() vector(0)`, legend: 'untracked (limit reached)' },
       ]),
       ts('MQTT 5 sessions: share of wakeups without on_register', 'percentunit',
         'Wakeups for which no on_register arrived within 5 s while registers were flowing: MQTT 5 sessions. For them the plugin sends only session events: their registrations, publishes, subscriptions, deliveries and CONNECT trace context are missing (README "MQTT 5 clients").',
         [
           {
-            expr: `sum by (instance) (rate(vmq_sidecar_sessions_unregistered_wakeups_total{${I}}[${RI}])) / sum by (instance) (rate(vmq_sidecar_events_received_total{${I},vernemq_hook="on_client_wakeup"}[${RI}]))`,
+            expr: `sum by (instance) (rate(vmq_sidecar_session_unregistered_wakeups_total{${I}}[${RI}])) / sum by (instance) (rate(vmq_sidecar_event_received_total{${I},vernemq_hook="on_client_wakeup"}[${RI}]))`,
             legend: '{{instance}}',
           },
         ],
       ),
       ts('Attribute values folded into "other"', U.eventsPerSecond, 'Events per second whose attribute value was replaced by "other" because its --max-* limit of distinct values was reached, by attribute.', [
-        { expr: `sum by (attribute) (rate(vmq_sidecar_attribute_values_folded_total{${I}}[${RI}])) or on() vector(0)`, legend: '{{attribute}}' },
+        { expr: `sum by (vmq_sidecar_attribute_name) (rate(vmq_sidecar_attribute_value_folded_total{${I}}[${RI}])) or on() vector(0)`, legend: '{{vmq_sidecar_attribute_name}}' },
       ]),
       row('Can I trust the gauges?'),
       ts('Connected clients: derived vs the broker\'s count', U.clients, 'Our connected-clients gauge next to the broker\'s own count (active_mqtt_connections, from --broker-metrics-url), per node.', [
@@ -199,7 +218,7 @@ export const DASHBOARDS: DashboardDef[] = [
         { expr: `sum by (instance) (vmq_sidecar_broker_connections{${I}})`, legend: 'broker {{instance}}' },
       ]),
       ts('Gauge drift (derived minus broker)', U.clients, 'Derived connected clients minus the broker\'s count, per node; VmqSidecarGaugeDrift fires past 5% and 10 clients.', [
-        { expr: `sum by (instance) (vmq_sidecar_broker_connections_drift{${I}})`, legend: '{{instance}}' },
+        { expr: `sum by (instance) (vmq_sidecar_broker_connection_drift{${I}})`, legend: '{{instance}}' },
       ]),
       ts('Events not received since the first broker scrape', U.events, 'Events the broker attempted minus those it reported failed minus those received here, by hook, since the sidecar\'s first broker scrape. Sampled hooks (publish, deliver, delivery_complete) count sampled-out events too.', [
         { expr: `sum by (vernemq_hook) (vmq_sidecar_upstream_missing{${I}})`, legend: '{{vernemq_hook}}' },
@@ -208,14 +227,14 @@ export const DASHBOARDS: DashboardDef[] = [
         { expr: `sum by (vernemq_hook) (rate(vmq_sidecar_broker_sidecar_event_errors_total{${I}}[${RI}]))`, legend: '{{vernemq_hook}}' },
       ]),
       ts('Gauges missing their hooks', U.hooks, '1 while a gauge lacks a hook it is derived from (events arrive, that hook never did), 0 once seen.', [
-        { expr: `max by (gauge, vernemq_hook) (vmq_sidecar_hooks_missing{${I}})`, legend: '{{gauge}} needs {{vernemq_hook}}' },
+        { expr: `max by (vmq_sidecar_gauge_name, vernemq_hook) (vmq_sidecar_hook_missing{${I}})`, legend: '{{vmq_sidecar_gauge_name}} needs {{vernemq_hook}}' },
       ]),
       ts('Session snapshot age', U.seconds, 'Seconds since the last --state-file snapshot was written, per sidecar, next to the configured --state-interval.', [
         { expr: `max by (instance) (vmq_sidecar_snapshot_age_seconds{${I}})`, legend: 'age {{instance}}' },
         { expr: `max by (instance) (vmq_sidecar_snapshot_interval_seconds{${I}})`, legend: 'interval {{instance}}' },
       ]),
-      ts('Broker scrapes', U.scrapesPerSecond, 'Scrapes of --broker-metrics-url per second, by outcome.', [
-        { expr: `sum by (outcome) (rate(vmq_sidecar_broker_scrapes_total{${I}}[${RI}]))`, legend: '{{outcome}}' },
+      ts('Broker scrapes', U.scrapesPerSecond, 'Scrapes of --broker-metrics-url per second: success, or error.type.', [
+        { expr: `label_replace(sum by (error_type) (rate(vmq_sidecar_broker_scrapes_total{${I}}[${RI}])), "error_type", "success", "error_type", "")`, legend: '{{error_type}}' },
       ]),
     ],
   },
@@ -284,8 +303,8 @@ export function renderDashboard(d: DashboardDef): string {
           label: 'Service',
           type: 'query',
           datasource: { type: 'prometheus', uid: '${datasource}' },
-          query: { query: 'label_values(vmq_sidecar_connections_open, job)', refId: 'service' },
-          definition: 'label_values(vmq_sidecar_connections_open, job)',
+          query: { query: 'label_values(vmq_sidecar_connection_open, job)', refId: 'service' },
+          definition: 'label_values(vmq_sidecar_connection_open, job)',
           refresh: 2,
           includeAll: false,
           multi: false,
@@ -297,8 +316,8 @@ export function renderDashboard(d: DashboardDef): string {
           label: 'Sidecar (broker node)',
           type: 'query',
           datasource: { type: 'prometheus', uid: '${datasource}' },
-          query: { query: 'label_values(vmq_sidecar_connections_open{job=~"$service"}, instance)', refId: 'instance' },
-          definition: 'label_values(vmq_sidecar_connections_open{job=~"$service"}, instance)',
+          query: { query: 'label_values(vmq_sidecar_connection_open{job=~"$service"}, instance)', refId: 'instance' },
+          definition: 'label_values(vmq_sidecar_connection_open{job=~"$service"}, instance)',
           refresh: 2,
           includeAll: true,
           multi: true,

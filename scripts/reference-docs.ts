@@ -2,7 +2,7 @@
  * Renders the reference documents from the catalogs in code, so the docs cannot drift:
  * docs/telemetry.md (metrics and log records) and docs/configuration.md (every setting).
  */
-import { ALL_METRICS, MQTT_METRICS, SIDECAR_METRICS, prometheusNameOf, type MetricDef } from '../src/metrics/metric-catalog.js';
+import { ALL_METRICS, BROKER_METRIC_DEFS, MQTT_METRICS, SIDECAR_METRICS, prometheusNameOf, type AttributeDef, type MetricDef } from '../src/metrics/metric-catalog.js';
 import { LOG_ATTRIBUTES, LOG_RECORDS } from '../src/sinks/log-catalog.js';
 import { HOOKS } from '../src/events/event-types.js';
 import { SIDECAR_OPTIONS } from '../src/config/sidecar-config.js';
@@ -10,6 +10,37 @@ import { SIMULATOR_OPTIONS } from '../src/simulator/simulator-config.js';
 import { OTEL_VARIABLES } from '../src/telemetry/otel-config.js';
 import type { OptionSpec } from '../src/config/option-parser.js';
 import { prometheusLabel } from '../src/metrics/prometheus-naming.js';
+import { LOG_ATTRIBUTE_RENAMES, LOG_ATTRIBUTES_ADDED, METRIC_ATTRIBUTE_RENAMES, METRIC_RENAMES, renameFor, type MetricRename } from '../src/metrics/semconv-renames.js';
+
+/** The convention a metric's name follows, from the rename table, with its 0.1.0 name when it changed. */
+function metricConvention(d: MetricDef): string {
+  const entry = renameFor(d.name);
+  if (entry === undefined) return d.conventionNote ?? '-';
+  const was = entry.old !== d.name ? ` (0.1.0: \`${entry.old}\`)` : '';
+  return cell(entry.rename.convention) + was;
+}
+
+/** The convention of a metric attribute: decided for all metrics, else on the metrics that have it. */
+function attributeConvention(name: string, own: string | undefined): string {
+  if (own !== undefined) return cell(own);
+  const all = Object.values(METRIC_ATTRIBUTE_RENAMES).find((a) => a.name === name);
+  if (all) return cell(all.convention);
+  const found = new Set<string>();
+  for (const r of Object.values(METRIC_RENAMES as Record<string, MetricRename>)) {
+    for (const c of r.attributes ?? []) if (c.to === name) found.add(c.from === c.to ? c.convention : `${c.convention} (0.1.0: \`${c.from}\`)`);
+    for (const a of r.added ?? []) if (a.name === name) found.add(a.convention);
+  }
+  if (name === 'error.type' && found.size > 0) return cell([...found][0]!.replace(/ \(0\.1\.0.*$/, '') + ' (0.1.0: mqtt.failure.reason, mqtt.drop.reason, mqtt.subscription.outcome, reason, outcome, result)');
+  return found.size > 0 ? cell([...found].join('; ')) : '-';
+}
+
+function logAttributeConvention(key: string): string {
+  const r = Object.entries(LOG_ATTRIBUTE_RENAMES).filter(([, a]) => a.name === key);
+  const added = LOG_ATTRIBUTES_ADDED.find((a) => a.name === key);
+  const parts = r.map(([old, a]) => (old !== key ? `${a.convention} (0.1.0: \`${old}\`)` : a.convention));
+  if (added && parts.length === 0) parts.push(added.convention);
+  return parts.length > 0 ? cell(parts.join('; ')) : '-';
+}
 
 const KIND: Record<MetricDef['kind'], string> = { counter: 'counter', updown: 'up-down counter (gauge in Prometheus)', gauge: 'gauge', histogram: 'histogram' };
 
@@ -18,18 +49,32 @@ function cell(s: string): string {
 }
 
 function metricTable(defs: readonly MetricDef[]): string[] {
-  const lines = ['| OpenTelemetry name | Prometheus name | instrument | unit | attributes | from |', '|---|---|---|---|---|---|'];
+  const lines = ['| OpenTelemetry name | Prometheus name | instrument | unit | attributes | from | convention |', '|---|---|---|---|---|---|---|'];
   for (const d of defs) {
     const prom = prometheusNameOf(d) + (d.kind === 'histogram' ? '_{bucket,sum,count}' : '');
     const attrs = d.attributes.map((a) => `\`${a.name}\``).join(', ') || '-';
-    lines.push(`| \`${d.name}\` | \`${prom}\` | ${KIND[d.kind]} | \`${d.unit}\` | ${attrs} | ${cell(d.source)} |`);
+    lines.push(`| \`${d.name}\` | \`${prom}\` | ${KIND[d.kind]} | \`${d.unit}\` | ${attrs} | ${cell(d.source)} | ${metricConvention(d)} |`);
   }
   return lines;
 }
 
 export function renderTelemetryDoc(): string {
-  const attrDefs = new Map<string, { type: string; values: string }>();
-  for (const d of ALL_METRICS) for (const a of d.attributes) attrDefs.set(a.name, a);
+  const attrDefs = new Map<string, { type: string; values: string; convention?: string | undefined }>();
+  // One attribute name may have several definitions (error.type: a different set of failure
+  // classes per metric): each is listed with the metrics it is on.
+  const byName = new Map<string, Map<AttributeDef, string[]>>();
+  for (const d of ALL_METRICS) {
+    for (const a of d.attributes) {
+      const defs = byName.get(a.name) ?? new Map<AttributeDef, string[]>();
+      byName.set(a.name, defs);
+      defs.set(a, [...(defs.get(a) ?? []), d.name]);
+    }
+  }
+  for (const [name, defs] of byName) {
+    const list = [...defs.entries()];
+    const values = list.length === 1 ? list[0]![0].values : list.map(([a, ms]) => `on ${ms.map((m) => `\`${m}\``).join(', ')}: ${a.values}`).join('; ');
+    attrDefs.set(name, { type: list[0]![0].type, values, convention: list[0]![0].convention });
+  }
   const out = [
     '# Telemetry reference',
     '',
@@ -41,7 +86,13 @@ export function renderTelemetryDoc(): string {
     'the unit\'s word is appended (`_seconds`, `_bytes`), and counters end in `_total`. Attribute names',
     'become labels the same way (`mqtt.mountpoint` -> `mqtt_mountpoint`).',
     '',
-    '## MQTT metrics',
+    'Two kinds of numbers, kept apart by namespace: `mqtt.*` metrics are **derived from events**',
+    '(the sidecar counts what the plugin sends), `vernemq.*` metrics come **from the broker** (its',
+    'own counters and gauges, read at each `--broker-metrics-url` scrape and exported as they are).',
+    'The `convention` column says which OpenTelemetry semantic convention (v1.44) a name follows or',
+    'why none applies, and the 0.1.0 name where it changed (CHANGELOG.md).',
+    '',
+    '## MQTT metrics (derived from events)',
     '',
     ...metricTable(Object.values(MQTT_METRICS)),
     '',
@@ -52,21 +103,21 @@ export function renderTelemetryDoc(): string {
     'QoS is reported as the broker reports it, which is not always the message\'s QoS:',
     '',
     '- `on_deliver` carries the QoS of the *subscription* the message went through, so',
-    '  `mqtt.messages.delivered` (and the `vernemq.on_deliver` log record) has',
+    '  `mqtt.message.delivered` (and the `vernemq.on_deliver` log record) has',
     '  `mqtt.subscription.qos`, not `mqtt.qos`: a QoS 0 message delivered to a QoS 2 subscription',
     '  counts under 2. (Against a real VerneMQ 5.1 with clients at mixed QoS: 32,742 deliveries under',
     '  subscription QoS 2 where the clients received 7,277 messages at QoS 2; the totals were equal.)',
-    '  `on_delivery_complete` carries the message\'s QoS as delivered: `mqtt.messages.delivery_completed`',
+    '  `on_delivery_complete` carries the message\'s QoS as delivered: `mqtt.message.delivery_completed`',
     '  keeps `mqtt.qos` (1 or 2; QoS 0 deliveries complete nothing).',
     '- A QoS 0 message for an offline persistent session is reported as `on_offline_message` with',
     '  qos 1, and then as `on_message_drop` with reason `user_offline` (the broker does not keep QoS 0',
-    '  messages for offline sessions): it counts in `mqtt.messages.queued_offline{mqtt.qos=1}` *and*',
-    '  in `mqtt.messages.dropped{mqtt.drop.reason=user_offline}`, though nothing waits for the session.',
+    '  messages for offline sessions): it counts in `mqtt.message.queued_offline{mqtt.qos=1}` *and*',
+    '  in `mqtt.message.dropped{error.type=user_offline}`, though nothing waits for the session.',
     '',
     'The gauges are derived from events: after a restart they continue from `--state-file` when one',
     'is configured and fresh, else from zero (clients connected before the restart are counted again',
     'at their next wakeup; their disconnect never takes a gauge below zero). With',
-    '`--broker-metrics-url`, `vmq_sidecar.broker.connections.drift` shows how far they are off.',
+    '`--broker-metrics-url`, `vmq_sidecar.broker.connection.drift` shows how far they are off.',
     '',
     'The drift compares like with like: the sidecar reads its gauge when it sends the scrape request',
     'and when the broker\'s answer arrives, and the broker counted its connections in between; a',
@@ -108,11 +159,27 @@ export function renderTelemetryDoc(): string {
     '',
     ...metricTable(Object.values(SIDECAR_METRICS)),
     '',
+    '`vmq_sidecar.broker.connections` and `vmq_sidecar.broker.queues` repeat',
+    '`vernemq.connection.active{vernemq.listener.type=tcp}` and `vernemq.queue.processes`. They are',
+    'kept for this release: they are what the drift and the 0.1.0 alert rules and dashboards read, and',
+    'retiring them in the release that renames everything else would double the migration; they go',
+    'with the compatibility rules in the next release. New queries should use the `vernemq.*` names.',
+    '',
+    '## Broker metrics (from the broker)',
+    '',
+    'Only with `--broker-metrics-url`: after each successful scrape the sidecar keeps the broker\'s',
+    'own values (src/reconcile/broker-gauges.ts maps VerneMQ\'s names; the `node` label is dropped,',
+    'one sidecar runs per node) and exports them with the other metrics, over OTLP and on `/metrics`.',
+    'A metric the broker does not serve (netsplits on gojek/vernemq v5.1.0) has no series. Counters',
+    'are the broker\'s own: they start over when the broker restarts.',
+    '',
+    ...metricTable(BROKER_METRIC_DEFS),
+    '',
     '## Attributes',
     '',
-    '| attribute | Prometheus label | type | values |',
-    '|---|---|---|---|',
-    ...[...attrDefs.entries()].map(([name, a]) => `| \`${name}\` | \`${prometheusLabel(name)}\` | ${a.type} | ${cell(a.values)} |`),
+    '| attribute | Prometheus label | type | values | convention |',
+    '|---|---|---|---|---|',
+    ...[...attrDefs.entries()].map(([name, a]) => `| \`${name}\` | \`${prometheusLabel(name)}\` | ${a.type} | ${cell(a.values)} | ${attributeConvention(name, a.convention)} |`),
     '',
     'A metric keeps at most 2000 attribute combinations; further ones are counted in one series with',
     'the attribute `otel.metric.overflow=true`, as the OpenTelemetry SDK does.',
@@ -138,9 +205,9 @@ export function renderTelemetryDoc(): string {
       return `| \`vernemq.${h}\` | ${cell(r.body)} | ${cell(r.severity)} | ${cell(r.trace)} | ${r.attributes.map((a) => `\`${a}\``).join(', ')} |`;
     }),
     '',
-    '| log attribute | meaning |',
-    '|---|---|',
-    ...Object.entries(LOG_ATTRIBUTES).map(([k, v]) => `| \`${k}\` | ${cell(v)} |`),
+    '| log attribute | meaning | convention |',
+    '|---|---|---|',
+    ...Object.entries(LOG_ATTRIBUTES).map(([k, v]) => `| \`${k}\` | ${cell(v)} | ${logAttributeConvention(k)} |`),
     '',
   ];
   return out.join('\n');

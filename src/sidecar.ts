@@ -72,7 +72,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 
   // Outputs: what events become.
   const metrics = new MetricsSink(store, settings);
-  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: settings.maxTrackedClients, mode: settings.gaugeMode });
+  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: settings.maxTrackedClients, mode: settings.gaugeMode, clientGrouper: metrics.clientGrouper });
   const wakeups = new UnregisteredWakeups(logger, { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch });
   const logs = telemetry.logOutput
     ? new LogSink(telemetry.logOutput, telemetry.resource, telemetry.scope, {
@@ -83,6 +83,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         userProperties: settings.logUserProperties,
         redact: settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null,
         limits: otel.logRecordLimits,
+        topicGroups: settings.topicGroups,
+        clientGrouper: metrics.clientGrouper,
       })
     : null;
   const outputs = new FanoutSink([metrics, sessions, wakeups, ...(logs ? [logs] : []), ...(settings.printEvents ? [new EventPrinter()] : []), ...(options.sinks ?? [])]);
@@ -99,6 +101,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   // What the outputs read of each event: the decoders produce just those fields.
   const fields = fieldsForOutputs({
     topicGroups: settings.topicGroups.length > 0,
+    clientGroups: settings.clientGroups.length > 0,
     logRatios: logs === null ? null : settings.logHooks,
     logTracedMessages: settings.logTracedMessages,
     readsEverything: settings.printEvents || (options.sinks?.length ?? 0) > 0,

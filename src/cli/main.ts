@@ -106,7 +106,7 @@ function printSummary(s: SimulatorSummary, json: boolean): void {
     `registration failures: ${JSON.stringify(e.registrationFailuresByReason)}`,
     `connected clients: ${JSON.stringify(e.connectedClients)}  offline sessions: ${JSON.stringify(e.offlineSessions)}`,
   );
-  if (e.mqtt5Wakeups > 0) lines.push(`MQTT 5 wakeups (no on_register; vmq_sidecar_sessions_unregistered_wakeups_total): ${e.mqtt5Wakeups}`);
+  if (e.mqtt5Wakeups > 0) lines.push(`MQTT 5 wakeups (no on_register; vmq_sidecar_session_unregistered_wakeups_total): ${e.mqtt5Wakeups}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

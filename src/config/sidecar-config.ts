@@ -18,6 +18,7 @@ import { HOOKS, type HookName } from '../events/event-types.js';
 import { DEFAULT_LOG_HOOKS, DEFAULT_LOG_USER_PROPERTIES } from '../sinks/log-sink.js';
 import { REDACT_FIELDS, type RedactField, type RedactMode } from '../sinks/redaction.js';
 import { parseTopicGroups, type TopicGroupPattern } from '../metrics/topic-grouper.js';
+import { CLIENT_GROUPS_OPTION, type ClientGroupPattern } from '../metrics/client-grouper.js';
 import { checkStateFileDirectory } from '../sessions/session-snapshot.js';
 
 export interface SidecarSettings {
@@ -36,6 +37,7 @@ export interface SidecarSettings {
   logPayloadBytes: number;
   logQueueMaxBytes: number;
   topicGroups: TopicGroupPattern[];
+  clientGroups: ClientGroupPattern[];
   maxTopicGroups: number;
   maxDropReasons: number;
   maxMountpoints: number;
@@ -132,7 +134,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     description:
       'Memory for partial frames (received in part, waiting for the rest), all connections together. ' +
       'Frame buffers grow as bytes arrive; past this budget, the connection holding the most is closed and counted ' +
-      '(vmq_sidecar.connections.closed{reason=buffer_budget}); the plugin reconnects.',
+      '(vmq_sidecar.connection.closed{error.type=buffer_budget}); the plugin reconnects.',
     parse: sizeInRange(1024 * 1024, 64 * 1024 * 1024 * 1024),
   },
   maxConnections: {
@@ -142,7 +144,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     accepted: 'a whole number from 1 to 65535',
     description:
       'Plugin connections served at once (the plugin opens vmq_events_sidecar.pool_size, 100 by default). When reached, a new connection takes the slot of ' +
-      'the longest idle connection that has sent no valid event (counted in vmq_sidecar.connections.closed{reason=evicted_idle}); only when every open ' +
+      'the longest idle connection that has sent no valid event (counted in vmq_sidecar.connection.closed{error.type=evicted_idle}); only when every open ' +
       'connection has sent events is it refused (counted), and /readyz answers 503 meanwhile.',
     parse: intInRange(1, 65535),
   },
@@ -226,7 +228,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     description:
       'Memory for log records waiting to be exported, beside OTEL_BLRP_MAX_QUEUE_SIZE (whichever is reached first): ' +
       'the records\' OTLP protobuf bytes with the http/protobuf exporter, 1 KiB a record with the others. ' +
-      'Past it, records are dropped and counted (vmq_sidecar.log_records.dropped{reason=queue_full}).',
+      'Past it, records are dropped and counted (otel.sdk.processor.log.processed{error.type=queue_full}).',
     parse: sizeInRange(1024 * 1024, 16 * 1024 * 1024 * 1024),
   },
   topicGroups: {
@@ -237,6 +239,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     description: 'Topic families for the mqtt.topic.group attribute when the broker sends no matched ACL name; the first matching filter wins.',
     parse: parseTopicGroups,
   },
+  clientGroups: CLIENT_GROUPS_OPTION,
   maxTopicGroups: {
     flag: 'max-topic-groups',
     env: 'VMQ_SIDECAR_MAX_TOPIC_GROUPS',
@@ -253,7 +256,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     default: '50',
     accepted: 'a whole number from 1 to 10000',
     description:
-      'Distinct mqtt.drop.reason values before further ones become "other". Half of them go to values at their first event, the other half to values seen twice ' +
+      'Distinct drop reasons (error.type of mqtt.message.dropped) before further ones become "other". Half of them go to values at their first event, the other half to values seen twice ' +
       '(so one-off garbage cannot take every place); malformed values become "invalid".',
     parse: intInRange(1, 10_000),
   },
@@ -273,7 +276,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     default: '2000000',
     accepted: 'a whole number from 1 to 100000000',
     description:
-      'Clients whose session state is kept for the connected/offline gauges (about 200 bytes each); events of further clients are counted in vmq_sidecar.sessions.untracked.',
+      'Clients whose session state is kept for the connected/offline gauges (about 200 bytes each); events of further clients are counted in vmq_sidecar.session.untracked.',
     parse: intInRange(1, 100_000_000),
   },
   stateFile: {
@@ -350,7 +353,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     accepted: 'none, or a comma-separated list of client_id, username, peer',
     description:
       'Leave these out of log records (attributes and the message text), or hash them (--redact-mode). ' +
-      'peer covers network.peer.address and network.peer.port. Metrics never carry them; --print-events still shows them.',
+      'peer covers client.address and client.port. Metrics never carry them; --print-events still shows them.',
     parse: parseRedact,
   },
   redactMode: {

@@ -38,11 +38,27 @@ const METRICS_READS: Record<HookName, readonly string[]> = {
   on_message_drop: ['qos', 'reason', 'matchedAcl'],
 };
 
+/** What --client-groups adds (metrics-sink.ts and session-tracker.ts group by client id and username). */
+const CLIENT_GROUP_READS: Partial<Record<HookName, readonly string[]>> = {
+  on_register: ['clientId', 'username'],
+  on_register_failed: ['clientId', 'username'],
+  on_client_wakeup: ['clientId'],
+  on_client_offline: ['clientId', 'username'],
+  on_client_gone: ['clientId', 'username'],
+  on_publish: ['clientId', 'username'],
+  on_deliver: ['clientId', 'username'],
+  on_delivery_complete: ['clientId', 'username'],
+  on_offline_message: ['clientId'],
+  on_message_drop: ['clientId'],
+};
+
 const MESSAGE_HOOKS: readonly HookName[] = ['on_publish', 'on_deliver', 'on_delivery_complete', 'on_offline_message', 'on_message_drop'];
 
 export interface OutputNeeds {
   /** --topic-group patterns configured: message topics select a series. */
   topicGroups: boolean;
+  /** --client-groups configured: client ids and usernames select a series. */
+  clientGroups?: boolean;
   /** Hooks whose events may become log records (or all, with the printer or extra sinks). */
   fullHooks: readonly HookName[] | 'all';
 }
@@ -58,6 +74,7 @@ export function selectFields(needs: OutputNeeds): FieldSelection {
     }
     const reads = ['timestamp', 'mountpoint', ...METRICS_READS[h]];
     if (needs.topicGroups && MESSAGE_HOOKS.includes(h)) reads.push('topic');
+    if (needs.clientGroups && CLIENT_GROUP_READS[h]) for (const f of CLIENT_GROUP_READS[h]!) if (!reads.includes(f)) reads.push(f);
     out[h] = reads;
   }
   return out;
@@ -66,6 +83,7 @@ export function selectFields(needs: OutputNeeds): FieldSelection {
 /** The sidecar's outputs, as configured: what fieldsForOutputs derives the selection from. */
 export interface EnabledOutputs {
   topicGroups: boolean;
+  clientGroups?: boolean;
   /** Log sampling ratio per hook (absent or 0: not logged); null when log records are off. */
   logRatios: Partial<Record<HookName, number>> | null;
   /** --log-traced-messages: any message event may become a record. */
@@ -78,5 +96,5 @@ export function fieldsForOutputs(o: EnabledOutputs): FieldSelection {
   if (o.readsEverything) return ALL_FIELDS;
   const ratios = o.logRatios;
   const full = ratios === null ? [] : HOOKS.filter((h) => (ratios[h] ?? 0) > 0 || (o.logTracedMessages && MESSAGE_HOOKS.includes(h)));
-  return selectFields({ topicGroups: o.topicGroups, fullHooks: full });
+  return selectFields({ topicGroups: o.topicGroups, clientGroups: o.clientGroups ?? false, fullHooks: full });
 }

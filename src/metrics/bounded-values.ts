@@ -30,7 +30,10 @@ declare const admittedFor: unique symbol;
 export type Bounded<A extends string> = string & { readonly [admittedFor]: A };
 export type Mountpoint = Bounded<'mqtt.mountpoint'>;
 export type TopicGroup = Bounded<'mqtt.topic.group'>;
-export type DropReason = Bounded<'mqtt.drop.reason'>;
+/** A drop reason, the error.type of mqtt.message.dropped. */
+export type DropReason = Bounded<'error.type'>;
+/** A --client-groups name or "ungrouped" (bounded by the configured patterns), or "" (attribute absent) without --client-groups. */
+export type ClientGroup = Bounded<'mqtt.client.group'> | '';
 
 /** A QoS as attribute value: the protocol's three levels, or "invalid" (validated by the metrics sink). */
 export type Qos = 0 | 1 | 2 | typeof INVALID_VALUE;

@@ -4,7 +4,9 @@
  * dashboards and alert rules against the Prometheus names it derives.
  */
 import { prometheusName } from './prometheus-naming.js';
-import type { DropReason, GrantedQos, Mountpoint, Qos, TopicGroup } from './bounded-values.js';
+import type { ClientGroup, DropReason, GrantedQos, Mountpoint, Qos, TopicGroup } from './bounded-values.js';
+import { CLIENT_GROUP_ATTRIBUTE_DEF } from './client-grouper.js';
+import { ALL_BROKER_METRICS, type BrokerMetricDef } from '../reconcile/broker-gauges.js';
 import { DISCONNECT_REASONS, REGISTRATION_FAILURE_REASONS, type DisconnectReason, type RegistrationFailureReason } from '../events/reason-names.js';
 import { HOOKS } from '../events/event-types.js';
 import { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport } from '../receiver/ingest-attributes.js';
@@ -24,6 +26,13 @@ export interface AttributeDef<V extends AttributeValue = AttributeValue> {
   type: AttributeType;
   /** What values it takes, for the catalog. */
   values: string;
+  /**
+   * The value "" means the attribute is absent on that series (error.type on success: semconv
+   * sets it only on failures, so a failure ratio is `x{error_type!=""} / x`).
+   */
+  absentWhenEmpty?: true;
+  /** For attributes added after the semantic-conventions pass (not in semconv-renames.ts): the convention the name follows. */
+  convention?: string;
   /** Never set: carries V for the compiler, which types the metric store's accessors with it. */
   readonly valueType?: V;
 }
@@ -50,17 +59,19 @@ export interface MetricDef {
   source: string;
   /** Explicit bucket boundaries (histograms). */
   buckets?: readonly number[];
+  /** For metrics added after the semantic-conventions pass (no entry in semconv-renames.ts): the convention the name follows. */
+  conventionNote?: string;
 }
 
 // ---- attributes (values documented once, shared) ----
 
 export const ATTR = {
   mountpoint: attribute<Mountpoint>({ name: 'mqtt.mountpoint', type: 'string', values: 'the VerneMQ mountpoint; "" is the default mountpoint (no label in Prometheus); at most --max-mountpoints distinct values, then "other"' }),
-  qos: attribute<GrantedQos>({ name: 'mqtt.qos', type: 'int', values: '0, 1, 2 (and 128 for a refused subscription); "invalid" for any other number (counted in vmq_sidecar.attribute_values.invalid)' }),
+  qos: attribute<GrantedQos>({ name: 'mqtt.qos', type: 'int', values: '0, 1, 2 (and 128 for a refused subscription); "invalid" for any other number (counted in vmq_sidecar.attribute_value.invalid)' }),
   subscriptionQos: attribute<Qos>({
     name: 'mqtt.subscription.qos',
     type: 'int',
-    values: '0, 1, 2: the QoS of the subscription the message was delivered through, which is what the broker reports in on_deliver (a QoS 0 message to a QoS 2 subscription says 2); the QoS the message travelled with is mqtt.qos on mqtt.messages.delivery_completed',
+    values: '0, 1, 2: the QoS of the subscription the message was delivered through, which is what the broker reports in on_deliver (a QoS 0 message to a QoS 2 subscription says 2); the QoS the message travelled with is mqtt.qos on mqtt.message.delivery_completed',
   }),
   retain: attribute<boolean>({ name: 'mqtt.retain', type: 'bool', values: 'true, false' }),
   topicGroup: attribute<TopicGroup>({
@@ -68,6 +79,7 @@ export const ATTR = {
     type: 'string',
     values: 'the matched ACL name when the broker sends one, else the name of the first --topic-group pattern that matches, else "unmatched"; at most --max-topic-groups distinct values, then "other"',
   }),
+  clientGroup: attribute<ClientGroup>({ ...CLIENT_GROUP_ATTRIBUTE_DEF, values: `${CLIENT_GROUP_ATTRIBUTE_DEF.values}; absent without --client-groups`, absentWhenEmpty: true, convention: 'no convention for client classes; a bounded operator-chosen name, as mqtt.topic.group' }),
   persisted: attribute<boolean>({ name: 'mqtt.persisted', type: 'bool', values: 'true, false (the message came from the offline store)' }),
   persistent: attribute<boolean>({ name: 'mqtt.session.persistent', type: 'bool', values: 'true for on_client_offline (session kept), false for on_client_gone (session removed)' }),
   disconnectReason: attribute<DisconnectReason>({
@@ -76,44 +88,68 @@ export const ATTR = {
     values: `${list(DISCONNECT_REASONS)}; "unknown" for a number this version does not know`,
   }),
   failureReason: attribute<RegistrationFailureReason>({
-    name: 'mqtt.failure.reason',
+    name: 'error.type',
     type: 'string',
     values: `${list(REGISTRATION_FAILURE_REASONS)}; "unknown" for a number this version does not know`,
   }),
   dropReason: attribute<DropReason>({
-    name: 'mqtt.drop.reason',
+    name: 'error.type',
     type: 'string',
     values: 'the broker\'s reason as sent (queue_full, expired, ...); at most --max-drop-reasons distinct values, then "other"',
   }),
-  subscriptionOutcome: attribute<'granted' | 'refused'>({ name: 'mqtt.subscription.outcome', type: 'string', values: 'granted, refused (qos 128)' }),
+  subscriptionError: attribute<'' | 'refused'>({ name: 'error.type', type: 'string', values: 'refused (qos 128); absent when granted', absentWhenEmpty: true }),
   hook: attribute<string>({ name: 'vernemq.hook', type: 'string', values: `the hook names: ${list(HOOKS)}` }),
   rejectReason: attribute<RejectReason>({
-    name: 'reason',
+    name: 'error.type',
     type: 'string',
     values: list(REJECT_REASONS),
   }),
   closeReason: attribute<CloseReason>({
-    name: 'reason',
+    name: 'error.type',
     type: 'string',
     values: CLOSE_REASONS.map((r) => `${r} (${CLOSE_REASON_MEANING[r]})`).join(', '),
   }),
-  logDropReason: attribute<string>({
-    name: 'reason',
+  logProcessError: attribute<'' | 'queue_full' | 'shutdown'>({
+    name: 'error.type',
     type: 'string',
-    values: 'queue_full (the export queue was full, in records (OTEL_BLRP_MAX_QUEUE_SIZE) or in bytes (--log-queue-max-bytes): the exporter is down or slow), export_failed (the batch could not be exported and there was no room to retry it), rejected (refused for good by the collector, e.g. HTTP 400/413 or gRPC INVALID_ARGUMENT, or not serializable: dropped without retry after bisecting the batch down to the refused records), shutdown (still queued when the shutdown deadline passed)',
+    values: 'absent for records handed to the exporter; queue_full (the export queue was full, in records (OTEL_BLRP_MAX_QUEUE_SIZE) or in bytes (--log-queue-max-bytes): the exporter is down or slow), shutdown (still queued when the shutdown deadline passed)',
+    absentWhenEmpty: true,
   }),
-  signal: attribute<'metrics' | 'logs'>({ name: 'signal', type: 'string', values: 'metrics, logs' }),
-  attribute: attribute<string>({ name: 'attribute', type: 'string', values: 'the metric attribute whose value was folded into "other"' }),
+  logExportError: attribute<'' | 'export_failed' | 'rejected'>({
+    name: 'error.type',
+    type: 'string',
+    values: 'absent for records exported; export_failed (the batch could not be exported and there was no room to retry it), rejected (refused for good by the collector, e.g. HTTP 400/413 or gRPC INVALID_ARGUMENT, or not serializable: dropped without retry after bisecting the batch down to the refused records)',
+    absentWhenEmpty: true,
+  }),
+  componentType: attribute<string>({
+    name: 'otel.component.type',
+    type: 'string',
+    values: 'batching_log_processor (the log export queue); otlp_grpc_log_exporter, otlp_http_log_exporter, otlp_http_json_log_exporter, and the same with metric for metrics (by OTEL_EXPORTER_OTLP_*_PROTOCOL)',
+  }),
+  exportError: attribute<string>({
+    name: 'error.type',
+    type: 'string',
+    values:
+      'timeout, the HTTP status code (503), the gRPC status name (UNAVAILABLE), the socket error code (ECONNREFUSED), else the exception name; at most 20 values, then _OTHER. The series without error.type stays 0, so that a rate reads 0 before the first failure rather than no data',
+    absentWhenEmpty: true,
+  }),
+  componentName: attribute<string>({ name: 'otel.component.name', type: 'string', values: '<otel.component.type>/0' }),
+  attribute: attribute<string>({ name: 'vmq_sidecar.attribute.name', type: 'string', values: 'the metric attribute whose value was folded into "other"' }),
   invalidAttribute: attribute<string>({
-    name: 'attribute',
+    name: 'vmq_sidecar.attribute.name',
     type: 'string',
-    values: 'mqtt.qos, mqtt.mountpoint, mqtt.drop.reason, mqtt.topic.group: the metric attribute whose value was outside the protocol\'s domain and became "invalid"',
+    values: 'mqtt.qos, mqtt.mountpoint, error.type (the drop reason of mqtt.message.dropped), mqtt.topic.group: the metric attribute whose value was outside the protocol\'s domain and became "invalid"',
   }),
-  scrapeOutcome: attribute<string>({ name: 'outcome', type: 'string', values: 'success, error (unreachable or HTTP error), timeout, invalid (not Prometheus text)' }),
-  writeOutcome: attribute<'success' | 'error'>({ name: 'outcome', type: 'string', values: 'success, error' }),
-  gauge: attribute<string>({ name: 'gauge', type: 'string', values: 'mqtt.client.connected, mqtt.session.offline' }),
-  grpcResult: attribute<string>({ name: 'result', type: 'string', values: "the broker's result names as it reports them: ok, deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed, ..." }),
-  transport: attribute<Transport>({ name: 'transport', type: 'string', values: `${list(TRANSPORTS)}: tcp (the plugin's connection pool), grpc (PluginService/Event calls, --grpc-listen)` }),
+  scrapeError: attribute<'' | 'error' | 'timeout' | 'invalid'>({
+    name: 'error.type',
+    type: 'string',
+    values: 'absent on success; error (unreachable or HTTP error), timeout, invalid (not Prometheus text)',
+    absentWhenEmpty: true,
+  }),
+  writeError: attribute<'' | 'error'>({ name: 'error.type', type: 'string', values: 'absent on success; error', absentWhenEmpty: true }),
+  gauge: attribute<string>({ name: 'vmq_sidecar.gauge.name', type: 'string', values: 'mqtt.client.connected, mqtt.session.offline' }),
+  grpcResult: attribute<string>({ name: 'error.type', type: 'string', absentWhenEmpty: true, values: "absent for the broker's result ok; else its result names as it reports them: deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed, ..." }),
+  transport: attribute<Transport>({ name: 'vmq_sidecar.transport', type: 'string', values: `${list(TRANSPORTS)}: tcp (the plugin's connection pool), grpc (PluginService/Event calls, --grpc-listen)` }),
   grpcCode: attribute<string>({ name: 'rpc.grpc.status', type: 'string', values: 'OK (accepted), INVALID_ARGUMENT (undecodable event or unknown type); oversized requests are refused by the gRPC library with RESOURCE_EXHAUSTED before they are counted' }),
   userType: attribute<string>({ name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values, then "other"' }),
 } as const satisfies Record<string, AttributeDef>;
@@ -131,7 +167,7 @@ export const MQTT_METRICS = {
     kind: 'updown',
     unit: '{client}',
     description: 'Clients connected now (woken up and not yet offline or gone), as derived from events since the sidecar started.',
-    attributes: [A.mountpoint],
+    attributes: [A.mountpoint, A.clientGroup],
     source: '+1 on_client_wakeup, -1 on_client_offline / on_client_gone (reorder-safe per client)',
   },
   offline: {
@@ -147,7 +183,7 @@ export const MQTT_METRICS = {
     kind: 'counter',
     unit: '{registration}',
     description: 'Clients that connected and were authenticated.',
-    attributes: [A.mountpoint],
+    attributes: [A.mountpoint, A.clientGroup],
     source: 'on_register',
   },
   registrationFailures: {
@@ -155,7 +191,7 @@ export const MQTT_METRICS = {
     kind: 'counter',
     unit: '{registration}',
     description: 'Connection attempts the broker refused.',
-    attributes: [A.mountpoint, A.failureReason],
+    attributes: [A.mountpoint, A.failureReason, A.clientGroup],
     source: 'on_register_failed',
   },
   disconnects: {
@@ -163,7 +199,7 @@ export const MQTT_METRICS = {
     kind: 'counter',
     unit: '{disconnect}',
     description: 'Clients that went away, by reason.',
-    attributes: [A.mountpoint, A.disconnectReason, A.persistent],
+    attributes: [A.mountpoint, A.disconnectReason, A.persistent, A.clientGroup],
     source: 'on_client_offline (persistent=true), on_client_gone (persistent=false)',
   },
   expirations: {
@@ -184,11 +220,11 @@ export const MQTT_METRICS = {
     buckets: SESSION_BUCKETS,
   },
   published: {
-    name: 'mqtt.messages.published',
+    name: 'mqtt.message.published',
     kind: 'counter',
     unit: '{message}',
     description: 'Messages published by clients (a sample when the plugin samples on_publish).',
-    attributes: [A.mountpoint, A.qos, A.retain, A.topicGroup],
+    attributes: [A.mountpoint, A.qos, A.retain, A.topicGroup, A.clientGroup],
     source: 'on_publish',
   },
   payloadSize: {
@@ -201,36 +237,36 @@ export const MQTT_METRICS = {
     buckets: PAYLOAD_BUCKETS,
   },
   delivered: {
-    name: 'mqtt.messages.delivered',
+    name: 'mqtt.message.delivered',
     kind: 'counter',
     unit: '{message}',
     description: "Messages delivered to subscribers (a sample when the plugin samples on_deliver), by the subscription's QoS (not the message's).",
-    attributes: [A.mountpoint, A.subscriptionQos, A.topicGroup, A.persisted],
+    attributes: [A.mountpoint, A.subscriptionQos, A.topicGroup, A.persisted, A.clientGroup],
     source: 'on_deliver',
   },
   deliveryCompleted: {
-    name: 'mqtt.messages.delivery_completed',
+    name: 'mqtt.message.delivery_completed',
     kind: 'counter',
     unit: '{message}',
     description: "Deliveries completed (a sample when the plugin samples on_delivery_complete), by the message's QoS as delivered (1 or 2; QoS 0 deliveries complete nothing).",
-    attributes: [A.mountpoint, A.qos, A.topicGroup],
+    attributes: [A.mountpoint, A.qos, A.topicGroup, A.clientGroup],
     source: 'on_delivery_complete',
   },
   queuedOffline: {
-    name: 'mqtt.messages.queued_offline',
+    name: 'mqtt.message.queued_offline',
     kind: 'counter',
     unit: '{message}',
     description:
-      'Messages queued for offline persistent sessions, by the QoS the broker reports: it reports a QoS 0 message as qos 1 here and then drops it (mqtt.messages.dropped, reason user_offline).',
-    attributes: [A.mountpoint, A.qos, A.topicGroup],
+      'Messages queued for offline persistent sessions, by the QoS the broker reports: it reports a QoS 0 message as qos 1 here and then drops it (mqtt.message.dropped, reason user_offline).',
+    attributes: [A.mountpoint, A.qos, A.topicGroup, A.clientGroup],
     source: 'on_offline_message',
   },
   dropped: {
-    name: 'mqtt.messages.dropped',
+    name: 'mqtt.message.dropped',
     kind: 'counter',
     unit: '{message}',
     description: 'Messages the broker dropped, by reason.',
-    attributes: [A.mountpoint, A.qos, A.dropReason, A.topicGroup],
+    attributes: [A.mountpoint, A.qos, A.dropReason, A.topicGroup, A.clientGroup],
     source: 'on_message_drop',
   },
   subscriptions: {
@@ -238,7 +274,7 @@ export const MQTT_METRICS = {
     kind: 'counter',
     unit: '{subscription}',
     description: 'Topic filters subscribed to (one per filter of a SUBSCRIBE), granted or refused.',
-    attributes: [A.mountpoint, A.qos, A.subscriptionOutcome, A.topicGroup],
+    attributes: [A.mountpoint, A.qos, A.subscriptionError, A.topicGroup],
     source: 'on_subscribe',
   },
   unsubscriptions: {
@@ -253,7 +289,7 @@ export const MQTT_METRICS = {
 
 export const SIDECAR_METRICS = {
   connectionsOpen: {
-    name: 'vmq_sidecar.connections.open',
+    name: 'vmq_sidecar.connection.open',
     kind: 'updown',
     unit: '{connection}',
     description: 'Plugin connections open now.',
@@ -261,7 +297,7 @@ export const SIDECAR_METRICS = {
     source: 'the TCP receiver',
   },
   connectionsAccepted: {
-    name: 'vmq_sidecar.connections.accepted',
+    name: 'vmq_sidecar.connection.accepted',
     kind: 'counter',
     unit: '{connection}',
     description: 'Plugin connections accepted.',
@@ -269,7 +305,7 @@ export const SIDECAR_METRICS = {
     source: 'the TCP receiver',
   },
   connectionsRefused: {
-    name: 'vmq_sidecar.connections.refused',
+    name: 'vmq_sidecar.connection.refused',
     kind: 'counter',
     unit: '{connection}',
     description: 'Plugin connections refused because --max-connections were open.',
@@ -277,7 +313,7 @@ export const SIDECAR_METRICS = {
     source: 'the TCP receiver',
   },
   connectionsClosed: {
-    name: 'vmq_sidecar.connections.closed',
+    name: 'vmq_sidecar.connection.closed',
     kind: 'counter',
     unit: '{connection}',
     description: 'Plugin connections the sidecar closed itself to protect the others, by reason.',
@@ -285,7 +321,7 @@ export const SIDECAR_METRICS = {
     source: 'the TCP receiver',
   },
   framesBuffered: {
-    name: 'vmq_sidecar.frames.buffered',
+    name: 'vmq_sidecar.frame.buffered',
     kind: 'updown',
     unit: 'By',
     description: 'Memory held now by partial frames (received in part, waiting for the rest), all connections together; bounded by --max-buffered-bytes.',
@@ -301,7 +337,7 @@ export const SIDECAR_METRICS = {
     source: 'the TCP receiver',
   },
   eventsReceived: {
-    name: 'vmq_sidecar.events.received',
+    name: 'vmq_sidecar.event.received',
     kind: 'counter',
     unit: '{event}',
     description: 'Events received and decoded, by hook and transport.',
@@ -309,7 +345,7 @@ export const SIDECAR_METRICS = {
     source: 'every event',
   },
   framesRejected: {
-    name: 'vmq_sidecar.frames.rejected',
+    name: 'vmq_sidecar.frame.rejected',
     kind: 'counter',
     unit: '{frame}',
     description: 'Frames (or stream remainders, or gRPC calls) that did not become events, by reason and transport.',
@@ -317,7 +353,7 @@ export const SIDECAR_METRICS = {
     source: 'the receiver and decoder',
   },
   itemsTruncated: {
-    name: 'vmq_sidecar.events.truncated_items',
+    name: 'vmq_sidecar.event.truncated_items',
     kind: 'counter',
     unit: '{item}',
     description:
@@ -343,7 +379,7 @@ export const SIDECAR_METRICS = {
     buckets: DELAY_BUCKETS,
   },
   sessionsTracked: {
-    name: 'vmq_sidecar.sessions.tracked',
+    name: 'vmq_sidecar.session.tracked',
     kind: 'updown',
     unit: '{client}',
     description: 'Clients whose session state the sidecar keeps (connected, offline, or recently gone).',
@@ -351,7 +387,7 @@ export const SIDECAR_METRICS = {
     source: 'the session tracker',
   },
   sessionsUntracked: {
-    name: 'vmq_sidecar.sessions.untracked',
+    name: 'vmq_sidecar.session.untracked',
     kind: 'counter',
     unit: '{event}',
     description: 'Session events not applied to the gauges because --max-tracked-clients was reached.',
@@ -359,7 +395,7 @@ export const SIDECAR_METRICS = {
     source: 'the session tracker',
   },
   sessionsStale: {
-    name: 'vmq_sidecar.sessions.stale_events',
+    name: 'vmq_sidecar.session.stale_events',
     kind: 'counter',
     unit: '{event}',
     description: 'Session events older than the state already applied for their client (arrived out of order), not applied to the gauges.',
@@ -367,7 +403,7 @@ export const SIDECAR_METRICS = {
     source: 'the session tracker',
   },
   sessionsUnregisteredWakeups: {
-    name: 'vmq_sidecar.sessions.unregistered_wakeups',
+    name: 'vmq_sidecar.session.unregistered_wakeups',
     kind: 'counter',
     unit: '{session}',
     description:
@@ -376,7 +412,7 @@ export const SIDECAR_METRICS = {
     source: 'on_client_wakeup and on_register, paired by session_id, else by mountpoint + client id and broker time',
   },
   sessionsWakeupMatchOverflow: {
-    name: 'vmq_sidecar.sessions.wakeup_match_overflow',
+    name: 'vmq_sidecar.session.wakeup_match_overflow',
     kind: 'counter',
     unit: '{event}',
     description: 'Wakeups and registers not paired because 100,000 were already waiting for their partner (neither matched nor counted as unregistered).',
@@ -384,7 +420,7 @@ export const SIDECAR_METRICS = {
     source: 'the wakeup/register pairing',
   },
   attributeValuesFolded: {
-    name: 'vmq_sidecar.attribute_values.folded',
+    name: 'vmq_sidecar.attribute_value.folded',
     kind: 'counter',
     unit: '{event}',
     description:
@@ -393,7 +429,7 @@ export const SIDECAR_METRICS = {
     source: 'the metric sink',
   },
   attributeValuesInvalid: {
-    name: 'vmq_sidecar.attribute_values.invalid',
+    name: 'vmq_sidecar.attribute_value.invalid',
     kind: 'counter',
     unit: '{event}',
     description:
@@ -401,44 +437,54 @@ export const SIDECAR_METRICS = {
     attributes: [A.invalidAttribute],
     source: 'the metric sink',
   },
-  logRecordsExported: {
-    name: 'vmq_sidecar.log_records.exported',
+  logRecordsProcessed: {
+    name: 'otel.sdk.processor.log.processed',
     kind: 'counter',
-    unit: '{record}',
-    description: 'Log records exported.',
-    attributes: [],
+    unit: '{log_record}',
+    description:
+      'Log records the log export queue (the part of the SDK\'s batching log processor) finished with: handed to the exporter (no error.type; counted once their export has finished), or given up before export (error.type). The SDK\'s own processor and exporters are not used for these records, and their self-metrics are not enabled, so nothing is counted twice.',
+    attributes: [A.componentType, A.componentName, A.logProcessError],
     source: 'the log export queue',
   },
-  logRecordsDropped: {
-    name: 'vmq_sidecar.log_records.dropped',
+  logRecordsExported: {
+    name: 'otel.sdk.exporter.log.exported',
     kind: 'counter',
-    unit: '{record}',
-    description: 'Log records lost, by reason.',
-    attributes: [A.logDropReason],
-    source: 'the log export queue',
+    unit: '{log_record}',
+    description: 'Log records whose export finished: exported (no error.type), or lost for good (error.type).',
+    attributes: [A.componentType, A.componentName, A.logExportError],
+    source: 'the log export queue and the OTLP log exporter',
   },
   logQueueSize: {
-    name: 'vmq_sidecar.log_records.queued',
+    name: 'otel.sdk.processor.log.queue.size',
     kind: 'updown',
-    unit: '{record}',
-    description: 'Log records waiting to be exported.',
-    attributes: [],
+    unit: '{log_record}',
+    description: 'Log records waiting in the log export queue.',
+    attributes: [A.componentType, A.componentName],
     source: 'the log export queue',
+  },
+  logQueueCapacity: {
+    name: 'otel.sdk.processor.log.queue.capacity',
+    kind: 'updown',
+    unit: '{log_record}',
+    description: 'Log records the log export queue holds at most (OTEL_BLRP_MAX_QUEUE_SIZE; --log-queue-max-bytes may fill it first).',
+    attributes: [A.componentType, A.componentName],
+    source: 'the log export queue',
+    conventionNote: 'semconv otel.sdk.processor.log.queue.capacity, beside otel.sdk.processor.log.queue.size (added after the pass: no 0.1.0 name)',
   },
   exportFailures: {
     name: 'vmq_sidecar.export.failures',
     kind: 'counter',
     unit: '{export}',
-    description: 'OTLP exports that failed, by signal.',
-    attributes: [A.signal],
+    description: 'OTLP exports that failed, by exporter (otel.component.type says the signal and the protocol) and error.type.',
+    attributes: [A.componentType, A.exportError],
     source: 'the exporters',
   },
   snapshotWrites: {
     name: 'vmq_sidecar.snapshot.writes',
     kind: 'counter',
     unit: '{write}',
-    description: 'Session state snapshots written to --state-file, by outcome.',
-    attributes: [A.writeOutcome],
+    description: 'Session state snapshots written to --state-file; failed ones with error.type.',
+    attributes: [A.writeError],
     source: 'the snapshot writer',
   },
   snapshotAge: {
@@ -458,7 +504,7 @@ export const SIDECAR_METRICS = {
     source: 'the snapshot writer',
   },
   hooksMissing: {
-    name: 'vmq_sidecar.hooks.missing',
+    name: 'vmq_sidecar.hook.missing',
     kind: 'gauge',
     unit: '{hook}',
     description: 'Hooks a gauge needs that never arrived while other events did (1 while missing, 0 once seen): the gauge is meaningless until the plugin sends them.',
@@ -469,8 +515,8 @@ export const SIDECAR_METRICS = {
     name: 'vmq_sidecar.broker.scrapes',
     kind: 'counter',
     unit: '{scrape}',
-    description: 'Scrapes of --broker-metrics-url, by outcome.',
-    attributes: [A.scrapeOutcome],
+    description: 'Scrapes of --broker-metrics-url; failed ones by error.type.',
+    attributes: [A.scrapeError],
     source: 'the broker reconciler',
   },
   brokerConnections: {
@@ -490,7 +536,7 @@ export const SIDECAR_METRICS = {
     source: 'the broker reconciler',
   },
   brokerDrift: {
-    name: 'vmq_sidecar.broker.connections.drift',
+    name: 'vmq_sidecar.broker.connection.drift',
     kind: 'gauge',
     unit: '{client}',
     description:
@@ -534,7 +580,37 @@ export const SIDECAR_METRICS = {
   },
 } as const satisfies Record<string, MetricDef>;
 
-export const ALL_METRICS: readonly MetricDef[] = [...Object.values(MQTT_METRICS), ...Object.values(SIDECAR_METRICS)];
+/** The attributes the broker's metrics carry (mapped from its labels or its metric names). */
+const BROKER_ATTRIBUTES: Record<string, AttributeDef<string>> = {
+  'vernemq.listener.type': attribute<string>({ name: 'vernemq.listener.type', type: 'string', values: 'tcp (active_mqtt_connections: TCP and TLS listeners), websocket (active_mqttws_connections)', convention: 'VerneMQ\'s listener kind; namespaced, no convention' }),
+  'network.io.direction': attribute<string>({ name: 'network.io.direction', type: 'string', values: 'receive, transmit', convention: 'semconv network.io.direction' }),
+  'network.protocol.version': attribute<string>({ name: 'network.protocol.version', type: 'string', values: 'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"), 5', convention: 'semconv network.protocol.version (the application protocol\'s version, with MQTT as the protocol)' }),
+};
+
+function brokerMetricDef(b: BrokerMetricDef): MetricDef {
+  return {
+    name: b.name,
+    kind: b.kind,
+    unit: b.unit,
+    description: b.description,
+    attributes: b.attributes.map((a) => {
+      const def = BROKER_ATTRIBUTES[a];
+      if (def === undefined) throw new Error(`broker attribute ${a} has no definition`);
+      return def;
+    }),
+    source: `from the broker: ${b.sources.map((s) => s.broker).join(', ')} at each --broker-metrics-url scrape (${b.versions})`,
+    conventionNote: `VerneMQ's own ${b.sources.map((s) => s.broker).join(' / ')} under the vernemq namespace (general/naming.md: singular namespace, snake_case leaf); no semconv for MQTT brokers${b.attributes.some((a) => a.startsWith('network.')) ? '; network.* attributes as semconv' : ''}`,
+  };
+}
+
+/**
+ * The broker node's own metrics, re-exported from the --broker-metrics-url scrape (only when it
+ * is set): the numbers the broker counts itself, as opposed to the MQTT metrics above, which are
+ * derived from events (src/reconcile/broker-gauges.ts maps the names).
+ */
+export const BROKER_METRIC_DEFS: readonly MetricDef[] = ALL_BROKER_METRICS.map(brokerMetricDef);
+
+export const ALL_METRICS: readonly MetricDef[] = [...Object.values(MQTT_METRICS), ...Object.values(SIDECAR_METRICS), ...BROKER_METRIC_DEFS];
 
 /** The name a metric has in Prometheus, through the Collector or the sidecar's own endpoint. */
 export function prometheusNameOf(def: MetricDef): string {

@@ -14,8 +14,14 @@ import type { AttributeDef, AttributeValue, MetricDef } from './metric-catalog.j
 
 export type { AttributeValue };
 
-/** Up to four attribute values, in the order of the metric's attributes. */
-type AttributeTuple = [] | [AttributeValue] | [AttributeValue, AttributeValue] | [AttributeValue, AttributeValue, AttributeValue] | [AttributeValue, AttributeValue, AttributeValue, AttributeValue];
+/** Up to five attribute values, in the order of the metric's attributes. */
+type AttributeTuple =
+  | []
+  | [AttributeValue]
+  | [AttributeValue, AttributeValue]
+  | [AttributeValue, AttributeValue, AttributeValue]
+  | [AttributeValue, AttributeValue, AttributeValue, AttributeValue]
+  | [AttributeValue, AttributeValue, AttributeValue, AttributeValue, AttributeValue];
 
 type ValueOf<A> = A extends AttributeDef<infer V> ? V : never;
 
@@ -69,12 +75,12 @@ abstract class Family<S, V extends AttributeTuple> {
    * implemented with positional parameters: no array per call.
    */
   get(...values: V): S;
-  get(a?: AttributeValue, b?: AttributeValue, c?: AttributeValue, d?: AttributeValue): S {
+  get(a?: AttributeValue, b?: AttributeValue, c?: AttributeValue, d?: AttributeValue, e?: AttributeValue): S {
     const n = this.arity;
     if (n === 0) return (this.solo ??= this.add({}));
     let node = this.root;
     for (let i = 0; i < n - 1; i++) {
-      const v = (i === 0 ? a : i === 1 ? b : c)!;
+      const v = (i === 0 ? a : i === 1 ? b : i === 2 ? c : d)!;
       let next = node.get(v) as Level<S> | undefined;
       if (next === undefined) {
         next = new Map();
@@ -82,13 +88,15 @@ abstract class Family<S, V extends AttributeTuple> {
       }
       node = next;
     }
-    const last = (n === 1 ? a : n === 2 ? b : n === 3 ? c : d)!;
+    const last = (n === 1 ? a : n === 2 ? b : n === 3 ? c : n === 4 ? d : e)!;
     let s = node.get(last) as S | undefined;
     if (s === undefined) {
       if (this.series.length >= this.maxSeries) return (this.overflow ??= this.create(OVERFLOW_ATTRIBUTES));
-      const values = [a, b, c, d];
+      const values = [a, b, c, d, e];
       const attrs: Attributes = {};
-      this.def.attributes.forEach((def, i) => (attrs[def.name] = values[i]!));
+      this.def.attributes.forEach((def, i) => {
+        if (!(def.absentWhenEmpty && values[i] === '')) attrs[def.name] = values[i]!;
+      });
       s = this.add(attrs);
       node.set(last, s);
     }

@@ -1,9 +1,10 @@
 /**
- * The semantic-conventions pass of issue 14, decided once, as data: for every metric of
- * metric-catalog.ts and every log attribute of log-catalog.ts, the name it gets and the
- * convention it follows (or why none applies). Phase 2 applies it to the catalogs, the sinks,
- * dashboards, alerts, runbook and tests; the docs and the compatibility recording rules
- * (alerts/compat/) are generated from it, so the three cannot disagree.
+ * The semantic-conventions pass of issue 14, decided once, as data, and applied: keyed by the
+ * OLD name (0.1.0), every entry gives the name the metric or log attribute has now in
+ * metric-catalog.ts / log-catalog.ts and the convention it follows (or why none applies). It is
+ * the record of the old names: docs/telemetry.md's convention column and the compatibility
+ * recording rules (alerts/compat/, new Prometheus names -> old ones) are generated from it, and
+ * the tests hold its new names to the catalogs, so the three cannot disagree.
  *
  * Conventions checked against OpenTelemetry semantic conventions v1.44:
  *   - general/naming.md: namespaces are not plural (`mqtt.messages.*` -> `mqtt.message.*`, as the
@@ -174,8 +175,11 @@ export const METRIC_RENAMES = {
   'vmq_sidecar.log_records.queued': {
     name: 'otel.sdk.processor.log.queue.size',
     unit: LOG_RECORD,
-    convention: 'semconv otel.sdk.processor.log.queue.size (with otel.sdk.processor.log.queue.capacity = --log-queue size, to be added)',
-    added: [{ name: 'otel.component.type', values: 'batching_log_processor', convention: 'semconv otel.component.type' }],
+    convention: 'semconv otel.sdk.processor.log.queue.size (beside otel.sdk.processor.log.queue.capacity, added with it)',
+    added: [
+      { name: 'otel.component.type', values: 'batching_log_processor', convention: 'semconv otel.component.type' },
+      { name: 'otel.component.name', values: 'batching_log_processor/0', convention: 'semconv otel.component.name' },
+    ],
   },
   'vmq_sidecar.export.failures': {
     name: 'vmq_sidecar.export.failures',
@@ -189,7 +193,7 @@ export const METRIC_RENAMES = {
         convention: 'semconv otel.component.type well-known values (otlp_grpc_metric_exporter, otlp_http_log_exporter, ...): the signal is in the type',
       },
     ],
-    added: [{ name: 'error.type', values: 'timeout, the gRPC status name or the HTTP status code, or the exception type', convention: ERROR_TYPE }],
+    added: [{ name: 'error.type', values: 'timeout, the HTTP status code, the gRPC status name, the socket error code, or the exception name', convention: ERROR_TYPE }],
   },
   'vmq_sidecar.snapshot.writes': {
     name: 'vmq_sidecar.snapshot.writes',
@@ -210,11 +214,11 @@ export const METRIC_RENAMES = {
   },
   'vmq_sidecar.broker.connections': {
     name: 'vmq_sidecar.broker.connections',
-    convention: `${KEPT_SELF}; the same value is re-exported as vernemq.connection.active{vernemq.listener.type=tcp}: phase 2 may retire this one`,
+    convention: `${KEPT_SELF}; the same value is re-exported as vernemq.connection.active{vernemq.listener.type=tcp}; kept for this release (the drift and the 0.1.0 alerts read it), retired with the compatibility rules`,
   },
   'vmq_sidecar.broker.queues': {
     name: 'vmq_sidecar.broker.queues',
-    convention: `${KEPT_SELF}; the same value is re-exported as vernemq.queue.processes: phase 2 may retire this one`,
+    convention: `${KEPT_SELF}; the same value is re-exported as vernemq.queue.processes; kept for this release, retired with the compatibility rules`,
   },
   'vmq_sidecar.broker.connections.drift': { name: 'vmq_sidecar.broker.connection.drift', convention: SINGULAR },
   'vmq_sidecar.broker.sidecar_events': { name: 'vmq_sidecar.broker.sidecar_events', convention: `${KEPT_SELF}; the leaf is the broker's own metric name` },
@@ -313,7 +317,7 @@ export const LOG_ATTRIBUTES_ADDED = [
 
 /**
  * mqtt.client.group (--client-groups, src/metrics/client-grouper.ts) goes on these metrics (old
- * names). On mqtt.client.connected the session state must remember the group a client was
+ * names; CLIENT_GROUP_METRIC_NAMES has the current ones). On mqtt.client.connected the session state must remember the group a client was
  * counted under, so that its -1 goes to the same series as its +1.
  */
 export const CLIENT_GROUP_METRICS = [
@@ -328,6 +332,9 @@ export const CLIENT_GROUP_METRICS = [
   'mqtt.messages.dropped',
 ] as const satisfies readonly (keyof typeof METRIC_RENAMES)[];
 
+/** The current names of CLIENT_GROUP_METRICS. */
+export const CLIENT_GROUP_METRIC_NAMES: readonly string[] = CLIENT_GROUP_METRICS.map((m) => METRIC_RENAMES[m].name);
+
 // ---- derived: Prometheus names and the compatibility recording rules ----
 
 type PromType = 'counter' | 'gauge' | 'histogram';
@@ -338,20 +345,36 @@ export interface RecordingRule {
   expr: string;
 }
 
-function renameOf(def: MetricDef): MetricRename {
-  const r = (METRIC_RENAMES as Record<string, MetricRename>)[def.name];
-  if (r === undefined) throw new Error(`${def.name} has no entry in METRIC_RENAMES`);
-  return r;
+/** The catalog metric a table entry names now. */
+function currentDef(rename: MetricRename): MetricDef {
+  const def = ALL_METRICS.find((d) => d.name === rename.name);
+  if (def === undefined) throw new Error(`${rename.name} (METRIC_RENAMES) is not in the metric catalog`);
+  return def;
 }
 
-/** Old series name -> new series name for every metric (histograms: each of the three series). */
+/**
+ * The table's entry for a catalog metric (by its current name): the one renamed to it, or for a
+ * metric that is only the target of a split, the split one. Undefined for metrics new since the
+ * rename (the broker's vernemq.* gauges), which have no old name.
+ */
+export function renameFor(name: string): { old: string; rename: MetricRename } | undefined {
+  const entries = Object.entries(METRIC_RENAMES as Record<string, MetricRename>);
+  const hit = entries.find(([, r]) => r.name === name) ?? entries.find(([, r]) => r.split !== undefined && Object.values(r.split.into).some((t) => t.name === name));
+  return hit && { old: hit[0], rename: hit[1] };
+}
+
+/**
+ * Old series name -> new series name for every entry (histograms: each of the three series).
+ * The old Prometheus name is derived with the current unit and kind: the only unit that changed
+ * ({record} -> {log_record}) is an annotation, which adds no suffix either way.
+ */
 export function prometheusRenames(): { from: string; to: string; def: MetricDef; rename: MetricRename }[] {
   const out: { from: string; to: string; def: MetricDef; rename: MetricRename }[] = [];
-  for (const def of ALL_METRICS) {
-    const rename = renameOf(def);
+  for (const [old, rename] of Object.entries(METRIC_RENAMES as Record<string, MetricRename>)) {
+    const def = currentDef(rename);
     const type = promType(def.kind);
-    const from = prometheusName(def.name, def.unit, type);
-    const to = prometheusName(rename.name, rename.unit ?? def.unit, type);
+    const from = prometheusName(old, def.unit, type);
+    const to = prometheusName(rename.name, def.unit, type);
     if (def.kind === 'histogram') for (const s of ['_bucket', '_sum', '_count']) out.push({ from: from + s, to: to + s, def, rename });
     else out.push({ from, to, def, rename });
   }

@@ -86,3 +86,32 @@ export class TopicGrouper {
     return g;
   }
 }
+
+/**
+ * The first --topic-groups filter a topic matches: messaging.destination.template for log
+ * records whose event carries no ACL pattern. Remembered per topic like the groups.
+ */
+export class TopicTemplates {
+  private readonly compiled: { levels: string[]; pattern: string }[];
+  private cache = new Map<string, string | null>();
+
+  constructor(patterns: readonly TopicGroupPattern[]) {
+    this.compiled = patterns.map((p) => ({ levels: p.pattern.split('/'), pattern: p.pattern }));
+  }
+
+  match(topic: string): string | null {
+    let t = this.cache.get(topic);
+    if (t === undefined) {
+      t = null;
+      for (const p of this.compiled) {
+        if (topicMatches(p.levels, topic)) {
+          t = p.pattern;
+          break;
+        }
+      }
+      if (this.cache.size >= CACHE_SIZE) this.cache = new Map();
+      this.cache.set(topic, t);
+    }
+    return t;
+  }
+}

@@ -7,7 +7,7 @@ import type { DecodeFailure } from '../decoding/event-decoder.js';
 
 /**
  * Why a frame (or a part of the stream) did not become an event. These values are the
- * `reason` attribute of vmq_sidecar.frames.rejected: keep them stable.
+ * `reason` attribute of vmq_sidecar.frame.rejected: keep them stable.
  */
 export type RejectReason =
   | DecodeFailure
@@ -35,7 +35,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
 
 /**
  * Why the receiver closed a plugin connection itself. Values are the `reason` attribute of
- * vmq_sidecar.connections.closed: keep them stable.
+ * vmq_sidecar.connection.closed: keep them stable.
  */
 export type CloseReason =
   /** It held the most partial-frame bytes when all connections together passed --max-buffered-bytes. */

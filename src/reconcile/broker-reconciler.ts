@@ -13,9 +13,10 @@
  * back) starts the count over.
  */
 import { HOOKS } from '../events/event-types.js';
-import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
+import { BROKER_METRIC_DEFS, SIDECAR_METRICS, type MetricDef } from '../metrics/metric-catalog.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
-import type { MetricStore } from '../metrics/metric-store.js';
+import type { MetricStore, SumFamily } from '../metrics/metric-store.js';
+import { brokerReadings, type BrokerReading } from './broker-gauges.js';
 import type { IngestStats } from '../receiver/ingest-stats.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { SnapshotSection } from '../sessions/session-snapshot.js';
@@ -72,6 +73,8 @@ interface Baseline {
 export class BrokerReconciler implements Component {
   readonly outcomes: Record<ScrapeOutcome, number> = { success: 0, error: 0, timeout: 0, invalid: 0 };
   last: BrokerView | undefined;
+  /** The broker's own metrics (vernemq.*) at the last successful scrape, re-exported as they are. */
+  readings: BrokerReading[] = [];
   lastError: string | undefined;
   private baseline: Baseline | undefined;
   /** The broker's counters at the previous process's last scrape, until this one scrapes. */
@@ -106,8 +109,25 @@ export class BrokerReconciler implements Component {
     const errors = store.sum(M.brokerSidecarEventErrors);
     const missing = store.sum(M.upstreamMissing);
     const grpcCalls = store.sum(M.brokerGrpcCalls);
+    // The broker's own metrics: one family per catalog entry, its points set from the last
+    // successful scrape (a metric the broker does not serve gets no series, no invented zero).
+    const broker = new Map<string, { def: MetricDef; family: SumFamily }>();
+    for (const def of BROKER_METRIC_DEFS) {
+      const family = (def.kind === 'gauge' ? store.gauge(def as MetricDef & { kind: 'gauge' }) : store.sum(def as MetricDef & { kind: 'counter' })) as unknown as SumFamily;
+      broker.set(def.name, { def, family });
+    }
     store.onCollect(() => {
-      for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) scrapes.get(o).value = this.outcomes[o];
+      for (const r of this.readings) {
+        const f = broker.get(r.def.name);
+        if (f === undefined) continue;
+        for (const p of r.points) {
+          const values = f.def.attributes.map((a) => p.attributes[a.name] ?? '') as Parameters<SumFamily['get']>;
+          f.family.get(...values).value = p.value;
+        }
+      }
+    });
+    store.onCollect(() => {
+      for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) scrapes.get(o === 'success' ? '' : o).value = this.outcomes[o];
       const v = this.last;
       if (!v) return;
       if (v.connections !== undefined) {
@@ -118,7 +138,7 @@ export class BrokerReconciler implements Component {
       for (const [hook, n] of v.attempts) if (isHook(hook)) attempts.get(hook).value = n;
       for (const [hook, n] of v.errors) if (isHook(hook)) errors.get(hook).value = n;
       for (const [hook, n] of this.missing()) missing.get(hook).value = n;
-      for (const [hook, byResult] of v.grpcResults) if (isHook(hook)) for (const [result, n] of byResult) grpcCalls.get(hook, result).value = n;
+      for (const [hook, byResult] of v.grpcResults) if (isHook(hook)) for (const [result, n] of byResult) grpcCalls.get(hook, result === 'ok' ? '' : result).value = n;
     });
   }
 
@@ -301,6 +321,7 @@ export class BrokerReconciler implements Component {
         grpcResults: sumByTwo(samples, 'grpc_call_result', 'hook', 'result'),
       };
       if (view.connections === undefined && view.attempts.size === 0) throw new Error('no VerneMQ metrics (active_mqtt_connections, sidecar_events) in the response');
+      this.readings = brokerReadings(samples);
     } catch (err) {
       return this.fail('invalid', (err as Error).message);
     }

@@ -23,10 +23,13 @@ export const KEY_SEP = '\u0000';
 export function clientKey(mountpoint: string, clientId: string): string {
   return mountpoint + KEY_SEP + clientId;
 }
-import type { BoundedValues, Mountpoint } from '../metrics/bounded-values.js';
+import type { BoundedValues, ClientGroup, Mountpoint } from '../metrics/bounded-values.js';
+import type { ClientGrouper } from '../metrics/client-grouper.js';
 
 export interface SessionTrackerOptions {
   maxClients: number;
+  /** --client-groups (the metrics sink's grouper, which remembers usernames from on_register); absent: no mqtt.client.group. */
+  clientGrouper?: ClientGrouper | null;
   /** How long a removed session is remembered to reject older events (ms). */
   tombstoneMs?: number;
   /**
@@ -49,6 +52,9 @@ export class ClientState {
   sinceMs = NaN;
   /** When the entry became a tombstone (ms, sidecar clock); 0 while the session lives. */
   removedAt = 0;
+
+  /** The mqtt.client.group the client was counted connected under, so its -1 finds its +1. */
+  group: ClientGroup = '';
 
   constructor(readonly mountpoint: Mountpoint) {}
 }
@@ -99,7 +105,9 @@ export class SessionTracker implements EventSink, Component {
 
   /** Connected clients per mountpoint (as exported). */
   connectedCount(mountpoint = ''): number {
-    return this.connected.get(mountpoint as Mountpoint).value;
+    let n = 0;
+    for (const s of this.connected.all()) if (s.attributes['mqtt.mountpoint'] === mountpoint) n += s.value;
+    return n;
   }
 
   offlineCount(mountpoint = ''): number {
@@ -129,7 +137,11 @@ export class SessionTracker implements EventSink, Component {
     c.sinceMs = saved.sinceMs;
     c.removedAt = saved.removedAt;
     this.clients.set(key, c);
-    if (c.connected) this.connected.get(c.mountpoint).value += 1;
+    if (c.connected) {
+      // The username is not in the snapshot: client id patterns only until the client's next event.
+      c.group = this.group(key.slice(mountpoint.length + 1));
+      this.connected.get(c.mountpoint, c.group).value += 1;
+    }
     if (c.offline) this.offline.get(c.mountpoint).value += 1;
     if (c.removedAt !== 0) this.tombstones.push({ key, at: c.removedAt });
   }
@@ -144,7 +156,7 @@ export class SessionTracker implements EventSink, Component {
         const c = this.transition(e);
         if (c === null) return;
         this.setOffline(c, false);
-        this.setConnected(c, true);
+        this.setConnected(c, true, e.clientId);
         c.sinceMs = e.timeSec * 1000 + e.timeNanos / 1e6;
         c.removedAt = 0;
         return;
@@ -187,8 +199,16 @@ export class SessionTracker implements EventSink, Component {
    */
   private consumeDelta(e: SidecarEvent): void {
     const h = e.hook;
-    if (h === 'on_client_wakeup') this.connected.get(this.mountpoint(e.mountpoint)).value += 1;
-    else if (h === 'on_client_offline' || h === 'on_client_gone') this.connected.get(this.mountpoint(e.mountpoint)).value -= 1;
+    // Without per-client state the -1 is grouped again: the same series unless the client's
+    // username changed its group in between.
+    if (h === 'on_client_wakeup') this.connected.get(this.mountpoint(e.mountpoint), this.group(e.clientId)).value += 1;
+    else if (h === 'on_client_offline' || h === 'on_client_gone') this.connected.get(this.mountpoint(e.mountpoint), this.group(e.clientId, e.username)).value -= 1;
+  }
+
+  /** mqtt.client.group: "" (absent) without --client-groups. */
+  private group(clientId: string, username?: string): ClientGroup {
+    const g = this.options.clientGrouper;
+    return g ? (g.group(clientId, username) as ClientGroup) : '';
   }
 
   /** A mountpoint as attribute value, bounded by the metrics sink's mountpoints. */
@@ -197,11 +217,12 @@ export class SessionTracker implements EventSink, Component {
   }
 
   /** Gauges move only when a client's state changes, so they can never go negative. */
-  private setConnected(c: ClientState, connected: boolean): void {
+  private setConnected(c: ClientState, connected: boolean, clientId = ''): void {
     if (c.connected === connected) return;
     c.connected = connected;
     if (!connected) c.sinceMs = NaN;
-    this.connected.get(c.mountpoint).value += connected ? 1 : -1;
+    if (connected) c.group = this.group(clientId);
+    this.connected.get(c.mountpoint, c.group).value += connected ? 1 : -1;
   }
 
   private setOffline(c: ClientState, offline: boolean): void {

@@ -38,7 +38,7 @@ export class SnapshotLifecycle implements Component {
     const age = store.gauge(SIDECAR_METRICS.snapshotAge);
     store.gauge(SIDECAR_METRICS.snapshotInterval).get().value = this.schedule.intervalMs / 1000;
     store.onCollect(() => {
-      writes.get('success').value = this.writes.success;
+      writes.get('').value = this.writes.success;
       writes.get('error').value = this.writes.error;
       age.get().value = this.ageSeconds();
     });

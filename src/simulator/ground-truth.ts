@@ -60,7 +60,7 @@ export class GroundTruth {
       dropsByReason: this.dropsByReason,
       registrationFailuresByReason: this.registrationFailuresByReason,
       subscriptions: this.subscriptions,
-      /** Wakeups with no on_register: what vmq_sidecar.sessions.unregistered_wakeups should count. */
+      /** Wakeups with no on_register: what vmq_sidecar.session.unregistered_wakeups should count. */
       mqtt5Wakeups: this.mqtt5Wakeups,
       /** Per mountpoint ("" is the default mountpoint), valid when no event was dropped. */
       connectedClients: gauges.connected,

@@ -83,7 +83,7 @@ export const SIMULATOR_OPTIONS: OptionTable<SimulatorSettings> = {
     default: '0',
     accepted: 'a number from 0 to 1',
     description:
-      'Share of the virtual clients that connect with MQTT 5: as from the real plugin, they produce only session-layer events (wakeup, offline, gone, expired, offline_message, message_drop) with session_id "", username "" and disconnect reason unspecified. The summary\'s mqtt5Wakeups is what vmq_sidecar.sessions.unregistered_wakeups should count.',
+      'Share of the virtual clients that connect with MQTT 5: as from the real plugin, they produce only session-layer events (wakeup, offline, gone, expired, offline_message, message_drop) with session_id "", username "" and disconnect reason unspecified. The summary\'s mqtt5Wakeups is what vmq_sidecar.session.unregistered_wakeups should count.',
     parse: numberInRange(0, 1),
   },
   json: {

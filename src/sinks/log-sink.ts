@@ -18,6 +18,11 @@ import { HOOKS, type HookName, type MatchedAcl, type SidecarEvent } from '../eve
 import { NORMAL_DISCONNECT_REASONS } from '../events/reason-names.js';
 import { PayloadTraceFinder, traceFromUserProperties, type TraceContext } from './trace-context.js';
 import { Redactor, type RedactOptions } from './redaction.js';
+import { TopicTemplates, type TopicGroupPattern } from '../metrics/topic-grouper.js';
+import type { ClientGrouper } from '../metrics/client-grouper.js';
+
+/** Records that carry mqtt.client.group with --client-groups (as the metrics that have it). */
+const CLIENT_GROUP_HOOKS: ReadonlySet<HookName> = new Set(['on_register', 'on_register_failed', 'on_client_offline', 'on_client_gone', 'on_publish', 'on_deliver']);
 
 /** Hooks logged unless configured otherwise: the lifecycle and failure events. */
 export const DEFAULT_LOG_HOOKS: readonly HookName[] = [
@@ -62,6 +67,10 @@ export interface LogSinkOptions {
   redact?: RedactOptions | null;
   /** Default: 128 attributes, 8192 characters per value. */
   limits?: LogRecordLimits;
+  /** --topic-groups: the first matching filter is messaging.destination.template when the broker sends no ACL pattern. */
+  topicGroups?: readonly TopicGroupPattern[];
+  /** --client-groups (the metrics sink's grouper): mqtt.client.group on the records CLIENT_GROUP_HOOKS lists. */
+  clientGrouper?: ClientGrouper | null;
 }
 
 const INFO = SeverityNumber.INFO;
@@ -86,6 +95,7 @@ export class LogSink implements EventSink {
   private readonly countLimit: number;
   private readonly lengthLimit: number;
   private readonly b: LogRecordBuilder;
+  private readonly templates: TopicTemplates | null;
   /** Attributes written to, and left out of, the record being built. */
   private attrCount = 0;
   private attrDropped = 0;
@@ -105,6 +115,7 @@ export class LogSink implements EventSink {
     this.allowedKeys = allowed === '*' ? null : [...new Set(allowed)];
     this.countLimit = options.limits?.attributeCountLimit ?? 128;
     this.lengthLimit = options.limits?.attributeValueLengthLimit ?? 8192;
+    this.templates = options.topicGroups && options.topicGroups.length > 0 ? new TopicTemplates(options.topicGroups) : null;
     this.b = typeof output === 'function' ? new ObjectRecordBuilder(output, resource, scope) : new WireRecordBuilder(output);
   }
 
@@ -139,6 +150,9 @@ export class LogSink implements EventSink {
     if (clientId !== '' || red === null || !red.clientId) this.attr('messaging.client.id', clientId);
     // Absent for the default mountpoint, like user.name for a client without username.
     if (e.mountpoint !== '') this.attr('mqtt.mountpoint', e.mountpoint);
+    // The group of the raw client id (before --redact), as on the metrics.
+    const cg = this.options.clientGrouper;
+    if (cg && CLIENT_GROUP_HOOKS.has(e.hook)) this.attr('mqtt.client.group', cg.group(e.clientId, 'username' in e ? e.username : undefined));
     let severity = INFO;
     let body: string;
     let overCap = 0;
@@ -155,7 +169,7 @@ export class LogSink implements EventSink {
         body = `client ${who} refused: ${e.reasonName}`;
         this.peer(e.peerAddr, e.peerPort);
         this.user(username);
-        this.attr('mqtt.failure.reason', e.reasonName);
+        this.attr('error.type', e.reasonName);
         this.attr('mqtt.clean_session', e.cleanSession);
         break;
       case 'on_client_wakeup':
@@ -165,11 +179,14 @@ export class LogSink implements EventSink {
       case 'on_client_offline':
       case 'on_client_gone': {
         const kept = e.hook === 'on_client_offline';
-        if (!NORMAL_DISCONNECT_REASONS.has(e.reasonName)) severity = WARN;
+        const failed = !NORMAL_DISCONNECT_REASONS.has(e.reasonName);
+        if (failed) severity = WARN;
         body = `client ${who} ${kept ? 'went offline' : 'disconnected'} (${e.reasonName}); session ${kept ? 'kept' : 'removed'}`;
         this.user(username);
         this.session(e.sessionId);
         this.attr('mqtt.disconnect.reason', e.reasonName);
+        // semconv error.type only on failures: the WARN disconnects.
+        if (failed) this.attr('error.type', e.reasonName);
         this.attr('mqtt.session.persistent', kept);
         break;
       }
@@ -225,7 +242,7 @@ export class LogSink implements EventSink {
         body = `message on ${e.topic} for ${who} dropped: ${e.reason}`;
         this.session(e.sessionId);
         this.message(e.topic, e.qos, e.payload, e.matchedAcl);
-        this.attr('mqtt.drop.reason', e.reason);
+        this.attr('error.type', e.reason);
         break;
     }
     if (body.length > this.lengthLimit) body = body.slice(0, this.lengthLimit);
@@ -279,16 +296,16 @@ export class LogSink implements EventSink {
     return `${addr || 'an unknown address'}:${port}`;
   }
 
-  /** network.peer.*: with --redact peer, the hashed address (the port alone says nothing), or neither. */
+  /** client.address/port: with --redact peer, the hashed address (the port alone says nothing), or neither. */
   private peer(addr: string, port: number): void {
     const red = this.redactor;
     if (red?.peer) {
       const a = red.apply(addr);
-      if (a !== '') this.attr('network.peer.address', a);
+      if (a !== '') this.attr('client.address', a);
       return;
     }
-    if (addr !== '') this.attr('network.peer.address', addr);
-    if (port !== 0) this.attr('network.peer.port', port);
+    if (addr !== '') this.attr('client.address', addr);
+    if (port !== 0) this.attr('client.port', port);
   }
 
   /** `qosKey`: on_deliver reports the subscription's QoS, the other hooks the message's. */
@@ -297,7 +314,8 @@ export class LogSink implements EventSink {
     this.attr(qosKey, qos);
     this.attr('messaging.message.body.size', payload.length);
     if (acl !== null && acl.name !== '') this.attr('mqtt.acl.name', acl.name);
-    if (acl !== null && acl.pattern !== '') this.attr('mqtt.acl.pattern', acl.pattern);
+    const template = acl !== null && acl.pattern !== '' ? acl.pattern : this.templates?.match(topic);
+    if (template) this.attr('messaging.destination.template', template);
     const max = this.options.payloadMaxBytes;
     if (max > 0 && payload.length > 0) {
       const part = Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.length, max));

@@ -6,7 +6,8 @@ import type { EventSink } from './event-sink.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { MetricStore } from '../metrics/metric-store.js';
-import { BoundedValues, INVALID_VALUE, type GrantedQos, type Qos } from '../metrics/bounded-values.js';
+import { BoundedValues, INVALID_VALUE, type ClientGroup, type GrantedQos, type Qos } from '../metrics/bounded-values.js';
+import { ClientGrouper, type ClientGroupPattern } from '../metrics/client-grouper.js';
 import { TopicGrouper, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 
 export interface MetricsSinkOptions {
@@ -14,6 +15,8 @@ export interface MetricsSinkOptions {
   maxTopicGroups: number;
   maxDropReasons: number;
   maxMountpoints: number;
+  /** --client-groups; empty: no mqtt.client.group attribute. */
+  clientGroups?: readonly ClientGroupPattern[];
 }
 
 /** The MQTT metrics' families (one store call each, in catalog order) and the event delay's. */
@@ -38,9 +41,14 @@ function mqttFamilies(store: MetricStore) {
 
 export class MetricsSink implements EventSink {
   readonly mountpoints: BoundedValues<'mqtt.mountpoint'>;
-  readonly dropReasons: BoundedValues<'mqtt.drop.reason'>;
+  readonly dropReasons: BoundedValues<'error.type'>;
   readonly topicGroupNames: BoundedValues<'mqtt.topic.group'>;
   private readonly grouper: TopicGrouper;
+  /**
+   * --client-groups, shared with the session tracker (which must put a client's -1 on the series
+   * of its +1) and the log sink; null without patterns (the attribute is then absent).
+   */
+  readonly clientGrouper: ClientGrouper | null;
   /** Events whose QoS was outside the protocol's domain (recorded as "invalid"). */
   invalidQos = 0;
 
@@ -49,9 +57,10 @@ export class MetricsSink implements EventSink {
 
   constructor(store: MetricStore, options: MetricsSinkOptions, mountpoints?: BoundedValues<'mqtt.mountpoint'>) {
     this.mountpoints = mountpoints ?? new BoundedValues('mqtt.mountpoint', options.maxMountpoints);
-    this.dropReasons = new BoundedValues('mqtt.drop.reason', options.maxDropReasons);
+    this.dropReasons = new BoundedValues('error.type', options.maxDropReasons);
     this.topicGroupNames = new BoundedValues('mqtt.topic.group', options.maxTopicGroups);
     this.grouper = new TopicGrouper(options.topicGroups, this.topicGroupNames);
+    this.clientGrouper = options.clientGroups && options.clientGroups.length > 0 ? new ClientGrouper(options.clientGroups) : null;
     this.m = mqttFamilies(store);
 
     const folded = store.sum(SIDECAR_METRICS.attributeValuesFolded);
@@ -77,6 +86,16 @@ export class MetricsSink implements EventSink {
     return q === 128 ? q : this.qos(q);
   }
 
+  /**
+   * mqtt.client.group, or "" (absent) without --client-groups. `username` undefined: the event
+   * carries none (the grouper uses the one it saw last for the client id). The grouper hands out
+   * only configured names and "ungrouped": bounded by construction.
+   */
+  private cg(clientId: string, username?: string): ClientGroup {
+    const g = this.clientGrouper;
+    return g === null ? '' : (g.group(clientId, username) as ClientGroup);
+  }
+
   consume(e: SidecarEvent, arrivalMs: number): void {
     const m = this.m;
     if (!e.timeMissing) {
@@ -88,40 +107,40 @@ export class MetricsSink implements EventSink {
       case 'on_publish': {
         const group = this.grouper.group(e.matchedAcl, e.topic);
         const qos = this.qos(e.qos);
-        m.published.get(mp, qos, e.retain, group).value++;
+        m.published.get(mp, qos, e.retain, group, this.cg(e.clientId, e.username)).value++;
         m.payloadSize.get(qos, group).record(e.payload.length);
         break;
       }
       case 'on_deliver':
-        m.delivered.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic), e.persisted).value++;
+        m.delivered.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic), e.persisted, this.cg(e.clientId, e.username)).value++;
         break;
       case 'on_delivery_complete':
-        m.deliveryCompleted.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic)).value++;
+        m.deliveryCompleted.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic), this.cg(e.clientId, e.username)).value++;
         break;
       case 'on_offline_message':
-        m.queuedOffline.get(mp, this.qos(e.qos), this.grouper.group(null, e.topic)).value++;
+        m.queuedOffline.get(mp, this.qos(e.qos), this.grouper.group(null, e.topic), this.cg(e.clientId)).value++;
         break;
       case 'on_message_drop':
-        m.dropped.get(mp, this.qos(e.qos), this.dropReasons.fold(e.reason), this.grouper.group(e.matchedAcl, e.topic)).value++;
+        m.dropped.get(mp, this.qos(e.qos), this.dropReasons.fold(e.reason), this.grouper.group(e.matchedAcl, e.topic), this.cg(e.clientId)).value++;
         break;
       case 'on_register':
-        m.registrations.get(mp).value++;
+        m.registrations.get(mp, this.cg(e.clientId, e.username)).value++;
         break;
       case 'on_register_failed':
-        m.registrationFailures.get(mp, e.reasonName).value++;
+        m.registrationFailures.get(mp, e.reasonName, this.cg(e.clientId, e.username)).value++;
         break;
       case 'on_client_offline':
-        m.disconnects.get(mp, e.reasonName, true).value++;
+        m.disconnects.get(mp, e.reasonName, true, this.cg(e.clientId, e.username)).value++;
         break;
       case 'on_client_gone':
-        m.disconnects.get(mp, e.reasonName, false).value++;
+        m.disconnects.get(mp, e.reasonName, false, this.cg(e.clientId, e.username)).value++;
         break;
       case 'on_session_expired':
         m.expirations.get(mp).value++;
         break;
       case 'on_subscribe':
         for (const t of e.topics) {
-          m.subscriptions.get(mp, this.grantedQos(t.qos), t.qos === 128 ? 'refused' : 'granted', this.grouper.group(t.matchedAcl, t.topic)).value++;
+          m.subscriptions.get(mp, this.grantedQos(t.qos), t.qos === 128 ? 'refused' : '', this.grouper.group(t.matchedAcl, t.topic)).value++;
         }
         break;
       case 'on_unsubscribe':

@@ -3,6 +3,7 @@
  * WARN line per interval (the error's first line, no stack) and one INFO line when exports
  * succeed again, saying how long it lasted and what it cost.
  */
+import { ErrorTypeCounts } from './export-error-type.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 
 export interface ExportOutageOptions {
@@ -18,6 +19,8 @@ export interface ExportOutageOptions {
 export class ExportOutage {
   /** Failed exports since start. */
   failures = 0;
+  /** The same failures by error.type. */
+  readonly failuresByType = new ErrorTypeCounts();
   private since: number | null = null;
   private failuresAtStart = 0;
   private lostAtStart: Record<string, number> = {};
@@ -39,6 +42,7 @@ export class ExportOutage {
       this.lostAtStart = this.options.lost?.() ?? {};
     }
     this.failures++;
+    this.failuresByType.add(error);
     if (!this.options.warn) return;
     const { signal, endpoint } = this.options;
     this.logger.limited('warn', `${signal}-export-failed`, this.options.warnIntervalMs ?? 30_000, `${signal} export failed; retrying`, {

@@ -16,6 +16,7 @@
  * other refusal (401, 403, 404...) drops the batch at once.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ErrorTypeCounts } from './export-error-type.js';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import { classifyExportFailure } from './export-rejection.js';
@@ -57,6 +58,8 @@ export type LogDropReason = 'queue_full' | 'export_failed' | 'rejected' | 'shutd
 export class LogExportQueue {
   exported = 0;
   failedExports = 0;
+  /** The same failures by error.type. */
+  readonly failedByType = new ErrorTypeCounts();
   readonly dropped: Record<LogDropReason, number> = { queue_full: 0, export_failed: 0, rejected: 0, shutdown: 0 };
 
   private queue: QueuedLogRecord[] = [];
@@ -98,7 +101,7 @@ export class LogExportQueue {
 
   constructor(
     private readonly exporter: LogRecordExporter,
-    private readonly options: LogExportQueueOptions,
+    readonly options: LogExportQueueOptions,
     private readonly logger: SidecarLogger,
   ) {
     this.maxConcurrent = options.maxConcurrentExports ?? 2;
@@ -358,6 +361,7 @@ export class LogExportQueue {
 
   private failed(batch: QueuedLogRecord[], error: Error | undefined): void {
     this.failedExports++;
+    this.failedByType.add(error);
     this.backoffUntil = Date.now() + this.backoffMs;
     this.logger.limited('warn', 'log-export-failed', 10_000, 'log export failed; retrying with back-off', {
       error: error?.message ?? 'unknown error',

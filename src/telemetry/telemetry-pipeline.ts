@@ -30,7 +30,7 @@ import { createOtlpLogExporter, createOtlpMetricExporter, takesEncodedLogRecords
 import type { LogRecordOutput, WireLogOutput } from '../sinks/log-record-builder.js';
 import { LogRecordEncoder } from './log-protobuf-serializer.js';
 import { ExportOutage, firstLine } from './export-outage.js';
-import type { OtelConfig } from './otel-config.js';
+import type { OtelConfig, OtlpProtocol } from './otel-config.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import { maskUrl } from '../logging/url-masking.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
@@ -110,6 +110,12 @@ class ObservedLogExporter implements LogRecordExporter {
 }
 
 /** OpenTelemetry's internal diagnostics into our log, rate-limited, one line each (no stacks). */
+/** The semconv otel.component.type of our OTLP exporter for a signal (otlp_grpc_log_exporter, ...). */
+export function exporterComponentType(protocol: OtlpProtocol, signal: 'log' | 'metric'): string {
+  const p = protocol === 'grpc' ? 'grpc' : protocol === 'http/json' ? 'http_json' : 'http';
+  return `otlp_${p}_${signal}_exporter`;
+}
+
 function diagAdapter(logger: SidecarLogger): DiagLogger {
   const limited = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) => {
     const detail = args.length > 0 ? { detail: args.map((a) => (a instanceof Error ? firstLine(a) : String(a).split('\n', 1)[0])).join(' ') } : undefined;
@@ -276,19 +282,36 @@ export class TelemetryPipeline implements Component {
 
   registerMetrics(store: MetricStore): void {
     const M = SIDECAR_METRICS;
-    const logsExported = store.sum(M.logRecordsExported);
-    const logsDropped = store.sum(M.logRecordsDropped);
-    const logsQueued = store.sum(M.logQueueSize);
+    const processed = store.sum(M.logRecordsProcessed);
+    const exported = store.sum(M.logRecordsExported);
+    const queued = store.sum(M.logQueueSize);
+    const capacity = store.sum(M.logQueueCapacity);
     const exportFailures = store.sum(M.exportFailures);
+    // The log export queue plays the SDK's batching log processor's part and our OTLP exporter
+    // the exporter's, so their counts take the SDK's self-metric names (semconv otel.sdk.*).
+    // The SDK's own self-metrics stay off (no selfObsMeterProvider is ever given), so nothing
+    // is counted twice.
+    const processor = 'batching_log_processor';
+    const logExporter = exporterComponentType(this.otel.logs.protocol, 'log');
+    const metricExporter = exporterComponentType(this.otel.metrics.protocol, 'metric');
     store.onCollect(() => {
       const q = this.logQueue;
       if (q) {
-        logsExported.get().value = q.exported;
-        for (const [reason, n] of Object.entries(q.dropped)) logsDropped.get(reason).value = n;
-        logsQueued.get().value = q.queued;
-        exportFailures.get('logs').value = q.failedExports;
+        const d = q.dropped;
+        processed.get(processor, `${processor}/0`, '').value = q.exported + d.export_failed + d.rejected;
+        processed.get(processor, `${processor}/0`, 'queue_full').value = d.queue_full;
+        processed.get(processor, `${processor}/0`, 'shutdown').value = d.shutdown;
+        exported.get(logExporter, `${logExporter}/0`, '').value = q.exported;
+        exported.get(logExporter, `${logExporter}/0`, 'export_failed').value = d.export_failed;
+        exported.get(logExporter, `${logExporter}/0`, 'rejected').value = d.rejected;
+        queued.get(processor, `${processor}/0`).value = q.queued;
+        capacity.get(processor, `${processor}/0`).value = q.options.maxQueueSize;
+        exportFailures.get(logExporter, '');
+        for (const [type, n] of q.failedByType.counts) exportFailures.get(logExporter, type).value = n;
       }
-      exportFailures.get('metrics').value = this.metricExportFailures;
+      // A zero series without error.type, so that rate() reads 0 before the first failure.
+      exportFailures.get(metricExporter, '');
+      for (const [type, n] of this.metricExporter?.outage.failuresByType.counts ?? []) exportFailures.get(metricExporter, type).value = n;
     });
   }
 

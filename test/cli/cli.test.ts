@@ -195,7 +195,7 @@ test('with nothing configured the sidecar is quiet: no connection errors, metric
   });
   const res = await fetch(`http://${admin}/metrics`);
   assert.equal(res.status, 200);
-  assert.match(await res.text(), /vmq_sidecar_connections_accepted_total/);
+  assert.match(await res.text(), /vmq_sidecar_connection_accepted_total/);
   // Everything it logs until it exits is checked below: no need to wait for late warnings.
   p.child.kill('SIGTERM');
   assert.equal((await p.exited).code, 0);

@@ -67,3 +67,19 @@ test('personal data settings: user property allowlist, --redact, their environme
   });
   assert.throws(() => parseOtelConfig({ OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT: '-1' }), /OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT/);
 });
+
+test('--client-groups and VMQ_SIDECAR_CLIENT_GROUPS: named globs; an invalid one names the setting and the accepted form', () => {
+  assert.deepEqual(parseOptions(SIDECAR_OPTIONS, [], {}).settings.clientGroups, []);
+  const s = parseOptions(SIDECAR_OPTIONS, [], { VMQ_SIDECAR_CLIENT_GROUPS: 'client:sensor-*=sensors,user:fleet-*=fleet' }).settings;
+  assert.deepEqual(
+    s.clientGroups.map((g) => g.name),
+    ['sensors', 'fleet'],
+  );
+  try {
+    parseOptions(SIDECAR_OPTIONS, ['--client-groups', 'sensor-*'], {});
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.match(err.problems.join('\n'), /--client-groups: "sensor-\*" is invalid.*accepted: KIND:GLOB=NAME/);
+  }
+});

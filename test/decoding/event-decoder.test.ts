@@ -114,7 +114,7 @@ test('huge legal events are cut to what one event may carry; the skipped items a
   assert.equal(small.truncatedItems, 0);
 });
 
-test('truncated items reach vmq_sidecar.events.truncated_items and unsubscriptions still count them', async () => {
+test('truncated items reach vmq_sidecar.event.truncated_items and unsubscriptions still count them', async () => {
   const { startTestSidecar, connect, write } = await import('../helpers/sidecar-fixture.js');
   const { eventually } = await import('../helpers/eventually.js');
   const sidecar = await startTestSidecar();
@@ -124,7 +124,7 @@ test('truncated items reach vmq_sidecar.events.truncated_items and unsubscriptio
     await write(s, encoder.encodeFrame({ ...SAMPLE_EVENTS.on_unsubscribe, topics } as never));
     await eventually(() => assert.equal(sidecar.stats.eventsTotal, 1));
     const text = await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text();
-    assert.match(text, /vmq_sidecar_events_truncated_items_total\{[^}]*vernemq_hook="on_unsubscribe"[^}]*\} 7/);
+    assert.match(text, /vmq_sidecar_event_truncated_items_total\{[^}]*vernemq_hook="on_unsubscribe"[^}]*\} 7/);
     assert.match(text, /mqtt_unsubscriptions_total\{[^}]*\} 10007/);
     s.destroy();
   } finally {

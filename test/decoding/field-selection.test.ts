@@ -17,16 +17,18 @@ import { ClientModel } from '../../src/simulator/client-model.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { FrameFuzzer } from '../helpers/frame-fuzzer.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
+import { parseClientGroups } from '../../src/metrics/client-grouper.js';
 
-function metricsPath(topicGroups: boolean) {
+function metricsPath(topicGroups: boolean, clientGroups = false) {
   const store = new MetricStore();
   const metrics = new MetricsSink(store, {
     topicGroups: topicGroups ? [{ pattern: 'devices/+/telemetry', name: 'telemetry' }, { pattern: 'misc/#', name: 'misc' }] : [],
     maxTopicGroups: 50,
     maxDropReasons: 20,
     maxMountpoints: 20,
+    clientGroups: clientGroups ? parseClientGroups('client:*1=ones,user:user-2*=twos,client:*7=sevens') : [],
   });
-  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: 100_000 });
+  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: 100_000, clientGrouper: metrics.clientGrouper });
   const wakeups = new UnregisteredWakeups(null);
   return {
     consume(e: SidecarEvent, at: number) {
@@ -42,15 +44,15 @@ function metricsPath(topicGroups: boolean) {
   };
 }
 
-for (const topicGroups of [false, true]) {
-  test(`metrics, sessions and wakeup matching see the same from the selective decode as from the full one (topic groups ${topicGroups ? 'on' : 'off'})`, () => {
+for (const [topicGroups, clientGroups] of [[false, false], [true, false], [false, true]] as const) {
+  test(`metrics, sessions and wakeup matching see the same from the selective decode as from the full one (topic groups ${topicGroups ? 'on' : 'off'}, client groups ${clientGroups ? 'on' : 'off'})`, () => {
     const schema = loadEventSchema();
-    const selection = fieldsForOutputs({ topicGroups, logRatios: null, logTracedMessages: false, readsEverything: false });
+    const selection = fieldsForOutputs({ topicGroups, clientGroups, logRatios: null, logTracedMessages: false, readsEverything: false });
     assert.notEqual(selection.on_deliver, 'all');
     const selective = new EventDecoder(schema, selection);
     const full = new EventDecoder(schema);
-    const a = metricsPath(topicGroups);
-    const b = metricsPath(topicGroups);
+    const a = metricsPath(topicGroups, clientGroups);
+    const b = metricsPath(topicGroups, clientGroups);
     const feed = (f: Buffer, at: number) => {
       const x = selective.decode(f, 4, f.length, at);
       const y = full.decode(f, 4, f.length, at);

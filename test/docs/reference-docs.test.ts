@@ -17,3 +17,16 @@ test('dashboards/*.json match scripts/dashboards.ts (run `npm run docs`)', async
     assert.equal(readFileSync(fileURLToPath(new URL(`../../../dashboards/${d.uid}.json`, import.meta.url)), 'utf8'), renderDashboard(d), d.uid);
   }
 });
+
+test('docs/telemetry.md gives every metric, attribute and log attribute the convention it follows or why none applies', () => {
+  const doc = renderTelemetryDoc();
+  const tables = doc.split('\n').filter((l) => /^\| `/.test(l) && !/^\| `vernemq\.on_/.test(l));
+  // Metric rows (7 cells), metric attribute rows (5), log attribute rows (3): the last cell is the convention.
+  const withConvention = tables.filter((l) => /^\| `[^`]+` \| (`|[a-z])/.test(l));
+  assert.ok(withConvention.length > 80, `${withConvention.length} rows`);
+  for (const row of withConvention) {
+    const cells = row.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    if (cells.length < 3) continue;
+    assert.ok(cells.at(-1)!.length > 10, `no convention: ${row.slice(0, 120)}`);
+  }
+});

@@ -10,7 +10,7 @@ import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
 
 test('values outside the domain become "invalid", are counted and take no place', () => {
-  const b = new BoundedValues('mqtt.drop.reason', 2);
+  const b = new BoundedValues('error.type', 2);
   for (const bad of ['queue\u0000full', 'a\nb', 'tab\there', '\u007f', '\u0085', 'bad\ufffdutf8', 'x'.repeat(129)]) {
     assert.equal(isWellFormedValue(bad), false, JSON.stringify(bad));
     assert.equal(b.fold(bad), INVALID_VALUE);
@@ -64,14 +64,14 @@ test('fuzzed QoS, NUL-bearing mountpoints and drop reasons become "invalid" seri
   const invalid = series.filter((s) => s.attributes['mqtt.qos'] === INVALID_VALUE);
   assert.equal(invalid.length, 1, 'all garbage lands in one series');
   assert.equal(invalid[0]!.attributes['mqtt.mountpoint'], INVALID_VALUE);
-  assert.equal(invalid[0]!.attributes['mqtt.drop.reason'], INVALID_VALUE);
+  assert.equal(invalid[0]!.attributes['error.type'], INVALID_VALUE);
   assert.equal(invalid[0]!.value, 1000);
-  const real = series.find((s) => s.attributes['mqtt.drop.reason'] === 'queue_full');
+  const real = series.find((s) => s.attributes['error.type'] === 'queue_full');
   assert.equal(real?.value, 3);
   assert.equal(real?.attributes['mqtt.mountpoint'], 'tenant-a');
   store.beforeCollect();
   const counted = store.family(SIDECAR_METRICS.attributeValuesInvalid.name) as SumFamily;
   assert.equal(counted.get('mqtt.qos').value, 1000);
   assert.equal(counted.get('mqtt.mountpoint').value, 1000);
-  assert.equal(counted.get('mqtt.drop.reason').value, 1000);
+  assert.equal(counted.get('error.type').value, 1000);
 });

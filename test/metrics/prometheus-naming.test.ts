@@ -6,7 +6,7 @@ import { ALL_METRICS, prometheusNameOf } from '../../src/metrics/metric-catalog.
 test('names follow the Collector\'s OTLP-to-Prometheus rules', () => {
   assert.equal(prometheusName('mqtt.session.duration', 's', 'histogram'), 'mqtt_session_duration_seconds');
   assert.equal(prometheusName('mqtt.publish.payload.size', 'By', 'histogram'), 'mqtt_publish_payload_size_bytes');
-  assert.equal(prometheusName('mqtt.messages.published', '{message}', 'counter'), 'mqtt_messages_published_total');
+  assert.equal(prometheusName('mqtt.message.published', '{message}', 'counter'), 'mqtt_message_published_total');
   assert.equal(prometheusName('mqtt.client.connected', '{client}', 'gauge'), 'mqtt_client_connected');
   assert.equal(prometheusName('vmq_sidecar.received', 'By', 'counter'), 'vmq_sidecar_received_bytes_total');
   // The unit word is not repeated, "total" moves to the end, unit 1 gauges get _ratio.

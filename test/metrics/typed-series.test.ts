@@ -16,31 +16,34 @@ test('series accessors check attribute order, count and kind at compile time', (
   const mp = mountpoints.fold('');
   const group = groups.fold('telemetry');
   const published = store.sum(MQTT_METRICS.published);
-  published.get(mp, 1, false, group).value++;
+  published.get(mp, 1, false, group, '').value++;
   const disconnects = store.sum(MQTT_METRICS.disconnects);
-  disconnects.get(mp, 'tcp_closed', true).value++;
+  disconnects.get(mp, 'tcp_closed', true, '').value++;
   // Never called: these lines only have to (fail to) compile.
   const wrongCalls = () => {
     // @ts-expect-error mountpoint and topic group swapped
-    published.get(group, 1, false, mp);
+    published.get(group, 1, false, mp, '');
     // @ts-expect-error qos and retain swapped
-    published.get(mp, false, 1, group);
-    // @ts-expect-error a fifth attribute
-    published.get(mp, 1, false, group, 'extra');
+    published.get(mp, false, 1, group, '');
+    // @ts-expect-error a sixth attribute
+    published.get(mp, 1, false, group, '', 'extra');
     // @ts-expect-error an attribute missing
-    published.get(mp, 1, false);
+    published.get(mp, 1, false, group);
     // @ts-expect-error an unbounded string is not a mountpoint
-    published.get('raw-mountpoint', 1, false, group);
+    published.get('raw-mountpoint', 1, false, group, '');
     // @ts-expect-error a QoS outside 0, 1, 2, "invalid"
-    published.get(mp, 3, false, group);
+    published.get(mp, 3, false, group, '');
     // @ts-expect-error a reason the catalog does not list
-    disconnects.get(mp, 'made_up', true);
+    disconnects.get(mp, 'made_up', true, '');
+    // @ts-expect-error an unbounded string is not a client group
+    disconnects.get(mp, 'tcp_closed', true, 'raw-group');
     // @ts-expect-error a gauge is not a sum
     store.sum(SIDECAR_METRICS.snapshotAge);
     // @ts-expect-error a counter is not a gauge
     store.gauge(MQTT_METRICS.published);
   };
   void wrongCalls;
-  assert.equal(published.get(mp, 1, false, group).value, 1);
-  assert.deepEqual(published.get(mp, 1, false, group).attributes, { 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': false, 'mqtt.topic.group': 'telemetry' });
+  assert.equal(published.get(mp, 1, false, group, '').value, 1);
+  // "" for an absentWhenEmpty attribute (mqtt.client.group without --client-groups): no attribute.
+  assert.deepEqual(published.get(mp, 1, false, group, '').attributes, { 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': false, 'mqtt.topic.group': 'telemetry' });
 });

@@ -43,12 +43,12 @@ test('TCP and gRPC at once (100 callers, 10 connections): every call OK, every e
     assert.equal(g.sent + run.tcpSent, run.total);
     await eventually(() => assert.equal(s.stats.eventsTotal, run.total));
     const m = await metrics(s);
-    assert.equal(m('vmq_sidecar_events_received_total'), run.total);
-    assert.equal(m('vmq_sidecar_events_received_total', { transport: 'grpc' }), g.sent);
-    assert.equal(m('vmq_sidecar_events_received_total', { transport: 'tcp' }), run.tcpSent);
+    assert.equal(m('vmq_sidecar_event_received_total'), run.total);
+    assert.equal(m('vmq_sidecar_event_received_total', { vmq_sidecar_transport: 'grpc' }), g.sent);
+    assert.equal(m('vmq_sidecar_event_received_total', { vmq_sidecar_transport: 'tcp' }), run.tcpSent);
     assert.equal(m('vmq_sidecar_grpc_calls_total', { rpc_grpc_status: 'OK' }), g.sent);
-    assert.equal(m('vmq_sidecar_frames_rejected_total'), 0);
-    for (const [hook, n] of Object.entries(run.sent)) assert.equal(m('vmq_sidecar_events_received_total', { vernemq_hook: hook }), n, hook);
+    assert.equal(m('vmq_sidecar_frame_rejected_total'), 0);
+    for (const [hook, n] of Object.entries(run.sent)) assert.equal(m('vmq_sidecar_event_received_total', { vernemq_hook: hook }), n, hook);
     for (const [mp, n] of Object.entries(run.expected.connectedClients)) assert.equal(m('mqtt_client_connected', { mqtt_mountpoint: mp }), n);
     for (const [mp, n] of Object.entries(run.expected.offlineSessions)) assert.equal(m('mqtt_session_offline', { mqtt_mountpoint: mp }), n);
   } finally {
@@ -85,7 +85,7 @@ test('three replicas in --gauge-mode deltas, events spread round-robin: the sum 
     }
     assert.equal(replicas.reduce((a, r) => a + r.component(SessionTracker)!.connectedTotal(), 0), truthTotal);
     // Counters sum as they always do.
-    assert.equal(views.reduce((a, m) => a + m('vmq_sidecar_events_received_total', { vernemq_hook: 'on_client_wakeup' }), 0), run.sent.on_client_wakeup);
+    assert.equal(views.reduce((a, m) => a + m('vmq_sidecar_event_received_total', { vernemq_hook: 'on_client_wakeup' }), 0), run.sent.on_client_wakeup);
     // What needs a client's history is not produced in this mode, rather than produced wrong.
     for (const m of views) {
       assert.equal(m('mqtt_session_offline'), 0);

@@ -79,8 +79,8 @@ test('an EventRequest built by protoc is answered OK and its event reaches the s
   const samples = parseExposition(await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/metrics`)).text());
   const get = (name: string, labels: Record<string, string>) =>
     samples.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)).reduce((a, x) => a + x.value, 0);
-  assert.equal(get('vmq_sidecar_events_received_total', { vernemq_hook: 'on_client_wakeup', transport: 'grpc' }), 1);
-  assert.equal(get('vmq_sidecar_events_received_total', { transport: 'tcp' }), 0);
+  assert.equal(get('vmq_sidecar_event_received_total', { vernemq_hook: 'on_client_wakeup', vmq_sidecar_transport: 'grpc' }), 1);
+  assert.equal(get('vmq_sidecar_event_received_total', { vmq_sidecar_transport: 'tcp' }), 0);
   assert.equal(get('vmq_sidecar_grpc_calls_total', { rpc_grpc_status: 'OK', vernemq_user_type: 'default' }), 1);
 });
 

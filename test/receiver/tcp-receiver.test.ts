@@ -183,7 +183,7 @@ test('1024 idle connections cannot lock the plugin out: the longest idle one wit
   assert.equal(sidecar.stats.connectionsRefused, 0);
   await closed(squatters[0]!); // the oldest idle one
   const text = await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text();
-  assert.match(text, /vmq_sidecar_connections_closed_total\{[^}]*reason="evicted_idle"[^}]*\} 1/);
+  assert.match(text, /vmq_sidecar_connection_closed_total\{[^}]*error_type="evicted_idle"[^}]*\} 1/);
   assert.ok(sidecar.logLines.some((l) => l.msg === 'connection closed to make room: --max-connections reached'));
   plugin.destroy();
   for (const s of squatters) s.destroy();

@@ -53,10 +53,10 @@ test('a late gRPC answer is received, not missing: missing = attempted - receive
     // Missing: the deadline_exceeded call that never arrived, the dropped one, the lost one.
     assert.equal(s.component(BrokerReconciler)!.missing().get('on_client_wakeup'), 3);
     const samples = parseExposition(await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/metrics`)).text());
-    const v = (name: string, labels: Record<string, string>) => samples.find((x) => x.name === name && Object.entries(labels).every(([k, val]) => x.labels[k] === val))?.value;
+    const v = (name: string, labels: Record<string, string | undefined>) => samples.find((x) => x.name === name && Object.entries(labels).every(([k, val]) => x.labels[k] === val))?.value;
     assert.equal(v('vmq_sidecar_upstream_missing', { vernemq_hook: 'on_client_wakeup' }), 3);
-    assert.equal(v('vmq_sidecar_broker_grpc_calls_total', { vernemq_hook: 'on_client_wakeup', result: 'deadline_exceeded' }), 2);
-    assert.equal(v('vmq_sidecar_broker_grpc_calls_total', { vernemq_hook: 'on_client_wakeup', result: 'ok' }), 5);
+    assert.equal(v('vmq_sidecar_broker_grpc_calls_total', { vernemq_hook: 'on_client_wakeup', error_type: 'deadline_exceeded' }), 2);
+    assert.equal(v('vmq_sidecar_broker_grpc_calls_total', { vernemq_hook: 'on_client_wakeup', error_type: undefined }), 5);
   } finally {
     client.close();
     await s.stop();

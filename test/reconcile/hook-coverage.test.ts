@@ -37,7 +37,7 @@ test('/status shows which hooks arrive; a gauge missing its hooks is flagged, th
     const warning = sidecar.logLines.find((l) => l.msg === 'gauge without the hooks it is derived from: enable them in vmq_events_sidecar.hooks');
     assert.deepEqual(warning?.missingHooks, ['on_client_offline', 'on_client_gone']);
     let samples = parseExposition(await (await fetch(`${admin}/metrics`)).text());
-    const missing = (gauge: string, hook: string) => samples.find((s) => s.name === 'vmq_sidecar_hooks_missing' && s.labels.gauge === gauge && s.labels.vernemq_hook === hook)?.value;
+    const missing = (gauge: string, hook: string) => samples.find((s) => s.name === 'vmq_sidecar_hook_missing' && s.labels.vmq_sidecar_gauge_name === gauge && s.labels.vernemq_hook === hook)?.value;
     assert.equal(missing('mqtt.client.connected', 'on_client_offline'), 1);
     assert.equal(missing('mqtt.client.connected', 'on_client_wakeup'), 0);
 

@@ -40,7 +40,7 @@ test('10 registered and 5 MQTT 5 sessions over several connections, registers af
     await eventually(() => assert.equal(sidecar.stats.eventsTotal, 25));
 
     const unregistered = async () =>
-      parseExposition(await (await fetch(`${admin}/metrics`)).text()).find((s) => s.name === 'vmq_sidecar_sessions_unregistered_wakeups_total')?.value;
+      parseExposition(await (await fetch(`${admin}/metrics`)).text()).find((s) => s.name === 'vmq_sidecar_session_unregistered_wakeups_total')?.value;
     await eventually(async () => assert.equal(await unregistered(), 5), 10_000, 100);
     const status = (await (await fetch(`${admin}/status`)).json()) as { sessions: { unregisteredWakeups: { registered: number; unregistered: number; share: number; pending: number } } };
     assert.deepEqual(

@@ -20,7 +20,7 @@ test("--mqtt5-share: the sidecar's unregistered wakeups equal the simulator's MQ
     await eventually(
       async () => {
         const samples = parseExposition(await (await fetch(`${admin}/metrics`)).text());
-        assert.equal(samples.find((s) => s.name === 'vmq_sidecar_sessions_unregistered_wakeups_total')?.value, truth);
+        assert.equal(samples.find((s) => s.name === 'vmq_sidecar_session_unregistered_wakeups_total')?.value, truth);
         assert.equal(sidecar.component(UnregisteredWakeups)!.summary().pending, 0);
       },
       15_000,

@@ -7,6 +7,8 @@ import { EventDecoder } from '../../src/decoding/event-decoder.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { parseLogHooks } from '../../src/config/sidecar-config.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
+import { parseTopicGroups } from '../../src/metrics/topic-grouper.js';
+import { ClientGrouper, parseClientGroups } from '../../src/metrics/client-grouper.js';
 import type { SimEvent } from '../../src/simulator/client-model.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
 
@@ -159,7 +161,7 @@ test('--redact drop: the attributes are left out and the body says redacted', ()
   const { s, records } = sink({ redact: { fields: ['client_id', 'username', 'peer'], mode: 'drop', key: undefined } });
   s.consume(decode(SAMPLE_EVENTS.on_register), Date.now());
   const r = records()[0]!;
-  for (const k of ['messaging.client.id', 'user.name', 'network.peer.address', 'network.peer.port']) assert.equal(r.attributes[k], undefined, k);
+  for (const k of ['messaging.client.id', 'user.name', 'client.address', 'client.port']) assert.equal(r.attributes[k], undefined, k);
   assert.equal(r.body, 'client (redacted) connected from a redacted address');
 });
 
@@ -184,4 +186,34 @@ test('a SUBSCRIBE with thousands of filters: the record keeps the first 100 and 
   assert.equal((a['mqtt.subscription.topics'] as string[]).length, MAX_TOPICS_PER_RECORD);
   assert.equal((a['mqtt.subscription.qos'] as number[]).length, MAX_TOPICS_PER_RECORD);
   assert.equal(a['mqtt.subscription.topics.dropped'], 5000 - MAX_TOPICS_PER_RECORD);
+});
+
+test('semantic conventions: error.type only on failure records, messaging.destination.template from the ACL or the topic groups', () => {
+  const { s, records } = sink({ ratios: parseLogHooks('all'), topicGroups: parseTopicGroups('devices/+/telemetry=telemetry') });
+  const now = Date.now();
+  s.consume(decode({ ...SAMPLE_EVENTS.on_client_offline, reason: 2 } as SimEvent), now); // normal_disconnect: INFO
+  s.consume(decode({ ...SAMPLE_EVENTS.on_client_gone, reason: 17 } as SimEvent), now); // tcp_closed: WARN
+  s.consume(decode({ ...SAMPLE_EVENTS.on_publish, topic: 'devices/7/telemetry', matchedAcl: undefined } as SimEvent), now);
+  s.consume(decode({ ...SAMPLE_EVENTS.on_publish, topic: 'devices/7/telemetry', matchedAcl: { name: 'acl', pattern: 'devices/%c/#' } } as SimEvent), now);
+  s.consume(decode({ ...SAMPLE_EVENTS.on_publish, topic: 'elsewhere', matchedAcl: undefined } as SimEvent), now);
+  const [offline, gone, byGroup, byAcl, none] = records();
+  assert.equal(offline!.severityText, 'INFO');
+  assert.equal(offline!.attributes['error.type'], undefined);
+  assert.equal(gone!.severityText, 'WARN');
+  assert.equal(gone!.attributes['error.type'], gone!.attributes['mqtt.disconnect.reason']);
+  assert.equal(byGroup!.attributes['messaging.destination.template'], 'devices/+/telemetry');
+  assert.equal(byAcl!.attributes['messaging.destination.template'], 'devices/%c/#');
+  assert.equal(none!.attributes['messaging.destination.template'], undefined);
+  for (const r of records()) for (const k of ['mqtt.acl.pattern', 'mqtt.drop.reason', 'mqtt.failure.reason', 'network.peer.address']) assert.equal(r.attributes[k], undefined, k);
+});
+
+test('--client-groups: mqtt.client.group on the records that have it on their metrics', () => {
+  const grouper = new ClientGrouper(parseClientGroups('user:alice=people'));
+  const { s, records } = sink({ ratios: parseLogHooks('all'), clientGrouper: grouper });
+  const now = Date.now();
+  for (const h of ['on_register', 'on_client_wakeup', 'on_register_failed'] as const) s.consume(decode(SAMPLE_EVENTS[h]), now);
+  const [register, wakeup, failed] = records();
+  assert.equal(register!.attributes['mqtt.client.group'], 'people');
+  assert.equal(wakeup!.attributes['mqtt.client.group'], undefined, 'not on wakeup records (nor on its metric)');
+  assert.equal(failed!.attributes['mqtt.client.group'], 'ungrouped');
 });

@@ -7,6 +7,8 @@ import { MQTT_METRICS, SIDECAR_METRICS } from '../../src/metrics/metric-catalog.
 import { EventDecoder } from '../../src/decoding/event-decoder.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { parseTopicGroups } from '../../src/metrics/topic-grouper.js';
+import { parseClientGroups } from '../../src/metrics/client-grouper.js';
+import { SessionTracker } from '../../src/sessions/session-tracker.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
 import type { MetricDef } from '../../src/metrics/metric-catalog.js';
@@ -39,7 +41,7 @@ test('each MQTT hook moves its metric, with the attributes in catalog order', ()
     { 'mqtt.mountpoint': 'tenant', 'mqtt.disconnect.reason': 'tcp_closed', 'mqtt.session.persistent': false, value: 1 },
     { 'mqtt.mountpoint': 'tenant', 'mqtt.disconnect.reason': 'unknown', 'mqtt.session.persistent': true, value: 1 },
   ]);
-  assert.deepEqual(series(MQTT_METRICS.registrationFailures), [{ 'mqtt.mountpoint': '', 'mqtt.failure.reason': 'invalid_credentials', value: 1 }]);
+  assert.deepEqual(series(MQTT_METRICS.registrationFailures), [{ 'mqtt.mountpoint': '', 'error.type': 'invalid_credentials', value: 1 }]);
 });
 
 test('a subscription refused (qos 128) and granted ones; unsubscriptions count skipped topics too', () => {
@@ -49,8 +51,8 @@ test('a subscription refused (qos 128) and granted ones; unsubscriptions count s
     Date.now(),
   );
   assert.deepEqual(series(MQTT_METRICS.subscriptions), [
-    { 'mqtt.mountpoint': '', 'mqtt.qos': 128, 'mqtt.subscription.outcome': 'refused', 'mqtt.topic.group': 'devices', value: 1 },
-    { 'mqtt.mountpoint': '', 'mqtt.qos': 2, 'mqtt.subscription.outcome': 'granted', 'mqtt.topic.group': 'unmatched', value: 2 },
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 128, 'error.type': 'refused', 'mqtt.topic.group': 'devices', value: 1 },
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 2, 'mqtt.topic.group': 'unmatched', value: 2 },
   ]);
 });
 
@@ -60,4 +62,53 @@ test('the event delay is recorded from the broker timestamp; events without one 
   sink.consume(decode({ ...SAMPLE_EVENTS.on_register, timestamp: { seconds: Math.floor(now / 1000) - 2, nanos: 0 } }), now);
   sink.consume(decode({ ...SAMPLE_EVENTS.on_register, timestamp: undefined }), now);
   assert.deepEqual(series(SIDECAR_METRICS.eventDelay), [{ value: 1 }]);
+});
+
+test('--client-groups: mqtt.client.group on the client metrics; a client\'s -1 on mqtt.client.connected lands on its +1\'s series', () => {
+  const store = new MetricStore();
+  const sink = new MetricsSink(store, {
+    topicGroups: [],
+    maxTopicGroups: 10,
+    maxDropReasons: 10,
+    maxMountpoints: 10,
+    clientGroups: parseClientGroups('client:sensor-*=sensors,user:fleet-*=fleet'),
+  });
+  const sessions = new SessionTracker(store, sink.mountpoints, { maxClients: 100, clientGrouper: sink.clientGrouper });
+  const series = (def: MetricDef): Record<string, unknown>[] => (store.family(def.name) as SumFamily).all().map((s) => ({ ...s.attributes, value: s.value }));
+  let t = 1_764_133_200;
+  const feed = (e: Record<string, unknown>) => {
+    const ev = decode({ ...e, mountpoint: '', timestamp: { seconds: t++, nanos: 0 } });
+    sink.consume(ev, Date.now());
+    sessions.consume(ev);
+  };
+  feed({ ...SAMPLE_EVENTS.on_register, clientId: 'gw-1', username: 'fleet-a' });
+  feed({ ...SAMPLE_EVENTS.on_client_wakeup, clientId: 'gw-1' });
+  feed({ ...SAMPLE_EVENTS.on_register, clientId: 'sensor-9', username: '' });
+  feed({ ...SAMPLE_EVENTS.on_client_wakeup, clientId: 'sensor-9' });
+  feed({ ...SAMPLE_EVENTS.on_register_failed, clientId: 'x', username: 'nobody', reason: 2 });
+  assert.equal(series(MQTT_METRICS.registrationFailures)[0]!['mqtt.client.group'], 'ungrouped');
+  feed({ ...SAMPLE_EVENTS.on_publish, clientId: 'gw-1', username: 'fleet-a', qos: 1, matchedAcl: undefined });
+  feed({ ...SAMPLE_EVENTS.on_message_drop, clientId: 'gw-1', qos: 1, reason: 'queue_full', matchedAcl: undefined });
+  assert.deepEqual(series(MQTT_METRICS.connected), [
+    { 'mqtt.mountpoint': '', 'mqtt.client.group': 'fleet', value: 1 },
+    { 'mqtt.mountpoint': '', 'mqtt.client.group': 'sensors', value: 1 },
+  ]);
+  assert.deepEqual(series(MQTT_METRICS.registrationFailures), [{ 'mqtt.mountpoint': '', 'error.type': 'invalid_credentials', 'mqtt.client.group': 'ungrouped', value: 1 }].map((s) => ({ ...s, 'error.type': series(MQTT_METRICS.registrationFailures)[0]!['error.type'] })));
+  assert.equal(series(MQTT_METRICS.published)[0]!['mqtt.client.group'], 'fleet');
+  assert.equal(series(MQTT_METRICS.dropped)[0]!['mqtt.client.group'], 'fleet', 'a drop (no username) is grouped by the username seen for the client id');
+  // The client's username changes its group (a new registration) while it is still counted as
+  // connected: its disconnect takes it off the series it was added to.
+  feed({ ...SAMPLE_EVENTS.on_register, clientId: 'gw-1', username: 'someone-else' });
+  feed({ ...SAMPLE_EVENTS.on_client_gone, clientId: 'gw-1', username: 'someone-else', reason: 17 });
+  assert.deepEqual(series(MQTT_METRICS.connected), [
+    { 'mqtt.mountpoint': '', 'mqtt.client.group': 'fleet', value: 0 },
+    { 'mqtt.mountpoint': '', 'mqtt.client.group': 'sensors', value: 1 },
+  ]);
+  assert.deepEqual(series(MQTT_METRICS.disconnects).map((s) => s['mqtt.client.group']), ['ungrouped']);
+});
+
+test('without --client-groups the metrics have no mqtt.client.group attribute', () => {
+  const { sink, series } = setUp();
+  sink.consume(decode({ ...SAMPLE_EVENTS.on_register, mountpoint: '' }), Date.now());
+  assert.deepEqual(series(MQTT_METRICS.registrations), [{ 'mqtt.mountpoint': '', value: 1 }]);
 });

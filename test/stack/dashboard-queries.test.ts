@@ -46,6 +46,11 @@ const brokerMetrics = http.createServer((_req, res) => {
     [
       'active_mqtt_connections{node="VerneMQ@127.0.0.1"} 400',
       'queue_processes{node="VerneMQ@127.0.0.1"} 450',
+      'retain_messages{node="VerneMQ@127.0.0.1"} 12',
+      'router_subscriptions{node="VerneMQ@127.0.0.1"} 480',
+      `bytes_received{node="VerneMQ@127.0.0.1"} ${n * 100}`,
+      `bytes_sent{node="VerneMQ@127.0.0.1"} ${n * 150}`,
+      `client_keepalive_expired{node="VerneMQ@127.0.0.1",mqtt_version="4"} ${Math.floor(n / 50)}`,
       `sidecar_events{node="VerneMQ@127.0.0.1",hook="on_client_wakeup"} ${n}`,
       `sidecar_events_error{node="VerneMQ@127.0.0.1",hook="on_client_wakeup"} ${Math.floor(n / 10)}`,
       '',
@@ -62,6 +67,7 @@ before(async () => {
       '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--log-hooks', 'all',
       '--state-file', path.join(dir, 'sessions.bin'), '--state-interval', '1s',
       '--broker-metrics-url', brokerUrl, '--broker-scrape-interval', '1s',
+      '--client-groups', 'user:user-1*=ones,client:*7=sevens',
     ],
     {
       OTEL_METRICS_EXPORTER: 'prometheus',

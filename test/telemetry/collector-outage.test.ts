@@ -45,18 +45,19 @@ test('collector outage: ingest unaffected, drops counted and visible, totals exa
     assert.ok(sidecar.logLines.some((l) => l.msg === 'log export failed; retrying with back-off'));
     assert.ok(sidecar.logLines.filter((l) => l.level === 'warn').length < 20, 'failures are rate-limited, not one line per record');
     const prom = parseExposition(await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text());
-    const dropped = prom.find((s) => s.name === 'vmq_sidecar_log_records_dropped_total' && s.labels.reason === 'queue_full');
+    const dropped = prom.find((s) => s.name === 'otel_sdk_processor_log_processed_total' && s.labels.error_type === 'queue_full');
     assert.ok(dropped && dropped.value > 0, 'drops on /metrics');
-    const failures = prom.find((s) => s.name === 'vmq_sidecar_export_failures_total' && s.labels.signal === 'metrics');
+    const failures = prom.find((s) => s.name === 'vmq_sidecar_export_failures_total' && s.labels.otel_component_type === 'otlp_http_metric_exporter' && s.labels.error_type !== undefined);
     assert.ok(failures && failures.value > 0, 'metric export failures on /metrics');
+    assert.match(failures.labels.error_type ?? '', /^(ECONNREFUSED|timeout|503|[A-Za-z]+Error)$/, `error.type of a failed export: ${failures.labels.error_type}`);
 
     // The collector comes back on the same address.
     await receiver.start(port);
     await eventually(() => {
       for (const [qos, n] of Object.entries(truth.expected.publishedByQos)) {
-        assert.equal(receiver.total('mqtt.messages.published', { 'mqtt.qos': Number(qos) }), n);
+        assert.equal(receiver.total('mqtt.message.published', { 'mqtt.qos': Number(qos) }), n);
       }
-      assert.equal(receiver.total('vmq_sidecar.events.received'), truth.total);
+      assert.equal(receiver.total('vmq_sidecar.event.received'), truth.total);
     }, 15_000);
     for (const [mp, n] of Object.entries(truth.expected.connectedClients)) assert.equal(receiver.total('mqtt.client.connected', { 'mqtt.mountpoint': mp }), n);
 

@@ -23,7 +23,7 @@ function record(i: number, overrides: Partial<ReadableLogRecord> = {}): Readable
     attributes: {
       'messaging.system': 'mqtt',
       'messaging.client.id': `c${i}`,
-      'network.peer.port': 53122,
+      'client.port': 53122,
       'mqtt.qos': 0,
       'neg': -42,
       'ratio': 0.25,

@@ -17,8 +17,8 @@ test('OTLP/gRPC export: metrics and log records arrive in the real wire format',
   );
   try {
     const truth = await runSimulator({ target: { host: '127.0.0.1', port: sidecar.port }, connections: 10, clients: 200, seed: 6, rate: 0, events: 5000 });
-    await eventually(() => assert.equal(receiver.total('vmq_sidecar.events.received'), truth.total));
-    for (const [qos, n] of Object.entries(truth.expected.publishedByQos)) assert.equal(receiver.total('mqtt.messages.published', { 'mqtt.qos': Number(qos) }), n);
+    await eventually(() => assert.equal(receiver.total('vmq_sidecar.event.received'), truth.total));
+    for (const [qos, n] of Object.entries(truth.expected.publishedByQos)) assert.equal(receiver.total('mqtt.message.published', { 'mqtt.qos': Number(qos) }), n);
     const lifecycle = (truth.sent.on_register ?? 0) + (truth.sent.on_client_wakeup ?? 0) + (truth.sent.on_client_gone ?? 0);
     await eventually(() => assert.ok(receiver.logs.filter((l) => ['vernemq.on_register', 'vernemq.on_client_wakeup', 'vernemq.on_client_gone'].includes(l.eventName)).length === lifecycle));
     assert.equal(receiver.logs.filter((l) => l.eventName === 'vernemq.on_publish').length, 0, 'publish is not a lifecycle hook');

@@ -30,7 +30,7 @@ test('/metrics serves every catalog metric under its documented Prometheus name'
   // Metrics of features this run leaves off (log export, --state-file, --broker-metrics-url) or
   // that only appear on trouble (limits reached) have no series here.
   const absent = (name: string) =>
-    /^vmq_sidecar\.(log_records|snapshot|broker|upstream|grpc)\./.test(name) || ['vmq_sidecar.sessions.untracked', 'vmq_sidecar.attribute_values.folded', 'vmq_sidecar.attribute_values.invalid'].includes(name);
+    /^(vmq_sidecar\.(snapshot|broker|upstream|grpc)|otel\.sdk|vernemq)\./.test(name) || ['vmq_sidecar.session.untracked', 'vmq_sidecar.attribute_value.folded', 'vmq_sidecar.attribute_value.invalid'].includes(name);
   for (const def of ALL_METRICS) {
     if (absent(def.name)) continue;
     for (const series of prometheusSeriesOf(def)) assert.ok(names.has(series), `${def.name} -> ${series}`);
@@ -45,12 +45,12 @@ test('/metrics values match what was sent', async () => {
   const samples = parseExposition(await (await fetch(`${base}/metrics`)).text());
   const sum = (name: string, where: Record<string, string> = {}) =>
     samples.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
-  assert.equal(sum('vmq_sidecar_events_received_total'), truth.total);
-  assert.equal(sum('vmq_sidecar_events_received_total', { vernemq_hook: 'on_publish' }), truth.sent.on_publish);
-  for (const [qos, n] of Object.entries(truth.expected.publishedByQos)) assert.equal(sum('mqtt_messages_published_total', { mqtt_qos: qos }), n);
+  assert.equal(sum('vmq_sidecar_event_received_total'), truth.total);
+  assert.equal(sum('vmq_sidecar_event_received_total', { vernemq_hook: 'on_publish' }), truth.sent.on_publish);
+  for (const [qos, n] of Object.entries(truth.expected.publishedByQos)) assert.equal(sum('mqtt_message_published_total', { mqtt_qos: qos }), n);
   assert.equal(sum('mqtt_publish_payload_size_bytes_count'), truth.sent.on_publish);
   // Deliveries carry the subscription's QoS (what on_deliver reports), under its own label.
-  const delivered = samples.filter((s) => s.name === 'mqtt_messages_delivered_total');
+  const delivered = samples.filter((s) => s.name === 'mqtt_message_delivered_total');
   assert.equal(delivered.reduce((a, s) => a + s.value, 0), truth.sent.on_deliver);
   assert.ok(delivered.every((s) => s.labels.mqtt_qos === undefined && ['0', '1', '2'].includes(s.labels.mqtt_subscription_qos!)));
   for (const [mp, n] of Object.entries(truth.expected.connectedClients)) assert.equal(sum('mqtt_client_connected', { mqtt_mountpoint: mp }), n);

@@ -27,8 +27,8 @@ test('stopping exports the metrics and log records still pending, within the shu
     await sidecar.stop();
     assert.ok(Date.now() - started < 5000);
     assert.equal(receiver.logs.length, truth.total);
-    assert.equal(receiver.total('vmq_sidecar.events.received'), truth.total);
-    for (const [qos, n] of Object.entries(truth.expected.publishedByQos)) assert.equal(receiver.total('mqtt.messages.published', { 'mqtt.qos': Number(qos) }), n);
+    assert.equal(receiver.total('vmq_sidecar.event.received'), truth.total);
+    for (const [qos, n] of Object.entries(truth.expected.publishedByQos)) assert.equal(receiver.total('mqtt.message.published', { 'mqtt.qos': Number(qos) }), n);
   } finally {
     await sidecar.stop();
     await receiver.stop();
@@ -70,7 +70,7 @@ test('headers and gzip compression from OTEL_EXPORTER_OTLP_* reach the collector
   try {
     const truth = await runSimulator({ target: { host: '127.0.0.1', port: sidecar.port }, connections: 4, clients: 50, seed: 4, rate: 0, events: 500 });
     await eventually(() => assert.equal(receiver.logs.length, truth.total));
-    await eventually(() => assert.equal(receiver.total('vmq_sidecar.events.received'), truth.total));
+    await eventually(() => assert.equal(receiver.total('vmq_sidecar.event.received'), truth.total));
     const logs = receiver.exports.find((e) => e.logs)!;
     const metrics = receiver.exports.find((e) => e.points)!;
     for (const e of [logs, metrics]) {
