@@ -62,9 +62,9 @@ abstract class Family<S, V extends AttributeTuple> {
     private readonly maxSeries: number,
   ) {
     this.arity = def.attributes.length;
-    // get() takes the values as up to four positional arguments (no array per call): a fifth
-    // attribute would silently reuse the fourth's value.
-    if (this.arity > 4) throw new Error(`${def.name}: ${this.arity} attributes; the store takes at most 4`);
+    // get() takes the values as up to five positional arguments (no array per call): a sixth
+    // attribute would silently reuse the fifth's value.
+    if (this.arity > 5) throw new Error(`${def.name}: ${this.arity} attributes; the store takes at most 5`);
   }
 
   protected abstract create(attributes: Attributes): S;
