@@ -24,18 +24,11 @@ import type { ClientGrouper } from '../metrics/client-grouper.js';
 /** Records that carry mqtt.client.group with --client-groups (as the metrics that have it). */
 const CLIENT_GROUP_HOOKS: ReadonlySet<HookName> = new Set(['on_register', 'on_register_failed', 'on_client_offline', 'on_client_gone', 'on_publish', 'on_deliver']);
 
-/** Hooks logged unless configured otherwise: the lifecycle and failure events. */
-export const DEFAULT_LOG_HOOKS: readonly HookName[] = [
-  'on_register',
-  'on_register_failed',
-  'on_client_wakeup',
-  'on_client_offline',
-  'on_client_gone',
-  'on_session_expired',
-  'on_subscribe',
-  'on_unsubscribe',
-  'on_message_drop',
-];
+/** The per-message hooks: one event per message, so not logged unless asked for. */
+const PER_MESSAGE_HOOKS: readonly HookName[] = ['on_publish', 'on_deliver', 'on_delivery_complete', 'on_offline_message'];
+
+/** Hooks logged unless configured otherwise: the lifecycle and failure events (message drops among them). */
+export const DEFAULT_LOG_HOOKS: readonly HookName[] = HOOKS.filter((h) => !PER_MESSAGE_HOOKS.includes(h));
 
 /** User properties copied to a record at most, and the longest key and value kept. */
 export const MAX_USER_PROPERTIES = 16;
