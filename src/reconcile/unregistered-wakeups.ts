@@ -71,6 +71,10 @@ export interface UnregisteredWakeupsStatus {
   share: number;
   /** Decided while no on_register was flowing: not counted either way. */
   withoutRegisterHook: number;
+  /**
+   * Entries held until their 5 s window ends, paired already or not: a register can still
+   * arrive for an unpaired one, and a paired one keeps its place in the arrival-ordered queue.
+   */
   pending: number;
   overflow: number;
   registersFlowing: boolean;
