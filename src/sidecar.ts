@@ -122,7 +122,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     logger,
   );
   const grpc = settings.grpcListen
-    ? new GrpcReceiver({ host: settings.grpcListen.host, port: settings.grpcListen.port, maxMessageBytes: settings.maxFrameBytes }, outputs, stats, logger, new EventDecoder(undefined, fields))
+    ? new GrpcReceiver({ host: settings.grpcListen.host, port: settings.grpcListen.port, maxMessageBytes: settings.maxFrameBytes }, outputs, stats, logger, new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }))
     : null;
 
   const admin: AdminServer = new AdminServer(

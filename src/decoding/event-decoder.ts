@@ -1,12 +1,13 @@
 /**
- * Any envelope -> typed event. One decoder per connection (it keeps per-call scratch state).
+ * Any envelope -> typed event. Decoding is synchronous, so one decoder serves every connection
+ * of a receiver: its scratch state is only in use during a call.
  */
 import protobuf from 'protobufjs';
 import { AnyView, readAny } from './any-reader.js';
 import { loadEventSchema, type EventSchema } from './proto-schema.js';
 import { HOOKS, MESSAGE_NAMES, TYPE_URL_PREFIX, type SidecarEvent } from '../events/event-types.js';
 import { disconnectReasonName, registrationFailureReasonName } from '../events/reason-names.js';
-import { FieldDecoder, messageSpec, negativeInt64, type MessageSpec } from './field-decoder.js';
+import { FieldDecoder, messageSpec, negativeInt64, type Decode } from './field-decoder.js';
 import { ALL_FIELDS, type FieldSelection } from './field-selection.js';
 
 /** Why a frame did not become an event. Values are metric attribute values: keep them stable. */
@@ -57,23 +58,28 @@ export class EventDecoder {
   private readonly reader: protobuf.Reader;
   private readonly types: protobuf.Type[];
   private readonly fields = new FieldDecoder();
-  private readonly specs: MessageSpec[];
-  /** By hook index: which top-level field numbers to read (null: all). */
-  private readonly wanted: (boolean[] | null)[];
+  /** By hook index: the field decoder's function for the hook's selection. */
+  private readonly decoders: Decode[];
 
   /**
    * `selection`: the fields the enabled outputs read (field-selection.ts); others keep their
    * defaults. `decodeWith: 'protobufjs'` decodes every frame with protobufjs, in full: the
    * reference the field decoder is tested and benchmarked against.
+   *
+   * `reuseEvents`: a hook decoded for the metrics path only (its selection is not 'all') returns
+   * the same event object every time, overwritten by the next event of that hook, so the path
+   * allocates no event, timestamp or ACL object per event. For callers whose sinks are done
+   * with an event when consume() returns (event-sink.ts); hooks read in full (log records, the
+   * printer, sinks that may keep events) always get a new object.
    */
   constructor(
     schema: EventSchema = loadEventSchema(),
     selection: FieldSelection = ALL_FIELDS,
     private readonly decodeWith: 'fields' | 'protobufjs' = 'fields',
+    options: { reuseEvents?: boolean } = {},
   ) {
     this.types = schema.types;
-    this.specs = schema.types.map((t) => messageSpec(t));
-    this.wanted = HOOKS.map((h, i) => {
+    const wanted = HOOKS.map((h, i) => {
       const names = selection[h];
       if (names === 'all') return null;
       const wanted: boolean[] = [];
@@ -83,6 +89,7 @@ export class EventDecoder {
       for (const n of names) if (!schema.types[i]!.fields[n]) throw new Error(`field selection: ${h} has no field ${n}`);
       return wanted;
     });
+    this.decoders = schema.types.map((t, i) => this.fields.decoderFor(messageSpec(t), wanted[i] ?? null, options.reuseEvents === true && wanted[i] !== null));
     // One reader re-aimed at every frame, instead of one allocated per decode.
     this.reader = protobuf.Reader.create(Buffer.alloc(0));
     // protobufjs now decodes only what the field decoder leaves to it (odd or broken frames);
@@ -133,7 +140,7 @@ export class EventDecoder {
     }
     // The plugin's messages take the field decoder; whatever it does not handle (odd or broken
     // bytes) is decoded by protobufjs, in full, with its own errors.
-    let m = this.decodeWith === 'fields' ? this.fields.decode(this.specs[idx]!, src, from, to, this.wanted[idx] ?? null) : null;
+    let m = this.decodeWith === 'fields' ? this.fields.run(this.decoders[idx]!, src, from, to) : null;
     if (m === null) {
       const r = this.reader;
       r.buf = src;

@@ -105,7 +105,7 @@ function intern(buf: Buffer, start: number, end: number): string {
 }
 
 /** Decoder state shared by the generated functions: the read position. */
-interface Cursor {
+export interface Cursor {
   pos: number;
 }
 
@@ -179,7 +179,7 @@ function utf8(buf: Buffer, start: number, end: number): string {
   return start === end ? '' : buf.utf8Slice(start, end);
 }
 
-type Decode = (d: Cursor, buf: Buffer, end: number) => Record<string, unknown>;
+export type Decode = (d: Cursor, buf: Buffer, end: number) => Record<string, unknown>;
 
 const HELPERS = { BAIL, varint32, int64, skipVarint, length, utf8, intern };
 
@@ -188,7 +188,7 @@ const HELPERS = { BAIL, varint32, int64, skipVarint, length, utf8, intern };
  * own: a switch on the whole tag (field number and wire type), a fixed property per case, so
  * that every store is monomorphic.
  */
-function compile(spec: MessageSpec, wanted: readonly boolean[] | null): Decode {
+function compile(spec: MessageSpec, wanted: readonly boolean[] | null, reuse: boolean): Decode {
   const subs: Decode[] = [];
   const cases: string[] = [];
   spec.fields.forEach((f, id) => {
@@ -201,7 +201,7 @@ function compile(spec: MessageSpec, wanted: readonly boolean[] | null): Decode {
       let skip: string;
       if (f.wire === 0) skip = 'H.skipVarint(d, buf, end);';
       else if (f.kind === K_MESSAGE || f.kind === K_REPEATED_MESSAGE) {
-        subs.push(compile(f.sub!, null));
+        subs.push(compile(f.sub!, null, true));
         skip = `n = H.length(d, buf, end); S[${subs.length - 1}](d, buf, d.pos + n);`;
       } else if (f.kind === K_MAP_STRING) {
         skip = `n = H.length(d, buf, end); e = d.pos + n;
@@ -237,11 +237,12 @@ function compile(spec: MessageSpec, wanted: readonly boolean[] | null): Decode {
         break;
       case K_MESSAGE:
         // A second occurrence merges into the first in protobufjs: left to it.
-        subs.push(compile(f.sub!, null));
+        subs.push(compile(f.sub!, null, reuse));
         body = `if (${prop} !== null && ${prop} !== undefined) throw H.BAIL; n = H.length(d, buf, end); ${prop} = S[${subs.length - 1}](d, buf, d.pos + n);`;
         break;
       case K_REPEATED_MESSAGE:
-        subs.push(compile(f.sub!, null));
+        // Items are kept in a list: each one a new object, even when the event is reused.
+        subs.push(compile(f.sub!, null, false));
         body = `n = H.length(d, buf, end); ${prop}.push(S[${subs.length - 1}](d, buf, d.pos + n));`;
         break;
       case K_REPEATED_STRING:
@@ -260,8 +261,35 @@ function compile(spec: MessageSpec, wanted: readonly boolean[] | null): Decode {
     }
     cases.push(`case ${tag}: { ${body} break; }`);
   });
+  // reuse: every call returns the same object, each property put back to what the
+  // constructor gives it (lists and maps new, as a caller may keep them), then decoded into.
+  let reset = '';
+  let P: Record<string, unknown> | null = null;
+  let scratch: Record<string, unknown> | null = null;
+  if (reuse) {
+    scratch = new spec.ctor();
+    const pristine = new spec.ctor();
+    // Own properties (the event constructors create every one) and the schema's fields (plain
+    // protobufjs constructors keep their defaults on the prototype, read through it here).
+    // Lists and maps start new; every other default is a shared value nobody writes to.
+    const kinds = new Map<string, number>();
+    for (const f of spec.fields) if (f) kinds.set(f.name, f.kind);
+    const names = new Set([...Object.keys(pristine), ...kinds.keys()]);
+    reset = [...names]
+      .filter((k) => k !== 'hook' && k !== 'hookIndex')
+      .map((k) => {
+        const prop = `m[${JSON.stringify(k)}]`;
+        const kind = kinds.get(k);
+        if (kind === K_REPEATED_MESSAGE || kind === K_REPEATED_STRING) return `${prop} = [];`;
+        if (kind === K_MAP_STRING) return `${prop} = {};`;
+        return `${prop} = P[${JSON.stringify(k)}];`;
+      })
+      .join(' ');
+    P = pristine;
+  }
   const src = `return function decode(d, buf, end) {
-    const m = new C();
+    const m = ${reuse ? 'R' : 'new C()'};
+    ${reset}
     let n = 0, s = 0, e = 0, t = 0, k = '', v = '';
     while (d.pos < end) {
       switch (H.varint32(d, buf, end)) {
@@ -273,20 +301,24 @@ function compile(spec: MessageSpec, wanted: readonly boolean[] | null): Decode {
     return m;
   };`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('C', 'H', 'S', src)(spec.ctor, HELPERS, subs) as Decode;
+  return new Function('C', 'H', 'S', 'R', 'P', src)(spec.ctor, HELPERS, subs, scratch, P) as Decode;
 }
 
 /** Decodes messages with functions compiled per message type and selection. */
 export class FieldDecoder {
   private readonly cursor: Cursor = { pos: 0 };
-  private readonly compiled = new Map<MessageSpec, Map<readonly boolean[] | null, Decode>>();
+  private readonly compiled = new Map<MessageSpec, Map<readonly boolean[] | null, Decode>[]>();
 
   /**
    * The message in buf[start, end), or null when it needs the generic decoder. `wanted[field]`
    * not true skips a top-level field (it keeps its default); null reads every field.
    */
   decode(spec: MessageSpec, buf: Buffer, start: number, end: number, wanted: readonly boolean[] | null): Record<string, unknown> | null {
-    const fn = this.decoderFor(spec, wanted);
+    return this.run(this.decoderFor(spec, wanted), buf, start, end);
+  }
+
+  /** Runs a function of decoderFor() over buf[start, end); null when it needs the generic decoder. */
+  run(fn: Decode, buf: Buffer, start: number, end: number): Record<string, unknown> | null {
     this.cursor.pos = start;
     try {
       return fn(this.cursor, buf, end);
@@ -296,12 +328,17 @@ export class FieldDecoder {
     }
   }
 
-  /** The compiled function; callers on the hot path keep it (event-decoder.ts). */
-  decoderFor(spec: MessageSpec, wanted: readonly boolean[] | null): Decode {
+  /**
+   * The compiled function; callers on the hot path keep it (event-decoder.ts). `reuse`: it
+   * returns one object, overwritten by its next call (and its nested messages too), instead of
+   * a new one per call: for callers that are done with a message before decoding the next one.
+   */
+  decoderFor(spec: MessageSpec, wanted: readonly boolean[] | null, reuse = false): Decode {
     let bySelection = this.compiled.get(spec);
-    if (bySelection === undefined) this.compiled.set(spec, (bySelection = new Map()));
-    let fn = bySelection.get(wanted);
-    if (fn === undefined) bySelection.set(wanted, (fn = compile(spec, wanted)));
+    if (bySelection === undefined) this.compiled.set(spec, (bySelection = [new Map(), new Map()]));
+    const cache = bySelection[reuse ? 1 : 0]!;
+    let fn = cache.get(wanted);
+    if (fn === undefined) cache.set(wanted, (fn = compile(spec, wanted, reuse)));
     return fn;
   }
 }

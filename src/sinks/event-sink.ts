@@ -2,7 +2,9 @@
  * The seam between decoding and everything that consumes events.
  *
  * consume() is called on the hot path, synchronously, once per event: it must not await, do
- * I/O or keep a reference to byte fields (payload) past the call without copying them.
+ * I/O or keep a reference to byte fields (payload) past the call without copying them, nor to
+ * the event object or its nested objects: on the metrics path the decoder reuses them for the
+ * next event of the same hook (event-decoder.ts, reuseEvents). Strings and lists may be kept.
  */
 import type { SidecarEvent } from '../events/event-types.js';
 import type { Component } from '../lifecycle/component.js';

@@ -107,3 +107,41 @@ test('fence: the protobufjs Reader patches (event-decoder.ts) still take effect 
   assert.equal(typeof e.timeSec, 'number');
   assert.equal(e.timeSec, 1_764_133_200);
 });
+
+test('reused events (the metrics path): the same object per hook, every field as a fresh decode gives it, nothing left from the event before', () => {
+  const metricsOnly = selectFields({ topicGroups: true, fullHooks: ['on_subscribe'] });
+  const fresh = new EventDecoder(schema, metricsOnly);
+  const reused = new EventDecoder(schema, metricsOnly, 'fields', { reuseEvents: true });
+  const fuzzer = new FrameFuzzer(29);
+  const seen = new Map<number, SidecarEvent>();
+  const byHook = new Set<string>();
+  const returned = new WeakSet<object>();
+  let events = 0;
+  for (let i = 0; i < 4000; i++) {
+    // Fuzzed frames, some with fields absent that the event before had (timestamp, ACL,
+    // truncated lists): a field not put back to its default would show here.
+    const f = fuzzer.nextFramed();
+    const a = fresh.decode(f, 4, f.length, 1_700_000_000_000);
+    const b = reused.decode(f, 4, f.length, 1_700_000_000_000);
+    if (a === null) {
+      assert.equal(b, null);
+      assert.equal(reused.failure, fresh.failure);
+      continue;
+    }
+    assert.ok(b);
+    events++;
+    const sel = metricsOnly[a.hook];
+    compare(a, b, sel === 'all' ? fieldsOf(a) : [...sel, ...EXTRAS], 'reused');
+    if (sel === 'all') {
+      // A hook read in full (a log record, the printer) gets a new object every time.
+      assert.ok(!returned.has(b), `${b.hook}: a new object`);
+      returned.add(b);
+    } else if (seen.get(b.hookIndex) === b) {
+      // (Frames the field decoder leaves to protobufjs come out as new objects in between.)
+      byHook.add(b.hook);
+    }
+    seen.set(b.hookIndex, b);
+  }
+  assert.ok(events > 1000, `${events} events`);
+  assert.ok(byHook.size >= 10, `reused for ${[...byHook].join(', ')}`);
+});
