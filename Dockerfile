@@ -28,4 +28,5 @@ EXPOSE 8890 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.VMQ_SIDECAR_ADMIN_LISTEN || '127.0.0.1:9464').split(':').pop() + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/src/cli/main.js"]
+# Node flags: src/cli/node-flags.ts says why.
+ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/src/cli/main.js"]

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { processCpu, processPeakRssMb } from './process-usage.js';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -28,7 +29,8 @@ export interface BenchSidecar {
 
 export async function startBenchSidecar(args: string[], env: Record<string, string>): Promise<BenchSidecar> {
   // BENCH_SIDECAR_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": to profile the sidecar.
-  const nodeArgs = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The flags it is deployed with (npm start, the Dockerfile), then any given for the run.
+  const nodeArgs = [...NODE_FLAGS, ...(process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, CLI, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--log-level', 'info', ...args], {
     // BENCH_SIDECAR_STDOUT=file: the sidecar's stdout (e.g. --trace-gc lines) into that file.
     stdio: ['ignore', process.env.BENCH_SIDECAR_STDOUT ? openSync(process.env.BENCH_SIDECAR_STDOUT, 'w') : 'ignore', 'pipe'],
