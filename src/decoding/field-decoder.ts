@@ -269,12 +269,16 @@ function compile(spec: MessageSpec, wanted: readonly boolean[] | null, reuse: bo
   if (reuse) {
     scratch = new spec.ctor();
     const pristine = new spec.ctor();
-    // Own properties (the event constructors create every one) and the schema's fields (plain
-    // protobufjs constructors keep their defaults on the prototype, read through it here).
-    // Lists and maps start new; every other default is a shared value nobody writes to.
+    // The fields this function writes (a skipped field keeps its default: nothing writes it)
+    // and the event decoder's extras (own properties that are no field). Plain protobufjs
+    // constructors keep field defaults on the prototype, read through it here. Lists and maps
+    // start new; every other default is a shared value nobody writes to.
     const kinds = new Map<string, number>();
-    for (const f of spec.fields) if (f) kinds.set(f.name, f.kind);
-    const names = new Set([...Object.keys(pristine), ...kinds.keys()]);
+    spec.fields.forEach((f, id) => {
+      if (f && (wanted === null || wanted[id] === true)) kinds.set(f.name, f.kind);
+    });
+    const fieldNames = new Set(spec.fields.flatMap((f) => (f ? [f.name] : [])));
+    const names = new Set([...Object.keys(pristine).filter((k) => !fieldNames.has(k)), ...kinds.keys()]);
     reset = [...names]
       .filter((k) => k !== 'hook' && k !== 'hookIndex')
       .map((k) => {
