@@ -23,14 +23,15 @@ export function readAny(buf: Buffer, start: number, end: number, out: AnyView): 
   out.valueEnd = 0;
   while (pos < end) {
     // Tag: field numbers 1 and 2 fit in one byte, anything else is an unknown field to skip.
+    // (A running scale, not 2 ** shift: the power is a floating-point call per byte.)
     let tag = 0;
-    let shift = 0;
+    let scale = 1;
     let b: number;
     do {
-      if (pos >= end || shift > 28) return false;
+      if (pos >= end || scale > 2 ** 28) return false;
       b = buf[pos++]!;
-      tag += (b & 0x7f) * 2 ** shift;
-      shift += 7;
+      tag += (b & 0x7f) * scale;
+      scale *= 128;
     } while (b & 0x80);
     const wireType = tag % 8;
     const field = (tag - wireType) / 8;
@@ -53,12 +54,12 @@ export function readAny(buf: Buffer, start: number, end: number, out: AnyView): 
         break;
       case 2: {
         let len = 0;
-        shift = 0;
+        scale = 1;
         do {
-          if (pos >= end || shift > 28) return false;
+          if (pos >= end || scale > 2 ** 28) return false;
           b = buf[pos++]!;
-          len += (b & 0x7f) * 2 ** shift;
-          shift += 7;
+          len += (b & 0x7f) * scale;
+          scale *= 128;
         } while (b & 0x80);
         const fieldEnd = pos + len;
         if (fieldEnd > end) return false;

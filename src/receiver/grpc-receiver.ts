@@ -285,16 +285,17 @@ let varintEnd = 0;
 
 /** A varint of up to 35 bits at buf[pos], or -1 when truncated or longer. */
 function readVarint(buf: Buffer, pos: number): number {
+  // A running scale, not 2 ** shift: the power is a floating-point call per byte.
   let value = 0;
-  let shift = 0;
-  while (pos < buf.length && shift < 35) {
+  let scale = 1;
+  while (pos < buf.length && scale < 2 ** 35) {
     const b = buf[pos++]!;
-    value += (b & 0x7f) * 2 ** shift;
+    value += (b & 0x7f) * scale;
     if (b < 0x80) {
       varintEnd = pos;
       return value;
     }
-    shift += 7;
+    scale *= 128;
   }
   return -1;
 }
