@@ -9,8 +9,8 @@
  * the heap holds 28 MiB less garbage between them. Measured with `npm run bench:ingest` (1M
  * events, 100 connections, metrics path, three runs each): peak RSS 134-143 MB with Node's
  * default, 89-109 MB with 2 MiB, and CPU per event 1.49-1.71 us against 1.31-1.49 us. On the
- * gRPC transport it is a trade (`npm run bench:grpc`, three runs each): peak RSS 125-130 MB
- * instead of 175-177 MB, CPU 4.0-4.1 s instead of 3.5-3.6 s per 60,000 calls (grpc-js keeps
+ * gRPC transport it is a trade (`npm run bench:grpc`, three runs each): peak RSS 126-130 MB
+ * instead of 177-180 MB, CPU 3.9-4.1 s instead of 3.6-3.7 s per 60,000 calls (grpc-js keeps
  * each call's objects alive across a few callbacks, long enough to be promoted), same calls/s.
  */
 export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
