@@ -7,7 +7,7 @@ import { AnyView, readAny } from './any-reader.js';
 import { loadEventSchema, type EventSchema } from './proto-schema.js';
 import { HOOKS, MESSAGE_NAMES, TYPE_URL_PREFIX, type SidecarEvent } from '../events/event-types.js';
 import { disconnectReasonName, registrationFailureReasonName } from '../events/reason-names.js';
-import { FieldDecoder, messageSpec, negativeInt64, type Decode } from './field-decoder.js';
+import { FieldDecoder, messageSpec, negativeInt64, type Decode, type FieldsWanted } from './field-decoder.js';
 import { ALL_FIELDS, type FieldSelection } from './field-selection.js';
 
 /** Why a frame did not become an event. Values are metric attribute values: keep them stable. */
@@ -81,13 +81,7 @@ export class EventDecoder {
     this.types = schema.types;
     const wanted = HOOKS.map((h, i) => {
       const names = selection[h];
-      if (names === 'all') return null;
-      const wanted: boolean[] = [];
-      for (const f of schema.types[i]!.fieldsArray) {
-        if (names.includes(f.name)) wanted[f.id] = true;
-      }
-      for (const n of names) if (!schema.types[i]!.fields[n]) throw new Error(`field selection: ${h} has no field ${n}`);
-      return wanted;
+      return names === 'all' ? null : fieldsWanted(schema.types[i]!, names, h);
     });
     this.decoders = schema.types.map((t, i) => this.fields.decoderFor(messageSpec(t), wanted[i] ?? null, options.reuseEvents === true && wanted[i] !== null));
     // One reader re-aimed at every frame, instead of one allocated per decode.
@@ -201,6 +195,31 @@ export class EventDecoder {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A selection's names as field numbers: "qos" reads the field, "matchedAcl.name" only that
+ * field of the nested message (the rest of it is skipped).
+ */
+function fieldsWanted(type: protobuf.Type, names: readonly string[], hook: string): FieldsWanted {
+  const wanted: (boolean | boolean[] | undefined)[] = [];
+  for (const name of names) {
+    const [top, sub] = name.split('.', 2) as [string, string | undefined];
+    const field = type.fields[top];
+    if (!field) throw new Error(`field selection: ${hook} has no field ${top}`);
+    if (sub === undefined) {
+      wanted[field.id] = true;
+      continue;
+    }
+    const nested = field.resolve().resolvedType;
+    const subField = nested && 'fields' in nested ? (nested as protobuf.Type).fields[sub] : undefined;
+    if (!subField) throw new Error(`field selection: ${hook}.${top} has no field ${sub}`);
+    const current = wanted[field.id];
+    if (current === true) continue;
+    const list = Array.isArray(current) ? current : (wanted[field.id] = []);
+    list[subField.id] = true;
+  }
+  return wanted;
+}
 
 /**
  * Byte length of the top-level field starting at buf[pos] (tag included), or -1 when it is not

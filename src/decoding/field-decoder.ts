@@ -181,6 +181,13 @@ function utf8(buf: Buffer, start: number, end: number): string {
 
 export type Decode = (d: Cursor, buf: Buffer, end: number) => Record<string, unknown>;
 
+/**
+ * Which fields to read, by field number: true reads the field whole; a list reads only those
+ * fields of a nested message (or of each item of a list of messages); absent skips it. null
+ * reads every field.
+ */
+export type FieldsWanted = readonly (boolean | readonly boolean[] | undefined)[] | null;
+
 const HELPERS = { BAIL, varint32, int64, skipVarint, length, utf8, intern };
 
 /**
@@ -188,14 +195,17 @@ const HELPERS = { BAIL, varint32, int64, skipVarint, length, utf8, intern };
  * own: a switch on the whole tag (field number and wire type), a fixed property per case, so
  * that every store is monomorphic.
  */
-function compile(spec: MessageSpec, wanted: readonly boolean[] | null, reuse: boolean): Decode {
+function compile(spec: MessageSpec, wanted: FieldsWanted, reuse: boolean): Decode {
   const subs: Decode[] = [];
   const cases: string[] = [];
   spec.fields.forEach((f, id) => {
     if (f === undefined) return;
     const tag = id * 8 + f.wire;
     const prop = `m[${JSON.stringify(f.name)}]`;
-    if (wanted !== null && wanted[id] !== true) {
+    const want = wanted === null ? true : wanted[id];
+    // A nested message read in part: only the listed fields of it.
+    const subWanted = want === true || want === false || want === undefined ? null : want;
+    if (!want) {
       // Skipped, but checked as protobufjs would decode it, so that a frame is refused alike
       // whatever the outputs read: nested messages are walked (not kept), map entries checked.
       let skip: string;
@@ -237,12 +247,12 @@ function compile(spec: MessageSpec, wanted: readonly boolean[] | null, reuse: bo
         break;
       case K_MESSAGE:
         // A second occurrence merges into the first in protobufjs: left to it.
-        subs.push(compile(f.sub!, null, reuse));
+        subs.push(compile(f.sub!, subWanted, reuse));
         body = `if (${prop} !== null && ${prop} !== undefined) throw H.BAIL; n = H.length(d, buf, end); ${prop} = S[${subs.length - 1}](d, buf, d.pos + n);`;
         break;
       case K_REPEATED_MESSAGE:
         // Items are kept in a list: each one a new object, even when the event is reused.
-        subs.push(compile(f.sub!, null, false));
+        subs.push(compile(f.sub!, subWanted, false));
         body = `n = H.length(d, buf, end); ${prop}.push(S[${subs.length - 1}](d, buf, d.pos + n));`;
         break;
       case K_REPEATED_STRING:
@@ -275,7 +285,7 @@ function compile(spec: MessageSpec, wanted: readonly boolean[] | null, reuse: bo
     // start new; every other default is a shared value nobody writes to.
     const kinds = new Map<string, number>();
     spec.fields.forEach((f, id) => {
-      if (f && (wanted === null || wanted[id] === true)) kinds.set(f.name, f.kind);
+      if (f && (wanted === null || wanted[id])) kinds.set(f.name, f.kind);
     });
     const fieldNames = new Set(spec.fields.flatMap((f) => (f ? [f.name] : [])));
     const names = new Set([...Object.keys(pristine).filter((k) => !fieldNames.has(k)), ...kinds.keys()]);
@@ -311,13 +321,13 @@ function compile(spec: MessageSpec, wanted: readonly boolean[] | null, reuse: bo
 /** Decodes messages with functions compiled per message type and selection. */
 export class FieldDecoder {
   private readonly cursor: Cursor = { pos: 0 };
-  private readonly compiled = new Map<MessageSpec, Map<readonly boolean[] | null, Decode>[]>();
+  private readonly compiled = new Map<MessageSpec, Map<FieldsWanted, Decode>[]>();
 
   /**
    * The message in buf[start, end), or null when it needs the generic decoder. `wanted[field]`
    * not true skips a top-level field (it keeps its default); null reads every field.
    */
-  decode(spec: MessageSpec, buf: Buffer, start: number, end: number, wanted: readonly boolean[] | null): Record<string, unknown> | null {
+  decode(spec: MessageSpec, buf: Buffer, start: number, end: number, wanted: FieldsWanted): Record<string, unknown> | null {
     return this.run(this.decoderFor(spec, wanted), buf, start, end);
   }
 
@@ -337,7 +347,7 @@ export class FieldDecoder {
    * returns one object, overwritten by its next call (and its nested messages too), instead of
    * a new one per call: for callers that are done with a message before decoding the next one.
    */
-  decoderFor(spec: MessageSpec, wanted: readonly boolean[] | null, reuse = false): Decode {
+  decoderFor(spec: MessageSpec, wanted: FieldsWanted, reuse = false): Decode {
     let bySelection = this.compiled.get(spec);
     if (bySelection === undefined) this.compiled.set(spec, (bySelection = [new Map(), new Map()]));
     const cache = bySelection[reuse ? 1 : 0]!;

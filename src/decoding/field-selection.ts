@@ -10,7 +10,10 @@
  */
 import { HOOKS, type HookName } from '../events/event-types.js';
 
-/** Protobuf field names (lowerCamelCase) read per hook, or 'all'. */
+/**
+ * Protobuf field names (lowerCamelCase) read per hook, or 'all'. "matchedAcl.name" reads only
+ * that field of the nested message (the topic grouper needs the ACL's name, not its pattern).
+ */
 export type FieldSelection = Readonly<Record<HookName, readonly string[] | 'all'>>;
 
 /** Every hook decoded in full: the default, and what the printer and log records need. */
@@ -31,11 +34,11 @@ const METRICS_READS: Record<HookName, readonly string[]> = {
   on_session_expired: ['clientId'],
   on_subscribe: ['topics'],
   on_unsubscribe: ['topics'],
-  on_publish: ['qos', 'retain', 'matchedAcl', 'payload'],
-  on_deliver: ['qos', 'matchedAcl', 'persisted'],
-  on_delivery_complete: ['qos', 'matchedAcl'],
+  on_publish: ['qos', 'retain', 'matchedAcl.name', 'payload'],
+  on_deliver: ['qos', 'matchedAcl.name', 'persisted'],
+  on_delivery_complete: ['qos', 'matchedAcl.name'],
   on_offline_message: ['qos'],
-  on_message_drop: ['qos', 'reason', 'matchedAcl'],
+  on_message_drop: ['qos', 'reason', 'matchedAcl.name'],
 };
 
 /** What --client-groups adds (metrics-sink.ts and session-tracker.ts group by client id and username). */
