@@ -47,6 +47,8 @@ HOOKS.forEach((h, index) => {
   (TYPE_URLS_BY_LENGTH[bytes.length] ??= []).push({ bytes, index });
 });
 const PACKAGE_PREFIX_BYTES = Buffer.from(PACKAGE_PREFIX, 'latin1');
+/** Where the plugin's type URLs have their last '/' (before the package name). */
+const TYPE_URL_SLASH = TYPE_URL_PREFIX.lastIndexOf('/');
 
 export class EventDecoder {
   /** Set when decode() returns null. */
@@ -172,15 +174,17 @@ export class EventDecoder {
   }
 
   private hookIndexOf(buf: Buffer, start: number, end: number): number {
-    // Fast path: the plugin's exact type URLs, compared byte by byte from the end (where they
-    // differ), among the few of the same length. No allocation.
+    // Fast path: the plugin's type URLs, among the few of the same length, compared byte by
+    // byte from the end (where they differ) down to the last '/'. What precedes it is not
+    // compared: the slow path below accepts any host part too, so the result is the same, and
+    // a third fewer bytes are read. No allocation.
     const candidates = TYPE_URLS_BY_LENGTH[end - start];
     if (candidates !== undefined) {
       for (let c = 0; c < candidates.length; c++) {
         const url = candidates[c]!.bytes;
         let i = url.length - 1;
-        while (i >= 0 && url[i] === buf[start + i]) i--;
-        if (i < 0) return candidates[c]!.index;
+        while (i >= TYPE_URL_SLASH && url[i] === buf[start + i]) i--;
+        if (i < TYPE_URL_SLASH) return candidates[c]!.index;
       }
     }
     // Any other host part: the type name is what follows the last '/'.
