@@ -324,14 +324,9 @@ export class FieldDecoder {
   private readonly compiled = new Map<MessageSpec, Map<FieldsWanted, Decode>[]>();
 
   /**
-   * The message in buf[start, end), or null when it needs the generic decoder. `wanted[field]`
-   * not true skips a top-level field (it keeps its default); null reads every field.
+   * Runs a function of decoderFor() over buf[start, end): the message, or null when it needs
+   * the generic decoder.
    */
-  decode(spec: MessageSpec, buf: Buffer, start: number, end: number, wanted: FieldsWanted): Record<string, unknown> | null {
-    return this.run(this.decoderFor(spec, wanted), buf, start, end);
-  }
-
-  /** Runs a function of decoderFor() over buf[start, end); null when it needs the generic decoder. */
   run(fn: Decode, buf: Buffer, start: number, end: number): Record<string, unknown> | null {
     this.cursor.pos = start;
     try {
