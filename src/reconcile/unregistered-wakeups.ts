@@ -22,7 +22,7 @@
  * Memory is bounded: at most `maxPending` wakeups and registers are held (matched ones until
  * their window ends); beyond, new ones are not paired and are counted as overflow.
  */
-import type { SidecarEvent } from '../events/event-types.js';
+import type { HookName, SidecarEvent } from '../events/event-types.js';
 import type { EventSink } from '../sinks/event-sink.js';
 import { clientKey } from '../sessions/session-tracker.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
@@ -81,6 +81,7 @@ export interface UnregisteredWakeupsStatus {
 }
 
 export class UnregisteredWakeups implements EventSink, Component {
+  readonly hooks: readonly HookName[] = ['on_client_wakeup', 'on_register'];
   private timer: NodeJS.Timeout | undefined;
   registered = 0;
   unregistered = 0;

@@ -12,7 +12,7 @@
  */
 import type { EventSink } from '../sinks/event-sink.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
-import type { SidecarEvent } from '../events/event-types.js';
+import type { HookName, SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { HistogramFamilyOf, MetricStore, NumberFamilyOf } from '../metrics/metric-store.js';
 
@@ -73,6 +73,8 @@ export class SessionTracker implements EventSink, Component {
   private tombstoneHead = 0;
   private readonly tombstoneMs: number;
   private readonly deltas: boolean;
+  /** The session-layer hooks: a connection's start and end, a session's expiry. */
+  readonly hooks: readonly HookName[];
 
   constructor(
     store: MetricStore,
@@ -83,6 +85,7 @@ export class SessionTracker implements EventSink, Component {
   ) {
     this.tombstoneMs = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
     this.deltas = options.mode === 'deltas';
+    this.hooks = this.deltas ? ['on_client_wakeup', 'on_client_offline', 'on_client_gone'] : ['on_client_wakeup', 'on_client_offline', 'on_client_gone', 'on_session_expired'];
     this.connected = store.sum(MQTT_METRICS.connected);
     this.offline = store.sum(MQTT_METRICS.offline);
     this.duration = store.histogram(MQTT_METRICS.sessionDuration);

@@ -88,6 +88,8 @@ export class LogSink implements EventSink {
   private readonly countLimit: number;
   private readonly lengthLimit: number;
   private readonly b: LogRecordBuilder;
+  /** Hooks logged at some ratio, or whose messages are logged when they carry a trace. */
+  readonly hooks: readonly HookName[];
   private readonly templates: TopicTemplates | null;
   /** Attributes written to, and left out of, the record being built. */
   private attrCount = 0;
@@ -103,6 +105,7 @@ export class LogSink implements EventSink {
     this.ratios = HOOKS.map((h) => options.ratios[h] ?? 0);
     this.finder = new PayloadTraceFinder(options.traceContextField);
     this.checkPayloadTrace = HOOKS.map((h, i) => isMessageHook(h) && (options.tracedMessages || this.ratios[i]! > 0));
+    this.hooks = HOOKS.filter((_, i) => this.ratios[i]! > 0 || this.checkPayloadTrace[i]);
     this.redactor = options.redact && options.redact.fields.length > 0 ? new Redactor(options.redact) : null;
     const allowed = options.userProperties ?? DEFAULT_LOG_USER_PROPERTIES;
     this.allowedKeys = allowed === '*' ? null : [...new Set(allowed)];

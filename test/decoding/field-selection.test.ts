@@ -1,8 +1,10 @@
 /**
- * The metrics path decodes only the fields field-selection.ts lists. This test feeds the same
- * events, decoded with that selection and in full, through the sinks of the metrics path (metrics,
- * session tracker, unregistered-wakeup matcher) and compares everything they produce: a sink that
- * starts reading a field the selection leaves out fails it until the field is listed.
+ * The metrics path decodes only the fields field-selection.ts lists, into reused event objects,
+ * and the fan-out hands each sink only the hooks it names. This test feeds the same events, so
+ * decoded and routed on one side, decoded in full and handed to every sink on the other, through
+ * the sinks of the metrics path (metrics, session tracker, unregistered-wakeup matcher) and
+ * compares everything they produce: a sink that starts reading a field the selection leaves out,
+ * or a hook it does not name, fails it until the field or hook is listed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,13 +15,14 @@ import { MetricStore } from '../../src/metrics/metric-store.js';
 import { MetricsSink } from '../../src/sinks/metrics-sink.js';
 import { SessionTracker } from '../../src/sessions/session-tracker.js';
 import { UnregisteredWakeups } from '../../src/reconcile/unregistered-wakeups.js';
+import { FanoutSink } from '../../src/sinks/event-sink.js';
 import { ClientModel } from '../../src/simulator/client-model.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { FrameFuzzer } from '../helpers/frame-fuzzer.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
 import { parseClientGroups } from '../../src/metrics/client-grouper.js';
 
-function metricsPath(topicGroups: boolean, clientGroups = false) {
+function metricsPath(routed: boolean, topicGroups: boolean, clientGroups = false, mode: 'sessions' | 'deltas' = 'sessions') {
   const store = new MetricStore();
   const metrics = new MetricsSink(store, {
     topicGroups: topicGroups ? [{ pattern: 'devices/+/telemetry', name: 'telemetry' }, { pattern: 'misc/#', name: 'misc' }] : [],
@@ -28,10 +31,12 @@ function metricsPath(topicGroups: boolean, clientGroups = false) {
     maxMountpoints: 20,
     clientGroups: clientGroups ? parseClientGroups('client:*1=ones,user:user-2*=twos,client:*7=sevens') : [],
   });
-  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: 100_000, clientGrouper: metrics.clientGrouper });
+  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: 100_000, clientGrouper: metrics.clientGrouper, mode });
   const wakeups = new UnregisteredWakeups(null);
+  const fanout = new FanoutSink([metrics, sessions, wakeups]);
   return {
     consume(e: SidecarEvent, at: number) {
+      if (routed) return fanout.consume(e, at);
       metrics.consume(e, at);
       sessions.consume(e);
       wakeups.consume(e, at);
@@ -44,15 +49,20 @@ function metricsPath(topicGroups: boolean, clientGroups = false) {
   };
 }
 
-for (const [topicGroups, clientGroups] of [[false, false], [true, false], [false, true]] as const) {
-  test(`metrics, sessions and wakeup matching see the same from the selective decode as from the full one (topic groups ${topicGroups ? 'on' : 'off'}, client groups ${clientGroups ? 'on' : 'off'})`, () => {
+for (const [topicGroups, clientGroups, mode] of [
+  [false, false, 'sessions'],
+  [true, false, 'sessions'],
+  [false, true, 'sessions'],
+  [false, false, 'deltas'],
+] as const) {
+  test(`metrics, sessions and wakeup matching see the same from the selective decode, routed by hook, as from the full one handed to every sink (topic groups ${topicGroups ? 'on' : 'off'}, client groups ${clientGroups ? 'on' : 'off'}, ${mode})`, () => {
     const schema = loadEventSchema();
     const selection = fieldsForOutputs({ topicGroups, clientGroups, logRatios: null, logTracedMessages: false, readsEverything: false });
     assert.notEqual(selection.on_deliver, 'all');
-    const selective = new EventDecoder(schema, selection);
+    const selective = new EventDecoder(schema, selection, 'fields', { reuseEvents: true });
     const full = new EventDecoder(schema);
-    const a = metricsPath(topicGroups, clientGroups);
-    const b = metricsPath(topicGroups, clientGroups);
+    const a = metricsPath(true, topicGroups, clientGroups, mode);
+    const b = metricsPath(false, topicGroups, clientGroups, mode);
     const feed = (f: Buffer, at: number) => {
       const x = selective.decode(f, 4, f.length, at);
       const y = full.decode(f, 4, f.length, at);

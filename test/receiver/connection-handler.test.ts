@@ -65,6 +65,19 @@ test('a sink that throws: the other sinks still get the event, counted once as s
   assert.match(String(line?.detail), /bug in a sink/);
 });
 
+test('a sink that names its hooks hears only those; the others hear every hook, in order', () => {
+  const all = new CaptureSink();
+  const heard: string[] = [];
+  const sessionLayer: EventSink = { hooks: ['on_client_wakeup', 'on_client_gone'], consume: (e) => heard.push(e.hook) };
+  const { h } = handler(new FanoutSink([sessionLayer, all]));
+  h.push(Buffer.concat(HOOKS.map((hook) => encoder.encodeFrame(sample(hook)))));
+  assert.deepEqual(heard, ['on_client_wakeup', 'on_client_gone']);
+  assert.deepEqual(
+    all.events.map((e) => e.hook),
+    [...HOOKS],
+  );
+});
+
 test('an unknown type, an oversized frame and a truncated tail are each counted under their reason', () => {
   const capture = new CaptureSink();
   const { h, stats } = handler(capture, 200);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { emptyResource } from '@opentelemetry/resources';
 import { LogSink, MAX_USER_PROPERTIES, type LogSinkOptions } from '../../src/sinks/log-sink.js';
+import { FanoutSink } from '../../src/sinks/event-sink.js';
 import { EventDecoder } from '../../src/decoding/event-decoder.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { parseLogHooks } from '../../src/config/sidecar-config.js';
@@ -47,6 +48,28 @@ test('by default lifecycle events are logged and high-volume message events are 
     'vernemq.on_subscribe',
     'vernemq.on_unsubscribe',
   ]);
+});
+
+test('the hooks a log sink names are all it needs: routed by the fan-out, it records and samples as when handed every event', () => {
+  const configs: Partial<LogSinkOptions>[] = [{}, { ratios: parseLogHooks('on_publish:0.5,on_register') }, { ratios: parseLogHooks('none'), tracedMessages: true }, { ratios: parseLogHooks('all') }];
+  for (const config of configs) {
+    let i = 0;
+    let j = 0;
+    const direct = sink(config, () => (i++ % 10) / 10);
+    const routed = sink(config, () => (j++ % 10) / 10);
+    const fanout = new FanoutSink([routed.s]);
+    for (let n = 0; n < 4; n++) {
+      for (const e of Object.values(SAMPLE_EVENTS)) {
+        const event = decode(e);
+        direct.s.consume(event, 1_764_133_200_000);
+        fanout.consume(event, 1_764_133_200_000);
+      }
+    }
+    const names = (r: ReadableLogRecord[]) => r.map((x) => x.eventName);
+    assert.ok(direct.records().length > 0);
+    assert.deepEqual(names(routed.records()), names(direct.records()), JSON.stringify(config));
+    assert.equal(routed.s.sampledOut, direct.s.sampledOut);
+  }
 });
 
 test('a sampling ratio logs that share of a hook\'s events', () => {
