@@ -18,7 +18,8 @@ export interface GoPeer {
 }
 
 /** Null when Go (golang-go, golang-google-protobuf-dev) is not there to build it. */
-export async function startGoPeer(expected: number): Promise<GoPeer | null> {
+/** `expected`: the event counts it reports reaching (cumulative: a warm-up, then warm-up + run). */
+export async function startGoPeer(expected: readonly number[]): Promise<GoPeer | null> {
   const dir = mkdtempSync(path.join(tmpdir(), 'go-peer-'));
   const bin = path.join(dir, 'go-peer');
   const built = spawnSync('go', ['build', '-o', bin, SOURCE], {
@@ -29,23 +30,23 @@ export async function startGoPeer(expected: number): Promise<GoPeer | null> {
     if (built.error || /not found/.test(built.stderr ?? '')) return null;
     throw new Error(`go build failed: ${built.stderr}`);
   }
-  const child = spawn(bin, [String(expected)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(bin, expected.map(String), { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  let doneAt = 0;
+  const doneAt = new Map<number, number>();
   let port = 0;
   child.stdout!.on('data', (d: Buffer) => {
     out += d.toString();
     const m = /listening (\d+)/.exec(out);
     if (m) port = Number(m[1]);
-    if (doneAt === 0 && /done \d+/.test(out)) doneAt = performance.now();
+    for (const [, n] of out.matchAll(/done (\d+)/g)) if (!doneAt.has(Number(n))) doneAt.set(Number(n), performance.now());
   });
   while (port === 0) await new Promise((r) => setTimeout(r, 10));
   const pid = child.pid!;
   return {
     port,
-    async waitDone() {
-      while (doneAt === 0) await new Promise((r) => setTimeout(r, 5));
-      return doneAt;
+    async waitDone(total) {
+      while (!doneAt.has(total)) await new Promise((r) => setTimeout(r, 5));
+      return doneAt.get(total)!;
     },
     cpu: () => processCpu(pid),
     peakRssMb: () => processPeakRssMb(pid),

@@ -2,7 +2,7 @@
  * Ingest benchmark: one sidecar process (a child, as deployed) fed by the simulator over
  * loopback with pre-encoded frames, so the simulator's own cost is not in the figures.
  *
- *   npm run bench:ingest -- [events=1000000] [connections=100] [modes=decode,metrics,logs]
+ *   npm run bench:ingest -- [events=1000000] [connections=100] [modes=decode,metrics,logs] [warmup=0]
  *
  * Modes (the sidecar's configuration in each):
  *   decode   metrics and log records off (OTEL_*_EXPORTER=none): receive, frame, decode
@@ -16,6 +16,10 @@
  *   logs@N   the same with the events offered at N events/s (e.g. logs@100000)
  * Prints events/s, MB/s, the sidecar's CPU and peak RSS, and the floor: the same frames framed
  * and decoded in a bare loop in this process, with no sockets.
+ *
+ * warmup > 0: each process (sidecar and Go peer alike) first gets that many events of another
+ * seed over other connections, and only the run after is measured: the steady state of a
+ * process that has been up a while, JIT compilation done, rather than its first second.
  */
 import { spawn } from 'node:child_process';
 import { ClientModel, type SimEvent } from '../src/simulator/client-model.js';
@@ -29,6 +33,14 @@ import { startGoPeer } from './go-peer.js';
 const EVENTS = Number(process.argv[2] ?? 1_000_000);
 const CONNECTIONS = Number(process.argv[3] ?? 100);
 const MODES = (process.argv[4] ?? 'decode,metrics,logs').split(',');
+const WARMUP = Number(process.argv[5] ?? 0);
+
+/** The warm-up's events (another seed, connections of its own); 0 when there is none. */
+async function warmUp(port: number): Promise<number> {
+  if (WARMUP <= 0) return 0;
+  const s = await runSimulator({ target: { host: '127.0.0.1', port }, connections: CONNECTIONS, clients: 10_000, seed: 2, rate: 0, events: WARMUP, preencode: true });
+  return s.total;
+}
 
 function floor(): { eventsPerSec: number; mbPerSec: number; avgFrame: number } {
   const model = new ClientModel({ clients: 10_000, seed: 1 });
@@ -115,13 +127,15 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
     args.push('--log-hooks', 'all');
   }
   const sidecar = await startBenchSidecar(args, env);
+  const warm = await warmUp(sidecar.port);
+  if (warm > 0) await sidecar.waitForEvents(warm);
   const before = sidecar.cpu();
   // logs@RATE: the events offered at RATE events/s instead of as fast as possible.
   const rate = mode.includes('@') ? Number(mode.split('@')[1]) : 0;
   // (Paced, frames are encoded as they are sent: the simulator's pacing needs it.)
   const summary = await runSimulator({ target: { host: '127.0.0.1', port: sidecar.port }, connections: CONNECTIONS, clients: 10_000, seed: 1, rate, events: EVENTS, preencode: rate === 0 });
   const sendStart = performance.now() - summary.seconds * 1000;
-  const doneAt = await sidecar.waitForEvents(summary.total);
+  const doneAt = await sidecar.waitForEvents(warm + summary.total);
   const after = sidecar.cpu();
   const sec = (doneAt - sendStart) / 1000;
   const rss = sidecar.peakRssMb();
@@ -145,9 +159,10 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
   const dropped = s.logs ? Object.values(s.logs.dropped).reduce((a, b) => a + b, 0) : 0;
   return {
     sent: summary.total,
-    received: s.events.total,
+    received: s.events.total - warm,
     seconds: sec,
     eventsPerSec: summary.total / sec,
+    warm,
     mbPerSec: summary.bytes / sec / 1e6,
     userSec: after.userSec - before.userSec,
     sysSec: after.sysSec - before.sysSec,
@@ -162,12 +177,15 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
 
 /** The Go peer fed exactly like the sidecar; null when Go is not installed. */
 async function goPeer(): Promise<Record<string, number> | null> {
-  const peer = await startGoPeer(EVENTS);
+  const peer = await startGoPeer(WARMUP > 0 ? [WARMUP, WARMUP + EVENTS] : [EVENTS]);
   if (peer === null) return null;
+  // The Go peer reports reaching WARMUP events, then WARMUP + EVENTS (a warm-up's few events
+  // past WARMUP are counted in the run: a handful in a million).
+  if ((await warmUp(peer.port)) > 0) await peer.waitDone(WARMUP);
   const before = peer.cpu();
   const summary = await runSimulator({ target: { host: '127.0.0.1', port: peer.port }, connections: CONNECTIONS, clients: 10_000, seed: 1, rate: 0, events: EVENTS, preencode: true });
   const sendStart = performance.now() - summary.seconds * 1000;
-  const doneAt = await peer.waitDone(summary.total);
+  const doneAt = await peer.waitDone(WARMUP + EVENTS);
   const after = peer.cpu();
   const sec = (doneAt - sendStart) / 1000;
   const rss = peer.peakRssMb();
@@ -184,13 +202,13 @@ if (MODES.includes('metrics')) {
   go = await goPeer();
   if (go === null) console.log('\n[go] Go peer not built (go not installed): no ratio');
   else {
-    console.log(`\n[go] Go peer over loopback (frames and fully decodes every event, exports nothing), ${CONNECTIONS} connections, ${go.sent!.toLocaleString('en')} events:`);
+    console.log(`\n[go] Go peer over loopback (frames and fully decodes every event, exports nothing), ${CONNECTIONS} connections, ${go.sent!.toLocaleString('en')} events${WARMUP > 0 ? ` after a warm-up of ${WARMUP.toLocaleString('en')}` : ''}:`);
     console.log(`  ${Math.round(go.eventsPerSec!).toLocaleString('en')} events/s, ${go.seconds!.toFixed(2)} s; CPU user ${go.userSec!.toFixed(2)} s + system ${go.sysSec!.toFixed(2)} s = ${cpuPerEvent(go).toFixed(2)} µs/event; peak RSS ${go.peakRssMb!.toFixed(1)} MB`);
   }
 }
 for (const mode of MODES) {
   const e = await endToEnd(mode);
-  console.log(`\n[${mode}] sidecar over loopback, ${CONNECTIONS} connections, ${e.sent!.toLocaleString('en')} events:`);
+  console.log(`\n[${mode}] sidecar over loopback, ${CONNECTIONS} connections, ${e.sent!.toLocaleString('en')} events${WARMUP > 0 ? ` after a warm-up of ${WARMUP.toLocaleString('en')}` : ''}:`);
   console.log(`  ${Math.round(e.eventsPerSec!).toLocaleString('en')} events/s, ${e.mbPerSec!.toFixed(1)} MB/s, ${e.seconds!.toFixed(2)} s; ratio to floor ${(e.eventsPerSec! / f.eventsPerSec).toFixed(2)}`);
   console.log(`  received ${e.received} of ${e.sent} (lost ${e.sent! - e.received!})`);
   console.log(`  sidecar CPU user ${e.userSec!.toFixed(2)} s + system ${e.sysSec!.toFixed(2)} s while ingesting = ${cpuPerEvent(e).toFixed(2)} µs/event; peak RSS ${e.peakRssMb!.toFixed(1)} MB`);

@@ -6,10 +6,10 @@
 // (GO111MODULE=off GOPATH=/usr/share/gocode), decoding with protowire by hand: every string is
 // materialised, payloads are sliced, timestamps, ACLs, topic lists and user property maps built.
 //
-//	go-peer <expected-events>
+//	go-peer <expected-events> [<expected-events> ...]
 //
-// Prints "listening <port>", then "done <events> <unix-nanos>" once it has decoded the
-// expected number of events.
+// Prints "listening <port>", then "done <events> <unix-nanos>" each time it has decoded one of
+// the expected numbers of events (a warm-up, then the measured run).
 package main
 
 import (
@@ -251,7 +251,7 @@ func decodeFrame(f []byte) (*Event, bool) {
 
 var sink atomic.Value
 
-func serve(c net.Conn, expected int64, done chan<- struct{}) {
+func serve(c net.Conn, expected []int64, done chan<- int64) {
 	defer c.Close()
 	r := bufio.NewReaderSize(c, 64*1024)
 	var hdr [4]byte
@@ -277,20 +277,27 @@ func serve(c net.Conn, expected int64, done chan<- struct{}) {
 		if e.Payload != nil && len(e.Payload) == -1 {
 			sink.Store(e) // keeps the decode from being optimised away
 		}
-		if atomic.AddInt64(&decoded, 1) == expected {
-			close(done)
+		v := atomic.AddInt64(&decoded, 1)
+		for _, x := range expected {
+			if v == x {
+				done <- v
+			}
 		}
 	}
 }
 
 func main() {
-	expected, _ := strconv.ParseInt(os.Args[1], 10, 64)
+	var expected []int64
+	for _, a := range os.Args[1:] {
+		x, _ := strconv.ParseInt(a, 10, 64)
+		expected = append(expected, x)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
 	}
 	fmt.Printf("listening %d\n", ln.Addr().(*net.TCPAddr).Port)
-	done := make(chan struct{})
+	done := make(chan int64, len(expected))
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -300,8 +307,10 @@ func main() {
 			go serve(c, expected, done)
 		}
 	}()
-	<-done
-	fmt.Printf("done %d %d\n", atomic.LoadInt64(&decoded), time.Now().UnixNano())
+	for range expected {
+		v := <-done
+		fmt.Printf("done %d %d\n", v, time.Now().UnixNano())
+	}
 	// Stay up until the bench has read the figures from /proc.
 	io.Copy(io.Discard, os.Stdin)
 }
