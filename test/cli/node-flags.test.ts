@@ -11,9 +11,10 @@ import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 
-test('npm start and the Dockerfile start the sidecar with NODE_FLAGS', () => {
+test('npm start, the Dockerfile and bench:fuzz (the sidecar in the bench process) run with NODE_FLAGS', () => {
   const pkg = JSON.parse(readFileSync(root('package.json'), 'utf8')) as { scripts: Record<string, string> };
   assert.match(pkg.scripts.start!, new RegExp(`node ${NODE_FLAGS.join(' ')} dist/src/cli/main\\.js$`));
+  assert.match(pkg.scripts['bench:fuzz']!, new RegExp(`node ${NODE_FLAGS.join(' ')} dist/bench/fuzz-bench\\.js$`));
   const entrypoint = /^ENTRYPOINT (.*)$/m.exec(readFileSync(root('Dockerfile'), 'utf8'))?.[1];
   assert.deepEqual(JSON.parse(entrypoint ?? 'null'), ['node', ...NODE_FLAGS, 'dist/src/cli/main.js']);
 });
