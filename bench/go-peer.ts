@@ -11,14 +11,16 @@ const SOURCE = fileURLToPath(new URL('../../bench/go-peer/main.go', import.meta.
 
 export interface GoPeer {
   port: number;
-  waitDone(total: number): Promise<number>;
+  waitDone(total: number, timeoutMs?: number): Promise<number>;
   cpu(): { userSec: number; sysSec: number };
   peakRssMb(): number;
   stop(): Promise<void>;
 }
 
-/** Null when Go (golang-go, golang-google-protobuf-dev) is not there to build it. */
-/** `expected`: the event counts it reports reaching (cumulative: a warm-up, then warm-up + run). */
+/**
+ * Null when Go (golang-go, golang-google-protobuf-dev) is not there to build it. `expected`: the
+ * event counts it reports reaching (cumulative: a warm-up, then warm-up + run).
+ */
 export async function startGoPeer(expected: readonly number[]): Promise<GoPeer | null> {
   const dir = mkdtempSync(path.join(tmpdir(), 'go-peer-'));
   const bin = path.join(dir, 'go-peer');
@@ -44,8 +46,14 @@ export async function startGoPeer(expected: readonly number[]): Promise<GoPeer |
   const pid = child.pid!;
   return {
     port,
-    async waitDone(total) {
-      while (!doneAt.has(total)) await new Promise((r) => setTimeout(r, 5));
+    async waitDone(total, timeoutMs = 300_000) {
+      if (!expected.includes(total)) throw new Error(`the Go peer does not report ${total} events (only ${expected.join(', ')})`);
+      const from = performance.now();
+      while (!doneAt.has(total)) {
+        // Frames it cannot decode are not counted: the count it waits for may never come.
+        if (performance.now() - from > timeoutMs) throw new Error(`timed out waiting for the Go peer to decode ${total} events`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
       return doneAt.get(total)!;
     },
     cpu: () => processCpu(pid),

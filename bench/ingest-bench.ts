@@ -34,6 +34,9 @@ const EVENTS = Number(process.argv[2] ?? 1_000_000);
 const CONNECTIONS = Number(process.argv[3] ?? 100);
 const MODES = (process.argv[4] ?? 'decode,metrics,logs').split(',');
 const WARMUP = Number(process.argv[5] ?? 0);
+for (const [name, v] of [['events', EVENTS], ['connections', CONNECTIONS], ['warmup', WARMUP]] as const) {
+  if (!Number.isInteger(v) || v < 0) throw new Error(`${name}: ${process.argv.slice(2).join(' ')}: expected a whole number`);
+}
 
 /** The warm-up's events (another seed, connections of its own); 0 when there is none. */
 async function warmUp(port: number): Promise<number> {
@@ -128,7 +131,18 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
   }
   const sidecar = await startBenchSidecar(args, env);
   const warm = await warmUp(sidecar.port);
-  if (warm > 0) await sidecar.waitForEvents(warm);
+  // After a warm-up: its log records exported (or dropped) before the run starts, and the
+  // counts so far kept, to be taken off the run's.
+  let base = { emitted: 0, exported: 0, dropped: 0, requests: 0 };
+  if (warm > 0) {
+    await sidecar.waitForEvents(warm);
+    let w = await sidecar.status();
+    while (w.logs && w.logs.queued > 0) {
+      await new Promise((r) => setTimeout(r, 20));
+      w = await sidecar.status();
+    }
+    base = { emitted: w.logs?.emitted ?? 0, exported: w.logs?.exported ?? 0, dropped: droppedOf(w), requests: (await collector?.requests()) ?? 0 };
+  }
   const before = sidecar.cpu();
   // logs@RATE: the events offered at RATE events/s instead of as fast as possible.
   const rate = mode.includes('@') ? Number(mode.split('@')[1]) : 0;
@@ -154,9 +168,9 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
   }
   const finalRss = sidecar.peakRssMb();
   await sidecar.stop();
-  const collectorRequests = (await collector?.requests()) ?? 0;
+  const collectorRequests = ((await collector?.requests()) ?? 0) - base.requests;
   collector?.close();
-  const dropped = s.logs ? Object.values(s.logs.dropped).reduce((a, b) => a + b, 0) : 0;
+  const dropped = droppedOf(s) - base.dropped;
   return {
     sent: summary.total,
     received: s.events.total - warm,
@@ -167,12 +181,16 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
     userSec: after.userSec - before.userSec,
     sysSec: after.sysSec - before.sysSec,
     peakRssMb: Math.max(rss, finalRss),
-    logsEmitted: s.logs?.emitted ?? 0,
-    logsExported: s.logs?.exported ?? 0,
+    logsEmitted: (s.logs?.emitted ?? 0) - base.emitted,
+    logsExported: (s.logs?.exported ?? 0) - base.exported,
     logsDropped: dropped,
     logSec,
     collectorRequests,
   };
+}
+
+function droppedOf(s: { logs: { dropped: Record<string, number> } | null }): number {
+  return s.logs ? Object.values(s.logs.dropped).reduce((a, b) => a + b, 0) : 0;
 }
 
 /** The Go peer fed exactly like the sidecar; null when Go is not installed. */

@@ -1,6 +1,6 @@
 /**
  * Node/V8 flags the sidecar is started with: by `npm start`, the Dockerfile's ENTRYPOINT and
- * the benchmarks (test/cli/node-flags.test.ts holds the first two to this list). V8 reads them
+ * the benchmarks (test/cli/node-flags.test.ts holds the first two and `bench:fuzz` to this list). V8 reads them
  * when the heap is set up, so they cannot be applied from inside the process; an installed
  * `vmq-otel-sidecar` command takes them from NODE_OPTIONS.
  *

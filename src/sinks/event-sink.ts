@@ -29,8 +29,10 @@ export interface EventSink {
 export class FanoutSink implements EventSink, Component {
   /**
    * The sinks per hook index. Routing here, once, rather than an early return in each sink: on
-   * the metrics path a publish or deliver then reaches one sink, not four, and each sink's reads
+   * the metrics path a publish or deliver then reaches one sink, not every one, and each sink's reads
    * of the event see the few shapes of its own hooks instead of all thirteen (megamorphic).
+   * Indexed by hookIndex, which the decoders' constructors set (proto-schema.ts): an event built
+   * by hand needs a right one too (out of range, consume() throws).
    */
   private readonly byHook: (readonly EventSink[])[];
 
