@@ -28,6 +28,7 @@ import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/ote
 import { AdminServer } from './admin/admin-server.js';
 import { resolveAdminListen } from './config/listen-address.js';
 import { ComponentSet, type Component, type StatusReport } from './lifecycle/component.js';
+import { RuntimeMetrics } from './telemetry/runtime-metrics.js';
 import { VERSION } from './version.js';
 import type { SidecarSettings } from './config/sidecar-config.js';
 
@@ -143,6 +144,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     { status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), gaugeMode: settings.gaugeMode, grpc: null, snapshot: null, broker: null, logs: null }) },
     admin,
     telemetry,
+    new RuntimeMetrics(),
     stats,
     coverage,
     sessions,

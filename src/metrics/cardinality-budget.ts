@@ -59,6 +59,8 @@ const SELF_METRIC_VALUES: Record<string, number> = {
   'vmq_sidecar.grpc.calls vernemq.user_type': 22,
   // The broker's result names (absent for ok, deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed).
   'vmq_sidecar.broker.grpc_calls error.type': 7,
+  'process.cpu.time cpu.mode': 2,
+  'nodejs.eventloop.time nodejs.eventloop.state': 2,
 };
 
 /** Distinct values an attribute can take on a metric, under the settings. */

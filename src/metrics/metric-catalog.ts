@@ -151,6 +151,13 @@ export const ATTR = {
   grpcResult: attribute<string>({ name: 'error.type', type: 'string', absentWhenEmpty: true, values: "absent for the broker's result ok; else its result names as it reports them: deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed, ..." }),
   transport: attribute<Transport>({ name: 'vmq_sidecar.transport', type: 'string', values: `${list(TRANSPORTS)}: tcp (the plugin's connection pool), grpc (PluginService/Event calls, --grpc-listen)` }),
   grpcCode: attribute<string>({ name: 'rpc.grpc.status', type: 'string', values: 'OK (accepted), INVALID_ARGUMENT (undecodable event or unknown type); oversized requests are refused by the gRPC library with RESOURCE_EXHAUSTED before they are counted' }),
+  cpuMode: attribute<'user' | 'system'>({ name: 'cpu.mode', type: 'string', values: 'user, system', convention: 'semconv cpu.mode' }),
+  eventLoopState: attribute<'active' | 'idle'>({
+    name: 'nodejs.eventloop.state',
+    type: 'string',
+    values: 'active (callbacks: JavaScript and the native work they start, socket reads included), idle (waiting for I/O)',
+    convention: 'semconv nodejs.eventloop.state',
+  }),
   userType: attribute<string>({ name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values, then "other"' }),
 } as const satisfies Record<string, AttributeDef>;
 
@@ -577,6 +584,52 @@ export const SIDECAR_METRICS = {
       'Since the first broker scrape (carried across sidecar restarts by --state-file, started over when the broker restarts): events the broker attempted minus those received here, by hook: its failed sends (vmq_sidecar.broker.sidecar_event_errors) plus what it sent that no sidecar process read. For sampled hooks (publish, deliver, delivery_complete) this includes the sampled-out events.',
     attributes: [A.hook],
     source: 'the broker reconciler',
+  },
+  processCpuTime: {
+    name: 'process.cpu.time',
+    kind: 'counter',
+    unit: 's',
+    description: "CPU time of the sidecar's process since it started, every thread (the event loop, V8's compiler and garbage collector, libuv's pool), by mode.",
+    attributes: [A.cpuMode],
+    source: 'the runtime',
+    conventionNote: 'semconv process.cpu.time (added after the pass: no 0.1.0 name)',
+  },
+  processMemoryUsage: {
+    name: 'process.memory.usage',
+    kind: 'updown',
+    unit: 'By',
+    description: "Resident set size of the sidecar's process.",
+    attributes: [],
+    source: 'the runtime',
+    conventionNote: 'semconv process.memory.usage (added after the pass: no 0.1.0 name)',
+  },
+  eventLoopTime: {
+    name: 'nodejs.eventloop.time',
+    kind: 'counter',
+    unit: 's',
+    description:
+      'Time the event loop spent active and idle since it started; active / (active + idle) over an interval is its utilization. Every event is decoded and aggregated on this one loop: near 1, the sidecar is at its throughput limit and the plugin\'s sends wait in the kernel (docs/architecture.md, "One event loop").',
+    attributes: [A.eventLoopState],
+    source: 'the runtime',
+    conventionNote: 'semconv nodejs.eventloop.time (added after the pass: no 0.1.0 name)',
+  },
+  eventLoopDelayP99: {
+    name: 'nodejs.eventloop.delay.p99',
+    kind: 'gauge',
+    unit: 's',
+    description: "99th percentile of the event loop's delay (perf_hooks.monitorEventLoopDelay) in the last complete 10 s window (the monitor's 10 ms timer period taken off, so an idle loop reads about 0): how late timers and I/O callbacks ran, what exports, scrapes and probes waited.",
+    attributes: [],
+    source: 'the runtime',
+    conventionNote: 'semconv nodejs.eventloop.delay.p99 (added after the pass: no 0.1.0 name)',
+  },
+  eventLoopDelayMax: {
+    name: 'nodejs.eventloop.delay.max',
+    kind: 'gauge',
+    unit: 's',
+    description: "The event loop's longest delay in the last complete 10 s window (perf_hooks.monitorEventLoopDelay, its 10 ms timer period taken off): the longest a timer, an export or a probe waited.",
+    attributes: [],
+    source: 'the runtime',
+    conventionNote: 'semconv nodejs.eventloop.delay.max (added after the pass: no 0.1.0 name)',
   },
 } as const satisfies Record<string, MetricDef>;
 
