@@ -57,6 +57,8 @@ export const UNITS = {
   scrapesPerSecond: 'count:scrapes/s',
   hooks: 'count:hooks',
   seconds: 's',
+  share: 'percentunit',
+  cpuSecondsPerSecond: 'count:seconds/s',
   bytes: 'bytes',
   bytesPerSecond: 'Bps',
 } as const;
@@ -180,6 +182,20 @@ export const DASHBOARDS: DashboardDef[] = [
       ]),
       ts('Refused plugin connections', U.connectionsPerSecond, 'Plugin connections refused per second because --max-connections was reached, per sidecar.', [
         { expr: `sum by (instance) (rate(vmq_sidecar_connection_refused_total{${I}}[${RI}]))`, legend: '{{instance}}' },
+      ]),
+      row('Process'),
+      ts('Event loop: share of time busy', U.share, 'Share of the time the event loop was busy, per sidecar. Every event is decoded and aggregated on this one loop: near 100% the sidecar is at its throughput limit and the plugin\'s sends wait in the kernel (VmqSidecarSaturated).', [
+        { expr: `sum by (instance) (rate(nodejs_eventloop_time_seconds_total{nodejs_eventloop_state="active",${I}}[${RI}])) / sum by (instance) (rate(nodejs_eventloop_time_seconds_total{${I}}[${RI}]))`, legend: '{{instance}}' },
+      ]),
+      ts('Event loop delay', U.seconds, 'How late timers and I/O callbacks ran in the last 10 s window, per sidecar: 99th percentile and longest. Exports, scrapes and probes wait that long.', [
+        { expr: `max by (instance) (nodejs_eventloop_delay_p99_seconds{${I}})`, legend: 'p99 {{instance}}' },
+        { expr: `max by (instance) (nodejs_eventloop_delay_max_seconds{${I}})`, legend: 'max {{instance}}' },
+      ]),
+      ts('CPU', U.cpuSecondsPerSecond, 'CPU seconds per second of the sidecar\'s process (1 = one core), every thread (the event loop, garbage collection, compilation), per sidecar.', [
+        { expr: `sum by (instance) (rate(process_cpu_time_seconds_total{${I}}[${RI}]))`, legend: '{{instance}}' },
+      ]),
+      ts('Resident memory', U.bytes, 'Resident set size of the sidecar\'s process, per sidecar.', [
+        { expr: `max by (instance) (process_memory_usage_bytes{${I}})`, legend: '{{instance}}' },
       ]),
       row('Export'),
       ts('Log records', U.recordsPerSecond, 'Log records exported per second, and lost per second by error.type (otel.sdk.* semantic conventions).', [

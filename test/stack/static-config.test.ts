@@ -30,7 +30,7 @@ function metricNames(promql: string): string[] {
   // Identifiers followed by a selector, range, or the end of an expression; functions, keywords
   // and label names excluded by looking only at our prefixes and the known external names.
   const names = promql.replace(/"[^"]*"/g, '""').match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? [];
-  return names.filter((n) => /^(mqtt_|vmq_sidecar_|up$|active_mqtt_connections$)/.test(n) && !LABELS.has(n));
+  return names.filter((n) => /^(mqtt_|vmq_sidecar_|nodejs_eventloop_|process_(cpu|memory)_|up$|active_mqtt_connections$)/.test(n) && !LABELS.has(n));
 }
 
 test('docker-compose.yml: every service is pinned, buildable and wired to things that exist', () => {
