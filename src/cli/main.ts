@@ -110,6 +110,15 @@ function printSummary(s: SimulatorSummary, json: boolean): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** A run whose connections the sidecar closed: said on stderr, and the exit status is 1. */
+function reportLostConnections(s: SimulatorSummary, connections: number): void {
+  if (s.connectionsLost === 0) return;
+  process.stderr.write(
+    `vmq-otel-sidecar simulate: the sidecar closed ${s.connectionsLost} of ${connections} connections before the end (it stopped, or --max-connections made room): events sent on them after that never arrived, so the sidecar's counts will be lower than the ones above\n`,
+  );
+  process.exitCode = 1;
+}
+
 async function simulate(argv: string[]): Promise<void> {
   const parsed = parseOptions(SIMULATOR_OPTIONS, argv, process.env);
   if (answeredInfo(parsed, 'Usage: vmq-otel-sidecar simulate [options]', SIMULATOR_OPTIONS)) return;
@@ -129,12 +138,19 @@ async function simulate(argv: string[]): Promise<void> {
     summary = await runSimulator({ ...settings, durationMs, grpc });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    // grpc-js' waitForReady, when nothing answers at --grpc-target.
+    if (err instanceof Error && /Failed to connect before the deadline/.test(err.message)) {
+      const target = settings.grpcTarget.map((t) => `${t.host}:${t.port}`).join(', ');
+      process.stderr.write(`vmq-otel-sidecar simulate: no gRPC endpoint reachable at ${target}; start the sidecar with --grpc-listen, or point --grpc-target at it\n`);
+      process.exit(EXIT_UNAVAILABLE);
+    }
     if (code !== 'ECONNREFUSED' && code !== 'ECONNRESET' && code !== 'EHOSTUNREACH' && code !== 'ENOTFOUND') throw err;
     const target = `${settings.target.host}:${settings.target.port}`;
     process.stderr.write(`vmq-otel-sidecar simulate: no sidecar reachable at ${target} (${code}); start one (npm start) or point --target at it\n`);
     process.exit(EXIT_UNAVAILABLE);
   }
   printSummary(summary, settings.json);
+  reportLostConnections(summary, settings.connections);
 }
 
 async function main(): Promise<void> {

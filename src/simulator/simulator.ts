@@ -59,6 +59,11 @@ export interface SimulatorSummary {
   droppedBacklog: number;
   /** Events sent over the TCP pool. */
   tcpSent: number;
+  /**
+   * Pool connections the sidecar closed (it stopped, or --max-connections made room) before the
+   * run ended: events sent on them after that never arrived, so `expected` is more than it got.
+   */
+  connectionsLost: number;
   /** The gRPC side: calls made and how they were answered (absent with transport tcp). */
   grpc?: { sent: number; ok: number; errors: Record<string, number>; timeouts: number; queueFull: number };
   expected: ReturnType<GroundTruth['toJSON']>;
@@ -75,8 +80,16 @@ const TICK_MS = 10;
 export class PooledConnection {
   private staging = Buffer.allocUnsafe(STAGING_BYTES);
   private fill = 0;
+  /** The simulator is closing it: a close from now on is the end of the run. */
+  closing = false;
+  /** Closed by the other side (or reset) before the run ended: what was sent after is lost. */
+  lost = false;
 
-  constructor(readonly socket: net.Socket) {}
+  constructor(readonly socket: net.Socket) {
+    socket.once('close', () => {
+      if (!this.closing) this.lost = true;
+    });
+  }
 
   add(frame: Buffer): void {
     if (this.fill + frame.length > this.staging.length) this.flush();
@@ -128,6 +141,9 @@ export async function closePool(pool: PooledConnection[]): Promise<void> {
     pool.map(
       (c) =>
         new Promise<void>((resolve) => {
+          c.closing = true;
+          // Already closed by the sidecar: its 'close' has been emitted, none is coming.
+          if (c.socket.destroyed) return resolve();
           c.flush();
           c.socket.once('close', () => resolve());
           c.socket.end();
@@ -183,7 +199,9 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
       }),
     );
     await closePool(pool);
-    return summarize(truth, model, bytes, performance.now() - started, droppedBacklog);
+    const summary = summarize(truth, model, bytes, performance.now() - started, droppedBacklog);
+    summary.connectionsLost = pool.filter((c) => c.lost).length;
+    return summary;
   }
 
   const transport = options.transport ?? 'tcp';
@@ -246,6 +264,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   sender?.close();
   const summary = summarize(truth, model, bytes, performance.now() - started, droppedBacklog);
   summary.tcpSent = tcpSent;
+  summary.connectionsLost = pool.filter((c) => c.lost).length;
   if (sender) summary.grpc = { sent: grpcSent, ...grpcCounts(sender.outcome) };
   return summary;
 }
@@ -283,6 +302,7 @@ function summarize(truth: GroundTruth, model: ClientModel, bytes: number, ms: nu
     eventsPerSecond: Math.round(truth.total / seconds),
     droppedBacklog,
     tcpSent: truth.total,
+    connectionsLost: 0,
     expected,
   };
 }

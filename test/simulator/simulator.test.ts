@@ -1,5 +1,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { runSimulator } from '../../src/simulator/simulator.js';
 import { HOOKS } from '../../src/events/event-types.js';
 import { startTestSidecar, type SidecarFixture } from '../helpers/sidecar-fixture.js';
@@ -56,4 +57,27 @@ test('pre-encoded runs send exactly what they count', async () => {
   const before = sidecar.stats.eventsTotal;
   const s = await runSimulator({ target: { host: '127.0.0.1', port: sidecar.port }, connections: 10, clients: 100, seed: 5, rate: 0, events: 20_000, preencode: true });
   await eventually(() => assert.equal(sidecar.stats.eventsTotal - before, s.total));
+});
+
+test('a sidecar that goes away mid-run: the simulator still stops by itself and counts the connections it lost', { timeout: 20_000 }, async () => {
+  // A "sidecar" that reads for a while, then resets every connection.
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((s) => {
+    sockets.push(s);
+    s.resume();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  const killer = setTimeout(() => {
+    for (const s of sockets) s.resetAndDestroy();
+    server.close();
+  }, 300);
+  try {
+    const summary = await runSimulator({ target: { host: '127.0.0.1', port }, connections: 8, clients: 200, seed: 3, rate: 500, durationMs: 900 });
+    assert.equal(summary.connectionsLost, 8);
+    assert.ok(summary.total > 0);
+  } finally {
+    clearTimeout(killer);
+    server.close();
+  }
 });
