@@ -152,6 +152,11 @@ export class GrpcReceiver implements Component {
       server.bindAsync(`${host}:${this.options.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => {
         if (err) {
           this.server = null;
+          // grpc-js folds the socket error into its message ("No address added ... [listen
+          // EADDRINUSE: ...]") without a code: give it back, so that a busy port is reported
+          // as a --grpc-listen problem (exit 64), like --listen, not as a stack trace.
+          const code = /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL|ENOTFOUND)\b/.exec(err.message)?.[1];
+          if (code !== undefined) (err as NodeJS.ErrnoException).code = code;
           reject(err);
         } else resolve(p);
       });

@@ -4,6 +4,7 @@
  */
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { ConfigError } from '../../src/config/option-parser.js';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { readdirSync } from 'node:fs';
@@ -139,13 +140,17 @@ test('user-type values are bounded: past 20 distinct ones they are counted as "o
   assert.equal(st.grpc.calls.other!.OK, 5);
 });
 
-test('a gRPC port already in use fails the start instead of running without the gRPC listener', async () => {
+test('a gRPC port already in use fails the start, as a --grpc-listen configuration problem', async () => {
   const net = await import('node:net');
   const blocker = net.createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
   const port = (blocker.address() as { port: number }).port;
   try {
-    await assert.rejects(startTestSidecar({ grpcListen: { host: '127.0.0.1', port } }));
+    await assert.rejects(startTestSidecar({ grpcListen: { host: '127.0.0.1', port } }), (err: Error & { problems?: string[] }) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.deepEqual(err.problems, [`--grpc-listen: 127.0.0.1:${port} is already in use by another process (EADDRINUSE); choose another HOST:PORT`]);
+      return true;
+    });
   } finally {
     blocker.close();
   }
