@@ -16,6 +16,8 @@ export type LogFields = Record<string, unknown>;
 interface Throttle {
   nextAt: number;
   suppressed: number;
+  /** summarized(): the closing line of the interval, when one is due. */
+  trailing?: NodeJS.Timeout;
 }
 
 export class SidecarLogger {
@@ -51,6 +53,31 @@ export class SidecarLogger {
    * Logs at most once per `intervalMs` for `key`; the next line that gets through carries
    * `suppressed`, the number of lines held back since the previous one.
    */
+  /**
+   * For summaries whose latest value matters (how many plugin connections are open): as
+   * limited(), and when lines were held back, one more when the interval ends, with the fields
+   * as they are then, so the last line written tells the state after a burst, not during it.
+   */
+  summarized(level: LogLevel, key: string, intervalMs: number, msg: string, fields: () => LogFields): void {
+    if (!this.enabled(level)) return;
+    const t = this.throttles.get(key);
+    if (t !== undefined && this.now() < t.nextAt) {
+      t.suppressed++;
+      t.trailing ??= setTimeout(
+        () => {
+          t.trailing = undefined;
+          if (t.suppressed === 0) return;
+          this.log(level, msg, { ...fields(), suppressed: t.suppressed });
+          t.suppressed = 0;
+          t.nextAt = this.now() + intervalMs;
+        },
+        Math.max(0, t.nextAt - this.now()),
+      ).unref();
+      return;
+    }
+    this.limited(level, key, intervalMs, msg, fields());
+  }
+
   limited(level: LogLevel, key: string, intervalMs: number, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
     const now = this.now();

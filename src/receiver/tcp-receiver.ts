@@ -163,7 +163,7 @@ export class TcpReceiver implements Component {
     // The plugin opens its whole pool (100 connections by default) at once and again after every
     // broker restart: one line per connection at debug, a summary at info at most every 10 s.
     this.logger.debug('plugin connection opened', { peer });
-    this.logger.limited('info', 'plugin-connections-opened', LIMIT_LOG_INTERVAL_MS, 'plugin connections opened', { open: this.stats.connectionsOpen, accepted: this.stats.connectionsAccepted });
+    this.logger.summarized('info', 'plugin-connections-opened', LIMIT_LOG_INTERVAL_MS, 'plugin connections opened', () => ({ open: this.stats.connectionsOpen, accepted: this.stats.connectionsAccepted }));
 
     socket.on('data', (chunk: Buffer) => {
       if (handler.closedFor !== null) return;
@@ -190,7 +190,7 @@ export class TcpReceiver implements Component {
         seconds: Math.round((Date.now() - conn.openedAt) / 100) / 10,
         ...(reason ? { reason } : {}),
       });
-      if (!reason) this.logger.limited('info', 'plugin-connections-closed', LIMIT_LOG_INTERVAL_MS, 'plugin connections closed', { open: this.stats.connectionsOpen });
+      if (!reason) this.logger.summarized('info', 'plugin-connections-closed', LIMIT_LOG_INTERVAL_MS, 'plugin connections closed', () => ({ open: this.stats.connectionsOpen }));
     });
   }
 

@@ -26,6 +26,34 @@ test('limited() writes once per interval and reports how many it held back', () 
   assert.equal(lines.length, 3);
 });
 
+test('summarized(): the first line at once, and after a burst one closing line with the state as it is then', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = new SidecarLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
+  let open = 0;
+  for (let i = 0; i < 100; i++) {
+    open++;
+    log.summarized('info', 'opened', 100, 'connections opened', () => ({ open }));
+  }
+  assert.deepEqual(
+    lines.map((l) => l.open),
+    [1],
+  );
+  await new Promise((r) => setTimeout(r, 160));
+  assert.deepEqual(
+    lines.map((l) => [l.open, l.suppressed]),
+    [
+      [1, undefined],
+      [100, 99],
+    ],
+  );
+  // A quiet interval: nothing more; the next event after it is written at once.
+  await new Promise((r) => setTimeout(r, 160));
+  assert.equal(lines.length, 2);
+  log.summarized('info', 'opened', 100, 'connections opened', () => ({ open: 101 }));
+  assert.equal(lines.length, 3);
+  assert.equal(lines[2]!.open, 101);
+});
+
 test('peer-chosen text in a field cannot forge a line or drive a terminal: still one valid JSON line', () => {
   const lines: string[] = [];
   const logger = new SidecarLogger('info', (l) => lines.push(l));
