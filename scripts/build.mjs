@@ -4,13 +4,15 @@
 // The compiler writes into a directory of its own, which then replaces dist in two renames: the
 // README's first minutes run `npm start` and `npm run simulate` in two terminals, and a build
 // that deleted dist and recompiled in place (6 s) made the other command's `node dist/...` fail
-// with "Cannot find module". Nothing is compiled when dist was built from the same files, none
-// changed since: the list of inputs is kept with the build, so a deleted test does not live on.
+// with "Cannot find module". One build at a time (dist.lock); the one that waited finds dist up
+// to date and compiles nothing. Nothing is compiled when dist was built from the same files,
+// none changed since: the list of inputs is kept with the build, so a deleted test does not
+// live on. (proto/ is read at run time from the package root, not from dist: not an input.)
 //   node scripts/build.mjs            build unless dist is up to date
 //   node scripts/build.mjs --force    build anyway
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,32 +47,84 @@ function upToDate(files) {
   return files.every((f) => statSync(join(root, f)).mtimeMs <= builtAt);
 }
 
-const files = inputs();
-if (!process.argv.includes('--force') && upToDate(files)) process.exit(0);
+const lock = join(root, 'dist.lock');
 
-// The stamp carries the time the build started: a file saved while it ran is newer.
-const startedAt = new Date();
-const out = join(root, `dist.build-${process.pid}`);
-rmSync(out, { recursive: true, force: true });
-const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const r = spawnSync(process.execPath, [tsc, '-p', root, '--outDir', out], { cwd: root, stdio: 'inherit' });
-if (r.status !== 0) {
-  rmSync(out, { recursive: true, force: true });
-  process.exit(r.status ?? 1);
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
 }
-writeFileSync(join(out, stampName), JSON.stringify({ files }));
-utimesSync(join(out, stampName), startedAt, startedAt);
 
-// The swap. Another build may swap in between; its output is the same, so losing the race is fine.
-const old = join(root, `dist.old-${process.pid}`);
-if (existsSync(dist)) renameSync(dist, old);
+/** Waits for the other build (at most 3 minutes); a lock whose process is gone is taken over. */
+function acquire() {
+  const deadline = Date.now() + 180_000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    let holder = NaN;
+    try {
+      holder = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+    } catch {
+      // Just created, its pid not written yet.
+    }
+    if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      process.stderr.write(`build: ${lock} held for 3 minutes by process ${holder}; remove it if no build is running\n`);
+      process.exit(1);
+    }
+    Atomics.wait(pause, 0, 0, 100);
+  }
+}
+
+function build(files) {
+  // The stamp carries the time the build started: a file saved while it ran is newer.
+  const startedAt = new Date();
+  const out = join(root, `dist.build-${process.pid}`);
+  rmSync(out, { recursive: true, force: true });
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', root, '--outDir', out], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    rmSync(out, { recursive: true, force: true });
+    return r.status ?? 1;
+  }
+  writeFileSync(join(out, stampName), JSON.stringify({ files }));
+  utimesSync(join(out, stampName), startedAt, startedAt);
+  const old = join(root, `dist.old-${process.pid}`);
+  if (existsSync(dist)) renameSync(dist, old);
+  try {
+    renameSync(out, dist);
+  } catch (err) {
+    // Put the previous build back rather than leave no dist.
+    if (existsSync(old) && !existsSync(dist)) renameSync(old, dist);
+    rmSync(out, { recursive: true, force: true });
+    process.stderr.write(`build: could not move the new build into place: ${err.message}\n`);
+    return 1;
+  }
+  rmSync(old, { recursive: true, force: true });
+  return 0;
+}
+
+const force = process.argv.includes('--force');
+if (!force && upToDate(inputs())) process.exit(0);
+acquire();
+let status = 0;
 try {
-  renameSync(out, dist);
-} catch {
-  rmSync(out, { recursive: true, force: true });
+  // Another build may have finished while this one waited.
+  const files = inputs();
+  if (force || !upToDate(files)) status = build(files);
+} finally {
+  rmSync(lock, { recursive: true, force: true });
 }
-rmSync(old, { recursive: true, force: true });
-if (!existsSync(dist)) {
-  process.stderr.write(`build: ${relative(process.cwd(), dist)} is missing after the swap\n`);
-  process.exit(1);
-}
+process.exit(status);

@@ -53,6 +53,24 @@ export class SidecarLogger {
    * Logs at most once per `intervalMs` for `key`; the next line that gets through carries
    * `suppressed`, the number of lines held back since the previous one.
    */
+  limited(level: LogLevel, key: string, intervalMs: number, msg: string, fields?: LogFields): void {
+    if (!this.enabled(level)) return;
+    const now = this.now();
+    let t = this.throttles.get(key);
+    if (t === undefined) {
+      t = { nextAt: 0, suppressed: 0 };
+      this.throttles.set(key, t);
+    }
+    if (now < t.nextAt) {
+      t.suppressed++;
+      return;
+    }
+    const suppressed = t.suppressed;
+    t.suppressed = 0;
+    t.nextAt = now + intervalMs;
+    this.log(level, msg, suppressed > 0 ? { ...fields, suppressed } : fields);
+  }
+
   /**
    * For summaries whose latest value matters (how many plugin connections are open): as
    * limited(), and when lines were held back, one more when the interval ends, with the fields
@@ -75,25 +93,12 @@ export class SidecarLogger {
       ).unref();
       return;
     }
+    // A line is written now: a closing line still pending would repeat it.
+    if (t?.trailing !== undefined) {
+      clearTimeout(t.trailing);
+      t.trailing = undefined;
+    }
     this.limited(level, key, intervalMs, msg, fields());
-  }
-
-  limited(level: LogLevel, key: string, intervalMs: number, msg: string, fields?: LogFields): void {
-    if (!this.enabled(level)) return;
-    const now = this.now();
-    let t = this.throttles.get(key);
-    if (t === undefined) {
-      t = { nextAt: 0, suppressed: 0 };
-      this.throttles.set(key, t);
-    }
-    if (now < t.nextAt) {
-      t.suppressed++;
-      return;
-    }
-    const suppressed = t.suppressed;
-    t.suppressed = 0;
-    t.nextAt = now + intervalMs;
-    this.log(level, msg, suppressed > 0 ? { ...fields, suppressed } : fields);
   }
 
   log(level: LogLevel, msg: string, fields?: LogFields): void {

@@ -141,9 +141,13 @@ export async function closePool(pool: PooledConnection[]): Promise<void> {
     pool.map(
       (c) =>
         new Promise<void>((resolve) => {
+          // Already closed by the sidecar (its 'close' emitted, or about to be): lost, and no
+          // other 'close' is coming.
+          if (c.socket.destroyed) {
+            c.lost = true;
+            return resolve();
+          }
           c.closing = true;
-          // Already closed by the sidecar: its 'close' has been emitted, none is coming.
-          if (c.socket.destroyed) return resolve();
           c.flush();
           c.socket.once('close', () => resolve());
           c.socket.end();
@@ -154,6 +158,8 @@ export async function closePool(pool: PooledConnection[]): Promise<void> {
 
 function waitDrain(socket: net.Socket): Promise<void> {
   return new Promise((resolve) => {
+    // Closed by the sidecar already: neither 'drain' nor 'close' is coming.
+    if (socket.destroyed) return resolve();
     const done = () => {
       socket.off('drain', done);
       socket.off('close', done);
@@ -194,6 +200,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
     await Promise.all(
       pool.map(async (c, i) => {
         for (const chunk of chunks[i]!) {
+          if (c.socket.destroyed) break;
           if (!c.socket.write(chunk)) await waitDrain(c.socket);
         }
       }),

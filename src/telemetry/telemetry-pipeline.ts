@@ -120,9 +120,8 @@ function diagAdapter(logger: SidecarLogger): DiagLogger {
   const limited = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) => {
     const detail = args.length > 0 ? { detail: args.map((a) => (a instanceof Error ? firstLine(a) : String(a).split('\n', 1)[0])).join(' ') } : undefined;
     // A slow collector: the periodic reader gives up waiting; an outage, not an internal error.
-    // Same key as a failed export (export-outage.ts): one warning per 30 s for both together.
     if (message.startsWith('PeriodicExportingMetricReader: metrics export timed out')) {
-      logger.limited('warn', 'metrics-export-failed', 30_000, 'metrics export timed out; retrying', { error: message, ...detail });
+      logger.limited('warn', 'metrics-export-timeout', 30_000, 'metrics export timed out; retrying', { error: message, ...detail });
       return;
     }
     logger.limited(level, `otel-diag-${level}`, 30_000, `opentelemetry: ${message.split('\n', 1)[0]}`, detail);

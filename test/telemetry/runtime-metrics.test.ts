@@ -34,7 +34,7 @@ test('a loop blocked for 150 ms: active time, the window\'s utilization and its 
     // Loose bounds: the suite runs files in parallel on two cores.
     assert.ok(idle.eventLoopUtilization < 0.5, JSON.stringify(idle));
     assert.ok(idle.eventLoopDelayMaxMs < 100, JSON.stringify(idle));
-    assert.ok(read(store, 'nodejs.eventloop.delay.p99') < 0.05);
+    assert.ok(read(store, 'nodejs.eventloop.delay.p99') < 0.1);
 
     const activeBefore = read(store, 'nodejs.eventloop.time', ['nodejs.eventloop.state', 'active']);
     const cpuBefore = read(store, 'process.cpu.time', ['cpu.mode', 'user']);
