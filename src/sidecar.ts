@@ -29,6 +29,7 @@ import { AdminServer } from './admin/admin-server.js';
 import { resolveAdminListen } from './config/listen-address.js';
 import { ComponentSet, type Component, type StatusReport } from './lifecycle/component.js';
 import { RuntimeMetrics } from './telemetry/runtime-metrics.js';
+import { routeGrpcJsLog } from './logging/grpc-js-log.js';
 import { VERSION } from './version.js';
 import type { SidecarSettings } from './config/sidecar-config.js';
 
@@ -65,6 +66,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const { settings } = options;
   const otel = options.otel ?? parseOtelConfig(process.env);
   const logger = options.logger ?? new SidecarLogger(settings.logLevel);
+  routeGrpcJsLog(logger);
   const startedAt = Date.now();
   const store = new MetricStore();
   const stats = new IngestStats(settings.grpcListen ? ['tcp', 'grpc'] : ['tcp']);

@@ -53,6 +53,23 @@ test('a port in use is a configuration error naming its flag (exit 64), with no 
   }
 });
 
+test('a busy --grpc-listen port: exit 64 naming the flag, and stderr stays JSON lines up to that message (grpc-js\'s own complaint included)', async () => {
+  const net = await import('node:net');
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', 'off', '--grpc-listen', `127.0.0.1:${port}`]);
+    assert.equal((await p.exited).code, 64);
+    const lines = p.stderr().trim().split('\n');
+    assert.equal(lines.pop(), `vmq-otel-sidecar: invalid configuration: --grpc-listen: 127.0.0.1:${port} is already in use by another process (EADDRINUSE); choose another HOST:PORT`);
+    for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), l);
+    assert.ok(lines.some((l) => (JSON.parse(l) as { msg: string }).msg.startsWith('grpc-js: ')), 'grpc-js\'s line went through the sidecar\'s log');
+  } finally {
+    blocker.close();
+  }
+});
+
 test('-h and --help print the usage; --version prints the version', async () => {
   for (const flag of ['-h', '--help']) {
     const p = runCli([flag]);
