@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { busyPort } from '../helpers/busy-port.js';
 import { logLines, runCli } from '../helpers/cli-process.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -54,10 +55,7 @@ test('a port in use is a configuration error naming its flag (exit 64), with no 
 });
 
 test('a busy --grpc-listen port: exit 64 naming the flag, and stderr stays JSON lines up to that message (grpc-js\'s own complaint included)', async () => {
-  const net = await import('node:net');
-  const blocker = net.createServer();
-  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
-  const port = (blocker.address() as { port: number }).port;
+  const { port, release } = await busyPort();
   try {
     const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', 'off', '--grpc-listen', `127.0.0.1:${port}`]);
     assert.equal((await p.exited).code, 64);
@@ -66,7 +64,7 @@ test('a busy --grpc-listen port: exit 64 naming the flag, and stderr stays JSON 
     for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), l);
     assert.ok(lines.some((l) => (JSON.parse(l) as { msg: string }).msg.startsWith('grpc-js: ')), 'grpc-js\'s line went through the sidecar\'s log');
   } finally {
-    blocker.close();
+    release();
   }
 });
 

@@ -4,6 +4,7 @@
  */
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { busyPort } from '../helpers/busy-port.js';
 import { ConfigError } from '../../src/config/option-parser.js';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -141,10 +142,7 @@ test('user-type values are bounded: past 20 distinct ones they are counted as "o
 });
 
 test('a gRPC port already in use fails the start, as a --grpc-listen configuration problem', async () => {
-  const net = await import('node:net');
-  const blocker = net.createServer();
-  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
-  const port = (blocker.address() as { port: number }).port;
+  const { port, release } = await busyPort();
   try {
     await assert.rejects(startTestSidecar({ grpcListen: { host: '127.0.0.1', port } }), (err: Error & { problems?: string[] }) => {
       assert.ok(err instanceof ConfigError, String(err));
@@ -152,7 +150,7 @@ test('a gRPC port already in use fails the start, as a --grpc-listen configurati
       return true;
     });
   } finally {
-    blocker.close();
+    release();
   }
 });
 
