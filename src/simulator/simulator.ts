@@ -80,16 +80,13 @@ const TICK_MS = 10;
 export class PooledConnection {
   private staging = Buffer.allocUnsafe(STAGING_BYTES);
   private fill = 0;
-  /** The simulator is closing it: a close from now on is the end of the run. */
-  closing = false;
-  /** Closed by the other side (or reset) before the run ended: what was sent after is lost. */
+  /**
+   * Closed by the other side (or reset) before the run ended, found when the pool is closed:
+   * what was sent on it after that is lost.
+   */
   lost = false;
 
-  constructor(readonly socket: net.Socket) {
-    socket.once('close', () => {
-      if (!this.closing) this.lost = true;
-    });
-  }
+  constructor(readonly socket: net.Socket) {}
 
   add(frame: Buffer): void {
     if (this.fill + frame.length > this.staging.length) this.flush();
@@ -147,7 +144,6 @@ export async function closePool(pool: PooledConnection[]): Promise<void> {
             c.lost = true;
             return resolve();
           }
-          c.closing = true;
           c.flush();
           c.socket.once('close', () => resolve());
           c.socket.end();
@@ -206,9 +202,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
       }),
     );
     await closePool(pool);
-    const summary = summarize(truth, model, bytes, performance.now() - started, droppedBacklog);
-    summary.connectionsLost = pool.filter((c) => c.lost).length;
-    return summary;
+    return summarize(truth, model, bytes, performance.now() - started, droppedBacklog, pool);
   }
 
   const transport = options.transport ?? 'tcp';
@@ -269,9 +263,8 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   }
   await Promise.all([closePool(pool), sender?.waitBelow(0)]);
   sender?.close();
-  const summary = summarize(truth, model, bytes, performance.now() - started, droppedBacklog);
+  const summary = summarize(truth, model, bytes, performance.now() - started, droppedBacklog, pool);
   summary.tcpSent = tcpSent;
-  summary.connectionsLost = pool.filter((c) => c.lost).length;
   if (sender) summary.grpc = { sent: grpcSent, ...grpcCounts(sender.outcome) };
   return summary;
 }
@@ -298,7 +291,7 @@ function coalesce(frames: Buffer[]): Buffer[] {
   return out;
 }
 
-function summarize(truth: GroundTruth, model: ClientModel, bytes: number, ms: number, droppedBacklog: number): SimulatorSummary {
+function summarize(truth: GroundTruth, model: ClientModel, bytes: number, ms: number, droppedBacklog: number, pool: readonly PooledConnection[]): SimulatorSummary {
   const seconds = ms / 1000;
   const expected = truth.toJSON(model.gauges());
   return {
@@ -309,7 +302,7 @@ function summarize(truth: GroundTruth, model: ClientModel, bytes: number, ms: nu
     eventsPerSecond: Math.round(truth.total / seconds),
     droppedBacklog,
     tcpSent: truth.total,
-    connectionsLost: 0,
+    connectionsLost: pool.filter((c) => c.lost).length,
     expected,
   };
 }
