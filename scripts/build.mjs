@@ -11,9 +11,10 @@
 //   node scripts/build.mjs            build unless dist is up to date
 //   node scripts/build.mjs --force    build anyway
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withDirLock } from './dir-lock.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -47,47 +48,6 @@ function upToDate(files) {
   return files.every((f) => statSync(join(root, f)).mtimeMs <= builtAt);
 }
 
-const lock = join(root, 'dist.lock');
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-}
-
-/** Waits for the other build (at most 3 minutes); a lock whose process is gone is taken over. */
-function acquire() {
-  const deadline = Date.now() + 180_000;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      return;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-    }
-    let holder = NaN;
-    try {
-      holder = Number(readFileSync(join(lock, 'pid'), 'utf8'));
-    } catch {
-      // Just created, its pid not written yet.
-    }
-    if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
-      rmSync(lock, { recursive: true, force: true });
-      continue;
-    }
-    if (Date.now() > deadline) {
-      process.stderr.write(`build: ${lock} held for 3 minutes by process ${holder}; remove it if no build is running\n`);
-      process.exit(1);
-    }
-    Atomics.wait(pause, 0, 0, 100);
-  }
-}
-
 function build(files) {
   // The stamp carries the time the build started: a file saved while it ran is newer.
   const startedAt = new Date();
@@ -118,13 +78,9 @@ function build(files) {
 
 const force = process.argv.includes('--force');
 if (!force && upToDate(inputs())) process.exit(0);
-acquire();
-let status = 0;
-try {
+const status = withDirLock(join(root, 'dist.lock'), 180_000, 'build', () => {
   // Another build may have finished while this one waited.
   const files = inputs();
-  if (force || !upToDate(files)) status = build(files);
-} finally {
-  rmSync(lock, { recursive: true, force: true });
-}
+  return force || !upToDate(files) ? build(files) : 0;
+});
 process.exit(status);

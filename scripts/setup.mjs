@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withDirLock } from './dir-lock.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line) => process.stderr.write(`setup: ${line}\n`);
@@ -24,9 +25,16 @@ function run(cmd, args, options = {}) {
 function dependencies() {
   const lock = join(root, 'package-lock.json');
   const installed = join(root, 'node_modules', '.package-lock.json');
-  if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return;
-  say(existsSync(installed) ? 'package-lock.json changed: npm ci' : 'no dependencies installed yet: npm ci');
-  run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ci', '--no-audit', '--no-fund']);
+  const current = () => existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs;
+  if (current()) return;
+  // One npm ci at a time: a second one started meanwhile (npm start and npm run simulate typed
+  // together on a fresh clone) would delete node_modules under the first. It waits, then finds
+  // the dependencies installed.
+  withDirLock(join(root, 'node_modules.lock'), 600_000, 'setup', () => {
+    if (current()) return;
+    say(existsSync(installed) ? 'package-lock.json changed: npm ci' : 'no dependencies installed yet: npm ci');
+    run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ci', '--no-audit', '--no-fund']);
+  });
 }
 
 const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

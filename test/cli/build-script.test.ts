@@ -18,7 +18,7 @@ function project(): string {
   mkdirSync(path.join(dir, 'scripts'));
   mkdirSync(path.join(dir, 'src'));
   mkdirSync(path.join(dir, 'test'));
-  cpSync(path.join(repo, 'scripts', 'build.mjs'), path.join(dir, 'scripts', 'build.mjs'));
+  for (const f of ['build.mjs', 'dir-lock.mjs']) cpSync(path.join(repo, 'scripts', f), path.join(dir, 'scripts', f));
   symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'));
   writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', outDir: 'dist', rootDir: '.', types: [] }, include: ['src/**/*.ts', 'test/**/*.ts'] }));
   writeFileSync(path.join(dir, 'src', 'a.ts'), 'export const a = 1;\n');
