@@ -23,6 +23,8 @@ export class ExportOutage {
   readonly failuresByType = new ErrorTypeCounts();
   private since: number | null = null;
   private failuresAtStart = 0;
+  /** Exports the reader stopped waiting for, in the current outage. */
+  private timeoutsInOutage = 0;
   private lostAtStart: Record<string, number> = {};
 
   constructor(
@@ -36,18 +38,39 @@ export class ExportOutage {
   }
 
   failed(error: Error | undefined): void {
-    if (this.since === null) {
-      this.since = this.now();
-      this.failuresAtStart = this.failures;
-      this.lostAtStart = this.options.lost?.() ?? {};
-    }
+    this.begin();
     this.failures++;
     this.failuresByType.add(error);
+    this.warn(firstLine(error));
+  }
+
+  /**
+   * The reader stopped waiting for an export: the same WARN line as a failure, under the same
+   * throttle, so an outage that shows both reads as one line per interval. Not counted as a
+   * failed export: the export's own result, failed or late, still arrives through failed() or
+   * succeeded().
+   */
+  timedOut(message: string): void {
+    // It opens the outage too: the WARN line it writes is then always followed by a recovery line.
+    this.begin();
+    this.timeoutsInOutage++;
+    this.warn(message.split('\n', 1)[0]!.slice(0, 300));
+  }
+
+  private begin(): void {
+    if (this.since !== null) return;
+    this.since = this.now();
+    this.failuresAtStart = this.failures;
+    this.timeoutsInOutage = 0;
+    this.lostAtStart = this.options.lost?.() ?? {};
+  }
+
+  private warn(error: string): void {
     if (!this.options.warn) return;
     const { signal, endpoint } = this.options;
     this.logger.limited('warn', `${signal}-export-failed`, this.options.warnIntervalMs ?? 30_000, `${signal} export failed; retrying`, {
       endpoint,
-      error: firstLine(error),
+      error,
       failedExports: this.failures - this.failuresAtStart,
     });
   }
@@ -61,6 +84,7 @@ export class ExportOutage {
       endpoint,
       outageSeconds: Math.round((this.now() - this.since) / 1000),
       failedExports: this.failures - this.failuresAtStart,
+      ...(this.timeoutsInOutage > 0 ? { timedOutExports: this.timeoutsInOutage } : {}),
       ...lost,
     });
     this.since = null;

@@ -116,12 +116,16 @@ export function exporterComponentType(protocol: OtlpProtocol, signal: 'log' | 'm
 }
 
 /** OpenTelemetry's internal diagnostics into our log, rate-limited, one line each (no stacks). */
-function diagAdapter(logger: SidecarLogger): DiagLogger {
+function diagAdapter(logger: SidecarLogger, metricsOutage: () => ExportOutage | null): DiagLogger {
   const limited = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) => {
     const detail = args.length > 0 ? { detail: args.map((a) => (a instanceof Error ? firstLine(a) : String(a).split('\n', 1)[0])).join(' ') } : undefined;
     // A slow collector: the periodic reader gives up waiting; an outage, not an internal error.
+    // It goes through the OTLP exporter's outage tracker, so that a timeout and a refused
+    // connection in the same outage make one WARN line per interval, not one of each.
     if (message.startsWith('PeriodicExportingMetricReader: metrics export timed out')) {
-      logger.limited('warn', 'metrics-export-timeout', 30_000, 'metrics export timed out; retrying', { error: message, ...detail });
+      const outage = metricsOutage();
+      if (outage) outage.timedOut(message);
+      else logger.limited('warn', 'metrics-export-timeout', 30_000, 'metrics export timed out; retrying', { error: message, ...detail });
       return;
     }
     logger.limited(level, `otel-diag-${level}`, 30_000, `opentelemetry: ${message.split('\n', 1)[0]}`, detail);
@@ -182,7 +186,11 @@ export class TelemetryPipeline implements Component {
 
   static async create(o: TelemetryOptions): Promise<TelemetryPipeline> {
     const { otel, store, logger } = o;
-    diag.setLogger(diagAdapter(logger), DiagLogLevel.WARN);
+    let metricsOutage: ExportOutage | null = null;
+    diag.setLogger(
+      diagAdapter(logger, () => metricsOutage),
+      DiagLogLevel.WARN,
+    );
     setGlobalErrorHandler(errorHandler(logger));
     const resource = resourceFromAttributes({
       'service.name': otel.serviceName,
@@ -203,8 +211,8 @@ export class TelemetryPipeline implements Component {
         prometheusReader = new PullMetricReader({ metricProducers: [new StoreMetricProducer(store, 'cumulative', o.version)] });
         readers.push(prometheusReader);
       } else if (name === 'otlp') {
-        const outage = new ExportOutage(logger, { signal: 'metrics', endpoint: otel.metrics.url, warn: true });
-        metricExporter = new CountingMetricExporter(await createOtlpMetricExporter(otel.metrics), outage);
+        metricsOutage = new ExportOutage(logger, { signal: 'metrics', endpoint: otel.metrics.url, warn: true });
+        metricExporter = new CountingMetricExporter(await createOtlpMetricExporter(otel.metrics), metricsOutage);
         readers.push(
           new PeriodicExportingMetricReader({
             exporter: metricExporter,
