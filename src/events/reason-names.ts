@@ -57,6 +57,16 @@ export const NORMAL_DISCONNECT_REASONS: ReadonlySet<string> = new Set([
   'disconnect_migration',
 ]);
 
+/**
+ * Whether a disconnect reason says the connection failed: neither a normal one nor
+ * `unspecified`, which says nothing. The broker reports every disconnect of an MQTT 5 session
+ * as unspecified (a normal DISCONNECT, a killed TCP connection, a persistent session alike:
+ * observed on v5.1.0), so treating it as a failure would make every MQTT 5 disconnect a WARN.
+ */
+export function isFailedDisconnect(reason: string): boolean {
+  return reason !== 'unspecified' && !NORMAL_DISCONNECT_REASONS.has(reason);
+}
+
 export function disconnectReasonName(n: number): DisconnectReason {
   return (DISCONNECT_REASONS as readonly DisconnectReason[])[n] ?? UNKNOWN_REASON;
 }

@@ -69,7 +69,7 @@ export const LOG_RECORDS: Record<HookName, LogRecordDoc> = {
   on_client_wakeup: { body: 'client C attached to its session', severity: 'INFO', trace: '-', attributes: [...COMMON, 'mqtt.session.id'] },
   on_client_offline: {
     body: 'client C went offline (REASON); session kept',
-    severity: 'INFO for normal_disconnect, mqtt_client_disconnect, session_taken_over, remote_session_taken_over, disconnect_migration; WARN otherwise',
+    severity: 'INFO for normal_disconnect, mqtt_client_disconnect, session_taken_over, remote_session_taken_over, disconnect_migration and unspecified (every MQTT 5 disconnect); WARN otherwise',
     trace: '-',
     attributes: [...COMMON, 'mqtt.client.group', 'user.name', 'mqtt.session.id', 'mqtt.disconnect.reason', 'error.type', 'mqtt.session.persistent'],
   },

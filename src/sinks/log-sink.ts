@@ -15,7 +15,7 @@ import type { EventSink } from './event-sink.js';
 import { ObjectRecordBuilder, WireRecordBuilder, type LogAttributeValue, type LogRecordBuilder, type LogRecordOutput, type WireLogOutput } from './log-record-builder.js';
 import type { LogAttributeKey } from './log-catalog.js';
 import { HOOKS, type HookName, type MatchedAcl, type SidecarEvent } from '../events/event-types.js';
-import { NORMAL_DISCONNECT_REASONS } from '../events/reason-names.js';
+import { isFailedDisconnect } from '../events/reason-names.js';
 import { PayloadTraceFinder, traceFromUserProperties, type TraceContext } from './trace-context.js';
 import { Redactor, type RedactOptions } from './redaction.js';
 import { TopicTemplates, type TopicGroupPattern } from '../metrics/topic-grouper.js';
@@ -175,7 +175,7 @@ export class LogSink implements EventSink {
       case 'on_client_offline':
       case 'on_client_gone': {
         const kept = e.hook === 'on_client_offline';
-        const failed = !NORMAL_DISCONNECT_REASONS.has(e.reasonName);
+        const failed = isFailedDisconnect(e.reasonName);
         if (failed) severity = WARN;
         body = `client ${who} ${kept ? 'went offline' : 'disconnected'} (${e.reasonName}); session ${kept ? 'kept' : 'removed'}`;
         this.user(username);

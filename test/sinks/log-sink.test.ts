@@ -211,6 +211,20 @@ test('a SUBSCRIBE with thousands of filters: the record keeps the first 100 and 
   assert.equal(a['mqtt.subscription.topics.dropped'], 5000 - MAX_TOPICS_PER_RECORD);
 });
 
+test('an MQTT 5 disconnect (reason unspecified, no username, no session id) is INFO without error.type', () => {
+  const { s, records } = sink({ ratios: parseLogHooks('all') });
+  const mqtt5 = { username: '', sessionId: '', reason: 0 } as Partial<SimEvent>; // 0: unspecified
+  s.consume(decode({ ...SAMPLE_EVENTS.on_client_gone, ...mqtt5 } as SimEvent), Date.now());
+  s.consume(decode({ ...SAMPLE_EVENTS.on_client_offline, ...mqtt5 } as SimEvent), Date.now());
+  assert.deepEqual(
+    records().map((r) => [r.severityText, r.attributes['mqtt.disconnect.reason'], r.attributes['error.type']]),
+    [
+      ['INFO', 'unspecified', undefined],
+      ['INFO', 'unspecified', undefined],
+    ],
+  );
+});
+
 test('semantic conventions: error.type only on failure records, messaging.destination.template from the ACL or the topic groups', () => {
   const { s, records } = sink({ ratios: parseLogHooks('all'), topicGroups: parseTopicGroups('devices/+/telemetry=telemetry') });
   const now = Date.now();
