@@ -229,7 +229,7 @@ export const DASHBOARDS: DashboardDef[] = [
         { expr: `sum by (vmq_sidecar_attribute_name) (rate(vmq_sidecar_attribute_value_folded_total{${I}}[${RI}])) or on() vector(0)`, legend: '{{vmq_sidecar_attribute_name}}' },
       ]),
       row('Can I trust the gauges?'),
-      ts('Connected clients: derived vs the broker\'s count', U.clients, 'Our connected-clients gauge next to the broker\'s own count (active_mqtt_connections, from --broker-metrics-url), per node.', [
+      ts('Connected clients: derived vs the broker\'s count', U.clients, 'Our connected-clients gauge next to the broker\'s own count (active_mqtt_connections + active_mqttws_connections, from --broker-metrics-url), per node.', [
         { expr: `sum by (instance) (mqtt_client_connected{${I}})`, legend: 'derived {{instance}}' },
         { expr: `sum by (instance) (vmq_sidecar_broker_connections{${I}})`, legend: 'broker {{instance}}' },
       ]),

@@ -530,7 +530,7 @@ export const SIDECAR_METRICS = {
     name: 'vmq_sidecar.broker.connections',
     kind: 'gauge',
     unit: '{client}',
-    description: "The broker node's own count of MQTT connections (active_mqtt_connections) at the last scrape.",
+    description: "The broker node's own count of MQTT connections on every listener (active_mqtt_connections, TCP and TLS, plus active_mqttws_connections, WebSocket) at the last scrape.",
     attributes: [],
     source: 'the broker reconciler',
   },
@@ -547,7 +547,7 @@ export const SIDECAR_METRICS = {
     kind: 'gauge',
     unit: '{client}',
     description:
-      "mqtt.client.connected (all mountpoints) minus the broker's active_mqtt_connections, both taken at the last scrape (0 when the broker's count lies between our gauge's values at request and answer): how far the derived gauge is off.",
+      "mqtt.client.connected (all mountpoints) minus the broker's active_mqtt_connections + active_mqttws_connections, both taken at the last scrape (0 when the broker's count lies between our gauge's values at request and answer): how far the derived gauge is off.",
     attributes: [],
     source: 'the broker reconciler',
   },

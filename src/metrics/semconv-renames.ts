@@ -214,7 +214,7 @@ export const METRIC_RENAMES = {
   },
   'vmq_sidecar.broker.connections': {
     name: 'vmq_sidecar.broker.connections',
-    convention: `${KEPT_SELF}; the same value is re-exported as vernemq.connection.active{vernemq.listener.type=tcp}; kept for this release (the drift and the 0.1.0 alerts read it), retired with the compatibility rules`,
+    convention: `${KEPT_SELF}; the sum of vernemq.connection.active over both listener types; kept for this release (the drift and the 0.1.0 alerts read it), retired with the compatibility rules`,
   },
   'vmq_sidecar.broker.queues': {
     name: 'vmq_sidecar.broker.queues',

@@ -308,7 +308,7 @@ export class BrokerReconciler implements Component {
     let view: BrokerView;
     try {
       const samples = parsePrometheusText(text);
-      const connections = sumOf(samples, 'active_mqtt_connections');
+      const connections = brokerConnectionCount(samples);
       view = {
         at: Date.now(),
         connections,
@@ -366,6 +366,17 @@ export function driftAtScrape(gauge: { sent: number; answered: number }, brokerC
   if (brokerCount < lo) return lo - brokerCount;
   if (brokerCount > hi) return hi - brokerCount;
   return 0;
+}
+
+/**
+ * The broker's connections on every listener: active_mqtt_connections counts only the TCP and
+ * TLS listeners, and WebSocket clients (active_mqttws_connections) go through the same session
+ * hooks, so they are in our gauge too. Undefined when the broker serves neither.
+ */
+export function brokerConnectionCount(samples: ReturnType<typeof parsePrometheusText>): number | undefined {
+  const tcp = sumOf(samples, 'active_mqtt_connections');
+  const ws = sumOf(samples, 'active_mqttws_connections');
+  return tcp === undefined && ws === undefined ? undefined : (tcp ?? 0) + (ws ?? 0);
 }
 
 /** Its counters went back, or it has been up for less time than has passed since `prev`. */

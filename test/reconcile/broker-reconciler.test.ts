@@ -21,7 +21,7 @@ let mode: 'ok' | 'slow' | 'garbage' | '500' | 'live' = 'ok';
 // count at the instant it rendered the page).
 let live: () => Promise<number> = async () => 0;
 // What the broker reports when the sidecar starts (its first scrape is the baseline).
-let broker: { active: number; queues: number; attempts: number; errors: number; uptimeMs?: number } = { active: 0, queues: 0, attempts: 100, errors: 2 };
+let broker: { active: number; ws?: number; queues: number; attempts: number; errors: number; uptimeMs?: number } = { active: 0, queues: 0, attempts: 100, errors: 2 };
 
 function vernemqText(): string {
   const node = 'node="VerneMQ@127.0.0.1"';
@@ -29,8 +29,10 @@ function vernemqText(): string {
     '# HELP active_mqtt_connections The number of open MQTT connections.',
     '# TYPE active_mqtt_connections gauge',
     `active_mqtt_connections{${node}} ${broker.active}`,
+    '# TYPE active_mqttws_connections gauge',
+    `active_mqttws_connections{${node}} ${broker.ws ?? 0}`,
     '# TYPE total_active_connections gauge',
-    `total_active_connections{${node}} ${broker.active}`,
+    `total_active_connections{${node}} ${broker.active + (broker.ws ?? 0)}`,
     '# TYPE queue_processes gauge',
     `queue_processes{${node}} ${broker.queues}`,
     '# HELP sidecar_events Events sent to the sidecar.',
@@ -93,8 +95,9 @@ test('drift from the broker\'s connection count and events lost upstream come ou
   assert.equal(r.drift(), 0);
   // The broker then attempts 10 wakeups, 1 fails to send, 6 arrive: 4 are missing (the failed
   // one and 3 sent but not received); it counts
-  // 12 connections where our gauge has 6.
-  broker = { active: 12, queues: 14, attempts: 110, errors: 3 };
+  // 12 connections where our gauge has 6: 9 on its MQTT listeners, 3 on WebSocket ones (whose
+  // clients fire the same session hooks).
+  broker = { active: 9, ws: 3, queues: 14, attempts: 110, errors: 3 };
   await wakeups(6, 0);
   assert.equal(await r.scrapeOnce(), 'success');
   assert.equal(r.drift(), 6 - 12);
