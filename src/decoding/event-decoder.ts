@@ -11,7 +11,7 @@ import { FieldDecoder, messageSpec, negativeInt64, type Decode, type FieldsWante
 import { ALL_FIELDS, type FieldSelection } from './field-selection.js';
 
 /** Why a frame did not become an event. Values are metric attribute values: keep them stable. */
-export type DecodeFailure = 'invalid_envelope' | 'unknown_type' | 'invalid_event';
+export type DecodeFailure = 'empty_frame' | 'invalid_envelope' | 'unknown_type' | 'invalid_event';
 
 const IDX_REGISTER_FAILED = HOOKS.indexOf('on_register_failed');
 const IDX_OFFLINE = HOOKS.indexOf('on_client_offline');
@@ -108,6 +108,13 @@ export class EventDecoder {
    */
   decode(buf: Buffer, start: number, end: number, nowMs: number): SidecarEvent | null {
     const any = this.any;
+    if (end <= start) {
+      // What the plugin sends for an event it could not encode (an empty binary): the event is
+      // lost on the broker's side, and no foreign sender is to blame.
+      this.failure = 'empty_frame';
+      this.failureDetail = 'an empty event: the plugin sends one for an event it could not encode';
+      return null;
+    }
     if (!readAny(buf, start, end, any)) {
       this.failure = 'invalid_envelope';
       this.failureDetail = '';

@@ -23,6 +23,7 @@ export type RejectReason =
   | 'buffer_budget';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
+  'empty_frame',
   'invalid_envelope',
   'unknown_type',
   'invalid_event',

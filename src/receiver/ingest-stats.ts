@@ -13,7 +13,7 @@ import { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type Rejec
 export { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport };
 
 function zeroRejects(): Record<RejectReason, number> {
-  return { invalid_envelope: 0, unknown_type: 0, invalid_event: 0, oversized: 0, unframeable: 0, truncated: 0, sink_error: 0, buffer_budget: 0 };
+  return { empty_frame: 0, invalid_envelope: 0, unknown_type: 0, invalid_event: 0, oversized: 0, unframeable: 0, truncated: 0, sink_error: 0, buffer_budget: 0 };
 }
 
 /** The share of the ingest counters that came over one transport. */

@@ -32,6 +32,7 @@ test('garbage on one connection does not cost the other connections a single eve
     FrameEncoder.frameWithTypeUrl('type.googleapis.com/eventssidecar.v1.OnNewThing', value), // unknown type
     header(5),
     Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff]), // not an Any
+    header(0), // an event the plugin could not encode
     FrameEncoder.frameWithTypeUrl('type.googleapis.com/eventssidecar.v1.OnPublish', Buffer.from([0x1a, 0x7f])), // broken event
     header(100 * 1024),
     Buffer.alloc(100 * 1024, 0xab), // oversized: skipped, framing survives
@@ -44,6 +45,7 @@ test('garbage on one connection does not cost the other connections a single eve
   const s = sidecar.stats;
   assert.equal(s.rejected.unknown_type, 1);
   assert.equal(s.rejected.invalid_envelope, 1);
+  assert.equal(s.rejected.empty_frame, 1);
   assert.equal(s.rejected.invalid_event, 1);
   assert.equal(s.rejected.oversized, 1);
   assert.ok(sidecar.capture.events.some((e) => e.clientId === 'bad-conn-still-framed'));
