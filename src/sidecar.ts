@@ -76,7 +76,9 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   // Outputs: what events become.
   const metrics = new MetricsSink(store, settings);
   const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: settings.maxTrackedClients, mode: settings.gaugeMode, clientGrouper: metrics.clientGrouper });
-  const wakeups = new UnregisteredWakeups(logger, { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch });
+  // Pairing a wakeup with its register needs both events, which deltas mode's replicas each see
+  // a random share of: every replica would count most MQTT 3.1.1 wakeups as unregistered.
+  const wakeups = settings.gaugeMode === 'deltas' ? null : new UnregisteredWakeups(logger, { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch });
   const logs = telemetry.logOutput
     ? new LogSink(telemetry.logOutput, telemetry.resource, telemetry.scope, {
         ratios: settings.logHooks,
@@ -90,7 +92,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         clientGrouper: metrics.clientGrouper,
       })
     : null;
-  const outputs = new FanoutSink([metrics, sessions, wakeups, ...(logs ? [logs] : []), ...(settings.printEvents ? [new EventPrinter()] : []), ...(options.sinks ?? [])]);
+  const outputs = new FanoutSink([metrics, sessions, ...(wakeups ? [wakeups] : []), ...(logs ? [logs] : []), ...(settings.printEvents ? [new EventPrinter()] : []), ...(options.sinks ?? [])]);
 
   // Checks on the outputs: hooks the gauges need, the broker's own counts, state across restarts.
   const coverage = new HookCoverage(stats, logger, options.hookCoverage);
@@ -150,7 +152,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     stats,
     coverage,
     sessions,
-    wakeups,
+    ...(wakeups ? [wakeups] : []),
     ...(snapshot ? [snapshot] : []),
     ...(reconciler ? [reconciler] : []),
     ...(logs ? [{ status: () => ({ logs: { emitted: logs.emitted } }) }] : []),

@@ -392,7 +392,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     accepted: GAUGE_MODES.join(', '),
     description:
       'sessions: per-client state gives mqtt.client.connected, mqtt.session.offline and session durations (each sidecar sees all events of its broker node). ' +
-      'deltas: for replicas behind a load balancer (gRPC, one client\'s events spread over all replicas): mqtt.client.connected moves by +1 per wakeup and -1 per offline/gone on whichever replica gets the event, so only its sum over the replicas is meaningful; no per-client state, no offline-session gauge, no session durations.',
+      'deltas: for replicas behind a load balancer (gRPC, one client\'s events spread over all replicas): mqtt.client.connected moves by +1 per wakeup and -1 per offline/gone on whichever replica gets the event, so only its sum over the replicas is meaningful; no per-client state, no offline-session gauge, no session durations, no wakeup/register pairing (MQTT 5 share).',
     parse: oneOf(GAUGE_MODES),
   },
 };

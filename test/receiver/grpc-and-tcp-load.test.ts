@@ -13,6 +13,7 @@ import { startTestSidecar, type SidecarFixture } from '../helpers/sidecar-fixtur
 import { eventually } from '../helpers/eventually.js';
 import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 import { SessionTracker } from '../../src/sessions/session-tracker.js';
+import { UnregisteredWakeups } from '../../src/reconcile/unregistered-wakeups.js';
 
 async function metrics(s: SidecarFixture) {
   const samples = parseExposition(await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/metrics`)).text());
@@ -92,6 +93,12 @@ test('three replicas in --gauge-mode deltas, events spread round-robin: the sum 
       assert.equal(m('mqtt_session_duration_seconds_count'), 0);
     }
     for (const r of replicas) assert.equal(r.component(SessionTracker)!.clients.size, 0);
+    // Nor is the wakeup/register pairing (MQTT 5 share): a replica sees one of the pair at most.
+    for (const r of replicas) {
+      assert.equal(r.component(UnregisteredWakeups), undefined);
+      const text = await (await fetch(`http://127.0.0.1:${r.adminAddress!.port}/metrics`)).text();
+      assert.doesNotMatch(text, /vmq_sidecar_session_unregistered_wakeups/);
+    }
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
   }
