@@ -76,6 +76,11 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   // Outputs: what events become.
   const metrics = new MetricsSink(store, settings);
   const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: settings.maxTrackedClients, mode: settings.gaugeMode, clientGrouper: metrics.clientGrouper });
+  if (settings.gaugeMode === 'deltas' && metrics.clientGrouper?.usesUsernames) {
+    logger.warn('--gauge-mode deltas: mqtt.client.connected is grouped by the client id patterns of --client-groups only', {
+      why: 'a wakeup carries no username, so user: patterns could put the +1 and the -1 of one connection in different groups; other metrics use every pattern',
+    });
+  }
   // Pairing a wakeup with its register needs both events, which deltas mode's replicas each see
   // a random share of: every replica would count most MQTT 3.1.1 wakeups as unregistered.
   const wakeups = settings.gaugeMode === 'deltas' ? null : new UnregisteredWakeups(logger, { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch });

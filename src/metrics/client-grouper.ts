@@ -185,6 +185,20 @@ export class ClientGrouper {
     this.hasUserPatterns = patterns.some((p) => p.kind === 'user');
   }
 
+  /** Whether some pattern matches usernames (user:...). */
+  get usesUsernames(): boolean {
+    return this.hasUserPatterns;
+  }
+
+  /**
+   * The group from the client id patterns alone, whatever the username: the same answer for a
+   * client on every replica and at every event, where the username may be known at one event
+   * and not at another (deltas mode's +1 and -1 must land in the same series).
+   */
+  groupByClientId(clientId: string): string {
+    return this.compiled.length === 0 ? UNGROUPED : this.match(clientId, undefined);
+  }
+
   /** The names the attribute can take, for the catalog and for pre-creating series. */
   get values(): string[] {
     return [...new Set([...this.compiled.map((c) => c.name), UNGROUPED])];
@@ -230,7 +244,7 @@ export const CLIENT_GROUPS_OPTION = {
   default: '',
   accepted: ACCEPTED,
   description:
-    'Client classes for the mqtt.client.group attribute: client id or username globs (* any run, ? one character, \\ escapes), each named; the first matching pattern wins, unmatched clients are "ungrouped".',
+    'Client classes for the mqtt.client.group attribute: client id or username globs (* any run, ? one character, \\ escapes), each named; the first matching pattern wins, unmatched clients are "ungrouped". A connected client joins its username\'s group when its on_register arrives (the broker sends it after the wakeup); MQTT 5 clients send no username, and in --gauge-mode deltas mqtt.client.connected follows the client patterns only.',
   parse: parseClientGroups,
 } as const;
 

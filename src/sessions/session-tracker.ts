@@ -12,7 +12,7 @@
  */
 import type { EventSink } from '../sinks/event-sink.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
-import type { HookName, SidecarEvent } from '../events/event-types.js';
+import type { HookName, RegisterEvent, SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { HistogramFamilyOf, MetricStore, NumberFamilyOf } from '../metrics/metric-store.js';
 
@@ -73,8 +73,9 @@ export class SessionTracker implements EventSink, Component {
   private tombstoneHead = 0;
   private readonly tombstoneMs: number;
   private readonly deltas: boolean;
-  /** The session-layer hooks: a connection's start and end, a session's expiry. */
+  /** The session-layer hooks: a connection's start and end, a session's expiry (and on_register for username groups). */
   readonly hooks: readonly HookName[];
+  private readonly regroups: boolean;
 
   constructor(
     store: MetricStore,
@@ -86,6 +87,10 @@ export class SessionTracker implements EventSink, Component {
     this.tombstoneMs = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
     this.deltas = options.mode === 'deltas';
     this.hooks = this.deltas ? ['on_client_wakeup', 'on_client_offline', 'on_client_gone'] : ['on_client_wakeup', 'on_client_offline', 'on_client_gone', 'on_session_expired'];
+    // The broker fires a connection's wakeup before its register, and only the register carries
+    // the username: a client counted before it is moved to its username's group when it arrives.
+    this.regroups = !this.deltas && (options.clientGrouper?.usesUsernames ?? false);
+    if (this.regroups) this.hooks = [...this.hooks, 'on_register'];
     this.connected = store.sum(MQTT_METRICS.connected);
     this.offline = store.sum(MQTT_METRICS.offline);
     this.duration = store.histogram(MQTT_METRICS.sessionDuration);
@@ -190,9 +195,28 @@ export class SessionTracker implements EventSink, Component {
         this.remove(c, e.mountpoint, e.clientId);
         return;
       }
+      case 'on_register': {
+        if (this.regroups) this.regroup(e);
+        return;
+      }
       default:
         return;
     }
+  }
+
+  /**
+   * A connected client whose username now puts it in another group moves there. Not a state
+   * transition: a register changes neither connected nor offline, so broker time is not checked
+   * (a register of an older connection names the same user).
+   */
+  private regroup(e: RegisterEvent): void {
+    const c = this.clients.get(clientKey(e.mountpoint, e.clientId));
+    if (c === undefined || !c.connected) return;
+    const g = this.group(e.clientId, e.username);
+    if (g === c.group) return;
+    this.connected.get(c.mountpoint, c.group).value -= 1;
+    c.group = g;
+    this.connected.get(c.mountpoint, g).value += 1;
   }
 
   /**
@@ -202,16 +226,22 @@ export class SessionTracker implements EventSink, Component {
    */
   private consumeDelta(e: SidecarEvent): void {
     const h = e.hook;
-    // Without per-client state the -1 is grouped again: the same series unless the client's
-    // username changed its group in between.
-    if (h === 'on_client_wakeup') this.connected.get(this.mountpoint(e.mountpoint), this.group(e.clientId)).value += 1;
-    else if (h === 'on_client_offline' || h === 'on_client_gone') this.connected.get(this.mountpoint(e.mountpoint), this.group(e.clientId, e.username)).value -= 1;
+    // Without per-client state the -1 is grouped again, so both are grouped by client id alone:
+    // the wakeup carries no username and the offline/gone does, and a user: pattern would put
+    // the +1 and the -1 of one connection in different series.
+    if (h === 'on_client_wakeup') this.connected.get(this.mountpoint(e.mountpoint), this.groupByClientId(e.clientId)).value += 1;
+    else if (h === 'on_client_offline' || h === 'on_client_gone') this.connected.get(this.mountpoint(e.mountpoint), this.groupByClientId(e.clientId)).value -= 1;
   }
 
   /** mqtt.client.group: "" (absent) without --client-groups. */
   private group(clientId: string, username?: string): ClientGroup {
     const g = this.options.clientGrouper;
     return g ? (g.group(clientId, username) as ClientGroup) : '';
+  }
+
+  private groupByClientId(clientId: string): ClientGroup {
+    const g = this.options.clientGrouper;
+    return g ? (g.groupByClientId(clientId) as ClientGroup) : '';
   }
 
   /** A mountpoint as attribute value, bounded by the metrics sink's mountpoints. */

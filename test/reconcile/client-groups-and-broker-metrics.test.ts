@@ -59,10 +59,11 @@ test('client groups and the broker\'s own metrics, over OTLP and on /metrics', a
   const s = await connect(sidecar.port);
   const before = sidecar.stats.eventsTotal;
   const frames = [
-    { hook: 'on_register', timestamp: at(1), mountpoint: '', clientId: 'gw-1', username: 'fleet-a', peerAddr: '10.1.2.3', peerPort: 40001, sessionId: '' },
-    { hook: 'on_client_wakeup', timestamp: at(2), mountpoint: '', clientId: 'gw-1', sessionId: '' },
-    { hook: 'on_register', timestamp: at(3), mountpoint: '', clientId: 'sensor-7', username: '', peerAddr: '10.1.2.4', peerPort: 40002, sessionId: '' },
-    { hook: 'on_client_wakeup', timestamp: at(4), mountpoint: '', clientId: 'sensor-7', sessionId: '' },
+    // The broker's order: a connection's wakeup, then its register (the first to name the user).
+    { hook: 'on_client_wakeup', timestamp: at(1), mountpoint: '', clientId: 'gw-1', sessionId: '' },
+    { hook: 'on_register', timestamp: at(2), mountpoint: '', clientId: 'gw-1', username: 'fleet-a', peerAddr: '10.1.2.3', peerPort: 40001, sessionId: '' },
+    { hook: 'on_client_wakeup', timestamp: at(3), mountpoint: '', clientId: 'sensor-7', sessionId: '' },
+    { hook: 'on_register', timestamp: at(4), mountpoint: '', clientId: 'sensor-7', username: '', peerAddr: '10.1.2.4', peerPort: 40002, sessionId: '' },
     { hook: 'on_register_failed', timestamp: at(5), mountpoint: '', clientId: 'intruder', username: 'nobody', peerAddr: '10.9.9.9', peerPort: 1, cleanSession: true, reason: 2 },
     { hook: 'on_publish', timestamp: at(6), mountpoint: '', clientId: 'gw-1', username: 'fleet-a', topic: 'fleet/gw-1/status', qos: 1, payload: Buffer.from('up'), retain: false },
     { hook: 'on_message_drop', timestamp: at(7), mountpoint: '', clientId: 'sensor-7', topic: 'fleet/gw-1/status', qos: 1, payload: Buffer.from('up'), reason: 'queue_full' },
@@ -129,8 +130,8 @@ test('client groups and the broker\'s own metrics, over OTLP and on /metrics', a
   assert.ok(m('otel_sdk_exporter_log_exported_total', { error_type: undefined }) >= 2);
   assert.equal(m('otel_sdk_processor_log_queue_capacity', { otel_component_type: 'batching_log_processor' }), 2048, 'OTEL_BLRP_MAX_QUEUE_SIZE by default');
 
-  // The fleet client goes away after its username moved it to no group: its -1 still lands on
-  // the series its +1 went to.
+  // The fleet client's username moves it to no group while connected, then it goes away: the
+  // move and the -1 leave no series off.
   await write(
     s,
     Buffer.concat([
@@ -141,6 +142,7 @@ test('client groups and the broker\'s own metrics, over OTLP and on /metrics', a
   await eventually(async () => {
     m = await prometheus();
     assert.equal(m('mqtt_client_connected', { mqtt_client_group: 'fleet' }), 0);
+    assert.equal(m('mqtt_client_connected', { mqtt_client_group: 'ungrouped' }), 0);
     assert.equal(m('mqtt_client_connected', { mqtt_client_group: 'sensors' }), 1);
     assert.equal(m('mqtt_client_disconnects_total', { mqtt_client_group: 'ungrouped' }), 1);
   });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SessionTracker } from '../../src/sessions/session-tracker.js';
-import { MetricStore } from '../../src/metrics/metric-store.js';
+import { MetricStore, type SumFamily } from '../../src/metrics/metric-store.js';
 import { BoundedValues } from '../../src/metrics/bounded-values.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
 
@@ -93,4 +93,40 @@ test('session duration is recorded from wakeup to disconnect', () => {
   assert.equal(s.count, 1);
   assert.equal(s.sum, 60);
   assert.deepEqual(s.attributes, { 'mqtt.mountpoint': '', 'mqtt.session.persistent': true });
+});
+
+test('--client-groups with user: patterns, in the broker\'s order (wakeup, then the register naming the user)', async () => {
+  const { ClientGrouper, parseClientGroups } = await import('../../src/metrics/client-grouper.js');
+  const { MQTT_METRICS } = await import('../../src/metrics/metric-catalog.js');
+  const patterns = parseClientGroups('user:fleet-*=fleet,client:sensor-*=sensors');
+  const byGroup = (store: MetricStore) => {
+    const out: Record<string, number> = {};
+    for (const s of (store.family(MQTT_METRICS.connected.name) as SumFamily).all()) out[s.attributes['mqtt.client.group'] as string] = (out[s.attributes['mqtt.client.group'] as string] ?? 0) + s.value;
+    return out;
+  };
+  const events = (id: string, user: string, sec: number) => [
+    { hook: 'on_client_wakeup', clientId: id, mountpoint: '', timeSec: sec, timeNanos: 0 },
+    { hook: 'on_register', clientId: id, username: user, mountpoint: '', timeSec: sec, timeNanos: 1 },
+  ];
+  const gone = (id: string, user: string, sec: number) => ({ hook: 'on_client_gone', clientId: id, username: user, mountpoint: '', timeSec: sec, timeNanos: 0, reason: 2, reasonName: 'normal_disconnect' });
+
+  // sessions mode: counted under the username's group once the register names it.
+  {
+    const store = new MetricStore();
+    const t = new SessionTracker(store, new BoundedValues('mqtt.mountpoint', 10), { maxClients: 100, clientGrouper: new ClientGrouper(patterns) });
+    assert.ok(t.hooks.includes('on_register'));
+    for (const e of [...events('gw-1', 'fleet-a', 1), ...events('sensor-7', '', 1)]) t.consume(e as unknown as SidecarEvent);
+    assert.deepEqual(byGroup(store), { ungrouped: 0, fleet: 1, sensors: 1 });
+    t.consume(gone('gw-1', 'fleet-a', 2) as unknown as SidecarEvent);
+    assert.deepEqual(byGroup(store), { ungrouped: 0, fleet: 0, sensors: 1 });
+  }
+  // deltas mode: no state to move a client with, so the +1 and the -1 both follow the client id
+  // patterns; user: patterns would put them in different series.
+  {
+    const store = new MetricStore();
+    const t = new SessionTracker(store, new BoundedValues('mqtt.mountpoint', 10), { maxClients: 100, mode: 'deltas', clientGrouper: new ClientGrouper(patterns) });
+    assert.ok(!t.hooks.includes('on_register'));
+    for (const e of [...events('gw-1', 'fleet-a', 1), gone('gw-1', 'fleet-a', 2)]) t.consume(e as unknown as SidecarEvent);
+    assert.ok(Object.values(byGroup(store)).every((v) => v === 0), JSON.stringify(byGroup(store)));
+  }
 });

@@ -97,12 +97,13 @@ test('--client-groups: mqtt.client.group on the client metrics; a client\'s -1 o
   assert.equal(series(MQTT_METRICS.published)[0]!['mqtt.client.group'], 'fleet');
   assert.equal(series(MQTT_METRICS.dropped)[0]!['mqtt.client.group'], 'fleet', 'a drop (no username) is grouped by the username seen for the client id');
   // The client's username changes its group (a new registration) while it is still counted as
-  // connected: its disconnect takes it off the series it was added to.
+  // connected: it moves to the new group, and its disconnect takes it off the series it is in.
   feed({ ...SAMPLE_EVENTS.on_register, clientId: 'gw-1', username: 'someone-else' });
   feed({ ...SAMPLE_EVENTS.on_client_gone, clientId: 'gw-1', username: 'someone-else', reason: 17 });
   assert.deepEqual(series(MQTT_METRICS.connected), [
     { 'mqtt.mountpoint': '', 'mqtt.client.group': 'fleet', value: 0 },
     { 'mqtt.mountpoint': '', 'mqtt.client.group': 'sensors', value: 1 },
+    { 'mqtt.mountpoint': '', 'mqtt.client.group': 'ungrouped', value: 0 },
   ]);
   assert.deepEqual(series(MQTT_METRICS.disconnects).map((s) => s['mqtt.client.group']), ['ungrouped']);
 });
