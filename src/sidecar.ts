@@ -102,7 +102,15 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   // Checks on the outputs: hooks the gauges need, the broker's own counts, state across restarts.
   const coverage = new HookCoverage(stats, logger, options.hookCoverage);
   const reconciler = settings.brokerMetricsUrl
-    ? new BrokerReconciler(settings.brokerMetricsUrl, settings.brokerScrapeIntervalMs, settings.brokerScrapeTimeoutMs, stats, () => sessions.connectedTotal(), logger)
+    ? new BrokerReconciler(
+        settings.brokerMetricsUrl,
+        settings.brokerScrapeIntervalMs,
+        settings.brokerScrapeTimeoutMs,
+        stats,
+        // A deltas-mode gauge is a share of a sum over several sidecars: nothing to compare.
+        settings.gaugeMode === 'deltas' ? null : () => sessions.connectedTotal(),
+        logger,
+      )
     : null;
   const snapshot = settings.stateFile
     ? new SnapshotLifecycle(new SessionSnapshot(settings.stateFile, sessions, reconciler?.snapshotSection()), { intervalMs: settings.stateIntervalMs, maxAgeMs: settings.stateMaxAgeMs }, logger)

@@ -36,7 +36,7 @@ export interface BrokerView {
    * arrived: the broker counted its connections somewhere in between.
    */
   gaugeAtScrape: { sent: number; answered: number };
-  /** Our gauge minus the broker's count at the scrape's instant; undefined without a count. */
+  /** Our gauge minus the broker's count at the scrape's instant; undefined without a count or without a gauge to compare (deltas mode). */
   drift: number | undefined;
   queues: number | undefined;
   attempts: Map<string, number>;
@@ -53,8 +53,12 @@ export interface ReconciliationState {
   /** The last successful scrape: when, the broker's uptime then, its counters then. */
   scrapedAtMs: number;
   brokerUptimeMs: number | null;
-  /** Per hook: the baseline's attempts and errors, the last scrape's, and events received here since the baseline. */
-  hooks: Record<string, { baseAttempts: number; baseErrors: number; lastAttempts: number; lastErrors: number; received: number }>;
+  /**
+   * Per hook: the baseline's attempts and errors, the last scrape's, and events received here
+   * since the baseline; the gRPC pair (the baseline's OK calls, gRPC events received here since)
+   * is absent in snapshots of versions before it.
+   */
+  hooks: Record<string, { baseAttempts: number; baseErrors: number; lastAttempts: number; lastErrors: number; received: number; baseGrpcOk?: number; receivedGrpc?: number }>;
 }
 
 type Counters = Pick<BrokerView, 'at' | 'attempts' | 'errors' | 'uptimeMs'>;
@@ -81,6 +85,8 @@ export class BrokerReconciler implements Component {
   private restoredLast: Counters | undefined;
   private timer: NodeJS.Timeout | undefined;
   private inFlight = false;
+  /** The baseline came from a snapshot without gRPC counts: the next scrape supplies them. */
+  private grpcBaselinePending = false;
   /** The URL as logged: credentials masked (url-masking.ts). */
   private readonly shownUrl: string;
   private readonly url: string;
@@ -91,8 +97,11 @@ export class BrokerReconciler implements Component {
     private readonly intervalMs: number,
     private readonly timeoutMs: number,
     private readonly stats: IngestStats,
-    /** Our connected-clients gauge, all mountpoints. */
-    private readonly derivedConnected: () => number,
+    /**
+     * Our connected-clients gauge, all mountpoints; null when it is not a count to compare
+     * (--gauge-mode deltas: a share of a sum over several sidecars), and then no drift.
+     */
+    private readonly derivedConnected: (() => number) | null,
     private readonly logger: SidecarLogger,
   ) {
     this.shownUrl = maskUrl(url);
@@ -130,10 +139,8 @@ export class BrokerReconciler implements Component {
       for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) scrapes.get(o === 'success' ? '' : o).value = this.outcomes[o];
       const v = this.last;
       if (!v) return;
-      if (v.connections !== undefined) {
-        connections.get().value = v.connections;
-        drift.get().value = v.drift!;
-      }
+      if (v.connections !== undefined) connections.get().value = v.connections;
+      if (v.drift !== undefined) drift.get().value = v.drift;
       if (v.queues !== undefined) queues.get().value = v.queues;
       for (const [hook, n] of v.attempts) if (isHook(hook)) attempts.get(hook).value = n;
       for (const [hook, n] of v.errors) if (isHook(hook)) errors.get(hook).value = n;
@@ -184,6 +191,11 @@ export class BrokerReconciler implements Component {
    * carried over sidecar restarts by the snapshot; reset by a broker restart). That is the
    * broker's failed sends plus what it sent that no sidecar process read. A gRPC call the broker
    * gave up on (deadline) but that reached us is received, so it is not missing (lateGrpc()).
+   *
+   * gRPC calls the broker saw answered OK beyond those received here went to another endpoint
+   * (a central Service while the plugin's rollout percentage splits events between it and this
+   * per-pod sidecar): they were delivered, so they are not missing either. The events of a hook
+   * accounted for over gRPC are thus the larger of the two counts.
    */
   missing(): Map<string, number> {
     const out = new Map<string, number>();
@@ -191,9 +203,12 @@ export class BrokerReconciler implements Component {
     const b = this.baseline;
     if (!v || !b) return out;
     HOOKS.forEach((hook, i) => {
+      if (!v.attempts.has(hook)) return;
       const attempted = (v.attempts.get(hook) ?? 0) - (b.attempts.get(hook) ?? 0);
       const received = this.stats.eventsByHook[i]! - b.received[i]!;
-      if (v.attempts.has(hook)) out.set(hook, Math.max(0, attempted - received));
+      const results = v.grpcResults.get(hook);
+      const okElsewhere = results ? Math.max(0, (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0) - (this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]!)) : 0;
+      out.set(hook, Math.max(0, attempted - received - okElsewhere));
     });
     return out;
   }
@@ -231,6 +246,8 @@ export class BrokerReconciler implements Component {
         lastAttempts: last.attempts.get(hook) ?? 0,
         lastErrors: last.errors.get(hook) ?? 0,
         received: this.stats.eventsByHook[i]! - b.received[i]!,
+        // Still unknown (an older snapshot, no scrape since): left out, as that snapshot had it.
+        ...(this.grpcBaselinePending ? {} : { baseGrpcOk: b.grpcOk.get(hook) ?? 0, receivedGrpc: this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]! }),
       };
     });
     return { url: this.url, scrapedAtMs: last.at, brokerUptimeMs: last.uptimeMs ?? null, hooks };
@@ -261,6 +278,9 @@ export class BrokerReconciler implements Component {
     const lastAttempts = new Map<string, number>();
     const lastErrors = new Map<string, number>();
     const received = this.stats.eventsByHook.slice();
+    const grpcOk = new Map<string, number>();
+    const receivedGrpc = this.stats.grpc.eventsByHook.slice();
+    let grpcKnown = true;
     HOOKS.forEach((hook, i) => {
       const h = s.hooks[hook];
       if (!h) return;
@@ -270,8 +290,16 @@ export class BrokerReconciler implements Component {
       lastErrors.set(hook, h.lastErrors);
       // Received before this process started: as if counted here before the baseline was taken.
       received[i] = received[i]! - h.received;
+      if (h.baseGrpcOk === undefined || h.receivedGrpc === undefined) grpcKnown = false;
+      else {
+        grpcOk.set(hook, h.baseGrpcOk);
+        receivedGrpc[i] = receivedGrpc[i]! - h.receivedGrpc;
+      }
     });
-    this.baseline = { attempts, errors, received, grpcOk: new Map(), receivedGrpc: this.stats.grpc.eventsByHook.slice() };
+    this.baseline = { attempts, errors, received, grpcOk, receivedGrpc };
+    // A snapshot from before the gRPC pair was kept: its OK calls are counted from the first
+    // scrape of this process, so calls answered while no sidecar ran are not subtracted.
+    this.grpcBaselinePending = !grpcKnown;
     this.restoredLast = { at: s.scrapedAtMs, attempts: lastAttempts, errors: lastErrors, uptimeMs: s.brokerUptimeMs ?? undefined };
     return undefined;
   }
@@ -292,10 +320,11 @@ export class BrokerReconciler implements Component {
     let text: string;
     let gaugeAtScrape: BrokerView['gaugeAtScrape'];
     try {
-      const sent = this.derivedConnected();
+      const gauge = this.derivedConnected ?? (() => NaN);
+      const sent = gauge();
       const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'text/plain', ...(this.authorization ? { authorization: this.authorization } : {}) } });
       // The broker rendered its count before its headers left: the body adds nothing to the window.
-      gaugeAtScrape = { sent, answered: this.derivedConnected() };
+      gaugeAtScrape = { sent, answered: gauge() };
       if (!res.ok) return this.fail('error', `HTTP ${res.status}`);
       const length = Number(res.headers.get('content-length') ?? 0);
       if (length > MAX_BODY_BYTES) return this.fail('invalid', `response of ${length} bytes`);
@@ -313,7 +342,7 @@ export class BrokerReconciler implements Component {
         at: Date.now(),
         connections,
         gaugeAtScrape,
-        drift: connections === undefined ? undefined : driftAtScrape(gaugeAtScrape, connections),
+        drift: connections === undefined || this.derivedConnected === null ? undefined : driftAtScrape(gaugeAtScrape, connections),
         queues: sumOf(samples, 'queue_processes'),
         attempts: sumBy(samples, 'sidecar_events', 'hook'),
         errors: sumBy(samples, 'sidecar_events_error', 'hook'),
@@ -332,6 +361,7 @@ export class BrokerReconciler implements Component {
     if (!this.baseline || restarted) {
       if (restarted) this.logger.info('the broker restarted: upstream loss is counted from its restart on', { url: this.url });
       const grpcOk = new Map([...view.grpcResults].map(([hook, r]) => [hook, r.get('ok') ?? 0]));
+      this.grpcBaselinePending = false;
       this.baseline = {
         attempts: new Map(view.attempts),
         errors: new Map(view.errors),
@@ -339,6 +369,10 @@ export class BrokerReconciler implements Component {
         grpcOk,
         receivedGrpc: this.stats.grpc.eventsByHook.slice(),
       };
+    } else if (this.grpcBaselinePending) {
+      this.grpcBaselinePending = false;
+      for (const [hook, r] of view.grpcResults) this.baseline.grpcOk.set(hook, r.get('ok') ?? 0);
+      this.baseline.receivedGrpc = this.stats.grpc.eventsByHook.slice();
     }
     this.last = view;
     this.restoredLast = undefined;
@@ -396,6 +430,7 @@ export function parseReconciliationState(v: unknown): ReconciliationState {
   }
   for (const h of Object.values(o.hooks)) {
     if (![h?.baseAttempts, h?.baseErrors, h?.lastAttempts, h?.lastErrors, h?.received].every(num)) throw new Error('reconciliation state has an unexpected shape');
+    if (![h.baseGrpcOk, h.receivedGrpc].every((x) => x === undefined || num(x))) throw new Error('reconciliation state has an unexpected shape');
   }
   return o;
 }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { EVENT_METHOD_PATH, eventRequest } from '../../src/simulator/grpc-sender.js';
-import { startTestSidecar } from '../helpers/sidecar-fixture.js';
+import { connect, startTestSidecar, write } from '../helpers/sidecar-fixture.js';
 import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 import { BrokerReconciler } from '../../src/reconcile/broker-reconciler.js';
 import { eventually } from '../helpers/eventually.js';
@@ -59,6 +59,45 @@ test('a late gRPC answer is received, not missing: missing = attempted - receive
     assert.equal(v('vmq_sidecar_broker_grpc_calls_total', { vernemq_hook: 'on_client_wakeup', error_type: undefined }), 5);
   } finally {
     client.close();
+    await s.stop();
+    server.close();
+  }
+});
+
+test('the rollout percentage splits events between this TCP sidecar and a gRPC Service elsewhere: the OK calls are not missing here', async () => {
+  broker = { attempts: 0, errors: 0, ok: 0, deadline: 0, dropped: 0 };
+  const server = http.createServer((_q, res) => res.end(text()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  // A per-pod sidecar on the TCP pool only, in deltas mode as the README says for a split; the
+  // plugin's gRPC calls go to another endpoint.
+  const s = await startTestSidecar({ brokerMetricsUrl: url, brokerScrapeIntervalMs: 3_600_000, gaugeMode: 'deltas' });
+  try {
+    const r = s.component(BrokerReconciler)!;
+    await eventually(() => assert.ok(r.last, 'the scrape at start is the baseline'));
+    const sock = await connect(s.port);
+    await write(sock, Buffer.concat(Array.from({ length: 6 }, (_, i) => encoder.encodeFrame({ hook: 'on_client_wakeup', clientId: `t${i}`, mountpoint: '', timestamp: { seconds: 1_700_000_000, nanos: i } }))));
+    await eventually(() => assert.equal(s.stats.eventsTotal, 6));
+    sock.destroy();
+    // 12 attempted: 6 over TCP (received here), 6 over gRPC to the other endpoint, of which 4
+    // were answered OK, 1 passed its deadline and 1 was dropped on a full worker queue.
+    broker = { attempts: 12, errors: 2, ok: 4, deadline: 1, dropped: 1 };
+    assert.equal(await r.scrapeOnce(), 'success');
+    assert.equal(r.missing().get('on_client_wakeup'), 2, 'the two calls the broker counts as failed, not the four delivered elsewhere');
+    // One TCP event lost on the way: missing by one more.
+    broker = { attempts: 13, errors: 2, ok: 4, deadline: 1, dropped: 1 };
+    assert.equal(await r.scrapeOnce(), 'success');
+    assert.equal(r.missing().get('on_client_wakeup'), 3);
+    // Its gauge is a share of a sum: no drift against the broker's whole count.
+    assert.equal(r.drift(), undefined);
+    const text = await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/metrics`)).text();
+    assert.match(text, /^vmq_sidecar_broker_connections\b.* 0$/m);
+    assert.doesNotMatch(text, /vmq_sidecar_broker_connection_drift/);
+    // Across a restart with the state file: the gRPC baseline is kept too.
+    const saved = r.saveState()!;
+    assert.equal(saved.hooks.on_client_wakeup!.baseGrpcOk, 0);
+    assert.equal(saved.hooks.on_client_wakeup!.receivedGrpc, 0);
+  } finally {
     await s.stop();
     server.close();
   }
