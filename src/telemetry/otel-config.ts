@@ -4,6 +4,7 @@
  * Every problem is collected and names its variable and the accepted values.
  */
 import { ConfigError, type Env } from '../config/option-parser.js';
+import { maskUrl } from '../logging/url-masking.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type MetricsExporterName = 'otlp' | 'prometheus' | 'console' | 'none';
@@ -136,8 +137,9 @@ function signal(problems: string[], env: Env, kind: 'METRICS' | 'LOGS'): OtlpSig
   } else {
     const defaultBase = protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318';
     const b = base !== undefined && base.trim() !== '' ? url(problems, 'OTEL_EXPORTER_OTLP_ENDPOINT', base.trim()) : defaultBase;
-    // HTTP appends the signal's path to the base endpoint; gRPC uses it as is.
-    endpoint = protocol === 'grpc' ? b : `${b.replace(/\/+$/, '')}/${path}`;
+    // HTTP appends the signal's path to the base endpoint's path (a query string stays last);
+    // gRPC uses it as is.
+    endpoint = protocol === 'grpc' ? b : withPath(b, path);
   }
   const headers = {
     ...(keyValues(problems, env, 'OTEL_EXPORTER_OTLP_HEADERS') ?? {}),
@@ -147,6 +149,12 @@ function signal(problems: string[], env: Env, kind: 'METRICS' | 'LOGS'): OtlpSig
   const timeoutMillis = int(problems, env, timeoutName, 10_000, 1, 600_000);
   const compression = oneOf(problems, env, [`OTEL_EXPORTER_OTLP_${kind}_COMPRESSION`, 'OTEL_EXPORTER_OTLP_COMPRESSION'], ['gzip', 'none'] as const, 'none');
   return { protocol, url: endpoint, headers, timeoutMillis, compression };
+}
+
+function withPath(base: string, path: string): string {
+  const u = new URL(base);
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/${path}`;
+  return u.href;
 }
 
 /** True when the environment configures any OTLP destination. */
@@ -219,14 +227,14 @@ export interface ExportTarget {
 export function exportTargets(otel: OtelConfig, adminUrl: string | null): ExportTarget[] {
   const targets: ExportTarget[] = [];
   for (const exporter of otel.metricsExporters) {
-    if (exporter === 'otlp') targets.push({ signal: 'metrics', exporter, endpoint: otel.metrics.url, protocol: otel.metrics.protocol });
+    if (exporter === 'otlp') targets.push({ signal: 'metrics', exporter, endpoint: maskUrl(otel.metrics.url), protocol: otel.metrics.protocol });
     else if (exporter === 'prometheus') targets.push({ signal: 'metrics', exporter, endpoint: adminUrl ? `${adminUrl}/metrics` : 'nowhere: the admin listener is off' });
     else if (exporter === 'console') targets.push({ signal: 'metrics', exporter, endpoint: 'stdout' });
     else targets.push({ signal: 'metrics', exporter, endpoint: 'nowhere' });
   }
   // Only the first logs exporter is used (the pipeline says so at start).
   const logs = otel.logsExporters[0] ?? 'none';
-  if (logs === 'otlp') targets.push({ signal: 'logs', exporter: logs, endpoint: otel.logs.url, protocol: otel.logs.protocol });
+  if (logs === 'otlp') targets.push({ signal: 'logs', exporter: logs, endpoint: maskUrl(otel.logs.url), protocol: otel.logs.protocol });
   else targets.push({ signal: 'logs', exporter: logs, endpoint: logs === 'console' ? 'stdout' : 'nowhere' });
   return targets;
 }

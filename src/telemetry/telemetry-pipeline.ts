@@ -211,7 +211,7 @@ export class TelemetryPipeline implements Component {
         prometheusReader = new PullMetricReader({ metricProducers: [new StoreMetricProducer(store, 'cumulative', o.version)] });
         readers.push(prometheusReader);
       } else if (name === 'otlp') {
-        metricsOutage = new ExportOutage(logger, { signal: 'metrics', endpoint: otel.metrics.url, warn: true });
+        metricsOutage = new ExportOutage(logger, { signal: 'metrics', endpoint: maskUrl(otel.metrics.url), warn: true });
         metricExporter = new CountingMetricExporter(await createOtlpMetricExporter(otel.metrics), metricsOutage);
         readers.push(
           new PeriodicExportingMetricReader({
@@ -244,7 +244,7 @@ export class TelemetryPipeline implements Component {
         let queue: LogExportQueue | null = null;
         const outage = new ExportOutage(logger, {
           signal: 'logs',
-          endpoint: otel.logs.url,
+          endpoint: maskUrl(otel.logs.url),
           warn: false,
           lost: () => ({ droppedRecords: queue ? queue.dropped.queue_full + queue.dropped.export_failed : 0 }),
         });

@@ -114,10 +114,11 @@ test('simulate with no sidecar up prints one line, no stack', async () => {
   assert.equal(p.stderr(), 'vmq-otel-sidecar simulate: no sidecar reachable at 127.0.0.1:1 (ECONNREFUSED); start one (npm start) or point --target at it\n');
 });
 
-test('at start, one line per export target: signal, exporter, endpoint, protocol', async () => {
+test('at start, one line per export target: signal, exporter, endpoint (credentials masked), protocol', async () => {
   // Nobody listens at the endpoint: a short --shutdown-timeout, as flushing to it cannot succeed.
+  // Credentials in the URL, and a query string the signal path must go before.
   const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--shutdown-timeout', '1s'], {
-    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://user:pw@127.0.0.1:1/otlp?token=SECRET',
     OTEL_METRICS_EXPORTER: 'otlp,prometheus',
     OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc',
   });
@@ -133,11 +134,13 @@ test('at start, one line per export target: signal, exporter, endpoint, protocol
   assert.deepEqual(
     targets.map(({ signal, exporter, endpoint, protocol }) => ({ signal, exporter, endpoint, protocol })),
     [
-      { signal: 'metrics', exporter: 'otlp', endpoint: 'http://127.0.0.1:1/v1/metrics', protocol: 'http/protobuf' },
+      { signal: 'metrics', exporter: 'otlp', endpoint: 'http://***:***@127.0.0.1:1/otlp/v1/metrics?token=***', protocol: 'http/protobuf' },
       { signal: 'metrics', exporter: 'prometheus', endpoint: `http://${admin}/metrics`, protocol: undefined },
-      { signal: 'logs', exporter: 'otlp', endpoint: 'http://127.0.0.1:1/', protocol: 'grpc' },
+      { signal: 'logs', exporter: 'otlp', endpoint: 'http://***:***@127.0.0.1:1/otlp?token=***', protocol: 'grpc' },
     ],
   );
+  // Nowhere else either: the failure and shutdown lines name the endpoint masked too.
+  assert.doesNotMatch(p.stderr() + p.stdout(), /SECRET|user:pw/);
 });
 
 test('with --print-events the simulator\'s events show up as readable lines; SIGTERM exits 0 promptly', async () => {

@@ -83,3 +83,16 @@ test('--client-groups and VMQ_SIDECAR_CLIENT_GROUPS: named globs; an invalid one
     assert.match(err.problems.join('\n'), /--client-groups: "sensor-\*" is invalid.*accepted: KIND:GLOB=NAME/);
   }
 });
+
+test('OTLP endpoints: the signal path goes on the base endpoint\'s path, before a query string; signal endpoints as given', async () => {
+  const { parseOtelConfig } = await import('../../src/telemetry/otel-config.js');
+  const urls = (env: Record<string, string>) => {
+    const o = parseOtelConfig(env);
+    return [o.metrics.url, o.logs.url];
+  };
+  assert.deepEqual(urls({}), ['http://localhost:4318/v1/metrics', 'http://localhost:4318/v1/logs']);
+  assert.deepEqual(urls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' }), ['http://c:4318/v1/metrics', 'http://c:4318/v1/logs']);
+  assert.deepEqual(urls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c/otlp?token=abc' }), ['https://c/otlp/v1/metrics?token=abc', 'https://c/otlp/v1/logs?token=abc']);
+  assert.deepEqual(urls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c/otlp/', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://l/ingest?x=1' }), ['https://c/otlp/v1/metrics', 'https://l/ingest?x=1']);
+  assert.deepEqual(urls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317/?x=1', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), ['http://c:4317/?x=1', 'http://c:4317/?x=1']);
+});
