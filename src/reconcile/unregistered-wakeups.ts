@@ -57,8 +57,6 @@ class Pending {
     readonly bySession: boolean,
     readonly brokerMs: number,
     readonly arrivalMs: number,
-    readonly mountpoint: string,
-    readonly clientId: string,
   ) {}
 }
 
@@ -129,7 +127,7 @@ export class UnregisteredWakeups implements EventSink, Component {
         return;
       }
     }
-    const p = new Pending(isRegister ? REGISTER : WAKEUP, key, bySession, brokerMs, arrivalMs, e.mountpoint, e.clientId);
+    const p = new Pending(isRegister ? REGISTER : WAKEUP, key, bySession, brokerMs, arrivalMs);
     const own = isRegister ? this.registers : this.wakeups;
     const list = own.get(key);
     if (list === undefined) own.set(key, [p]);
@@ -145,7 +143,6 @@ export class UnregisteredWakeups implements EventSink, Component {
     const q = this.queue;
     let i = this.head;
     let newlyUnregistered = 0;
-    let example: Pending | null = null;
     while (i < q.length && q[i]!.arrivalMs <= end) {
       const p = q[i++]!;
       if (p.done) continue;
@@ -162,7 +159,6 @@ export class UnregisteredWakeups implements EventSink, Component {
       if (this.lastRegisterArrival >= p.arrivalMs - this.options.registerFlowMs) {
         this.unregistered++;
         newlyUnregistered++;
-        example = p;
       } else {
         this.withoutRegisterHook++;
       }
@@ -183,8 +179,8 @@ export class UnregisteredWakeups implements EventSink, Component {
         {
           unregisteredWakeups: s.unregistered,
           share: Number(s.share.toFixed(4)),
-          exampleClientId: example!.clientId,
-          exampleMountpoint: example!.mountpoint,
+          // No example client id: the sidecar's own log carries no client data (README,
+          // "Personal data"); the log records (on_client_wakeup without on_register) show them.
           hint: 'see README "MQTT 5 clients": trace context in a JSON payload field reaches the sidecar from MQTT 3.1.1 publishers only',
         },
       );
