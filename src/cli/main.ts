@@ -124,6 +124,8 @@ async function simulate(argv: string[]): Promise<void> {
   if (answeredInfo(parsed, 'Usage: vmq-otel-sidecar simulate [options]', SIMULATOR_OPTIONS)) return;
   const { settings } = parsed;
   if (parsed.positional.length > 0) throw new ConfigError([`unexpected argument ${JSON.stringify(parsed.positional[0])} (--help lists the options)`]);
+  if (settings.preencode && settings.events === undefined) throw new ConfigError(['--preencode needs --events N: it encodes every frame before sending, so the run needs an event count, not a duration']);
+  if (settings.preencode && settings.transport !== 'tcp') throw new ConfigError([`--preencode: accepted with --transport tcp only (found ${settings.transport})`]);
   const durationMs = settings.durationMs ?? (settings.events === undefined ? 10_000 : undefined);
   const grpc = {
     target: settings.grpcTarget,

@@ -19,6 +19,7 @@ export interface SimulatorSettings {
   grpcConnections: number;
   grpcTimeoutMs: number;
   userType: string;
+  connectTimeoutMs: number;
 }
 
 export const SIMULATOR_OPTIONS: OptionTable<SimulatorSettings> = {
@@ -135,6 +136,13 @@ export const SIMULATOR_OPTIONS: OptionTable<SimulatorSettings> = {
     accepted: 'a duration from 1ms to 1m',
     description: "Per-call deadline (the plugin's grpc_timeout); a call not answered in time is a lost event, counted as a timeout.",
     parse: durationInRange(1, 60_000),
+  },
+  connectTimeoutMs: {
+    flag: 'connect-timeout',
+    default: '5s',
+    accepted: 'a duration from 0ms to 10m',
+    description: 'How long to keep trying when the sidecar refuses the first connection (it may still be starting), as the plugin keeps reconnecting; then the run fails with status 69.',
+    parse: durationInRange(0, 600_000),
   },
   userType: {
     flag: 'user-type',

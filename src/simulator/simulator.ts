@@ -34,6 +34,8 @@ export interface SimulatorOptions {
   transport?: SimTransport;
   /** The plugin's gRPC side; needed unless the transport is tcp. */
   grpc?: SimGrpcOptions;
+  /** How long a refused TCP connection is tried again at the start (ms; default 0: not at all). */
+  connectTimeoutMs?: number;
 }
 
 export type SimTransport = 'tcp' | 'grpc' | 'both';
@@ -110,26 +112,39 @@ export class PooledConnection {
   }
 }
 
-export async function connectPool(target: HostPort, n: number): Promise<PooledConnection[]> {
-  const sockets = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Socket>((resolve, reject) => {
-          const s = net.connect({ host: target.host, port: target.port, noDelay: true });
-          s.once('connect', () => {
-            s.off('error', reject);
-            resolve(s);
-          });
-          s.once('error', reject);
-        }),
-    ),
-  );
+/**
+ * Opens the pool. `waitMs`: how long a refused first connection is tried again (every 200 ms),
+ * as the plugin keeps reconnecting: a sidecar started a moment before may not listen yet.
+ */
+export async function connectPool(target: HostPort, n: number, waitMs = 0): Promise<PooledConnection[]> {
+  const giveUpAt = Date.now() + waitMs;
+  let first: net.Socket;
+  for (;;) {
+    try {
+      first = await connectOne(target);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || Date.now() >= giveUpAt) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const sockets = [first, ...(await Promise.all(Array.from({ length: n - 1 }, () => connectOne(target))))];
   return sockets.map((s) => {
     s.on('error', () => {});
     // The plugin never reads; neither do we, but a peer that writes must not fill our buffers.
     s.resume();
     return new PooledConnection(s);
+  });
+}
+
+function connectOne(target: HostPort): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect({ host: target.host, port: target.port, noDelay: true });
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
   });
 }
 
@@ -191,7 +206,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
     };
     while (truth.total < limit) model.step(emit);
     const chunks = perConn.map((frames) => coalesce(frames));
-    const pool = await connectPool(options.target, options.connections);
+    const pool = await connectPool(options.target, options.connections, options.connectTimeoutMs);
     const started = performance.now();
     await Promise.all(
       pool.map(async (c, i) => {
@@ -211,7 +226,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   const split = new Prng(options.seed ^ 0x69727063);
   const sender = grpcShare > 0 ? new GrpcSender({ ...options.grpc!, target: options.grpc!.target }) : null;
   await sender?.ready();
-  const pool = grpcShare < 100 ? await connectPool(options.target, options.connections) : [];
+  const pool = grpcShare < 100 ? await connectPool(options.target, options.connections, options.connectTimeoutMs) : [];
   const started = performance.now();
   const deadline = options.durationMs !== undefined ? started + options.durationMs : Infinity;
   const rateMode = options.rate > 0;
@@ -246,6 +261,8 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   while (truth.total + droppedBacklog < limit) {
     const now = performance.now();
     if (now >= deadline) break;
+    // The sidecar closed every connection (it stopped): nothing sent from here on could arrive.
+    if (sender === null && pool.every((c) => c.socket.destroyed)) break;
     if (rateMode) {
       const due = Math.min(limit, Math.floor((options.rate * (now - started)) / 1000));
       while (truth.total + droppedBacklog < due) model.step(emit);

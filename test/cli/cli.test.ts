@@ -102,15 +102,23 @@ test('a duration without a unit says a unit is needed', async () => {
   assert.match(q.stderr(), /--state-interval: "2h" is invalid: above the maximum 1h/);
 });
 
+test('simulate --preencode without --events is a configuration error, not a stack trace', async () => {
+  const p = runCli(['simulate', '--preencode', '--duration', '1s']);
+  assert.equal((await p.exited).code, 64);
+  assert.equal(p.stderr(), 'vmq-otel-sidecar: invalid configuration: --preencode needs --events N: it encodes every frame before sending, so the run needs an event count, not a duration\n');
+});
+
 test('a value flag followed by another flag says a value is required', async () => {
   const p = runCli(['--listen', '--print-events']);
   assert.equal((await p.exited).code, 64);
   assert.match(p.stderr(), /--listen: a value is required \(found the option --print-events instead\); accepted: HOST:PORT/);
 });
 
-test('simulate with no sidecar up prints one line, no stack', async () => {
-  const p = runCli(['simulate', '--target', '127.0.0.1:1', '--events', '10']);
+test('simulate with no sidecar up prints one line, no stack, after trying for --connect-timeout', async () => {
+  const t0 = Date.now();
+  const p = runCli(['simulate', '--target', '127.0.0.1:1', '--events', '10', '--connect-timeout', '1s']);
   assert.equal((await p.exited).code, 69);
+  assert.ok(Date.now() - t0 >= 1000, 'it kept trying for a second');
   assert.equal(p.stderr(), 'vmq-otel-sidecar simulate: no sidecar reachable at 127.0.0.1:1 (ECONNREFUSED); start one (npm start) or point --target at it\n');
 });
 

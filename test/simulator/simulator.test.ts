@@ -59,7 +59,7 @@ test('pre-encoded runs send exactly what they count', async () => {
   await eventually(() => assert.equal(sidecar.stats.eventsTotal - before, s.total));
 });
 
-test('a sidecar that goes away mid-run: the simulator still stops by itself and counts the connections it lost', { timeout: 20_000 }, async () => {
+test('a sidecar that goes away mid-run: the simulator stops then, not at the end of its duration, and counts the connections it lost', { timeout: 20_000 }, async () => {
   // A "sidecar" that reads for a while, then resets every connection.
   const sockets: net.Socket[] = [];
   const server = net.createServer((s) => {
@@ -73,11 +73,44 @@ test('a sidecar that goes away mid-run: the simulator still stops by itself and 
     server.close();
   }, 300);
   try {
-    const summary = await runSimulator({ target: { host: '127.0.0.1', port }, connections: 8, clients: 200, seed: 3, rate: 500, durationMs: 900 });
+    const t0 = Date.now();
+    const summary = await runSimulator({ target: { host: '127.0.0.1', port }, connections: 8, clients: 200, seed: 3, rate: 500, durationMs: 10_000 });
     assert.equal(summary.connectionsLost, 8);
     assert.ok(summary.total > 0);
+    // Killed at 300 ms: the run ended soon after, and sent no more than 500 events/s until then.
+    assert.ok(Date.now() - t0 < 5_000, `ran ${Date.now() - t0} ms`);
+    assert.ok(summary.total < 2_000, `sent ${summary.total}`);
   } finally {
     clearTimeout(killer);
     server.close();
+  }
+});
+
+test('a sidecar that is still starting: the simulator keeps trying to connect for --connect-timeout', async () => {
+  // A port free now, listened on 700 ms after the simulator started.
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  let late: SidecarFixture | undefined;
+  const starting = new Promise<void>((resolve, reject) =>
+    setTimeout(() => {
+      startTestSidecar({ logLevel: 'warn', listen: { host: '127.0.0.1', port } })
+        .then((s) => {
+          late = s;
+          resolve();
+        })
+        .catch(reject);
+    }, 700),
+  );
+  try {
+    const s = await runSimulator({ target: { host: '127.0.0.1', port }, connections: 5, clients: 50, seed: 9, rate: 0, events: 500, connectTimeoutMs: 5_000 });
+    await starting;
+    await eventually(() => assert.equal(late!.stats.eventsTotal, s.total));
+    // Without the wait, the same start is refused at once.
+    await assert.rejects(runSimulator({ target: { host: '127.0.0.1', port: 1 }, connections: 1, clients: 1, seed: 1, rate: 0, events: 1 }), { code: 'ECONNREFUSED' });
+  } finally {
+    await starting.catch(() => {});
+    await late?.stop();
   }
 });
