@@ -57,6 +57,16 @@ export interface SidecarSettings {
   gaugeMode: GaugeMode;
 }
 
+/**
+ * Ports fetch() refuses (https://fetch.spec.whatwg.org/#port-blocking): the broker scrape uses
+ * fetch, and a URL on one of them would pass here and then fail every scrape with "bad port".
+ */
+const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137,
+  139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723,
+  2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
 /** "*" (every key), or a comma-separated list of keys added to traceparent and tracestate. */
 export function parseLogUserProperties(raw: string): readonly string[] | '*' {
   const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -317,6 +327,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     parse: (raw) => {
       const u = new URL(raw.trim());
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+      if (FETCH_BAD_PORTS.has(Number(u.port))) throw new Error(`port ${u.port} is one Node's fetch refuses to connect to (the Fetch standard's "bad ports"); serve the broker's metrics on another port`);
       return u.href;
     },
   },

@@ -96,3 +96,11 @@ test('OTLP endpoints: the signal path goes on the base endpoint\'s path, before 
   assert.deepEqual(urls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c/otlp/', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://l/ingest?x=1' }), ['https://c/otlp/v1/metrics', 'https://l/ingest?x=1']);
   assert.deepEqual(urls({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317/?x=1', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), ['http://c:4317/?x=1', 'http://c:4317/?x=1']);
 });
+
+test('--broker-metrics-url on a port fetch refuses is a configuration error at start, not a failing scrape', () => {
+  assert.throws(
+    () => parseOptions(SIDECAR_OPTIONS, ['--broker-metrics-url', 'http://127.0.0.1:6666/metrics'], {}),
+    (err: unknown) => err instanceof ConfigError && /--broker-metrics-url: .*port 6666 is one Node's fetch refuses/.test(err.problems.join('\n')),
+  );
+  assert.equal(parseOptions(SIDECAR_OPTIONS, ['--broker-metrics-url', 'http://127.0.0.1:8888/metrics'], {}).settings.brokerMetricsUrl, 'http://127.0.0.1:8888/metrics');
+});
