@@ -4,6 +4,7 @@
  * state, logs) -> OpenTelemetry SDK -> exporters, beside the admin listener. Each component
  * owns its start, stop, status and metrics (lifecycle/component.ts); this file only lists them.
  */
+import { formatHostPort } from './config/option-parser.js';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { TcpReceiver } from './receiver/tcp-receiver.js';
@@ -178,7 +179,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 
   admin.logReady();
   const adminAddress = admin.address;
-  const adminUrl = adminAddress ? `http://${adminAddress.family === 'IPv6' ? `[${adminAddress.address}]` : adminAddress.address}:${adminAddress.port}` : null;
+  const adminUrl = adminAddress ? `http://${formatHostPort(adminAddress.address, adminAddress.port)}` : null;
   for (const target of exportTargets(otel, adminUrl)) logger.info('export target', { ...target });
   if (otel.embeddedDefault) {
     logger.info('no OTLP endpoint configured: metrics on the admin listener\'s /metrics, log records as lines on stdout', {

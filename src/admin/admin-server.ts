@@ -3,6 +3,7 @@
  * accepts plugin connections), /metrics (Prometheus text, when that exporter is enabled) and
  * /status (JSON for people and scripts).
  */
+import { formatHostPort } from '../config/option-parser.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
@@ -55,7 +56,7 @@ export class AdminServer implements Component {
     const address = this.server?.address() as AddressInfo | undefined;
     if (!address) return;
     this.logger.info('admin listener ready', {
-      address: `${address.address}:${address.port}`,
+      address: formatHostPort(address.address, address.port),
       endpoints: ['/healthz', '/readyz', '/status', ...(this.handlers.metrics ? ['/metrics'] : [])],
     });
   }

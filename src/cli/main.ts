@@ -3,7 +3,7 @@
  * vmq-otel-sidecar [run] [options]     receive plugin events (the default command)
  * vmq-otel-sidecar simulate [options]  play the plugin's side, for demos, tests and benchmarks
  */
-import { ConfigError, formatHelp, parseOptions } from '../config/option-parser.js';
+import { ConfigError, formatHelp, formatHostPort, parseOptions, unknownVariables } from '../config/option-parser.js';
 import { SIDECAR_OPTIONS, type SidecarSettings } from '../config/sidecar-config.js';
 import { parseOtelConfig, type OtelConfig } from '../telemetry/otel-config.js';
 import { SIMULATOR_OPTIONS } from '../simulator/simulator-config.js';
@@ -51,6 +51,9 @@ async function runSidecar(argv: string[]): Promise<void> {
   if (problems.length > 0 || !parsed || !otel) throw new ConfigError(problems);
   const { settings } = parsed;
   const logger = new SidecarLogger(settings.logLevel);
+  for (const v of unknownVariables(SIDECAR_OPTIONS, process.env, 'VMQ_SIDECAR_')) {
+    logger.warn('unknown environment variable ignored', { variable: v.name, ...(v.near ? { didYouMean: v.near } : {}) });
+  }
   // stdout carries printed events and console log records: if its reader goes away (a closed
   // pipe), stop caring about it instead of dying of an unhandled EPIPE.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -142,12 +145,12 @@ async function simulate(argv: string[]): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     // grpc-js' waitForReady, when nothing answers at --grpc-target.
     if (err instanceof Error && /Failed to connect before the deadline/.test(err.message)) {
-      const target = settings.grpcTarget.map((t) => `${t.host}:${t.port}`).join(', ');
+      const target = settings.grpcTarget.map((t) => formatHostPort(t.host, t.port)).join(', ');
       process.stderr.write(`vmq-otel-sidecar simulate: no gRPC endpoint reachable at ${target}; start the sidecar with --grpc-listen, or point --grpc-target at it\n`);
       process.exit(EXIT_UNAVAILABLE);
     }
     if (code !== 'ECONNREFUSED' && code !== 'ECONNRESET' && code !== 'EHOSTUNREACH' && code !== 'ENOTFOUND') throw err;
-    const target = `${settings.target.host}:${settings.target.port}`;
+    const target = formatHostPort(settings.target.host, settings.target.port);
     process.stderr.write(`vmq-otel-sidecar simulate: no sidecar reachable at ${target} (${code}); start one (npm start) or point --target at it\n`);
     process.exit(EXIT_UNAVAILABLE);
   }

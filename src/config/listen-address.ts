@@ -2,7 +2,7 @@
  * Where the listeners bind, and what a bind failure means to the operator: the configuration
  * side of the admin and plugin listeners.
  */
-import { ConfigError } from './option-parser.js';
+import { ConfigError, formatHostPort } from './option-parser.js';
 import type { HostPort } from './option-parser.js';
 import type { SidecarSettings } from './sidecar-config.js';
 import type { OtelConfig } from '../telemetry/otel-config.js';
@@ -43,7 +43,7 @@ export async function bindOrExplain<T>(bind: () => Promise<T>, at: ListenAddress
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === undefined ? undefined : BIND_ERRORS[code];
     if (why === undefined) throw err;
-    const where = `${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}`;
+    const where = formatHostPort(at.host, at.port);
     throw new ConfigError([`${at.setting}: ${where} ${why} (${code}); choose another HOST:PORT`]);
   }
 }

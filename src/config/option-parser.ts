@@ -63,6 +63,21 @@ function unknownOption(raw: string, known: readonly string[]): string {
   return `unknown option ${raw}${near ? `; did you mean --${near.k}?` : ''} (--help lists the options)`;
 }
 
+/**
+ * Variables with the table's prefix (VMQ_SIDECAR_) that no option reads: a misspelt name would
+ * otherwise be ignored in silence. Each with the nearest known name when one is close.
+ */
+export function unknownVariables<T>(table: OptionTable<T>, env: Env, prefix: string): { name: string; near: string | undefined }[] {
+  const known = Object.values(table as Record<string, OptionSpec<unknown>>).flatMap((s) => (s.env ? [s.env] : []));
+  return Object.keys(env)
+    .filter((n) => n.startsWith(prefix) && !known.includes(n))
+    .sort()
+    .map((name) => {
+      const near = known.map((k) => ({ k, d: distance(name, k) })).sort((x, y) => x.d - y.d)[0];
+      return { name, near: near && near.d <= Math.max(1, Math.floor(name.length / 6)) ? near.k : undefined };
+    });
+}
+
 /** Reads argv into flag values with node:util parseArgs (tokens), refusing what the table does not know. */
 function readArgs(argv: readonly string[], specs: readonly OptionSpec<unknown>[]) {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
@@ -141,7 +156,9 @@ export function parseOptions<S>(table: OptionTable<S>, argv: readonly string[], 
     try {
       settings[key] = spec.parse(raw);
     } catch (err) {
-      problems.push(`${source}: ${JSON.stringify(raw)} is invalid: ${(err as Error).message}; accepted: ${spec.accepted}`);
+      const why = (err as Error).message;
+      // Some parsers (--client-groups) already end their message with what is accepted.
+      problems.push(`${source}: ${JSON.stringify(raw)} is invalid: ${why}${why.includes('accepted: ') ? '' : `; accepted: ${spec.accepted}`}`);
     }
   }
   if (problems.length > 0 && !help && !version) throw new ConfigError(problems);
@@ -153,7 +170,7 @@ export function formatHelp<S>(usage: string, table: OptionTable<S>): string {
   const lines = [usage, '', 'Options:'];
   for (const spec of Object.values(table) as OptionSpec<unknown>[]) {
     const env = spec.env ? ` (env ${spec.env})` : '';
-    const def = spec.default !== undefined ? ` [default: ${spec.default}]` : '';
+    const def = spec.default !== undefined && spec.default !== '' ? ` [default: ${spec.default}]` : '';
     const value = spec.boolean ? '[=true|false]' : ' VALUE';
     lines.push(`  --${spec.flag}${value}${env}${def}`, `      ${spec.description} Accepted: ${spec.accepted}.`);
   }
@@ -241,6 +258,11 @@ export function durationInRange(minMs: number, maxMs: number): (raw: string) => 
 export interface HostPort {
   host: string;
   port: number;
+}
+
+/** HOST:PORT as the flags take it: an IPv6 address in brackets ([::1]:8890). */
+export function formatHostPort(host: string | undefined, port: number | undefined): string {
+  return `${host?.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** HOST:PORT, with [v6]:PORT for IPv6; port 0 asks the OS for a free one. */

@@ -117,7 +117,8 @@ export class EventDecoder {
     }
     if (!readAny(buf, start, end, any)) {
       this.failure = 'invalid_envelope';
-      this.failureDetail = '';
+      // The first bytes, in hex (peer-chosen bytes never reach the log as text).
+      this.failureDetail = `not a google.protobuf.Any with a type_url: ${end - start} bytes, starting ${buf.toString('hex', start, Math.min(end, start + 16))}`;
       return null;
     }
     const idx = this.hookIndexOf(buf, any.typeUrlStart, any.typeUrlEnd);

@@ -22,7 +22,7 @@ export const ALL_FIELDS: FieldSelection = Object.fromEntries(HOOKS.map((h) => [h
 /**
  * What metrics-sink.ts, session-tracker.ts and unregistered-wakeups.ts read. Every hook also
  * gets timestamp (event delay, session order) and mountpoint (every series).
- * `topic` on the message hooks only matters with --topic-group patterns (metricsFields).
+ * `topic` on the message hooks only matters with --topic-groups patterns (metricsFields).
  * Lists and maps whose item count is read (topics) are decoded whole.
  */
 const METRICS_READS: Record<HookName, readonly string[]> = {
@@ -58,7 +58,7 @@ const CLIENT_GROUP_READS: Partial<Record<HookName, readonly string[]>> = {
 const MESSAGE_HOOKS: readonly HookName[] = ['on_publish', 'on_deliver', 'on_delivery_complete', 'on_offline_message', 'on_message_drop'];
 
 export interface OutputNeeds {
-  /** --topic-group patterns configured: message topics select a series. */
+  /** --topic-groups patterns configured: message topics select a series. */
   topicGroups: boolean;
   /** --client-groups configured: client ids and usernames select a series. */
   clientGroups?: boolean;

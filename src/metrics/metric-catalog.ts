@@ -77,7 +77,7 @@ export const ATTR = {
   topicGroup: attribute<TopicGroup>({
     name: 'mqtt.topic.group',
     type: 'string',
-    values: 'the matched ACL name when the broker sends one, else the name of the first --topic-group pattern that matches, else "unmatched"; at most --max-topic-groups distinct values, then "other"',
+    values: 'the matched ACL name when the broker sends one, else the name of the first --topic-groups pattern that matches, else "unmatched"; at most --max-topic-groups distinct values, then "other"',
   }),
   clientGroup: attribute<ClientGroup>({ ...CLIENT_GROUP_ATTRIBUTE_DEF, values: `${CLIENT_GROUP_ATTRIBUTE_DEF.values}; absent without --client-groups`, absentWhenEmpty: true, convention: 'no convention for client classes; a bounded operator-chosen name, as mqtt.topic.group' }),
   persisted: attribute<boolean>({ name: 'mqtt.persisted', type: 'bool', values: 'true, false (the message came from the offline store)' }),

@@ -9,6 +9,7 @@
  * plugin's workers (one call in flight each, 500 ms timeout, no retry) are never held up by
  * exporting. Also serves grpc.health.v1.Health/Check for load balancers and probes.
  */
+import { formatHostPort } from '../config/option-parser.js';
 import * as grpc from '@grpc/grpc-js';
 import type { AddressInfo } from 'node:net';
 import { EventDecoder } from '../decoding/event-decoder.js';
@@ -147,9 +148,8 @@ export class GrpcReceiver implements Component {
       { Check: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => this.onHealthCheck(call, callback) },
     );
     this.server = server;
-    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
     const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${host}:${this.options.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => {
+      server.bindAsync(formatHostPort(this.options.host, this.options.port), grpc.ServerCredentials.createInsecure(), (err, p) => {
         if (err) {
           this.server = null;
           // grpc-js folds the socket error into its message ("No address added ... [listen
@@ -163,7 +163,7 @@ export class GrpcReceiver implements Component {
     });
     this.bound = true;
     const address: AddressInfo = { address: this.options.host, port, family: this.options.host.includes(':') ? 'IPv6' : 'IPv4' };
-    this.logger.info('listening for plugin gRPC calls', { address: `${host}:${port}`, method: EVENT_METHOD_PATH });
+    this.logger.info('listening for plugin gRPC calls', { address: formatHostPort(this.options.host, port), method: EVENT_METHOD_PATH });
     this.boundAddress = address;
     return address;
   }

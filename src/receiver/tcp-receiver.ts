@@ -12,6 +12,7 @@
  * - --max-buffered-bytes: partial frames of all connections together; past it, the connection
  *   holding the most is closed.
  */
+import { formatHostPort } from '../config/option-parser.js';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ConnectionHandler } from './connection-handler.js';
@@ -118,7 +119,7 @@ export class TcpReceiver implements Component {
       });
     });
     const address = server.address() as AddressInfo;
-    this.logger.info('listening for plugin connections', { address: `${address.address}:${address.port}` });
+    this.logger.info('listening for plugin connections', { address: formatHostPort(address.address, address.port) });
     return address;
   }
 
@@ -144,7 +145,7 @@ export class TcpReceiver implements Component {
   }
 
   private accept(socket: net.Socket): void {
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    const peer = formatHostPort(socket.remoteAddress, socket.remotePort);
     if (this.connections.size >= this.options.maxConnections && !this.makeRoom(peer)) {
       this.stats.connectionsRefused++;
       this.logger.limited('warn', 'connection-refused', LIMIT_LOG_INTERVAL_MS, 'connection refused: --max-connections reached and every open connection has sent events', {

@@ -94,5 +94,6 @@ export class ExportOutage {
 /** An exporter error's first line: SDK errors carry multi-line messages and stacks nobody on call needs. */
 export function firstLine(error: Error | undefined): string {
   const text = error?.message ?? 'unknown error';
-  return text.split('\n', 1)[0]!.slice(0, 300);
+  // grpc-js ends UNAVAILABLE messages with an empty "Resolution note: ".
+  return text.split('\n', 1)[0]!.replace(/\s*Resolution note:\s*$/, '').slice(0, 300);
 }

@@ -30,6 +30,13 @@ test('--help lists every option with its environment variable', async () => {
   const p = runCli(['--help']);
   assert.equal((await p.exited).code, 0);
   for (const v of ['--listen', 'VMQ_SIDECAR_LISTEN', '--max-frame-bytes', '--print-events', '--shutdown-timeout']) assert.ok(p.stdout().includes(v), v);
+  assert.doesNotMatch(p.stdout(), /\[default: \]/, 'an empty default is not shown');
+});
+
+test('an invalid --client-groups says once what is accepted', async () => {
+  const p = runCli(['--client-groups', 'foo']);
+  assert.equal((await p.exited).code, 64);
+  assert.equal(p.stderr().split('accepted: ').length, 2, p.stderr());
 });
 
 test('a port in use is a configuration error naming its flag (exit 64), with no "ready" line before it', async () => {

@@ -104,3 +104,11 @@ test('--broker-metrics-url on a port fetch refuses is a configuration error at s
   );
   assert.equal(parseOptions(SIDECAR_OPTIONS, ['--broker-metrics-url', 'http://127.0.0.1:8888/metrics'], {}).settings.brokerMetricsUrl, 'http://127.0.0.1:8888/metrics');
 });
+
+test('a VMQ_SIDECAR_ variable no option reads is reported, with the nearest name', async () => {
+  const { unknownVariables } = await import('../../src/config/option-parser.js');
+  assert.deepEqual(unknownVariables(SIDECAR_OPTIONS, { VMQ_SIDECAR_LISTN: '1', VMQ_SIDECAR_LISTEN: '127.0.0.1:1', VMQ_SIDECAR_ZZZ: '1', OTHER: '1' }, 'VMQ_SIDECAR_'), [
+    { name: 'VMQ_SIDECAR_LISTN', near: 'VMQ_SIDECAR_LISTEN' },
+    { name: 'VMQ_SIDECAR_ZZZ', near: undefined },
+  ]);
+});

@@ -77,6 +77,7 @@ test('unknown types, broken envelopes and broken events are reported by kind', (
   const envelope = decodeFrame(Buffer.from([0, 0, 0, 3, 0xff, 0xff, 0xff]));
   assert.equal(envelope.event, null);
   assert.equal(envelope.decoder.failure, 'invalid_envelope');
+  assert.equal(envelope.decoder.failureDetail, 'not a google.protobuf.Any with a type_url: 3 bytes, starting ffffff');
 
   // A string field whose length runs past the end of the value.
   const broken = decodeFrame(FrameEncoder.frameWithTypeUrl('type.googleapis.com/eventssidecar.v1.OnPublish', Buffer.from([0x1a, 0x50, 0x41])));

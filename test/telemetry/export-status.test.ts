@@ -117,3 +117,12 @@ test('collector down then back: WARN lines without stacks, then a recovery line 
     await receiver.stop();
   }
 });
+
+test('an export error reads as its first line, without grpc-js\'s empty "Resolution note"', async () => {
+  const { firstLine } = await import('../../src/telemetry/export-outage.js');
+  assert.equal(
+    firstLine(new Error('14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:4317. Resolution note: \n    at x')),
+    '14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:4317.',
+  );
+  assert.equal(firstLine(new Error('Resolution note: the name resolved')), 'Resolution note: the name resolved');
+});
