@@ -94,6 +94,28 @@ test('Dockerfile: pinned current LTS base, non-root, health check', () => {
   assert.match(df, /\/readyz/);
 });
 
+test('Dockerfile HEALTHCHECK, run as Docker would: healthy on a ready sidecar, unhealthy on nothing, passes with the admin listener off', async () => {
+  const cmd = JSON.parse(/^HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])$/m.exec(read('Dockerfile'))![1]!) as string[];
+  assert.equal(cmd[0], 'node');
+  const { startTestSidecar } = await import('../helpers/sidecar-fixture.js');
+  const { spawn } = await import('node:child_process');
+  // Asynchronous: the sidecar under test answers from this process's event loop.
+  const check = (adminListen: string) =>
+    new Promise<number | null>((resolve) => {
+      const p = spawn(process.execPath, cmd.slice(1), { env: { ...process.env, VMQ_SIDECAR_ADMIN_LISTEN: adminListen }, stdio: 'ignore', timeout: 10_000 });
+      p.on('exit', (code) => resolve(code));
+    });
+  const sidecar = await startTestSidecar({ logLevel: 'warn' });
+  try {
+    // The image sets 0.0.0.0:PORT; the check asks 127.0.0.1 on that port.
+    assert.equal(await check(`0.0.0.0:${sidecar.adminAddress!.port}`), 0);
+  } finally {
+    await sidecar.stop();
+  }
+  assert.equal(await check('127.0.0.1:1'), 1);
+  assert.equal(await check('off'), 0);
+});
+
 test('otel-collector.yaml: pipelines use only defined components, each defined one is used', () => {
   const sections = ['receivers', 'processors', 'exporters', 'extensions'] as const;
   const defined = Object.fromEntries(sections.map((s) => [s, new Set(Object.keys((collector[s] as Obj) ?? {}))]));
