@@ -157,11 +157,9 @@ function withPath(base: string, path: string): string {
   return u.href;
 }
 
-/** True when the environment configures any OTLP destination. */
-function otlpConfigured(env: Env): boolean {
-  return ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'].some(
-    (n) => env[n] !== undefined && env[n]!.trim() !== '',
-  );
+/** True when the environment gives an OTLP destination for the signal (its own or the shared one). */
+function otlpConfigured(env: Env, kind: 'METRICS' | 'LOGS'): boolean {
+  return ['OTEL_EXPORTER_OTLP_ENDPOINT', `OTEL_EXPORTER_OTLP_${kind}_ENDPOINT`].some((n) => env[n] !== undefined && env[n]!.trim() !== '');
 }
 
 export function parseOtelConfig(env: Env): OtelConfig {
@@ -170,11 +168,13 @@ export function parseOtelConfig(env: Env): OtelConfig {
   const serviceName = env.OTEL_SERVICE_NAME?.trim() || resourceAttributes['service.name'] || 'vmq-otel-sidecar';
   const explicitMetrics = list(problems, env, 'OTEL_METRICS_EXPORTER', ['otlp', 'prometheus', 'console', 'none'] as const);
   const explicitLogs = list(problems, env, 'OTEL_LOGS_EXPORTER', ['otlp', 'console', 'none'] as const);
-  const otlp = otlpConfigured(env);
-  // With nothing configured, no collector is assumed: metrics on the Prometheus endpoint and
-  // log records as readable lines, instead of OTLP exports failing against localhost forever.
-  const metricsExporters = explicitMetrics ?? (otlp ? ['otlp'] : ['prometheus']);
-  const logsExporters = explicitLogs ?? (otlp ? ['otlp'] : ['console']);
+  // A signal with no OTLP destination configured assumes no collector: metrics on the Prometheus
+  // endpoint and log records as readable lines, instead of OTLP exports failing against
+  // localhost forever. Per signal: a metrics endpoint alone leaves the log records as lines.
+  const otlpMetrics = otlpConfigured(env, 'METRICS');
+  const otlpLogs = otlpConfigured(env, 'LOGS');
+  const metricsExporters = explicitMetrics ?? (otlpMetrics ? ['otlp'] : ['prometheus']);
+  const logsExporters = explicitLogs ?? (otlpLogs ? ['otlp'] : ['console']);
   const blrp = {
     scheduledDelayMillis: int(problems, env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000, 1, 600_000),
     exportTimeoutMillis: int(problems, env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30_000, 1, 600_000),
@@ -191,7 +191,7 @@ export function parseOtelConfig(env: Env): OtelConfig {
     resourceAttributes,
     metricsExporters,
     logsExporters,
-    embeddedDefault: explicitMetrics === undefined && explicitLogs === undefined && !otlp,
+    embeddedDefault: explicitMetrics === undefined && explicitLogs === undefined && !otlpMetrics && !otlpLogs,
     metrics: signal(problems, env, 'METRICS'),
     logs: signal(problems, env, 'LOGS'),
     metricExportIntervalMillis: int(problems, env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000, 100, 86_400_000),
@@ -243,8 +243,8 @@ export function exportTargets(otel: OtelConfig, adminUrl: string | null): Export
 export const OTEL_VARIABLES: readonly { name: string; default: string; meaning: string }[] = [
   { name: 'OTEL_SERVICE_NAME', default: 'vmq-otel-sidecar', meaning: 'service.name of every metric and log record' },
   { name: 'OTEL_RESOURCE_ATTRIBUTES', default: '', meaning: 'extra resource attributes, key=value,... (percent-encoded values); service.instance.id here replaces the default HOSTNAME:LISTEN_PORT' },
-  { name: 'OTEL_METRICS_EXPORTER', default: 'otlp if an OTLP endpoint is set, else prometheus', meaning: 'comma-separated: otlp, prometheus (on the admin listener\'s /metrics), console, none' },
-  { name: 'OTEL_LOGS_EXPORTER', default: 'otlp if an OTLP endpoint is set, else console', meaning: 'otlp, console (one readable line per record on stdout), none' },
+  { name: 'OTEL_METRICS_EXPORTER', default: 'otlp if OTEL_EXPORTER_OTLP_ENDPOINT or _METRICS_ENDPOINT is set, else prometheus', meaning: 'comma-separated: otlp, prometheus (on the admin listener\'s /metrics), console, none' },
+  { name: 'OTEL_LOGS_EXPORTER', default: 'otlp if OTEL_EXPORTER_OTLP_ENDPOINT or _LOGS_ENDPOINT is set, else console', meaning: 'otlp, console (one readable line per record on stdout), none' },
   { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', meaning: 'http/protobuf, http/json or grpc; _METRICS_ and _LOGS_ variants override per signal' },
   { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318 (grpc: http://localhost:4317)', meaning: 'base URL; HTTP appends /v1/metrics and /v1/logs' },
   { name: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / _LOGS_ENDPOINT', default: '', meaning: 'full URL for one signal, used as given' },

@@ -112,3 +112,16 @@ test('a VMQ_SIDECAR_ variable no option reads is reported, with the nearest name
     { name: 'VMQ_SIDECAR_ZZZ', near: undefined },
   ]);
 });
+
+test('exporter defaults per signal: a signal without an OTLP endpoint stays on its embedded default', async () => {
+  const { parseOtelConfig } = await import('../../src/telemetry/otel-config.js');
+  const pick = (env: Record<string, string>) => {
+    const o = parseOtelConfig(env);
+    return { metrics: o.metricsExporters, logs: o.logsExporters, embeddedDefault: o.embeddedDefault };
+  };
+  assert.deepEqual(pick({}), { metrics: ['prometheus'], logs: ['console'], embeddedDefault: true });
+  assert.deepEqual(pick({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }), { metrics: ['otlp'], logs: ['otlp'], embeddedDefault: false });
+  assert.deepEqual(pick({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://c:4318/v1/metrics' }), { metrics: ['otlp'], logs: ['console'], embeddedDefault: false });
+  assert.deepEqual(pick({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://c:4318/v1/logs' }), { metrics: ['prometheus'], logs: ['otlp'], embeddedDefault: false });
+  assert.deepEqual(pick({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://c:4318/v1/metrics', OTEL_LOGS_EXPORTER: 'otlp' }).logs, ['otlp']);
+});
