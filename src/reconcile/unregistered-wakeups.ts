@@ -181,7 +181,7 @@ export class UnregisteredWakeups implements EventSink, Component {
           share: Number(s.share.toFixed(4)),
           // No example client id: the sidecar's own log carries no client data (README,
           // "Personal data"); the log records (on_client_wakeup without on_register) show them.
-          hint: 'see README "MQTT 5 clients": trace context in a JSON payload field reaches the sidecar from MQTT 3.1.1 publishers only',
+          hint: 'see README "MQTT 5 clients": trace context in a JSON payload field reaches the sidecar from MQTT 3.1.1 publishers only. While events are lost (vmq_sidecar.upstream.missing, vmq_sidecar.frame.rejected, connections closed by the sidecar), some of these are registers that never arrived',
         },
       );
     }
