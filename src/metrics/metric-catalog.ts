@@ -175,7 +175,7 @@ export const MQTT_METRICS = {
     unit: '{client}',
     description: 'Clients connected now (woken up and not yet offline or gone), as derived from events since the sidecar started.',
     attributes: [A.mountpoint, A.clientGroup],
-    source: '+1 on_client_wakeup, -1 on_client_offline / on_client_gone (reorder-safe per client)',
+    source: '+1 on_client_wakeup, -1 on_client_offline / on_client_gone (reorder-safe per client); with user: --client-groups, on_register moves a connected client to its username\'s group',
   },
   offline: {
     name: 'mqtt.session.offline',

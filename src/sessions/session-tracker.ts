@@ -136,6 +136,13 @@ export class SessionTracker implements EventSink, Component {
    * the gauges.
    */
   restore(key: string, mountpoint: string, saved: ClientState): void {
+    if (this.deltas) {
+      // A sessions-mode snapshot read in deltas mode (a sidecar switched over): its connected
+      // clients are the delta to start from, as their disconnects will come as -1s; no client
+      // entry is kept, so none is saved or restored again.
+      if (saved.connected) this.connected.get(this.mountpoint(mountpoint), this.groupByClientId(key.slice(mountpoint.length + 1))).value += 1;
+      return;
+    }
     if (this.clients.has(key) || this.clients.size >= this.options.maxClients) return;
     const c = new ClientState(this.mountpoint(mountpoint));
     c.connected = saved.connected;
@@ -206,13 +213,17 @@ export class SessionTracker implements EventSink, Component {
 
   /**
    * A connected client whose username now puts it in another group moves there. Not a state
-   * transition: a register changes neither connected nor offline, so broker time is not checked
-   * (a register of an older connection names the same user).
+   * transition: a register changes neither connected nor offline. A register from before the
+   * current connection's wakeup is an older connection's, arriving late (pool reordering), and
+   * may name another user: it moves nothing.
    */
   private regroup(e: RegisterEvent): void {
+    // First, so that the grouper remembers the username for a wakeup still to come (a register
+    // can arrive first), whatever the order of the sinks.
+    const g = this.group(e.clientId, e.username);
     const c = this.clients.get(clientKey(e.mountpoint, e.clientId));
     if (c === undefined || !c.connected) return;
-    const g = this.group(e.clientId, e.username);
+    if (e.timeSec * 1000 + e.timeNanos / 1e6 < c.sinceMs) return;
     if (g === c.group) return;
     this.connected.get(c.mountpoint, c.group).value -= 1;
     c.group = g;

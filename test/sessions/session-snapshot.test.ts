@@ -67,6 +67,39 @@ test('after a restart with a snapshot the gauges continue, and startup events ap
   }
 });
 
+test('a sidecar switched to --gauge-mode deltas starts from its sessions-mode snapshot once, and keeps no client entries', async () => {
+  const dir = tmp();
+  const stateFile = path.join(dir, 'sessions.bin');
+  try {
+    const first = await startTestSidecar({ stateFile, logLevel: 'warn' });
+    await send(first, ['a', 'b', 'c', 'd', 'e'].map((id) => ev('on_client_wakeup', id, 10)));
+    await first.stop();
+
+    // The disconnects of the clients it knew come as -1s: the restored +5 makes them add up.
+    const deltas = await startTestSidecar({ stateFile, logLevel: 'warn', gaugeMode: 'deltas' });
+    try {
+      assert.equal(deltas.component(SessionTracker)!.connectedTotal(), 5);
+      assert.equal(deltas.component(SessionTracker)!.clients.size, 0);
+      await send(deltas, ['a', 'b', 'c', 'd', 'e'].map((id) => ev('on_client_gone', id, 20)));
+      assert.equal(deltas.component(SessionTracker)!.connectedTotal(), 0);
+    } finally {
+      await deltas.stop();
+    }
+
+    // Nothing comes back from the snapshots deltas mode wrote, in either mode.
+    for (const gaugeMode of ['deltas', 'sessions'] as const) {
+      const again = await startTestSidecar({ stateFile, logLevel: 'warn', gaugeMode });
+      try {
+        assert.equal(again.component(SessionTracker)!.connectedTotal(), 0, gaugeMode);
+      } finally {
+        await again.stop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('corrupt, truncated, stale, future-version and foreign snapshots are reported and ignored', async () => {
   const dir = tmp();
   try {

@@ -119,6 +119,17 @@ test('--client-groups with user: patterns, in the broker\'s order (wakeup, then 
     assert.deepEqual(byGroup(store), { ungrouped: 0, fleet: 1, sensors: 1 });
     t.consume(gone('gw-1', 'fleet-a', 2) as unknown as SidecarEvent);
     assert.deepEqual(byGroup(store), { ungrouped: 0, fleet: 0, sensors: 1 });
+    // The register before the wakeup (pool reordering): the grouper remembers the username.
+    const [w, r] = events('gw-2', 'fleet-b', 3);
+    t.consume(r as unknown as SidecarEvent);
+    t.consume(w as unknown as SidecarEvent);
+    assert.deepEqual(byGroup(store), { ungrouped: 0, fleet: 1, sensors: 1 });
+    // A register of an older connection arriving late, naming another user, moves nothing.
+    t.consume({ ...events('gw-2', 'someone', 1)[1]!, timeSec: 1 } as unknown as SidecarEvent);
+    assert.deepEqual(byGroup(store), { ungrouped: 0, fleet: 1, sensors: 1 });
+    // A new one does.
+    t.consume({ ...events('gw-2', 'someone', 4)[1]! } as unknown as SidecarEvent);
+    assert.deepEqual(byGroup(store), { ungrouped: 1, fleet: 0, sensors: 1 });
   }
   // deltas mode: no state to move a client with, so the +1 and the -1 both follow the client id
   // patterns; user: patterns would put them in different series.

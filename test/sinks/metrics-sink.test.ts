@@ -99,6 +99,11 @@ test('--client-groups: mqtt.client.group on the client metrics; a client\'s -1 o
   // The client's username changes its group (a new registration) while it is still counted as
   // connected: it moves to the new group, and its disconnect takes it off the series it is in.
   feed({ ...SAMPLE_EVENTS.on_register, clientId: 'gw-1', username: 'someone-else' });
+  assert.deepEqual(series(MQTT_METRICS.connected), [
+    { 'mqtt.mountpoint': '', 'mqtt.client.group': 'fleet', value: 0 },
+    { 'mqtt.mountpoint': '', 'mqtt.client.group': 'sensors', value: 1 },
+    { 'mqtt.mountpoint': '', 'mqtt.client.group': 'ungrouped', value: 1 },
+  ]);
   feed({ ...SAMPLE_EVENTS.on_client_gone, clientId: 'gw-1', username: 'someone-else', reason: 17 });
   assert.deepEqual(series(MQTT_METRICS.connected), [
     { 'mqtt.mountpoint': '', 'mqtt.client.group': 'fleet', value: 0 },
