@@ -195,7 +195,9 @@ export class BrokerReconciler implements Component {
    * gRPC calls the broker saw answered OK beyond those received here went to another endpoint
    * (a central Service while the plugin's rollout percentage splits events between it and this
    * per-pod sidecar): they were delivered, so they are not missing either. The events of a hook
-   * accounted for over gRPC are thus the larger of the two counts.
+   * accounted for over gRPC are thus the larger of the two counts. Exact when gRPC goes to one
+   * place; when calls reach both this sidecar and another endpoint, late answers received here
+   * count as missing (the broker counts them as failed too).
    */
   missing(): Map<string, number> {
     const out = new Map<string, number>();
@@ -297,8 +299,8 @@ export class BrokerReconciler implements Component {
       }
     });
     this.baseline = { attempts, errors, received, grpcOk, receivedGrpc };
-    // A snapshot from before the gRPC pair was kept: its OK calls are counted from the first
-    // scrape of this process, so calls answered while no sidecar ran are not subtracted.
+    // A snapshot from before the gRPC pair was kept: the first scrape tells whether the broker
+    // sends over gRPC at all (if it does, the count starts over there).
     this.grpcBaselinePending = !grpcKnown;
     this.restoredLast = { at: s.scrapedAtMs, attempts: lastAttempts, errors: lastErrors, uptimeMs: s.brokerUptimeMs ?? undefined };
     return undefined;
@@ -320,11 +322,11 @@ export class BrokerReconciler implements Component {
     let text: string;
     let gaugeAtScrape: BrokerView['gaugeAtScrape'];
     try {
-      const gauge = this.derivedConnected ?? (() => NaN);
-      const sent = gauge();
+      const gauge = this.derivedConnected;
+      const sent = gauge ? gauge() : 0;
       const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'text/plain', ...(this.authorization ? { authorization: this.authorization } : {}) } });
       // The broker rendered its count before its headers left: the body adds nothing to the window.
-      gaugeAtScrape = { sent, answered: gauge() };
+      gaugeAtScrape = { sent, answered: gauge ? gauge() : 0 };
       if (!res.ok) return this.fail('error', `HTTP ${res.status}`);
       const length = Number(res.headers.get('content-length') ?? 0);
       if (length > MAX_BODY_BYTES) return this.fail('invalid', `response of ${length} bytes`);
@@ -358,8 +360,12 @@ export class BrokerReconciler implements Component {
     // First scrape (and nothing restored), or the broker restarted: counting starts over. What the
     // broker attempted between our last scrape and its restart is not knowable.
     const restarted = prev !== undefined && brokerRestarted(prev, view);
-    if (!this.baseline || restarted) {
-      if (restarted) this.logger.info('the broker restarted: upstream loss is counted from its restart on', { url: this.url });
+    // A snapshot of a version that kept no gRPC counts, and the broker sends over gRPC: the OK
+    // calls since the restored baseline are unknown, so the count starts over too.
+    const grpcUnknown = this.grpcBaselinePending && view.grpcResults.size > 0;
+    if (!this.baseline || restarted || grpcUnknown) {
+      if (restarted) this.logger.info('the broker restarted: upstream loss is counted from its restart on', { url: this.shownUrl });
+      else if (grpcUnknown) this.logger.info('the snapshot has no gRPC counts: upstream loss is counted from now on', { url: this.shownUrl });
       const grpcOk = new Map([...view.grpcResults].map(([hook, r]) => [hook, r.get('ok') ?? 0]));
       this.grpcBaselinePending = false;
       this.baseline = {
@@ -369,10 +375,9 @@ export class BrokerReconciler implements Component {
         grpcOk,
         receivedGrpc: this.stats.grpc.eventsByHook.slice(),
       };
-    } else if (this.grpcBaselinePending) {
+    } else {
+      // Restored without gRPC counts, and no gRPC in use: nothing was sent that way.
       this.grpcBaselinePending = false;
-      for (const [hook, r] of view.grpcResults) this.baseline.grpcOk.set(hook, r.get('ok') ?? 0);
-      this.baseline.receivedGrpc = this.stats.grpc.eventsByHook.slice();
     }
     this.last = view;
     this.restoredLast = undefined;

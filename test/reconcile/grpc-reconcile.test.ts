@@ -13,6 +13,8 @@ import { EVENT_METHOD_PATH, eventRequest } from '../../src/simulator/grpc-sender
 import { connect, startTestSidecar, write } from '../helpers/sidecar-fixture.js';
 import { parsePrometheusText as parseExposition } from '../../src/reconcile/prometheus-text.js';
 import { BrokerReconciler } from '../../src/reconcile/broker-reconciler.js';
+import { IngestStats } from '../../src/receiver/ingest-stats.js';
+import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
 import { eventually } from '../helpers/eventually.js';
 
 const encoder = new FrameEncoder();
@@ -93,10 +95,27 @@ test('the rollout percentage splits events between this TCP sidecar and a gRPC S
     const text = await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/metrics`)).text();
     assert.match(text, /^vmq_sidecar_broker_connections\b.* 0$/m);
     assert.doesNotMatch(text, /vmq_sidecar_broker_connection_drift/);
-    // Across a restart with the state file: the gRPC baseline is kept too.
+    // Across a restart with the state file: the gRPC baseline is kept too. The next process
+    // (nothing received yet) sees 4 more attempts, all answered OK elsewhere: still 3 missing.
     const saved = r.saveState()!;
-    assert.equal(saved.hooks.on_client_wakeup!.baseGrpcOk, 0);
-    assert.equal(saved.hooks.on_client_wakeup!.receivedGrpc, 0);
+    const next = new BrokerReconciler(url, 3_600_000, 1000, new IngestStats(), null, new SidecarLogger('silent'));
+    assert.equal(next.restoreState(saved), undefined);
+    broker = { attempts: 17, errors: 2, ok: 8, deadline: 1, dropped: 1 };
+    assert.equal(await next.scrapeOnce(), 'success');
+    assert.equal(next.missing().get('on_client_wakeup'), 3);
+    // A snapshot of the version before (no gRPC counts) while the broker sends over gRPC: the OK
+    // calls since its baseline are unknown, so the count starts over rather than keep them missing.
+    const old = structuredClone(saved);
+    for (const h of Object.values(old.hooks)) {
+      delete h.baseGrpcOk;
+      delete h.receivedGrpc;
+    }
+    const lines: string[] = [];
+    const upgraded = new BrokerReconciler(url, 3_600_000, 1000, new IngestStats(), null, new SidecarLogger('info', (l) => lines.push(l)));
+    assert.equal(upgraded.restoreState(old), undefined);
+    assert.equal(await upgraded.scrapeOnce(), 'success');
+    assert.equal(upgraded.missing().get('on_client_wakeup'), 0);
+    assert.match(lines.join('\n'), /the snapshot has no gRPC counts: upstream loss is counted from now on/);
   } finally {
     await s.stop();
     server.close();
