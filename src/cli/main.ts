@@ -149,7 +149,7 @@ async function simulate(argv: string[]): Promise<void> {
       process.stderr.write(`vmq-otel-sidecar simulate: no gRPC endpoint reachable at ${target}; start the sidecar with --grpc-listen, or point --grpc-target at it\n`);
       process.exit(EXIT_UNAVAILABLE);
     }
-    if (code !== 'ECONNREFUSED' && code !== 'ECONNRESET' && code !== 'EHOSTUNREACH' && code !== 'ENOTFOUND') throw err;
+    if (code !== 'ECONNREFUSED' && code !== 'ECONNRESET' && code !== 'EHOSTUNREACH' && code !== 'ENOTFOUND' && code !== 'EAI_AGAIN' && code !== 'ETIMEDOUT') throw err;
     const target = formatHostPort(settings.target.host, settings.target.port);
     process.stderr.write(`vmq-otel-sidecar simulate: no sidecar reachable at ${target} (${code}); start one (npm start) or point --target at it\n`);
     process.exit(EXIT_UNAVAILABLE);

@@ -141,7 +141,7 @@ export const SIMULATOR_OPTIONS: OptionTable<SimulatorSettings> = {
     flag: 'connect-timeout',
     default: '5s',
     accepted: 'a duration from 0ms to 10m',
-    description: 'How long to keep trying when the sidecar refuses the first connection (it may still be starting), as the plugin keeps reconnecting; then the run fails with status 69.',
+    description: 'How long to keep trying when the first TCP connection fails as with a sidecar not there yet (refused, or its name not resolving yet), as the plugin keeps reconnecting; then the run fails with status 69.',
     parse: durationInRange(0, 600_000),
   },
   userType: {

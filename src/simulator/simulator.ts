@@ -112,9 +112,15 @@ export class PooledConnection {
   }
 }
 
+/** Errors of a sidecar that is not there yet: still starting, or its name not yet resolvable. */
+const NOT_YET = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ECONNRESET', 'ETIMEDOUT']);
+/** One connection attempt's limit, so that a port that drops SYNs does not wait for the OS. */
+const CONNECT_ATTEMPT_MS = 5_000;
+
 /**
- * Opens the pool. `waitMs`: how long a refused first connection is tried again (every 200 ms),
- * as the plugin keeps reconnecting: a sidecar started a moment before may not listen yet.
+ * Opens the pool. `waitMs`: how long a first connection that fails as a sidecar not there yet
+ * would (refused, name not resolving yet) is tried again, every 200 ms, as the plugin keeps
+ * reconnecting: a sidecar started a moment before may not listen yet.
  */
 export async function connectPool(target: HostPort, n: number, waitMs = 0): Promise<PooledConnection[]> {
   const giveUpAt = Date.now() + waitMs;
@@ -124,11 +130,18 @@ export async function connectPool(target: HostPort, n: number, waitMs = 0): Prom
       first = await connectOne(target);
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || Date.now() >= giveUpAt) throw err;
+      if (!NOT_YET.has((err as NodeJS.ErrnoException).code ?? '') || Date.now() >= giveUpAt) throw err;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  const sockets = [first, ...(await Promise.all(Array.from({ length: n - 1 }, () => connectOne(target))))];
+  const rest = await Promise.allSettled(Array.from({ length: n - 1 }, () => connectOne(target)));
+  const failed = rest.find((r) => r.status === 'rejected');
+  if (failed) {
+    first.destroy();
+    for (const r of rest) if (r.status === 'fulfilled') r.value.destroy();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const sockets = [first, ...rest.map((r) => (r as PromiseFulfilledResult<net.Socket>).value)];
   return sockets.map((s) => {
     s.on('error', () => {});
     // The plugin never reads; neither do we, but a peer that writes must not fill our buffers.
@@ -139,11 +152,13 @@ export async function connectPool(target: HostPort, n: number, waitMs = 0): Prom
 
 function connectOne(target: HostPort): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect({ host: target.host, port: target.port, noDelay: true });
+    const s = net.connect({ host: target.host, port: target.port, noDelay: true, timeout: CONNECT_ATTEMPT_MS });
     s.once('connect', () => {
       s.off('error', reject);
+      s.setTimeout(0);
       resolve(s);
     });
+    s.once('timeout', () => s.destroy(Object.assign(new Error(`connect ETIMEDOUT ${target.host}:${target.port}`), { code: 'ETIMEDOUT' })));
     s.once('error', reject);
   });
 }
