@@ -29,7 +29,7 @@ EXPOSE 8890 9464
 # listener through VMQ_SIDECAR_ADMIN_LISTEN, so set the admin address with the variable, not with
 # --admin-listen. With the admin listener off there is nothing to ask: it passes.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "const a = process.env.VMQ_SIDECAR_ADMIN_LISTEN || '127.0.0.1:9464'; if (a.trim() === 'off') process.exit(0); fetch('http://127.0.0.1:' + a.split(':').pop() + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const a = process.env.VMQ_SIDECAR_ADMIN_LISTEN || '127.0.0.1:9464'; if (a.trim().toLowerCase() === 'off') process.exit(0); fetch('http://127.0.0.1:' + a.split(':').pop() + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
 # Node flags: src/cli/node-flags.ts says why.
 ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/src/cli/main.js"]

@@ -64,13 +64,19 @@ function unknownOption(raw: string, known: readonly string[]): string {
 }
 
 /**
+ * What Kubernetes injects for every Service of the namespace (a Service named vmq-sidecar gives
+ * VMQ_SIDECAR_SERVICE_HOST, VMQ_SIDECAR_PORT_8890_TCP_ADDR, ...): not the operator's typos.
+ */
+const KUBERNETES_SERVICE_VARIABLE = /_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)$/;
+
+/**
  * Variables with the table's prefix (VMQ_SIDECAR_) that no option reads: a misspelt name would
  * otherwise be ignored in silence. Each with the nearest known name when one is close.
  */
 export function unknownVariables<T>(table: OptionTable<T>, env: Env, prefix: string): { name: string; near: string | undefined }[] {
   const known = Object.values(table as Record<string, OptionSpec<unknown>>).flatMap((s) => (s.env ? [s.env] : []));
   return Object.keys(env)
-    .filter((n) => n.startsWith(prefix) && !known.includes(n))
+    .filter((n) => n.startsWith(prefix) && !known.includes(n) && !KUBERNETES_SERVICE_VARIABLE.test(n))
     .sort()
     .map((name) => {
       const near = known.map((k) => ({ k, d: distance(name, k) })).sort((x, y) => x.d - y.d)[0];

@@ -107,7 +107,9 @@ test('--broker-metrics-url on a port fetch refuses is a configuration error at s
 
 test('a VMQ_SIDECAR_ variable no option reads is reported, with the nearest name', async () => {
   const { unknownVariables } = await import('../../src/config/option-parser.js');
-  assert.deepEqual(unknownVariables(SIDECAR_OPTIONS, { VMQ_SIDECAR_LISTN: '1', VMQ_SIDECAR_LISTEN: '127.0.0.1:1', VMQ_SIDECAR_ZZZ: '1', OTHER: '1' }, 'VMQ_SIDECAR_'), [
+  // The Kubernetes service links of a Service named vmq-sidecar are not typos.
+  const k8s = { VMQ_SIDECAR_SERVICE_HOST: '10.0.0.1', VMQ_SIDECAR_SERVICE_PORT: '8890', VMQ_SIDECAR_SERVICE_PORT_ADMIN: '9464', VMQ_SIDECAR_PORT: 'tcp://10.0.0.1:8890', VMQ_SIDECAR_PORT_8890_TCP: 'tcp://10.0.0.1:8890', VMQ_SIDECAR_PORT_8890_TCP_ADDR: '10.0.0.1' };
+  assert.deepEqual(unknownVariables(SIDECAR_OPTIONS, { ...k8s, VMQ_SIDECAR_LISTN: '1', VMQ_SIDECAR_LISTEN: '127.0.0.1:1', VMQ_SIDECAR_ZZZ: '1', OTHER: '1' }, 'VMQ_SIDECAR_'), [
     { name: 'VMQ_SIDECAR_LISTN', near: 'VMQ_SIDECAR_LISTEN' },
     { name: 'VMQ_SIDECAR_ZZZ', near: undefined },
   ]);

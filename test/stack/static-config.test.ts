@@ -114,6 +114,7 @@ test('Dockerfile HEALTHCHECK, run as Docker would: healthy on a ready sidecar, u
   }
   assert.equal(await check('127.0.0.1:1'), 1);
   assert.equal(await check('off'), 0);
+  assert.equal(await check(' OFF '), 0, 'spelt as the option parser accepts it');
 });
 
 test('otel-collector.yaml: pipelines use only defined components, each defined one is used', () => {
