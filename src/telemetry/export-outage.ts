@@ -54,7 +54,7 @@ export class ExportOutage {
     // It opens the outage too: the WARN line it writes is then always followed by a recovery line.
     this.begin();
     this.timeoutsInOutage++;
-    this.warn(message.split('\n', 1)[0]!.slice(0, 300));
+    this.warn(firstLine(new Error(message)));
   }
 
   private begin(): void {
