@@ -4,7 +4,7 @@
  * state, logs) -> OpenTelemetry SDK -> exporters, beside the admin listener. Each component
  * owns its start, stop, status and metrics (lifecycle/component.ts); this file only lists them.
  */
-import { formatHostPort } from './config/option-parser.js';
+import { ConfigError, formatHostPort } from './config/option-parser.js';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { TcpReceiver } from './receiver/tcp-receiver.js';
@@ -27,7 +27,7 @@ import { MetricStore } from './metrics/metric-store.js';
 import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
 import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
 import { AdminServer } from './admin/admin-server.js';
-import { resolveAdminListen } from './config/listen-address.js';
+import { otherListenProblems, resolveAdminListen, type ListenAddress } from './config/listen-address.js';
 import { ComponentSet, type Component, type StatusReport } from './lifecycle/component.js';
 import { RuntimeMetrics } from './telemetry/runtime-metrics.js';
 import { routeGrpcJsLog } from './logging/grpc-js-log.js';
@@ -175,7 +175,18 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     ...(grpc ? [grpc] : []),
   ]);
   parts.registerMetrics(store);
-  await parts.start();
+  try {
+    await parts.start();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const adminAt = resolveAdminListen(settings, otel);
+    const addresses: ListenAddress[] = [
+      ...(adminAt ? [adminAt] : []),
+      { ...settings.listen, setting: '--listen' },
+      ...(settings.grpcListen ? [{ ...settings.grpcListen, setting: '--grpc-listen' }] : []),
+    ];
+    throw new ConfigError([...err.problems, ...(await otherListenProblems(err, addresses))]);
+  }
 
   admin.logReady();
   const adminAddress = admin.address;

@@ -2,6 +2,7 @@
  * Where the listeners bind, and what a bind failure means to the operator: the configuration
  * side of the admin and plugin listeners.
  */
+import net from 'node:net';
 import { ConfigError, formatHostPort } from './option-parser.js';
 import type { HostPort } from './option-parser.js';
 import type { SidecarSettings } from './sidecar-config.js';
@@ -34,6 +35,26 @@ const BIND_ERRORS: Record<string, string> = {
   EADDRNOTAVAIL: 'is not an address of this machine',
   ENOTFOUND: 'names a host that does not resolve',
 };
+
+/**
+ * After one listener failed to bind (the others released again): the problem with each other
+ * address, found by binding it for a moment, so that one run names every busy port.
+ */
+export async function otherListenProblems(failed: ConfigError, addresses: readonly ListenAddress[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const at of addresses) {
+    if (at.port === 0 || failed.problems.some((p) => p.startsWith(`${at.setting}:`))) continue;
+    const server = net.createServer();
+    try {
+      await bindOrExplain(() => new Promise<void>((resolve, reject) => server.once('error', reject).listen(at.port, at.host, () => resolve())), at);
+    } catch (err) {
+      if (err instanceof ConfigError) out.push(...err.problems);
+    } finally {
+      server.close();
+    }
+  }
+  return out;
+}
 
 /** A listen address that cannot be bound is a configuration problem: say which setting to change. */
 export async function bindOrExplain<T>(bind: () => Promise<T>, at: ListenAddress): Promise<T> {

@@ -55,6 +55,13 @@ test('a port in use is a configuration error naming its flag (exit 64), with no 
     assert.equal((await third.exited).code, 64);
     assert.match(third.stderr(), /invalid configuration: --admin-listen: \S+ is already in use by another process \(EADDRINUSE\)/);
     assert.doesNotMatch(third.stderr(), /listener ready|\n\s+at /);
+    // Both busy: one run names both, one line each.
+    const fourth = runCli(['--listen', `127.0.0.1:${port}`, '--admin-listen', admin]);
+    assert.equal((await fourth.exited).code, 64);
+    assert.deepEqual(
+      fourth.stderr().trim().split('\n').map((l) => /invalid configuration: (--[a-z-]+):/.exec(l)?.[1]),
+      ['--admin-listen', '--listen'],
+    );
   } finally {
     first.child.kill('SIGTERM');
     await first.exited;
