@@ -18,7 +18,7 @@
  * of another version or too old is reported and ignored, never fatal.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, accessSync, statSync } from 'node:fs';
+import { closeSync, constants, accessSync, openSync, readSync, statSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ClientState, KEY_SEP, clientKey, type SessionTracker } from './session-tracker.js';
@@ -131,10 +131,26 @@ export function checkStateFileDirectory(file: string): void {
   } catch {
     throw new Error(`directory ${dir} is not writable`);
   }
+  let st2;
   try {
-    if (statSync(file).isDirectory()) throw new Error(`${file} is a directory`);
+    st2 = statSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return;
+  }
+  if (st2.isDirectory()) throw new Error(`${file} is a directory`);
+  // A file that is there and not a snapshot is someone's data (a mistyped path): the first
+  // snapshot written would replace it.
+  if (st2.size > 0 && !startsWithMagic(file)) throw new Error(`${file} exists and is not a vmq-otel-sidecar snapshot: it would be overwritten; point --state-file at a new file, or remove it`);
+}
+
+function startsWithMagic(file: string): boolean {
+  const head = Buffer.alloc(MAGIC.length);
+  const fd = openSync(file, 'r');
+  try {
+    return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(MAGIC);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -11,6 +11,7 @@
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
+import { formatHostPort } from '../config/option-parser.js';
 import type { EventSink } from './event-sink.js';
 import { ObjectRecordBuilder, WireRecordBuilder, type LogAttributeValue, type LogRecordBuilder, type LogRecordOutput, type WireLogOutput } from './log-record-builder.js';
 import type { LogAttributeKey } from './log-catalog.js';
@@ -289,7 +290,8 @@ export class LogSink implements EventSink {
       const a = red.apply(addr);
       return a === '' ? 'a redacted address' : a;
     }
-    return `${addr || 'an unknown address'}:${port}`;
+    if (addr === '') return port > 0 ? `an unknown address (port ${port})` : 'an unknown address';
+    return formatHostPort(addr, port);
   }
 
   /** client.address/port: with --redact peer, the hashed address (the port alone says nothing), or neither. */

@@ -72,6 +72,7 @@ export class ExportOutage {
       endpoint,
       error,
       failedExports: this.failures - this.failuresAtStart,
+      ...(this.timeoutsInOutage > 0 ? { timedOutExports: this.timeoutsInOutage } : {}),
     });
   }
 

@@ -17,6 +17,7 @@
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { ErrorTypeCounts } from './export-error-type.js';
+import { firstLine } from './export-outage.js';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import { classifyExportFailure } from './export-rejection.js';
@@ -118,6 +119,14 @@ export class LogExportQueue {
   /** Records queued or being exported: neither exported nor dropped yet. */
   get pending(): number {
     return this.queued + this.splitRecords + this.inFlightRecords;
+  }
+
+  /**
+   * Records handed to the exporter and not answered yet (or halves of a refused batch waiting
+   * their turn): during an outage, the batch the exporter keeps retrying.
+   */
+  get exporting(): number {
+    return this.splitRecords + this.inFlightRecords;
   }
 
   /** Records lost for any reason. */
@@ -352,7 +361,7 @@ export class LogExportQueue {
     this.dropped.rejected += batch.length;
     this.release(batch);
     this.logger.limited('warn', 'log-export-rejected', 10_000, 'log records refused by the exporter for good: dropped, not retried', {
-      error: error?.message ?? 'unknown error',
+      error: firstLine(error),
       code: (error as { code?: unknown } | undefined)?.code,
       records: batch.length,
       droppedRejected: this.dropped.rejected,
@@ -364,9 +373,11 @@ export class LogExportQueue {
     this.failedByType.add(error);
     this.backoffUntil = Date.now() + this.backoffMs;
     this.logger.limited('warn', 'log-export-failed', 10_000, 'log export failed; retrying with back-off', {
-      error: error?.message ?? 'unknown error',
+      error: firstLine(error),
       backoffMs: this.backoffMs,
+      // The failed batch goes back to the queue after this line: counted here, not twice.
       queued: this.queued,
+      retrying: batch.length,
       failedExports: this.failedExports,
       droppedQueueFull: this.dropped.queue_full,
     });

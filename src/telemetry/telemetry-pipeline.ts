@@ -332,7 +332,7 @@ export class TelemetryPipeline implements Component {
     const q = this.logQueue;
     const otel = this.otel;
     return {
-      logs: q ? { exported: q.exported, queued: q.queued, dropped: q.dropped } : null,
+      logs: q ? { exported: q.exported, queued: q.queued, exporting: q.exporting, dropped: q.dropped } : null,
       exporters: {
         metrics: otel.metricsExporters,
         logs: otel.logsExporters,

@@ -242,7 +242,7 @@ test('a failed rename removes the temporary file', async () => {
   }
 });
 
-test('a --state-file in a missing directory or under a file exits 64 naming --state-file', async () => {
+test('a --state-file in a missing directory, under a file, or on a file that is not a snapshot exits 64 naming --state-file', async () => {
   const { runCli } = await import('../helpers/cli-process.js');
   const dir = tmp();
   try {
@@ -254,6 +254,17 @@ test('a --state-file in a missing directory or under a file exits 64 naming --st
       assert.match(p.stderr(), /--state-file/);
       assert.match(p.stderr(), /does not exist|is not a directory/);
     }
+    // A file that is not a snapshot (a mistyped path) is not overwritten: exit 64, untouched.
+    const notes = path.join(dir, 'notes.txt');
+    writeFileSync(notes, 'my notes\n');
+    const p = runCli(['--listen', '127.0.0.1:0', '--state-file', notes]);
+    assert.equal((await p.exited).code, 64);
+    assert.match(p.stderr(), /--state-file: .*exists and is not a vmq-otel-sidecar snapshot/);
+    assert.equal(readFileSync(notes, 'utf8'), 'my notes\n');
+    // An empty file, or one of ours, is fine.
+    const { checkStateFileDirectory } = await import('../../src/sessions/session-snapshot.js');
+    writeFileSync(path.join(dir, 'empty.bin'), '');
+    assert.doesNotThrow(() => checkStateFileDirectory(path.join(dir, 'empty.bin')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

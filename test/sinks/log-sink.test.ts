@@ -225,6 +225,17 @@ test('an MQTT 5 disconnect (reason unspecified, no username, no session id) is I
   );
 });
 
+test('the register record names the peer as HOST:PORT, IPv6 in brackets, and says when the address is unknown', () => {
+  const { s, records } = sink({});
+  s.consume(decode({ ...SAMPLE_EVENTS.on_register, clientId: 'a', peerAddr: '10.0.0.1', peerPort: 1883 }), Date.now());
+  s.consume(decode({ ...SAMPLE_EVENTS.on_register, clientId: 'b', peerAddr: '2001:db8::1', peerPort: 1883 }), Date.now());
+  s.consume(decode({ ...SAMPLE_EVENTS.on_register, clientId: 'c', peerAddr: '', peerPort: 20050 }), Date.now());
+  assert.deepEqual(
+    records().map((r) => r.body),
+    ['client a connected from 10.0.0.1:1883', 'client b connected from [2001:db8::1]:1883', 'client c connected from an unknown address (port 20050)'],
+  );
+});
+
 test('semantic conventions: error.type only on failure records, messaging.destination.template from the ACL or the topic groups', () => {
   const { s, records } = sink({ ratios: parseLogHooks('all'), topicGroups: parseTopicGroups('devices/+/telemetry=telemetry') });
   const now = Date.now();

@@ -78,7 +78,7 @@ test('a slow export that times out and then succeeds: one WARN line, then one re
   now += 2000;
   outage.succeeded();
   assert.deepEqual(lines.map((l) => [l.level, l.msg, l.failedExports, l.timedOutExports]), [
-    ['warn', 'metrics export failed; retrying', 0, undefined],
+    ['warn', 'metrics export failed; retrying', 0, 1],
     ['info', 'metrics exports recovered', 0, 1],
   ]);
 });

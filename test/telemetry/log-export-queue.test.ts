@@ -68,6 +68,9 @@ test('an exporter that never answers: shutdown returns by its deadline and count
   exp.shutdown = () => new Promise<void>(() => {});
   const q = new LogExportQueue(exp, { maxQueueSize: 100, maxExportBatchSize: 10, scheduledDelayMillis: 5, exportTimeoutMillis: 60_000 }, logger);
   for (let i = 0; i < 35; i++) q.add(record(`r${i}`));
+  // Meanwhile every record is somewhere /status shows: queued, or handed to the exporter.
+  await eventually(() => assert.ok(q.exporting > 0));
+  assert.equal(q.queued + q.exporting, 35);
   const t0 = Date.now();
   await q.shutdown(200);
   assert.ok(Date.now() - t0 < 1500, `shutdown took ${Date.now() - t0} ms`);
