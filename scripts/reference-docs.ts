@@ -49,11 +49,11 @@ function cell(s: string): string {
 }
 
 function metricTable(defs: readonly MetricDef[]): string[] {
-  const lines = ['| OpenTelemetry name | Prometheus name | instrument | unit | attributes | from | convention |', '|---|---|---|---|---|---|---|'];
+  const lines = ['| OpenTelemetry name | Prometheus name | instrument, value type | unit | attributes | from | convention |', '|---|---|---|---|---|---|---|'];
   for (const d of defs) {
     const prom = prometheusNameOf(d) + (d.kind === 'histogram' ? '_{bucket,sum,count}' : '');
     const attrs = d.attributes.map((a) => `\`${a.name}\``).join(', ') || '-';
-    lines.push(`| \`${d.name}\` | \`${prom}\` | ${KIND[d.kind]} | \`${d.unit}\` | ${attrs} | ${cell(d.source)} | ${metricConvention(d)} |`);
+    lines.push(`| \`${d.name}\` | \`${prom}\` | ${KIND[d.kind]}, ${d.valueType} | \`${d.unit}\` | ${attrs} | ${cell(d.source)} | ${metricConvention(d)} |`);
   }
   return lines;
 }
