@@ -42,10 +42,11 @@ function dependencies(node) {
   withDirLock(join(root, 'node_modules.lock'), 600_000, 'setup', () => {
     if (current()) return;
     say(existsSync(installed) ? 'package-lock.json changed: npm ci' : 'no dependencies installed yet: npm ci');
-    // npm itself on the supported Node, so that it does not warn about every package's engines.
+    // npm itself on the supported Node, so that it does not warn about every package's engines;
+    // errors only, the line above says what is happening.
     const npm = process.env.npm_execpath;
-    if (npm && /\.[cm]?js$/.test(npm) && existsSync(npm)) run(node.execPath, [npm, 'ci', '--no-audit', '--no-fund']);
-    else run('npm', ['ci', '--no-audit', '--no-fund'], { env: node.env });
+    if (npm && /\.[cm]?js$/.test(npm) && existsSync(npm)) run(node.execPath, [npm, 'ci', '--no-audit', '--no-fund', '--loglevel=error']);
+    else run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { env: node.env });
   });
 }
 
