@@ -1,7 +1,12 @@
 # vmq-otel-sidecar: one per VerneMQ node, reached by the vmq_events_sidecar plugin over loopback.
 # Build: docker build -t vmq-otel-sidecar .
+#
+# Node 24 (LTS, maintained until April 2028), the same major the suite runs on in CI and on
+# machines whose Node is older (scripts/runtime.mjs installs 24.22.3): the image ships what the
+# tests ran. Node 26 (the active LTS) passes the suite too; moving to it is this line and
+# PINNED_NODE. OpenTelemetry JS 3.x needs Node 22.15 or newer (package.json engines).
 
-FROM node:24.11.0-bookworm-slim AS build
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,7 +18,7 @@ COPY scripts ./scripts
 COPY proto ./proto
 RUN npx tsc -p . && npm prune --omit=dev
 
-FROM node:24.11.0-bookworm-slim
+FROM node:24.22.3-bookworm-slim
 ENV NODE_ENV=production \
     VMQ_SIDECAR_LISTEN=127.0.0.1:8890 \
     VMQ_SIDECAR_ADMIN_LISTEN=0.0.0.0:9464

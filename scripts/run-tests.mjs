@@ -1,9 +1,9 @@
 // npm test's runner: every compiled *.test.js under dist/test, four files at a time, each in a
 // process of its own, reported as TAP on stdout.
 //
-// Through node:test's run() rather than `node --test --test-concurrency=4 dist/test/`: that flag
-// only exists from Node 20.10 (we support 20.6), and a directory argument makes Node 20 run every
-// file under test/ (the helpers too) as a test file.
+// Through node:test's run() rather than `node --test dist/test/`: a directory argument runs every
+// file under it (the helpers too) as a test file. Each file runs on the Node running this script
+// (process.execPath): `npm test` starts it on the supported Node (scripts/setup.mjs).
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

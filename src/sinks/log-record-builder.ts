@@ -3,9 +3,7 @@
  * console, http/json and grpc exporters take those), or straight into OTLP protobuf bytes (the
  * http/protobuf exporter: no record object at all, log-protobuf-serializer.ts).
  */
-import type { SpanContext } from '@opentelemetry/api';
-import type { LogAttributes } from '@opentelemetry/api-logs';
-import type { SeverityNumber } from '@opentelemetry/api-logs';
+import type { Attributes, SeverityNumber, SpanContext } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
@@ -47,13 +45,13 @@ class EventLogRecord implements ReadableLogRecord {
     readonly eventName: string,
     readonly resource: Resource,
     readonly instrumentationScope: InstrumentationScope,
-    readonly attributes: LogAttributes,
+    readonly attributes: Attributes,
     readonly droppedAttributesCount: number,
   ) {}
 }
 
 export class ObjectRecordBuilder implements LogRecordBuilder {
-  private attrs: LogAttributes = {};
+  private attrs: Attributes = {};
   private time: HrTime = [0, 0];
   private observed: HrTime = [0, 0];
   private eventName = '';

@@ -8,7 +8,7 @@
  * again (about a third of the cost of a record object, measured); the values here are valid
  * attribute types by construction, and the attribute limits are applied as they are written.
  */
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { SeverityNumber } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { formatHostPort } from '../config/option-parser.js';

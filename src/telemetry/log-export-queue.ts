@@ -98,7 +98,8 @@ export class LogExportQueue {
   }
   private readonly maxConcurrent: number;
   private readonly minBackoff: number;
-  private readonly maxBackoff: number;
+  /** The longest pause between two attempts while exports fail. */
+  readonly maxBackoff: number;
 
   constructor(
     private readonly exporter: LogRecordExporter,

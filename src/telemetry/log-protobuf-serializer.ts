@@ -10,8 +10,7 @@
  * writer. The tests decode the output with the official field numbers and compare it with the
  * SDK serializer's.
  */
-import type { HrTime } from '@opentelemetry/api';
-import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
+import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
@@ -391,7 +390,7 @@ function writeKeyValue(w: Writer, field: number, key: string, v: AnyValue, cache
   writeAnyValueBody(w, v);
 }
 
-function writeAttributes(w: Writer, field: number, attrs: LogAttributes): void {
+function writeAttributes(w: Writer, field: number, attrs: Attributes): void {
   for (const key in attrs) {
     const v = attrs[key];
     if (v === undefined) continue;
@@ -410,7 +409,7 @@ const resourceCache = new WeakMap<Resource, Buffer>();
 function resourceMessage(r: Resource): Buffer {
   let b = resourceCache.get(r);
   if (b === undefined) {
-    b = encodeMessage((w) => writeAttributes(w, 1, r.attributes as LogAttributes));
+    b = encodeMessage((w) => writeAttributes(w, 1, r.attributes as Attributes));
     resourceCache.set(r, b);
   }
   return b;

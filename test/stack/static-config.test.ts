@@ -85,11 +85,18 @@ test('docker-compose.yml: every service is pinned, buildable and wired to things
   assert.deepEqual(Object.keys(services.simulator!.depends_on as Obj), ['sim-sidecar']);
 });
 
-test('Dockerfile: pinned current LTS base, non-root, health check', () => {
+test('Dockerfile: pinned supported LTS base (Node 24 or newer, within engines), non-root, health check', () => {
   const df = read('Dockerfile');
   const froms = [...df.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
   assert.ok(froms.length >= 2);
-  for (const f of froms) assert.match(f, /^node:\d+\.\d+\.\d+-bookworm-slim$/);
+  const minimum = /^>=(\d+)\.(\d+)\.(\d+)$/.exec((JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node)!.slice(1).map(Number);
+  for (const f of froms) {
+    const version = /^node:(\d+)\.(\d+)\.(\d+)-bookworm-slim$/.exec(f)?.slice(1).map(Number);
+    assert.ok(version, `${f}: node:X.Y.Z-bookworm-slim`);
+    assert.ok(version[0]! >= 24 && version[0]! % 2 === 0, `${f}: an LTS line, 24 or newer`);
+    const differs = version.findIndex((v, i) => v !== minimum[i]);
+    assert.ok(differs < 0 || version[differs]! > minimum[differs]!, `${f}: within package.json engines`);
+  }
   assert.match(df, /^USER node$/m);
   assert.match(df, /\/readyz/);
 });

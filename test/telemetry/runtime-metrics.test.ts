@@ -1,6 +1,7 @@
 /**
  * The sidecar's own process and event loop as metrics: a loop kept busy shows as active time,
- * as utilization and as delay in the window it happened in; an idle one reads about 0.
+ * as utilization and as delay in the window it happened in, and no longer in a later idle one;
+ * CPU time and memory are the process's own.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,40 +23,60 @@ function busy(ms: number): void {
   while (performance.now() < until);
 }
 
-test('a loop blocked for 150 ms: active time, the window\'s utilization and its delay say so; idle windows read about 0', async () => {
+type Window = { eventLoopUtilization: number | null; eventLoopDelayMaxMs: number | null; eventLoopDelayP99Ms: number | null };
+
+// No figure here depends on how fast this machine is or how busy: a loop blocked for 150 ms is
+// blocked at least that long whatever else runs, and the window it fell in is compared with a
+// later idle one rather than with a bound. The suite runs beside other processes.
+test('a loop blocked for 150 ms shows as delay and active time in the window it fell in, not in the next idle one', async () => {
   const store = new MetricStore();
   const runtime = new RuntimeMetrics(400);
   runtime.registerMetrics(store);
   runtime.start();
   try {
-    // An idle window first.
+    const window = () => runtime.status().runtime as Window;
+    assert.equal(window().eventLoopUtilization, null, 'no window before the first closes');
+    // Timers fire in order of expiry: by the time this one does, the 400 ms window has closed.
     await sleep(450);
-    const idle = runtime.status().runtime as { eventLoopUtilization: number; eventLoopDelayMaxMs: number };
-    // Loose bounds: the suite runs files in parallel on two cores.
-    assert.ok(idle.eventLoopUtilization < 0.5, JSON.stringify(idle));
-    assert.ok(idle.eventLoopDelayMaxMs < 100, JSON.stringify(idle));
-    assert.ok(read(store, 'nodejs.eventloop.delay.p99') < 0.1);
+    assert.notEqual(window().eventLoopUtilization, null);
 
     const activeBefore = read(store, 'nodejs.eventloop.time', ['nodejs.eventloop.state', 'active']);
-    const cpuBefore = read(store, 'process.cpu.time', ['cpu.mode', 'user']);
     await sleep(50);
     busy(150);
-    // The window the block fell in, or the next one, closes within 900 ms.
-    let seen = { utilization: 0, max: 0 };
-    for (let i = 0; i < 9 && seen.max < 0.1; i++) {
+    // The window closes right after the block (its timer was due during it) or within 400 ms.
+    let blocked: Window | undefined;
+    for (let i = 0; i < 9 && blocked === undefined; i++) {
       await sleep(100);
-      const w = runtime.status().runtime as { eventLoopUtilization: number | null; eventLoopDelayMaxMs: number | null };
-      seen = { utilization: Math.max(seen.utilization, w.eventLoopUtilization ?? 0), max: Math.max(seen.max, (w.eventLoopDelayMaxMs ?? 0) / 1000) };
+      if ((window().eventLoopDelayMaxMs ?? 0) >= 120) blocked = window();
     }
-    assert.ok(seen.max >= 0.12 && seen.max < 0.4, `delay max ${seen.max} s`);
-    assert.ok(seen.utilization >= 0.3, `utilization ${seen.utilization}`);
+    assert.ok(blocked, `the block shows as delay: ${JSON.stringify(window())}`);
     assert.ok(read(store, 'nodejs.eventloop.delay.max') >= 0.12);
     assert.ok(read(store, 'nodejs.eventloop.delay.p99') <= read(store, 'nodejs.eventloop.delay.max'));
     assert.ok(read(store, 'nodejs.eventloop.time', ['nodejs.eventloop.state', 'active']) - activeBefore >= 0.14);
-    // CPU time, not wall time: the busy loop may share its core.
-    assert.ok(read(store, 'process.cpu.time', ['cpu.mode', 'user']) - cpuBefore >= 0.03);
-    assert.ok(read(store, 'process.memory.usage') > 10 * 1024 * 1024);
+
+    // A later window, with the loop idle, no longer carries the block.
+    await sleep(500);
+    const idle = window();
+    assert.ok(idle.eventLoopDelayMaxMs! < blocked.eventLoopDelayMaxMs!, `idle ${JSON.stringify(idle)}, blocked ${JSON.stringify(blocked)}`);
+    assert.ok(idle.eventLoopUtilization! < blocked.eventLoopUtilization!, `idle ${JSON.stringify(idle)}, blocked ${JSON.stringify(blocked)}`);
+    assert.ok(read(store, 'nodejs.eventloop.delay.max') < blocked.eventLoopDelayMaxMs! / 1000);
   } finally {
     runtime.stop();
   }
+});
+
+test('process.cpu.time is the process\'s own CPU time, by mode; process.memory.usage its resident memory', () => {
+  const store = new MetricStore();
+  new RuntimeMetrics(400).registerMetrics(store);
+  const before = process.cpuUsage();
+  const user = read(store, 'process.cpu.time', ['cpu.mode', 'user']);
+  const system = read(store, 'process.cpu.time', ['cpu.mode', 'system']);
+  const after = process.cpuUsage();
+  assert.ok(before.user / 1e6 <= user && user <= after.user / 1e6, `user ${user} s`);
+  assert.ok(before.system / 1e6 <= system && system <= after.system / 1e6, `system ${system} s`);
+  busy(20);
+  assert.ok(read(store, 'process.cpu.time', ['cpu.mode', 'user']) >= user, 'a counter: it never goes down');
+  const rss = process.memoryUsage.rss();
+  const memory = read(store, 'process.memory.usage');
+  assert.ok(memory > rss / 2 && memory < rss * 2, `${memory} bytes against ${rss}`);
 });
