@@ -166,7 +166,6 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     new RuntimeMetrics(),
     stats,
     coverage,
-    new Mqtt5Companion(stats, logger),
     sessions,
     ...(wakeups ? [wakeups] : []),
     ...(snapshot ? [snapshot] : []),
@@ -175,6 +174,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     outputs,
     tcp,
     ...(grpc ? [grpc] : []),
+    // Last: says "not seen yet" only once the receivers listen (not before a start that fails).
+    new Mqtt5Companion(stats, logger),
   ]);
   parts.registerMetrics(store);
   try {
