@@ -371,7 +371,7 @@ export const SIDECAR_METRICS = {
     kind: 'counter',
     unit: '{item}',
     description:
-      'Items of an event beyond what one event may carry (user properties past 100 per on_register, topics past 10000 per on_subscribe / on_unsubscribe), skipped by the decoder, by hook. The event itself is kept; skipped unsubscribed topics still count in mqtt.unsubscriptions, skipped subscribed topics (whose QoS is not decoded) do not count in mqtt.subscriptions.',
+      'Items of an event beyond what one event may carry (user properties past 100 per on_register, and per on_publish / on_deliver of the MQTT 5 companion, topics past 10000 per on_subscribe / on_unsubscribe), skipped by the decoder, by hook. The event itself is kept; skipped unsubscribed topics still count in mqtt.unsubscriptions, skipped subscribed topics (whose QoS is not decoded) do not count in mqtt.subscriptions.',
     attributes: [A.hook],
     source: 'the decoder',
   },
