@@ -67,8 +67,9 @@ export class FrameEncoder {
     return this.types[idx]!.encode(event as unknown as protobuf.Message).finish();
   }
 
-  /** A complete frame: length prefix + Any(type_url, value). */
+  /** A complete frame: length prefix + Any(type_url, value); the companion's for events marked `mqtt5: true`. */
   encodeFrame(event: SimEvent): Buffer {
+    if (event.mqtt5 === true) return this.encodeMqtt5Frame(event);
     const idx = this.hookIndex.get(event.hook)!;
     return FrameEncoder.frame(this.typeUrlFields[idx]!, this.encodeMessage(event));
   }
