@@ -13,7 +13,11 @@ start_link() ->
 
 init([]) ->
     {ClientOpts, PoolOpts} = pool_options(),
-    ok = shackle_pool:start(?POOL, vmq_events_sidecar_m5_client, ClientOpts, PoolOpts),
+    %% A pool left from an earlier start (the application restarted without its stop/1) is reused.
+    case shackle_pool:start(?POOL, vmq_events_sidecar_m5_client, ClientOpts, PoolOpts) of
+        ok -> ok;
+        {error, pool_already_started} -> ok
+    end,
     {ok, {#{strategy => one_for_one, intensity => 1, period => 5}, []}}.
 
 %% hostname and port: the companion's setting, else vmq_events_sidecar's, else its default.

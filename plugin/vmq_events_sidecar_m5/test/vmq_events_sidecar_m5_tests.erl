@@ -143,3 +143,11 @@ pool_address_defaults_to_vmq_events_sidecar_settings_test() ->
     application:unset_env(vmq_events_sidecar_m5, port),
     application:unset_env(vmq_events_sidecar, hostname),
     application:unset_env(vmq_events_sidecar, port).
+
+supervisor_starts_the_pool_and_survives_a_pool_left_running_test() ->
+    shackle_pool:stop(vmq_events_sidecar_m5),
+    ?assertMatch({ok, {_, []}}, vmq_events_sidecar_m5_sup:init([])),
+    ?assertMatch({vmq_events_sidecar_m5_client, [{address, _}, {port, _}, {protocol, shackle_tcp}], _}, persistent_term:get({shackle_pool_standin, vmq_events_sidecar_m5})),
+    %% Started again without a stop in between: the pool is already there.
+    ?assertMatch({ok, {_, []}}, vmq_events_sidecar_m5_sup:init([])),
+    shackle_pool:stop(vmq_events_sidecar_m5).
