@@ -14,7 +14,8 @@ COPY proto ./proto
 RUN npx tsc -p . && npm prune --omit=dev
 
 # The MQTT 5 companion plugin (plugin/vmq_events_sidecar_m5, docs/mqtt5.md), compiled with
-# Debian's Erlang/OTP 25: its beams load on the fork's OTP 27 broker image too. The image only
+# Debian's Erlang/OTP 25 (an OTP release loads the beams of the two before it, so the fork's OTP 27
+# broker image too). The image only
 # carries it; an init container copies it to where the broker loads plugins from.
 FROM node:24.11.0-bookworm-slim AS plugin
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends erlang-base >/dev/null && rm -rf /var/lib/apt/lists/*
