@@ -166,6 +166,13 @@ export const ATTR = {
     values: 'active (callbacks: JavaScript and the native work they start, socket reads included), idle (waiting for I/O)',
     convention: 'semconv nodejs.eventloop.state',
   }),
+  protocolVersion: attribute<string>({
+    name: 'network.protocol.version',
+    type: 'string',
+    values:
+      'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"; on event metrics: events of vmq_events_sidecar, whose per-client hooks fire for MQTT 3.1 and 3.1.1 sessions only), 5 (the broker\'s mqtt_version="5"; on event metrics: events of the companion plugin vmq_events_sidecar_m5, docs/mqtt5.md)',
+    convention: 'semconv network.protocol.version (the application protocol\'s version, with MQTT as the protocol)',
+  }),
   userType: attribute<string>({ name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values, then "other"' }),
 } as const satisfies Record<string, AttributeDef>;
 
@@ -201,8 +208,8 @@ export const MQTT_METRICS = {
     valueType: 'int',
     unit: '{registration}',
     description: 'Clients that connected and were authenticated.',
-    attributes: [A.mountpoint, A.clientGroup],
-    source: 'on_register',
+    attributes: [A.mountpoint, A.clientGroup, A.protocolVersion],
+    source: 'on_register (MQTT 3.1/3.1.1), on_register_m5 through vmq_events_sidecar_m5 (MQTT 5)',
   },
   registrationFailures: {
     name: 'mqtt.client.registration.failures',
@@ -247,8 +254,8 @@ export const MQTT_METRICS = {
     valueType: 'int',
     unit: '{message}',
     description: 'Messages published by clients (a sample when the plugin samples on_publish).',
-    attributes: [A.mountpoint, A.qos, A.retain, A.topicGroup, A.clientGroup],
-    source: 'on_publish',
+    attributes: [A.mountpoint, A.qos, A.retain, A.topicGroup, A.clientGroup, A.protocolVersion],
+    source: 'on_publish (MQTT 3.1/3.1.1), on_publish_m5 through vmq_events_sidecar_m5 (MQTT 5)',
   },
   payloadSize: {
     name: 'mqtt.publish.payload.size',
@@ -266,8 +273,8 @@ export const MQTT_METRICS = {
     valueType: 'int',
     unit: '{message}',
     description: "Messages delivered to subscribers (a sample when the plugin samples on_deliver), by the subscription's QoS (not the message's).",
-    attributes: [A.mountpoint, A.subscriptionQos, A.topicGroup, A.persisted, A.clientGroup],
-    source: 'on_deliver',
+    attributes: [A.mountpoint, A.subscriptionQos, A.topicGroup, A.persisted, A.clientGroup, A.protocolVersion],
+    source: 'on_deliver (to MQTT 3.1/3.1.1 subscribers), on_deliver_m5 through vmq_events_sidecar_m5 (to MQTT 5 subscribers; persisted is always false)',
   },
   deliveryCompleted: {
     name: 'mqtt.message.delivery_completed',
@@ -295,7 +302,7 @@ export const MQTT_METRICS = {
     unit: '{message}',
     description: 'Messages the broker dropped, by reason.',
     attributes: [A.mountpoint, A.qos, A.dropReason, A.topicGroup, A.clientGroup],
-    source: 'on_message_drop',
+    source: 'on_message_drop; for MQTT 5 sessions the three-argument on_message_drop (no_matching_subscribers, max_packet_size_exceeded) through vmq_events_sidecar_m5',
   },
   subscriptions: {
     name: 'mqtt.subscriptions',
@@ -303,8 +310,8 @@ export const MQTT_METRICS = {
     valueType: 'int',
     unit: '{subscription}',
     description: 'Topic filters subscribed to (one per filter of a SUBSCRIBE), granted or refused.',
-    attributes: [A.mountpoint, A.qos, A.subscriptionError, A.topicGroup],
-    source: 'on_subscribe',
+    attributes: [A.mountpoint, A.qos, A.subscriptionError, A.topicGroup, A.protocolVersion],
+    source: 'on_subscribe (MQTT 3.1/3.1.1), on_subscribe_m5 through vmq_events_sidecar_m5 (MQTT 5)',
   },
   unsubscriptions: {
     name: 'mqtt.unsubscriptions',
@@ -312,8 +319,8 @@ export const MQTT_METRICS = {
     valueType: 'int',
     unit: '{subscription}',
     description: 'Topic filters unsubscribed from (one per filter of an UNSUBSCRIBE).',
-    attributes: [A.mountpoint],
-    source: 'on_unsubscribe',
+    attributes: [A.mountpoint, A.protocolVersion],
+    source: 'on_unsubscribe (MQTT 3.1/3.1.1), on_unsubscribe_m5 through vmq_events_sidecar_m5 (MQTT 5)',
   },
 } as const satisfies Record<string, MetricDef>;
 
@@ -396,7 +403,7 @@ export const SIDECAR_METRICS = {
     valueType: 'int',
     unit: '{item}',
     description:
-      'Items of an event beyond what one event may carry (user properties past 100 per on_register, topics past 10000 per on_subscribe / on_unsubscribe), skipped by the decoder, by hook. The event itself is kept; skipped unsubscribed topics still count in mqtt.unsubscriptions, skipped subscribed topics (whose QoS is not decoded) do not count in mqtt.subscriptions.',
+      'Items of an event beyond what one event may carry (user properties past 100 per on_register, and per on_publish / on_deliver of the MQTT 5 companion, topics past 10000 per on_subscribe / on_unsubscribe), skipped by the decoder, by hook. The event itself is kept; skipped unsubscribed topics still count in mqtt.unsubscriptions, skipped subscribed topics (whose QoS is not decoded) do not count in mqtt.subscriptions.',
     attributes: [A.hook],
     source: 'the decoder',
   },
@@ -452,7 +459,7 @@ export const SIDECAR_METRICS = {
     valueType: 'int',
     unit: '{session}',
     description:
-      'Wakeups for which no on_register arrived within 5 s while on_register events were flowing: in practice MQTT 5 sessions, for which the plugin sends only session events (no register, publish, subscribe or deliver). Divide by the on_client_wakeup rate for the share.',
+      'Wakeups for which no on_register arrived within 5 s while on_register events were flowing: without the companion plugin vmq_events_sidecar_m5, in practice MQTT 5 sessions, for which the plugin sends only session events (no register, publish, subscribe or deliver); with it (its registers pair with MQTT 5 wakeups), registers lost on the way. Divide by the on_client_wakeup rate for the share.',
     attributes: [],
     source: 'on_client_wakeup and on_register, paired by session_id, else by mountpoint + client id and broker time',
   },
@@ -700,7 +707,7 @@ export const SIDECAR_METRICS = {
 const BROKER_ATTRIBUTES: Record<string, AttributeDef<string>> = {
   'vernemq.listener.type': attribute<string>({ name: 'vernemq.listener.type', type: 'string', values: 'tcp (active_mqtt_connections: TCP and TLS listeners), websocket (active_mqttws_connections)', convention: 'VerneMQ\'s listener kind; namespaced, no convention' }),
   'network.io.direction': attribute<string>({ name: 'network.io.direction', type: 'string', values: 'receive, transmit', convention: 'semconv network.io.direction' }),
-  'network.protocol.version': attribute<string>({ name: 'network.protocol.version', type: 'string', values: 'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"), 5', convention: 'semconv network.protocol.version (the application protocol\'s version, with MQTT as the protocol)' }),
+  'network.protocol.version': ATTR.protocolVersion,
 };
 
 function brokerMetricDef(b: BrokerMetricDef): MetricDef {
