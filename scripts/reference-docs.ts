@@ -10,7 +10,7 @@ import { SIMULATOR_OPTIONS } from '../src/simulator/simulator-config.js';
 import { OTEL_VARIABLES } from '../src/telemetry/otel-config.js';
 import type { OptionSpec } from '../src/config/option-parser.js';
 import { prometheusLabel } from '../src/metrics/prometheus-naming.js';
-import { LOG_ATTRIBUTE_RENAMES, LOG_ATTRIBUTES_ADDED, METRIC_ATTRIBUTE_RENAMES, METRIC_RENAMES, renameFor, type MetricRename } from '../src/metrics/semconv-renames.js';
+import { LOG_ATTRIBUTE_RENAMES, LOG_ATTRIBUTES_ADDED, METRIC_ATTRIBUTE_RENAMES, METRIC_RENAMES, renameFor, type MetricRename } from './semconv-renames.js';
 
 /** The convention a metric's name follows, from the rename table, with its 0.1.0 name when it changed. */
 function metricConvention(d: MetricDef): string {

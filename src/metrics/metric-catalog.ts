@@ -31,7 +31,7 @@ export interface AttributeDef<V extends AttributeValue = AttributeValue> {
    * sets it only on failures, so a failure ratio is `x{error_type!=""} / x`).
    */
   absentWhenEmpty?: true;
-  /** For attributes added after the semantic-conventions pass (not in semconv-renames.ts): the convention the name follows. */
+  /** For attributes added after the semantic-conventions pass (not in scripts/semconv-renames.ts): the convention the name follows. */
   convention?: string;
   /** Never set: carries V for the compiler, which types the metric store's accessors with it. */
   readonly valueType?: V;
@@ -67,7 +67,7 @@ export interface MetricDef {
   source: string;
   /** Explicit bucket boundaries (histograms). */
   buckets?: readonly number[];
-  /** For metrics added after the semantic-conventions pass (no entry in semconv-renames.ts): the convention the name follows. */
+  /** For metrics added after the semantic-conventions pass (no entry in scripts/semconv-renames.ts): the convention the name follows. */
   conventionNote?: string;
 }
 

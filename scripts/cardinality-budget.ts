@@ -6,7 +6,7 @@
  * combination (histograms: one per bucket, +Inf, _sum and _count). docs/scaling.md's budget
  * table is this function's output; the test holds the doc to it.
  */
-import { ALL_METRICS, type MetricDef } from './metric-catalog.js';
+import { ALL_METRICS, type MetricDef } from '../src/metrics/metric-catalog.js';
 
 /** The SDK's cardinality limit per metric (docs/telemetry.md), plus its overflow series. */
 export const COMBINATIONS_PER_METRIC = 2000;
