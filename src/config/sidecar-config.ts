@@ -292,7 +292,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
   stateFile: {
     flag: 'state-file',
     env: 'VMQ_SIDECAR_STATE_FILE',
-    accepted: 'a file path in an existing, writable directory',
+    accepted: 'a path in an existing, writable directory: a new file, or a regular file holding a snapshot (not a symbolic link, device, FIFO, socket or directory)',
     description:
       'Keep the session state (who is connected, which sessions are offline) and, with --broker-metrics-url, the upstream loss count in this file, written every --state-interval and on shutdown, and load it at start, so the gauges and vmq_sidecar.upstream.missing survive restarts. Off when not set.',
     parse: (raw) => {
