@@ -118,7 +118,7 @@ export const ATTR = {
   logExportError: attribute<'' | 'export_failed' | 'rejected'>({
     name: 'error.type',
     type: 'string',
-    values: 'absent for records exported; export_failed (the batch could not be exported and there was no room to retry it), rejected (refused for good by the collector, e.g. HTTP 400/413 or gRPC INVALID_ARGUMENT, or not serializable: dropped without retry after bisecting the batch down to the refused records)',
+    values: 'absent for records exported; export_failed (the batch could not be exported and there was no room to retry it), rejected (refused for good by the collector, e.g. HTTP 400/413 or gRPC INVALID_ARGUMENT, or not serializable: dropped without retry after bisecting the batch, within bounds, down to the refused records)',
     absentWhenEmpty: true,
   }),
   componentType: attribute<string>({
