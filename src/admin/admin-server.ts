@@ -2,10 +2,17 @@
  * The admin HTTP listener (loopback by default): /healthz (the process is up), /readyz (it
  * accepts plugin connections), /metrics (Prometheus text, when that exporter is enabled) and
  * /status (JSON for people and scripts).
+ *
+ * Whoever can reach it must not be able to starve it, or the process: connections are capped
+ * well below any file descriptor limit (ADMIN_MAX_CONNECTIONS), a request whose headers have not
+ * arrived within ADMIN_HEADERS_TIMEOUT_MS is dropped, and a new connection over the cap takes the
+ * place of the oldest one that is not being answered (half-sent requests, idle keep-alives), so
+ * that a flood of half-sent requests cannot keep the liveness probe out. Shedding is counted in
+ * /status and logged at most once a minute.
  */
 import { formatHostPort } from '../config/option-parser.js';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import { bindOrExplain, type ListenAddress } from '../config/listen-address.js';
 import type { Component } from '../lifecycle/component.js';
@@ -17,8 +24,22 @@ export interface AdminHandlers {
   status(): unknown;
 }
 
+/** Admin connections at once: a probe, a scraper and a person need a handful. */
+export const ADMIN_MAX_CONNECTIONS = 64;
+/** A request whose headers take longer is dropped (Node's default is 60 s). */
+export const ADMIN_HEADERS_TIMEOUT_MS = 5000;
+/** A whole request (GETs have no body) taking longer is dropped. */
+const ADMIN_REQUEST_TIMEOUT_MS = 10_000;
+
+/** Per connection: whether a request on it is being answered. */
+const answering = new WeakMap<Socket, boolean>();
+
 export class AdminServer implements Component {
   private server: http.Server | null = null;
+  /** Open connections, oldest first (a Set keeps insertion order). */
+  private readonly connections = new Set<Socket>();
+  /** Connections closed to make room for a new one (or refused when every one was busy). */
+  private shed = 0;
 
   constructor(
     private readonly handlers: AdminHandlers,
@@ -38,8 +59,17 @@ export class AdminServer implements Component {
   }
 
   private async bind(host: string, port: number): Promise<AddressInfo> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    // Node checks the two timeouts every connectionsCheckingInterval (30 s by default).
+    const server = http.createServer(
+      { headersTimeout: ADMIN_HEADERS_TIMEOUT_MS, requestTimeout: ADMIN_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+      (req, res) => {
+        answering.set(req.socket, true);
+        res.once('finish', () => answering.set(req.socket, false));
+        void this.handle(req, res);
+      },
+    );
     server.keepAliveTimeout = 5000;
+    server.on('connection', (socket: Socket) => this.admit(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host, port }, () => {
@@ -49,6 +79,37 @@ export class AdminServer implements Component {
     });
     this.server = server;
     return server.address() as AddressInfo;
+  }
+
+  /** Makes room for a new connection over the cap: the oldest one not being answered goes. */
+  private admit(socket: Socket): void {
+    if (this.connections.size >= ADMIN_MAX_CONNECTIONS) {
+      let victim: Socket | undefined;
+      for (const c of this.connections) {
+        if (answering.get(c) !== true) {
+          victim = c;
+          break;
+        }
+      }
+      this.shed++;
+      this.logger.limited('warn', 'admin-shed', 60_000, 'admin listener at its connection cap: closing the oldest connections that have not sent a request', {
+        maxConnections: ADMIN_MAX_CONNECTIONS,
+        shedTotal: this.shed,
+      });
+      if (victim === undefined) {
+        // Every connection is being answered: the new one waits for none of them.
+        socket.destroy();
+        return;
+      }
+      this.connections.delete(victim);
+      victim.destroy();
+    }
+    this.connections.add(socket);
+    socket.once('close', () => this.connections.delete(socket));
+  }
+
+  status(): { admin: { connections: number; maxConnections: number; shed: number } } {
+    return { admin: { connections: this.connections.size, maxConnections: ADMIN_MAX_CONNECTIONS, shed: this.shed } };
   }
 
   /** Logged by the caller once every listener is up, so no "ready" line precedes a failed start. */
