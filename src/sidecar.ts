@@ -76,7 +76,13 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 
   // Outputs: what events become.
   const metrics = new MetricsSink(store, settings);
-  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: settings.maxTrackedClients, mode: settings.gaugeMode, clientGrouper: metrics.clientGrouper });
+  const sessions = new SessionTracker(store, metrics.mountpoints, {
+    maxClients: settings.maxTrackedClients,
+    mode: settings.gaugeMode,
+    clientGrouper: metrics.clientGrouper,
+    // The metrics sink comes first in the fan-out below and sights every event's mountpoint.
+    mountpointsSightedEarlier: true,
+  });
   if (settings.gaugeMode === 'deltas' && metrics.clientGrouper?.usesUsernames) {
     logger.warn('--gauge-mode deltas: mqtt.client.connected is grouped by the client id patterns of --client-groups only', {
       why: 'a wakeup carries no username, so user: patterns could put the +1 and the -1 of one connection in different groups; other metrics use every pattern',

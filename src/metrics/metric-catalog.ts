@@ -148,7 +148,7 @@ export const ATTR = {
   }),
   writeError: attribute<'' | 'error'>({ name: 'error.type', type: 'string', values: 'absent on success; error', absentWhenEmpty: true }),
   gauge: attribute<string>({ name: 'vmq_sidecar.gauge.name', type: 'string', values: 'mqtt.client.connected, mqtt.session.offline' }),
-  grpcResult: attribute<string>({ name: 'error.type', type: 'string', absentWhenEmpty: true, values: "absent for the broker's result ok; else its result names as it reports them: deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed, ..." }),
+  grpcResult: attribute<string>({ name: 'error.type', type: 'string', absentWhenEmpty: true, values: "absent for the broker's result ok; else its result names as it reports them: deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed, ...; at most 8 names, then other; a name with control characters or over 128 characters is invalid" }),
   transport: attribute<Transport>({ name: 'vmq_sidecar.transport', type: 'string', values: `${list(TRANSPORTS)}: tcp (the plugin's connection pool), grpc (PluginService/Event calls, --grpc-listen)` }),
   grpcCode: attribute<string>({ name: 'rpc.grpc.status', type: 'string', values: 'OK (accepted), INVALID_ARGUMENT (undecodable event or unknown type); oversized requests are refused by the gRPC library with RESOURCE_EXHAUSTED before they are counted' }),
   cpuMode: attribute<'user' | 'system'>({ name: 'cpu.mode', type: 'string', values: 'user, system', convention: 'semconv cpu.mode' }),
@@ -637,7 +637,7 @@ export const SIDECAR_METRICS = {
 const BROKER_ATTRIBUTES: Record<string, AttributeDef<string>> = {
   'vernemq.listener.type': attribute<string>({ name: 'vernemq.listener.type', type: 'string', values: 'tcp (active_mqtt_connections: TCP and TLS listeners), websocket (active_mqttws_connections)', convention: 'VerneMQ\'s listener kind; namespaced, no convention' }),
   'network.io.direction': attribute<string>({ name: 'network.io.direction', type: 'string', values: 'receive, transmit', convention: 'semconv network.io.direction' }),
-  'network.protocol.version': attribute<string>({ name: 'network.protocol.version', type: 'string', values: 'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"), 5', convention: 'semconv network.protocol.version (the application protocol\'s version, with MQTT as the protocol)' }),
+  'network.protocol.version': attribute<string>({ name: 'network.protocol.version', type: 'string', values: 'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"), 5; invalid for any other value the page carries', convention: 'semconv network.protocol.version (the application protocol\'s version, with MQTT as the protocol)' }),
 };
 
 function brokerMetricDef(b: BrokerMetricDef): MetricDef {
