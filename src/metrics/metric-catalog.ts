@@ -385,6 +385,16 @@ export const SIDECAR_METRICS = {
     source: 'every event with a timestamp',
     buckets: DELAY_BUCKETS,
   },
+  eventDelayClamped: {
+    name: 'vmq_sidecar.event.delay.clamped',
+    kind: 'counter',
+    unit: '{event}',
+    description:
+      'Events whose delay was more than a day either way (a broker clock far off, or a forged timestamp): recorded in vmq_sidecar.event.delay as 86,400 s (late) or 0 (from the future), so that one such event cannot make the histogram\'s sum meaningless.',
+    attributes: [],
+    source: 'every event with a timestamp',
+    conventionNote: 'no convention for clamped measurements; named after the histogram it guards (added after the pass: no 0.1.0 name)',
+  },
   sessionsTracked: {
     name: 'vmq_sidecar.session.tracked',
     kind: 'updown',

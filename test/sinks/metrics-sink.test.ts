@@ -144,3 +144,18 @@ test('--max-mountpoints 10: ten one-off mountpoints sent as wakeups, then a real
     await sidecar.stop();
   }
 });
+
+test('the event delay histogram clamps timestamps more than a day off and counts them; clock skew records 0 uncounted', () => {
+  const { store, sink } = setUp();
+  const now = Date.now();
+  const at = (seconds: number) => decode({ ...SAMPLE_EVENTS.on_client_wakeup, timestamp: { seconds, nanos: 0 } });
+  sink.consume(at(Math.floor(now / 1000) - 2), now); // 2 s late
+  sink.consume(at(Math.floor(now / 1000) + 1), now); // 1 s from the future: skew
+  sink.consume(at(1), now); // 1970
+  sink.consume(at(9.2e15), now); // far future
+  const h = (store.family(SIDECAR_METRICS.eventDelay.name) as HistogramFamily).all()[0]!;
+  assert.equal(h.count, 4);
+  assert.ok(h.sum >= 2 && h.sum <= 2 + 1 + 86_400, `sum ${h.sum}`);
+  assert.equal((store.family(SIDECAR_METRICS.eventDelayClamped.name) as SumFamily).all()[0]!.value, 2);
+  assert.equal(sink.clampedDelays, 2);
+});
