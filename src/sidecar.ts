@@ -104,7 +104,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         clientGrouper: metrics.clientGrouper,
       })
     : null;
-  const outputs = new FanoutSink([metrics, sessions, ...(wakeups ? [wakeups] : []), ...(logs ? [logs] : []), ...(settings.printEvents ? [new EventPrinter()] : []), ...(options.sinks ?? [])]);
+  const printer = settings.printEvents ? new EventPrinter(process.stdout, logger) : null;
+  const outputs = new FanoutSink([metrics, sessions, ...(wakeups ? [wakeups] : []), ...(logs ? [logs] : []), ...(printer ? [printer] : []), ...(options.sinks ?? [])]);
 
   // Checks on the outputs: hooks the gauges need, the broker's own counts, state across restarts.
   const coverage = new HookCoverage(stats, logger, options.hookCoverage);
@@ -176,6 +177,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     ...(snapshot ? [snapshot] : []),
     ...(reconciler ? [reconciler] : []),
     ...(logs ? [{ status: () => ({ logs: { emitted: logs.emitted } }) }] : []),
+    ...(printer ? [{ status: () => printer.status() }] : []),
     outputs,
     tcp,
     ...(grpc ? [grpc] : []),
