@@ -90,12 +90,19 @@ export function parseRedact(raw: string): readonly RedactField[] {
 export type GaugeMode = 'sessions' | 'deltas';
 export const GAUGE_MODES: readonly GaugeMode[] = ['sessions', 'deltas'];
 
-/** "lifecycle", "all", "none" and hook[:ratio] items, comma-separated. */
+/**
+ * "lifecycle", "all", "none" and hook[:ratio] items, comma-separated; a hook item after
+ * lifecycle or all sets that hook's ratio. Nothing at all, none with anything else, or a hook
+ * named twice is refused.
+ */
 export function parseLogHooks(raw: string): Partial<Record<HookName, number>> {
   const ratios: Partial<Record<HookName, number>> = {};
-  for (const part of raw.split(',')) {
-    const item = part.trim().toLowerCase();
-    if (item === '') continue;
+  const items = raw.split(',').map((p) => p.trim().toLowerCase()).filter((i) => i !== '');
+  // Contradictions are refused rather than resolved by a silent rule.
+  if (items.length === 0) throw new Error('no item; give none to log no events');
+  if (items.includes('none') && items.length > 1) throw new Error('none cannot be combined with other items');
+  const named = new Set<HookName>();
+  for (const item of items) {
     if (item === 'none') continue;
     if (item === 'lifecycle') {
       for (const h of DEFAULT_LOG_HOOKS) ratios[h] = 1;
@@ -108,6 +115,8 @@ export function parseLogHooks(raw: string): Partial<Record<HookName, number>> {
     const [name, ratioText] = item.split(':', 2) as [string, string | undefined];
     const hook = (name.startsWith('on_') ? name : `on_${name}`) as HookName;
     if (!HOOKS.includes(hook)) throw new Error(`unknown hook ${JSON.stringify(name)}`);
+    if (named.has(hook)) throw new Error(`${hook} is given twice`);
+    named.add(hook);
     const ratio = ratioText === undefined ? 1 : Number(ratioText);
     if (ratioText !== undefined && (ratioText.trim() === '' || !Number.isFinite(ratio) || ratio < 0 || ratio > 1)) {
       throw new Error(`sampling ratio ${JSON.stringify(ratioText)} of ${hook} is not a number from 0 to 1`);
@@ -197,7 +206,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     env: 'VMQ_SIDECAR_LOG_HOOKS',
     default: 'lifecycle',
     accepted:
-      'a comma-separated list of lifecycle (register, register_failed, client_wakeup, client_offline, client_gone, session_expired, subscribe, unsubscribe, message_drop), all, none, and HOOK or HOOK:RATIO (RATIO from 0 to 1), e.g. lifecycle,on_publish:0.01',
+      'none, or a comma-separated list of lifecycle (register, register_failed, client_wakeup, client_offline, client_gone, session_expired, subscribe, unsubscribe, message_drop), all, and HOOK or HOOK:RATIO (RATIO from 0 to 1; each hook once), e.g. lifecycle,on_publish:0.01',
     description: 'Which events become log records, and what share of them (a sampling ratio per hook).',
     parse: parseLogHooks,
   },
