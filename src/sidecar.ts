@@ -27,6 +27,7 @@ import { MetricStore } from './metrics/metric-store.js';
 import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
 import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
 import { AdminServer } from './admin/admin-server.js';
+import { cgroupMemoryLimit, checkMemoryPlan, memoryPlan } from './lifecycle/memory-plan.js';
 import { otherListenProblems, resolveAdminListen, type ListenAddress } from './config/listen-address.js';
 import { ComponentSet, type Component, type StatusReport } from './lifecycle/component.js';
 import { RuntimeMetrics } from './telemetry/runtime-metrics.js';
@@ -45,6 +46,8 @@ export interface SidecarOptions {
   hookCoverage?: HookCoverageOptions;
   /** How wakeups are paired with registers (tests shorten the window). */
   wakeupMatch?: Partial<WakeupMatchOptions>;
+  /** Where the container's memory limit is read (tests give a file of their own). */
+  cgroupMemoryFiles?: readonly string[];
 }
 
 export interface RunningSidecar {
@@ -200,6 +203,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const adminAddress = admin.address;
   const adminUrl = adminAddress ? `http://${formatHostPort(adminAddress.address, adminAddress.port)}` : null;
   for (const target of exportTargets(otel, adminUrl)) logger.info('export target', { ...target });
+  checkMemoryPlan(logger, memoryPlan(settings, telemetry.logQueue !== null), cgroupMemoryLimit(options.cgroupMemoryFiles));
   if (otel.embeddedDefault) {
     logger.info('no OTLP endpoint configured: metrics on the admin listener\'s /metrics, log records as lines on stdout', {
       hint: 'set OTEL_EXPORTER_OTLP_ENDPOINT to export to a collector',

@@ -148,8 +148,8 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
   maxBufferedBytes: {
     flag: 'max-buffered-bytes',
     env: 'VMQ_SIDECAR_MAX_BUFFERED_BYTES',
-    default: '256MiB',
-    accepted: 'a byte size from 1MiB to 64GiB, e.g. 256MiB',
+    default: '64MiB',
+    accepted: 'a byte size from 1MiB to 64GiB, e.g. 64MiB',
     description:
       'Memory for partial frames (received in part, waiting for the rest), all connections together. ' +
       'Frame buffers grow as bytes arrive; past this budget, the connection holding the most is closed and counted ' +
@@ -292,10 +292,11 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
   maxTrackedClients: {
     flag: 'max-tracked-clients',
     env: 'VMQ_SIDECAR_MAX_TRACKED_CLIENTS',
-    default: '2000000',
+    default: '750000',
     accepted: 'a whole number from 1 to 100000000',
     description:
-      'Clients whose session state is kept for the connected/offline gauges (about 200 bytes each); events of further clients are counted in vmq_sidecar.session.untracked.',
+      'Clients whose session state is kept for the connected/offline gauges (about 300 bytes of memory each, measured); events of further clients are counted in vmq_sidecar.session.untracked. ' +
+      'The default fits a 512 MiB container with the other defaults (docs/operations.md, memory plan).',
     parse: intInRange(1, 100_000_000),
   },
   stateFile: {
