@@ -85,3 +85,20 @@ test('5,000 half-sent requests held on the admin listener (fd limit 4,096): /hea
     await p.exited;
   }
 });
+
+// Node 20's own headersTimeout misses this case once another connection's request completed.
+test('a request whose headers never complete is dropped by the admin listener, also after a whole one on another connection was answered', { timeout: 60_000 }, async () => {
+  const { startTestSidecar } = await import('../helpers/sidecar-fixture.js');
+  const sidecar = await startTestSidecar({ logLevel: 'warn' });
+  try {
+    const port = sidecar.adminAddress!.port;
+    const slow = await halfSent(port);
+    const closedBySidecar = new Promise<void>((resolve) => slow.once('close', () => resolve()));
+    assert.equal((await get(port, '/healthz')).status, 200);
+    // The sidecar closes it by itself (ADMIN_HEADERS_TIMEOUT_MS); only the test's timeout bounds the wait.
+    await closedBySidecar;
+    assert.equal((sidecar.status() as { admin: { timedOut: number } }).admin.timedOut, 1);
+  } finally {
+    await sidecar.stop();
+  }
+});
