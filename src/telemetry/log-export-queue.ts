@@ -73,6 +73,8 @@ interface RefusedBatch {
   accepted: boolean;
   /** Parts waiting to be sent or answered. */
   outstanding: number;
+  /** Exporting was paused for it already (once per batch, however many of its parts are dropped). */
+  pausedFor: boolean;
   /**
    * Refused parts past the free depth, waiting for the outstanding parts' answers: split further
    * when one of them is accepted, dropped when none is.
@@ -399,7 +401,7 @@ export class LogExportQueue {
   /** A batch refused for good: bisected when one record may be the cause (within bounds), else dropped. */
   private refused(batch: QueuedLogRecord[], error: Error | undefined, bisect: boolean, part: SplitPart | null): void {
     if (bisect && batch.length > 1 && !this.closed) {
-      const origin = part?.origin ?? { sends: 1, budget: 4 * Math.ceil(Math.log2(batch.length)) + 1, accepted: false, outstanding: 0, held: [] };
+      const origin = part?.origin ?? { sends: 1, budget: 4 * Math.ceil(Math.log2(batch.length)) + 1, accepted: false, outstanding: 0, pausedFor: false, held: [] };
       const depth = part?.depth ?? 0;
       if (origin.sends + 2 <= origin.budget) {
         if (depth < FREE_SPLIT_DEPTH || origin.accepted) {
@@ -415,7 +417,7 @@ export class LogExportQueue {
         }
       }
     }
-    this.drop(batch, error, part === null || !part.origin.accepted);
+    this.drop(batch, error, part?.origin ?? null);
   }
 
   private split(part: SplitPart): void {
@@ -437,17 +439,18 @@ export class LogExportQueue {
     for (const p of held) {
       this.heldRecords -= p.records.length;
       if (origin.accepted && !this.closed && origin.sends + 2 <= origin.budget) this.split(p);
-      else this.drop(p.records, undefined, !origin.accepted);
+      else this.drop(p.records, undefined, origin);
     }
   }
 
-  /** Refused records leave for good: counted once, here. */
-  private drop(batch: QueuedLogRecord[], error: Error | undefined, nothingAccepted: boolean): void {
+  /** Refused records leave for good: counted once, here. `origin`: the batch they were part of, if split. */
+  private drop(batch: QueuedLogRecord[], error: Error | undefined, origin: RefusedBatch | null): void {
     this.dropped.rejected += batch.length;
     this.release(batch);
-    if (nothingAccepted) {
+    if (origin === null || (!origin.accepted && !origin.pausedFor)) {
       // Nothing of this batch was taken: the collector may refuse everything. Pause as after a
-      // failure, so that a refusing collector is not sent one batch after another.
+      // failure (once per batch), so that a refusing collector is not sent one batch after another.
+      if (origin !== null) origin.pausedFor = true;
       this.backoffUntil = Date.now() + this.backoffMs;
       this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoff);
     }
