@@ -57,8 +57,9 @@ const SELF_METRIC_VALUES: Record<string, number> = {
   'vmq_sidecar.grpc.calls rpc.grpc.status': 2,
   // 20 values, then "other", and "" when the metadata is absent.
   'vmq_sidecar.grpc.calls vernemq.user_type': 22,
-  // The broker's result names (absent for ok, deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed).
-  'vmq_sidecar.broker.grpc_calls error.type': 7,
+  // Absent for ok, at most 8 of the broker's result names (deadline_exceeded, unavailable,
+  // invalid_argument, dropped, no_workers, crashed...), then "other", and "invalid".
+  'vmq_sidecar.broker.grpc_calls error.type': 11,
   'process.cpu.time cpu.mode': 2,
   'nodejs.eventloop.time nodejs.eventloop.state': 2,
 };
@@ -92,8 +93,10 @@ export function attributeBound(metric: MetricDef, attribute: string, s: BudgetSe
       return s.clientGroups === 0 ? 1 : s.clientGroups + 1;
     case 'vernemq.listener.type':
     case 'network.io.direction':
-    case 'network.protocol.version':
       return 2;
+    case 'network.protocol.version':
+      // 3.1.1 and 5, and "invalid" for a value the broker should not send.
+      return 3;
     case 'vernemq.hook':
       return 13;
     default:

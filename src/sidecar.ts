@@ -28,6 +28,7 @@ import { MetricStore } from './metrics/metric-store.js';
 import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
 import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
 import { AdminServer } from './admin/admin-server.js';
+import { cgroupMemoryLimit, checkMemoryPlan, memoryPlan } from './lifecycle/memory-plan.js';
 import { otherListenProblems, resolveAdminListen, type ListenAddress } from './config/listen-address.js';
 import { ComponentSet, type Component, type StatusReport } from './lifecycle/component.js';
 import { RuntimeMetrics } from './telemetry/runtime-metrics.js';
@@ -46,6 +47,8 @@ export interface SidecarOptions {
   hookCoverage?: HookCoverageOptions;
   /** How wakeups are paired with registers (tests shorten the window). */
   wakeupMatch?: Partial<WakeupMatchOptions>;
+  /** Where the container's memory limit is read (tests give a file of their own). */
+  cgroupMemoryFiles?: readonly string[];
 }
 
 export interface RunningSidecar {
@@ -77,7 +80,13 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 
   // Outputs: what events become.
   const metrics = new MetricsSink(store, settings);
-  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: settings.maxTrackedClients, mode: settings.gaugeMode, clientGrouper: metrics.clientGrouper });
+  const sessions = new SessionTracker(store, metrics.mountpoints, {
+    maxClients: settings.maxTrackedClients,
+    mode: settings.gaugeMode,
+    clientGrouper: metrics.clientGrouper,
+    // The metrics sink comes first in the fan-out below and sights every event's mountpoint.
+    mountpointsSightedEarlier: true,
+  });
   if (settings.gaugeMode === 'deltas' && metrics.clientGrouper?.usesUsernames) {
     logger.warn('--gauge-mode deltas: mqtt.client.connected is grouped by the client id patterns of --client-groups only', {
       why: 'a wakeup carries no username, so user: patterns could put the +1 and the -1 of one connection in different groups; other metrics use every pattern',
@@ -99,7 +108,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         clientGrouper: metrics.clientGrouper,
       })
     : null;
-  const outputs = new FanoutSink([metrics, sessions, ...(wakeups ? [wakeups] : []), ...(logs ? [logs] : []), ...(settings.printEvents ? [new EventPrinter()] : []), ...(options.sinks ?? [])]);
+  const printer = settings.printEvents ? new EventPrinter(process.stdout, logger) : null;
+  const outputs = new FanoutSink([metrics, sessions, ...(wakeups ? [wakeups] : []), ...(logs ? [logs] : []), ...(printer ? [printer] : []), ...(options.sinks ?? [])]);
 
   // Checks on the outputs: hooks the gauges need, the broker's own counts, state across restarts.
   const coverage = new HookCoverage(stats, logger, options.hookCoverage);
@@ -171,6 +181,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     ...(snapshot ? [snapshot] : []),
     ...(reconciler ? [reconciler] : []),
     ...(logs ? [{ status: () => ({ logs: { emitted: logs.emitted } }) }] : []),
+    ...(printer ? [{ status: () => printer.status() }] : []),
     outputs,
     tcp,
     ...(grpc ? [grpc] : []),
@@ -195,6 +206,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const adminAddress = admin.address;
   const adminUrl = adminAddress ? `http://${formatHostPort(adminAddress.address, adminAddress.port)}` : null;
   for (const target of exportTargets(otel, adminUrl)) logger.info('export target', { ...target });
+  checkMemoryPlan(logger, memoryPlan(settings, telemetry.logQueue !== null), cgroupMemoryLimit(options.cgroupMemoryFiles));
   if (otel.embeddedDefault) {
     logger.info('no OTLP endpoint configured: metrics on the admin listener\'s /metrics, log records as lines on stdout', {
       hint: 'set OTEL_EXPORTER_OTLP_ENDPOINT to export to a collector',

@@ -90,12 +90,19 @@ export function parseRedact(raw: string): readonly RedactField[] {
 export type GaugeMode = 'sessions' | 'deltas';
 export const GAUGE_MODES: readonly GaugeMode[] = ['sessions', 'deltas'];
 
-/** "lifecycle", "all", "none" and hook[:ratio] items, comma-separated. */
+/**
+ * "lifecycle", "all", "none" and hook[:ratio] items, comma-separated; a hook item after
+ * lifecycle or all sets that hook's ratio. Nothing at all, none with anything else, or a hook
+ * named twice is refused.
+ */
 export function parseLogHooks(raw: string): Partial<Record<HookName, number>> {
   const ratios: Partial<Record<HookName, number>> = {};
-  for (const part of raw.split(',')) {
-    const item = part.trim().toLowerCase();
-    if (item === '') continue;
+  const items = raw.split(',').map((p) => p.trim().toLowerCase()).filter((i) => i !== '');
+  // Contradictions are refused rather than resolved by a silent rule.
+  if (items.length === 0) throw new Error('no item; give none to log no events');
+  if (items.includes('none') && items.length > 1) throw new Error('none cannot be combined with other items');
+  const named = new Set<HookName>();
+  for (const item of items) {
     if (item === 'none') continue;
     if (item === 'lifecycle') {
       for (const h of DEFAULT_LOG_HOOKS) ratios[h] = 1;
@@ -108,6 +115,8 @@ export function parseLogHooks(raw: string): Partial<Record<HookName, number>> {
     const [name, ratioText] = item.split(':', 2) as [string, string | undefined];
     const hook = (name.startsWith('on_') ? name : `on_${name}`) as HookName;
     if (!HOOKS.includes(hook)) throw new Error(`unknown hook ${JSON.stringify(name)}`);
+    if (named.has(hook)) throw new Error(`${hook} is given twice`);
+    named.add(hook);
     const ratio = ratioText === undefined ? 1 : Number(ratioText);
     if (ratioText !== undefined && (ratioText.trim() === '' || !Number.isFinite(ratio) || ratio < 0 || ratio > 1)) {
       throw new Error(`sampling ratio ${JSON.stringify(ratioText)} of ${hook} is not a number from 0 to 1`);
@@ -139,8 +148,8 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
   maxBufferedBytes: {
     flag: 'max-buffered-bytes',
     env: 'VMQ_SIDECAR_MAX_BUFFERED_BYTES',
-    default: '256MiB',
-    accepted: 'a byte size from 1MiB to 64GiB, e.g. 256MiB',
+    default: '64MiB',
+    accepted: 'a byte size from 1MiB to 64GiB, e.g. 64MiB',
     description:
       'Memory for partial frames (received in part, waiting for the rest), all connections together. ' +
       'Frame buffers grow as bytes arrive; past this budget, the connection holding the most is closed and counted ' +
@@ -197,7 +206,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     env: 'VMQ_SIDECAR_LOG_HOOKS',
     default: 'lifecycle',
     accepted:
-      'a comma-separated list of lifecycle (register, register_failed, client_wakeup, client_offline, client_gone, session_expired, subscribe, unsubscribe, message_drop), all, none, and HOOK or HOOK:RATIO (RATIO from 0 to 1), e.g. lifecycle,on_publish:0.01',
+      'none, or a comma-separated list of lifecycle (register, register_failed, client_wakeup, client_offline, client_gone, session_expired, subscribe, unsubscribe, message_drop), all, and HOOK or HOOK:RATIO (RATIO from 0 to 1; each hook once), e.g. lifecycle,on_publish:0.01',
     description: 'Which events become log records, and what share of them (a sampling ratio per hook).',
     parse: parseLogHooks,
   },
@@ -283,16 +292,17 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
   maxTrackedClients: {
     flag: 'max-tracked-clients',
     env: 'VMQ_SIDECAR_MAX_TRACKED_CLIENTS',
-    default: '2000000',
+    default: '750000',
     accepted: 'a whole number from 1 to 100000000',
     description:
-      'Clients whose session state is kept for the connected/offline gauges (about 200 bytes each); events of further clients are counted in vmq_sidecar.session.untracked.',
+      'Clients whose session state is kept for the connected/offline gauges (about 300 bytes of memory each, measured); events of further clients are counted in vmq_sidecar.session.untracked. ' +
+      'The default fits a 512 MiB container with the other defaults (docs/operations.md, memory plan).',
     parse: intInRange(1, 100_000_000),
   },
   stateFile: {
     flag: 'state-file',
     env: 'VMQ_SIDECAR_STATE_FILE',
-    accepted: 'a file path in an existing, writable directory',
+    accepted: 'a path in an existing, writable directory: a new file, or a regular file holding a snapshot (not a symbolic link, device, FIFO, socket or directory)',
     description:
       'Keep the session state (who is connected, which sessions are offline) and, with --broker-metrics-url, the upstream loss count in this file, written every --state-interval and on shutdown, and load it at start, so the gauges and vmq_sidecar.upstream.missing survive restarts. Off when not set.',
     parse: (raw) => {

@@ -261,3 +261,23 @@ test('a closed stdout (a pipe whose reader went away) does not take the sidecar 
     sidecar.child.kill('SIGKILL');
   }
 });
+
+test('contradictory --log-hooks exit 64 with one line: nothing given, none with others, a hook twice', async () => {
+  for (const [value, why] of [
+    [',', /no item; give none to log no events/],
+    ['all,none', /none cannot be combined with other items/],
+    ['on_publish:0.1,publish:0.5', /on_publish is given twice/],
+  ] as const) {
+    const p = runCli(['--admin-listen', '127.0.0.1:0', '--log-hooks', value]);
+    const { code } = await p.exited;
+    assert.equal(code, 64, p.stderr());
+    const lines = p.stderr().trim().split('\n');
+    assert.equal(lines.length, 1, p.stderr());
+    assert.match(lines[0]!, /^vmq-otel-sidecar: invalid configuration: --log-hooks: /);
+    assert.match(lines[0]!, why);
+  }
+  // An override after a group is not a contradiction.
+  const { parseLogHooks } = await import('../../src/config/sidecar-config.js');
+  assert.equal(parseLogHooks('all,on_publish:0.01').on_publish, 0.01);
+  assert.deepEqual(parseLogHooks('none'), {});
+});

@@ -107,9 +107,11 @@ test('Dockerfile HEALTHCHECK, run as Docker would: healthy on a ready sidecar, u
   const { startTestSidecar } = await import('../helpers/sidecar-fixture.js');
   const { spawn } = await import('node:child_process');
   // Asynchronous: the sidecar under test answers from this process's event loop.
-  const check = (adminListen: string) =>
+  const check = (adminListen: string | undefined, extra: Record<string, string> = {}) =>
     new Promise<number | null>((resolve) => {
-      const p = spawn(process.execPath, cmd.slice(1), { env: { ...process.env, VMQ_SIDECAR_ADMIN_LISTEN: adminListen }, stdio: 'ignore', timeout: 10_000 });
+      const env: Record<string, string | undefined> = { ...process.env, VMQ_SIDECAR_ADMIN_LISTEN: adminListen, ...extra };
+      if (adminListen === undefined) delete env.VMQ_SIDECAR_ADMIN_LISTEN;
+      const p = spawn(process.execPath, cmd.slice(1), { env, stdio: 'ignore', timeout: 10_000 });
       p.on('exit', (code) => resolve(code));
     });
   const sidecar = await startTestSidecar({ logLevel: 'warn' });
@@ -118,6 +120,16 @@ test('Dockerfile HEALTHCHECK, run as Docker would: healthy on a ready sidecar, u
     assert.equal(await check(`0.0.0.0:${sidecar.adminAddress!.port}`), 0);
   } finally {
     await sidecar.stop();
+  }
+  // An admin listener on a specific address is asked there, not on 127.0.0.1.
+  const elsewhere = await startTestSidecar({ logLevel: 'warn', adminListen: { host: '127.0.0.2', port: 0 } });
+  try {
+    const port = elsewhere.adminAddress!.port;
+    assert.equal(await check(`127.0.0.2:${port}`), 0);
+    assert.equal(await check(undefined, { OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.2', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) }), 0);
+    assert.equal(await check(`127.0.0.1:${port}`), 1, 'nothing listens on 127.0.0.1 at that port');
+  } finally {
+    await elsewhere.stop();
   }
   assert.equal(await check('127.0.0.1:1'), 1);
   assert.equal(await check('off'), 0);
