@@ -170,7 +170,7 @@ export const ATTR = {
     name: 'network.protocol.version',
     type: 'string',
     values:
-      'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"; on event metrics: events of vmq_events_sidecar, whose per-client hooks fire for MQTT 3.1 and 3.1.1 sessions only), 5 (the broker\'s mqtt_version="5"; on event metrics: events of the companion plugin vmq_events_sidecar_m5, docs/mqtt5.md)',
+      'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"; on event metrics: events of vmq_events_sidecar, whose per-client hooks fire for MQTT 3.1 and 3.1.1 sessions only), 5 (the broker\'s mqtt_version="5"; on event metrics: events of the companion plugin vmq_events_sidecar_m5, docs/mqtt5.md); on the broker\'s re-exported metrics, invalid for any other value its page carries',
     convention: 'semconv network.protocol.version (the application protocol\'s version, with MQTT as the protocol)',
   }),
   userType: attribute<string>({ name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values, then "other"' }),
