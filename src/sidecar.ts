@@ -141,8 +141,22 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     logger,
   );
   const grpc = settings.grpcListen
-    ? new GrpcReceiver({ host: settings.grpcListen.host, port: settings.grpcListen.port, maxMessageBytes: settings.maxFrameBytes }, outputs, stats, logger, new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }))
+    ? new GrpcReceiver(
+        {
+          host: settings.grpcListen.host,
+          port: settings.grpcListen.port,
+          maxMessageBytes: settings.maxFrameBytes,
+          maxConnections: settings.grpcMaxConnections,
+          maxStreams: settings.grpcMaxStreams,
+          budget: tcp.budget,
+        },
+        outputs,
+        stats,
+        logger,
+        new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }),
+      )
     : null;
+  if (grpc) metrics.reportBounded(grpc.userTypes);
 
   const admin: AdminServer = new AdminServer(
     {

@@ -54,6 +54,8 @@ export interface SidecarSettings {
   redactKey: string | undefined;
   /** null: the gRPC transport is off. */
   grpcListen: HostPort | null;
+  grpcMaxConnections: number;
+  grpcMaxStreams: number;
   gaugeMode: GaugeMode;
 }
 
@@ -393,8 +395,27 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     default: 'off',
     accepted: 'HOST:PORT ([IPv6]:PORT for IPv6; port 0 picks a free port), or off',
     description:
-      "Also serve the plugin's gRPC transport here: /webhook.v1beta1.PluginService/Event over HTTP/2 without TLS (vmq_events_sidecar.grpc_endpoint/grpc_port), and grpc.health.v1.Health/Check.",
+      "Also serve the plugin's gRPC transport here: /webhook.v1beta1.PluginService/Event over HTTP/2 without TLS (vmq_events_sidecar.grpc_endpoint/grpc_port), and grpc.health.v1.Health (Check, Watch). " +
+      'A request message held while it arrives counts against --max-buffered-bytes (with TCP\'s partial frames); a call that does not fit, or is longer than --max-frame-bytes, is answered RESOURCE_EXHAUSTED and counted.',
     parse: (raw) => (raw.trim().toLowerCase() === 'off' ? null : parseHostPort(raw)),
+  },
+  grpcMaxConnections: {
+    flag: 'grpc-max-connections',
+    env: 'VMQ_SIDECAR_GRPC_MAX_CONNECTIONS',
+    default: '1024',
+    accepted: 'a whole number from 1 to 65535',
+    description:
+      'gRPC connections served at once (each broker node opens its gRPC pool, 100 by default). Further connections are closed at accept and counted (vmq_sidecar.connection.refused{vmq_sidecar.transport=grpc}).',
+    parse: intInRange(1, 65535),
+  },
+  grpcMaxStreams: {
+    flag: 'grpc-max-streams',
+    env: 'VMQ_SIDECAR_GRPC_MAX_STREAMS',
+    default: '100',
+    accepted: 'a whole number from 1 to 10000',
+    description:
+      "Calls in flight at once per gRPC connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; the plugin's workers have one call each in flight, spread over its connections). A client queues calls past it.",
+    parse: intInRange(1, 10000),
   },
   gaugeMode: {
     flag: 'gauge-mode',

@@ -138,7 +138,7 @@ export const ATTR = {
   invalidAttribute: attribute<string>({
     name: 'vmq_sidecar.attribute.name',
     type: 'string',
-    values: 'mqtt.qos, mqtt.mountpoint, error.type (the drop reason of mqtt.message.dropped), mqtt.topic.group: the metric attribute whose value was outside the protocol\'s domain and became "invalid"',
+    values: 'mqtt.qos, mqtt.mountpoint, error.type (the drop reason of mqtt.message.dropped), mqtt.topic.group, vernemq.user_type (the gRPC user-type metadata): the metric attribute whose value was outside the protocol\'s domain and became "invalid"',
   }),
   scrapeError: attribute<'' | 'error' | 'timeout' | 'invalid'>({
     name: 'error.type',
@@ -150,7 +150,7 @@ export const ATTR = {
   gauge: attribute<string>({ name: 'vmq_sidecar.gauge.name', type: 'string', values: 'mqtt.client.connected, mqtt.session.offline' }),
   grpcResult: attribute<string>({ name: 'error.type', type: 'string', absentWhenEmpty: true, values: "absent for the broker's result ok; else its result names as it reports them: deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed, ..." }),
   transport: attribute<Transport>({ name: 'vmq_sidecar.transport', type: 'string', values: `${list(TRANSPORTS)}: tcp (the plugin's connection pool), grpc (PluginService/Event calls, --grpc-listen)` }),
-  grpcCode: attribute<string>({ name: 'rpc.grpc.status', type: 'string', values: 'OK (accepted), INVALID_ARGUMENT (undecodable event or unknown type); oversized requests are refused by the gRPC library with RESOURCE_EXHAUSTED before they are counted' }),
+  grpcCode: attribute<string>({ name: 'rpc.grpc.status', type: 'string', values: 'OK (accepted), INVALID_ARGUMENT (undecodable event or unknown type), RESOURCE_EXHAUSTED (longer than --max-frame-bytes, or the bytes held would pass --max-buffered-bytes), DEADLINE_EXCEEDED (grpc-timeout passed before the message was complete), CANCELLED (reset by the client before the message was complete), UNAVAILABLE (shutting down), UNIMPLEMENTED (an unsupported grpc-encoding), INTERNAL (a malformed grpc-timeout, a compressed message without grpc-encoding); OK and INVALID_ARGUMENT always reported, the others once they occur' }),
   cpuMode: attribute<'user' | 'system'>({ name: 'cpu.mode', type: 'string', values: 'user, system', convention: 'semconv cpu.mode' }),
   eventLoopState: attribute<'active' | 'idle'>({
     name: 'nodejs.eventloop.state',
@@ -158,7 +158,7 @@ export const ATTR = {
     values: 'active (callbacks: JavaScript and the native work they start, socket reads included), idle (waiting for I/O)',
     convention: 'semconv nodejs.eventloop.state',
   }),
-  userType: attribute<string>({ name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values, then "other"' }),
+  userType: attribute<string>({ name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values (10 at first sighting, 10 more once a value recurs), then "other"; "invalid" for a value over 128 characters or with control characters (counted in vmq_sidecar.attribute_value.invalid)' }),
 } as const satisfies Record<string, AttributeDef>;
 
 // Bucket boundaries sized for what they measure (the SDK default is for milliseconds).

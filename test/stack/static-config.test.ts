@@ -291,4 +291,17 @@ test('Kubernetes central example: gRPC Deployment in deltas mode, Service on the
   for (const name of Object.keys(env).filter((n) => n.startsWith('VMQ_SIDECAR_'))) {
     assert.ok(Object.values(SIDECAR_OPTIONS).some((o) => o.env === name), name);
   }
+  // Only broker pods reach the gRPC port: a NetworkPolicy on these pods whose every rule for the
+  // gRPC port names the broker pods' label.
+  const np = docs.find((d) => d.kind === 'NetworkPolicy') as {
+    spec: { podSelector: { matchLabels: Obj }; policyTypes: string[]; ingress: { from: { podSelector?: { matchLabels: Obj } }[]; ports: { port: string | number }[] }[] };
+  };
+  assert.ok(np, 'a NetworkPolicy');
+  assert.deepEqual(np.spec.podSelector.matchLabels, (dep.spec as unknown as { selector: { matchLabels: Obj } }).selector.matchLabels);
+  assert.ok(np.spec.policyTypes.includes('Ingress'));
+  const grpcRules = np.spec.ingress.filter((r) => r.ports.some((p) => p.port === 'grpc' || p.port === grpcPort));
+  assert.equal(grpcRules.length, 1);
+  for (const peer of grpcRules[0]!.from) assert.deepEqual(peer.podSelector?.matchLabels, { app: 'vernemq' });
+  // The bounds fit the 512Mi limit: at most 64MiB of requests held.
+  assert.equal(env.VMQ_SIDECAR_MAX_BUFFERED_BYTES, '64MiB');
 });
