@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { processCpu, processPeakRssMb } from './process-usage.js';
 import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+// BENCH_SIDECAR_CLI: another build's dist/src/cli/main.js (before/after figures).
+const CLI = process.env.BENCH_SIDECAR_CLI ?? fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 export interface SidecarStatus {
   events: { total: number };

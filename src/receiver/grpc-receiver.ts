@@ -97,6 +97,9 @@ const {
 /** The response headers of every answer that carries a message. */
 const RESPONSE_HEADERS = Object.freeze({ [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc', 'grpc-accept-encoding': 'identity,deflate,gzip' });
 const OK_TRAILERS = Object.freeze({ 'grpc-status': '0' });
+/** No `date` header: nothing reads it, and Node formats one per response otherwise. */
+const OK_RESPOND_OPTIONS = Object.freeze({ waitForTrailers: true, sendDate: false }) as http2.ServerStreamResponseOptions;
+const END_RESPOND_OPTIONS = Object.freeze({ endStream: true, sendDate: false }) as http2.ServerStreamResponseOptions;
 /** google.protobuf.Empty as one length-prefixed, uncompressed gRPC message. */
 const EMPTY_MESSAGE = Buffer.from([0, 0, 0, 0, 0]);
 /** HealthCheckResponse{status: SERVING} and {status: NOT_SERVING}, as gRPC messages. */
@@ -222,7 +225,10 @@ export class GrpcReceiver implements Component {
       this.sessions.add(session);
       session.once('close', () => this.sessions.delete(session));
       // A session error (a protocol violation, a reset socket) ends that connection only.
-      session.on('error', (err) => this.logger.limited('warn', 'grpc-session-error', REJECT_LOG_INTERVAL_MS, 'gRPC connection failed', { detail: err.message }));
+      // A peer that goes away without closing (ECONNRESET) is routine: not worth a warning.
+      session.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ECONNRESET') this.logger.limited('warn', 'grpc-session-error', REJECT_LOG_INTERVAL_MS, 'gRPC connection failed', { detail: err.message });
+      });
     });
     server.on('stream', (stream, headers) => this.onStream(stream, headers));
     this.server = server;
@@ -335,12 +341,15 @@ export class GrpcReceiver implements Component {
       this.reject(call, 'invalid_envelope', 'invalid grpc-timeout', 'INTERNAL');
       return;
     }
-    stream.on('data', (chunk: Buffer) => this.onEventData(call, chunk));
-    stream.once('end', () => this.onEventEnd(call));
-    stream.once('close', () => this.onEventClose(call));
+    // Shared listener functions (the call rides on the stream): no closures per call.
+    (stream as CallStream)[CALL] = call;
+    (stream as CallStream)[RECEIVER] = this;
+    stream.on('data', onCallData);
+    stream.once('end', onCallEnd);
+    stream.once('close', onCallClose);
   }
 
-  private onEventData(call: EventCall, chunk: Buffer): void {
+  onEventData(call: EventCall, chunk: Buffer): void {
     if (call.answered) {
       // A second message (or bytes past the first) on a unary call: a client bug. Not kept.
       return;
@@ -387,14 +396,14 @@ export class GrpcReceiver implements Component {
     if (call.timeoutMs > 0) call.timer = setTimeout(() => this.onEventTimeout(call), call.timeoutMs);
   }
 
-  private onEventEnd(call: EventCall): void {
+  onEventEnd(call: EventCall): void {
     if (call.answered) return;
     // The client finished sending without a whole message.
     this.releaseHeld(call);
     this.reject(call, call.body === null && call.head === null ? 'empty_frame' : 'truncated', 'the request ended before its message was complete');
   }
 
-  private onEventClose(call: EventCall): void {
+  onEventClose(call: EventCall): void {
     if (call.answered) return;
     // Reset or connection lost before the message was complete: the event never arrived whole.
     call.answered = true;
@@ -508,7 +517,7 @@ export class GrpcReceiver implements Component {
     call.counts.OK++;
     const stream = call.stream;
     if (stream.destroyed) return;
-    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    stream.respond(RESPONSE_HEADERS, OK_RESPOND_OPTIONS);
     stream.once('wantTrailers', sendOkTrailers);
     stream.end(EMPTY_MESSAGE);
   }
@@ -574,7 +583,7 @@ export class GrpcReceiver implements Component {
         return;
       }
       if (stream.destroyed) return;
-      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      stream.respond(RESPONSE_HEADERS, OK_RESPOND_OPTIONS);
       stream.once('wantTrailers', sendOkTrailers);
       if (!watch) {
         stream.end(this.shuttingDown ? HEALTH_NOT_SERVING : HEALTH_SERVING);
@@ -601,6 +610,22 @@ export class GrpcReceiver implements Component {
 
 function ignore(): void {}
 
+const CALL = Symbol('call');
+const RECEIVER = Symbol('receiver');
+type CallStream = http2.ServerHttp2Stream & { [CALL]: EventCall; [RECEIVER]: GrpcReceiver };
+
+function onCallData(this: CallStream, chunk: Buffer): void {
+  this[RECEIVER].onEventData(this[CALL], chunk);
+}
+
+function onCallEnd(this: CallStream): void {
+  this[RECEIVER].onEventEnd(this[CALL]);
+}
+
+function onCallClose(this: CallStream): void {
+  this[RECEIVER].onEventClose(this[CALL]);
+}
+
 function sendOkTrailers(this: http2.ServerHttp2Stream): void {
   this.sendTrailers(OK_TRAILERS);
 }
@@ -620,7 +645,7 @@ function respondStatus(stream: http2.ServerHttp2Stream, code: number, message: s
       'grpc-status': String(code),
       'grpc-message': percentEncode(message.slice(0, MAX_STATUS_MESSAGE_CHARS)),
     },
-    { endStream: true },
+    END_RESPOND_OPTIONS,
   );
   // The client may still be sending (a refused 15 MiB call): reset our receiving side once the
   // answer is out, so that nothing more is read or buffered for this call.
@@ -629,7 +654,7 @@ function respondStatus(stream: http2.ServerHttp2Stream, code: number, message: s
 
 function respondHttpError(stream: http2.ServerHttp2Stream, status: number): void {
   if (stream.destroyed || stream.headersSent) return;
-  stream.respond({ [HTTP2_HEADER_STATUS]: status }, { endStream: true });
+  stream.respond({ [HTTP2_HEADER_STATUS]: status }, END_RESPOND_OPTIONS);
   closeAfterAnswer(stream);
 }
 
