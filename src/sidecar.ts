@@ -24,6 +24,7 @@ import { HookCoverage, type HookCoverageOptions } from './reconcile/hook-coverag
 import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups, type WakeupMatchOptions } from './reconcile/unregistered-wakeups.js';
 import { SidecarLogger } from './logging/sidecar-logger.js';
 import { MetricStore } from './metrics/metric-store.js';
+import { SIDECAR_METRICS } from './metrics/metric-catalog.js';
 import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
 import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
 import { AdminServer } from './admin/admin-server.js';
@@ -189,6 +190,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     ...(grpc ? [grpc] : []),
   ]);
   parts.registerMetrics(store);
+  store.gauge(SIDECAR_METRICS.gaugeMode).get(settings.gaugeMode).value = 1;
   try {
     await parts.start();
   } catch (err) {

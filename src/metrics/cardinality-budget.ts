@@ -52,6 +52,10 @@ const SELF_METRIC_VALUES: Record<string, number> = {
   'vmq_sidecar.broker.scrapes error.type': 4,
   'vmq_sidecar.hook.missing vmq_sidecar.gauge.name': 2,
   'vmq_sidecar.event.received vmq_sidecar.transport': 2,
+  'vmq_sidecar.connection.open vmq_sidecar.transport': 2,
+  'vmq_sidecar.connection.accepted vmq_sidecar.transport': 2,
+  'vmq_sidecar.connection.refused vmq_sidecar.transport': 2,
+  'vmq_sidecar.gauge.mode vmq_sidecar.gauge_mode': 1,
   'vmq_sidecar.frame.rejected vmq_sidecar.transport': 2,
   // The answers of grpc-receiver.ts's GRPC_ANSWERS.
   'vmq_sidecar.grpc.calls rpc.grpc.status': 8,

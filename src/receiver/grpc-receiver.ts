@@ -166,6 +166,7 @@ export class GrpcReceiver implements Component {
   ) {
     this.decoder = decoder;
     this.budget = options.budget;
+    stats.grpcConnections = this.connections;
   }
 
   get listening(): boolean {
