@@ -24,7 +24,7 @@ import { HookCoverage, type HookCoverageOptions } from './reconcile/hook-coverag
 import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups, type WakeupMatchOptions } from './reconcile/unregistered-wakeups.js';
 import { SidecarLogger } from './logging/sidecar-logger.js';
 import { MetricStore } from './metrics/metric-store.js';
-import { SIDECAR_METRICS } from './metrics/metric-catalog.js';
+import { MQTT_METRICS, SIDECAR_METRICS } from './metrics/metric-catalog.js';
 import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
 import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
 import { AdminServer } from './admin/admin-server.js';
@@ -73,7 +73,17 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const store = new MetricStore();
   const stats = new IngestStats(settings.grpcListen ? ['tcp', 'grpc'] : ['tcp']);
   const instanceId = otel.resourceAttributes['service.instance.id'] ?? `${os.hostname()}:${settings.listen.port}`;
-  const telemetry = await TelemetryPipeline.create({ otel, store, logger, version: VERSION, instanceId, logQueueMaxBytes: settings.logQueueMaxBytes });
+  const telemetry = await TelemetryPipeline.create({
+    otel,
+    store,
+    logger,
+    version: VERSION,
+    instanceId,
+    logQueueMaxBytes: settings.logQueueMaxBytes,
+    // A deltas-mode replica's connected gauge is its share of a sum: as deltas, the Collector
+    // accumulates it across the replica's restarts (docs/scaling.md, "Exact across rollouts").
+    deltaShares: settings.gaugeMode === 'deltas' ? new Set([MQTT_METRICS.connected.name]) : undefined,
+  });
 
   // Outputs: what events become.
   const metrics = new MetricsSink(store, settings);

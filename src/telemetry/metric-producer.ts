@@ -7,6 +7,12 @@
  * reported last. Temporality follows OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE:
  * cumulative (everything cumulative), delta (counters and histograms as deltas, up-down
  * counters cumulative) and lowmemory (the same here, as every counter is synchronous).
+ *
+ * `deltaShares`: up-down counters that are a replica's share of a sum over replicas
+ * (mqtt.client.connected in --gauge-mode deltas). With delta (or lowmemory) temporality they
+ * go out as deltas too, so that the gateway Collector's deltatocumulative processor adds a
+ * restarted replica's movements to what its predecessor of the same service.instance.id had
+ * accumulated, instead of the new process's total replacing it (docs/scaling.md).
  */
 import { ValueType, type HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
@@ -38,6 +44,7 @@ export class StoreMetricProducer implements MetricProducer {
     private readonly store: MetricStore,
     private readonly temporality: Temporality = 'cumulative',
     private readonly scopeVersion?: string,
+    private readonly deltaShares: ReadonlySet<string> = new Set(),
   ) {
     this.lastCollectMs = Date.now();
   }
@@ -50,7 +57,7 @@ export class StoreMetricProducer implements MetricProducer {
     const metrics: MetricData[] = [];
     for (const f of this.store.families) {
       const cumulativeStart = millisToHrTime(f.startMs);
-      const delta = this.temporality !== 'cumulative' && f.def.kind !== 'updown' && f.def.kind !== 'gauge';
+      const delta = this.temporality !== 'cumulative' && (f.def.kind === 'counter' || f.def.kind === 'histogram' || (f.def.kind === 'updown' && this.deltaShares.has(f.def.name)));
       const startTime: HrTime = delta ? deltaStart : cumulativeStart;
       const temporality = delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
       const descriptor = { name: f.def.name, description: f.def.description, unit: f.def.unit, valueType: ValueType.INT };

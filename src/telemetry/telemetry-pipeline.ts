@@ -44,6 +44,8 @@ export interface TelemetryOptions {
   instanceId: string;
   /** --log-queue-max-bytes: bytes of log records queued at most (beside OTEL_BLRP_MAX_QUEUE_SIZE). */
   logQueueMaxBytes?: number;
+  /** Up-down counters exported as deltas under delta temporality (metric-producer.ts). */
+  deltaShares?: ReadonlySet<string>;
 }
 
 /** A reader that only collects when asked (the admin listener's /metrics). */
@@ -218,7 +220,7 @@ export class TelemetryPipeline implements Component {
             exporter: metricExporter,
             exportIntervalMillis: interval,
             exportTimeoutMillis: timeout,
-            metricProducers: [new StoreMetricProducer(store, otel.temporality, o.version)],
+            metricProducers: [new StoreMetricProducer(store, otel.temporality, o.version, o.deltaShares)],
           }),
         );
       } else if (name === 'console') {
