@@ -56,6 +56,8 @@ export interface SidecarSettings {
   grpcListen: HostPort | null;
   grpcMaxConnections: number;
   grpcMaxStreams: number;
+  /** 'auto': the container's CPU quota in deltas mode with --grpc-listen, else 1. */
+  workers: number | 'auto';
   gaugeMode: GaugeMode;
 }
 
@@ -416,6 +418,16 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     description:
       "Calls in flight at once per gRPC connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; the plugin's workers have one call each in flight, spread over its connections). A client queues calls past it.",
     parse: intInRange(1, 10000),
+  },
+  workers: {
+    flag: 'workers',
+    env: 'VMQ_SIDECAR_WORKERS',
+    default: 'auto',
+    accepted: 'auto, or a whole number from 1 to 256',
+    description:
+      'Processes serving the gRPC listener, on one port (SO_REUSEPORT on Node >= 22.12, else the cluster module), for a central replica in --gauge-mode deltas: each counts its share and exports its own log records; the metrics are merged into one set of series. ' +
+      'auto: the container\'s CPU quota (cgroup cpu.max), 1 when none is set. Sessions mode (per-client state) refuses more than 1.',
+    parse: (raw) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : intInRange(1, 256)(raw)),
   },
   gaugeMode: {
     flag: 'gauge-mode',
