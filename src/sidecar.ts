@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { TcpReceiver } from './receiver/tcp-receiver.js';
 import { GrpcReceiver } from './receiver/grpc-receiver.js';
 import { IngestStats } from './receiver/ingest-stats.js';
-import { GrpcWorkerPool, WorkerReporter, cgroupCpuQuota, isGrpcWorker, reusePortSupported, workerReport } from './receiver/grpc-workers.js';
+import { GrpcWorkerPool, WorkerReporter, isGrpcWorker, reusePortSupported, workerReport } from './receiver/grpc-workers.js';
 import { FanoutSink, type EventSink } from './sinks/event-sink.js';
 import { EventPrinter } from './sinks/event-printer.js';
 import { MetricsSink } from './sinks/metrics-sink.js';
@@ -45,6 +45,11 @@ export interface SidecarOptions {
   sinks?: EventSink[];
   /** When a gauge's missing hooks are reported (tests shorten it). */
   hookCoverage?: HookCoverageOptions;
+  /**
+   * What --workers auto means (the CLI: defaultWorkers(), the CPU quota). 1 when absent: an
+   * embedding program (the tests) does not fork itself unless it asks.
+   */
+  autoWorkers?: number;
   /** How wakeups are paired with registers (tests shorten the window). */
   wakeupMatch?: Partial<WakeupMatchOptions>;
 }
@@ -65,10 +70,13 @@ export interface RunningSidecar {
   stop(): Promise<void>;
 }
 
-/** --workers resolved: auto is the CPU quota in deltas mode with gRPC, else 1; more than 1 needs deltas mode. */
-export function resolveWorkers(settings: Pick<SidecarSettings, 'workers' | 'gaugeMode' | 'grpcListen'>): number {
+/**
+ * --workers resolved: `auto` is `autoWorkers` (the CLI passes the CPU quota, see
+ * defaultWorkers()) in deltas mode with gRPC, else 1; more than 1 needs deltas mode and gRPC.
+ */
+export function resolveWorkers(settings: Pick<SidecarSettings, 'workers' | 'gaugeMode' | 'grpcListen'>, autoWorkers = 1): number {
   const central = settings.gaugeMode === 'deltas' && settings.grpcListen !== null;
-  if (settings.workers === 'auto') return central ? (cgroupCpuQuota() ?? 1) : 1;
+  if (settings.workers === 'auto') return central ? autoWorkers : 1;
   if (settings.workers > 1 && settings.gaugeMode !== 'deltas') {
     throw new ConfigError([
       `--workers ${settings.workers}: needs --gauge-mode deltas (sessions mode keeps each client's state in one process, and the workers would each see a share of a client's events); use 1, or deltas mode for a central deployment`,
@@ -82,7 +90,7 @@ export function resolveWorkers(settings: Pick<SidecarSettings, 'workers' | 'gaug
 
 export async function startSidecar(options: SidecarOptions): Promise<RunningSidecar> {
   const { settings } = options;
-  const workerCount = resolveWorkers(settings);
+  const workerCount = resolveWorkers(settings, options.autoWorkers);
   // A cluster worker of a primary with --workers > 1: the gRPC receiver and its outputs only.
   const role: 'single' | 'primary' | 'worker' = isGrpcWorker() ? 'worker' : workerCount > 1 ? 'primary' : 'single';
   const parsedOtel = options.otel ?? parseOtelConfig(process.env);

@@ -56,7 +56,7 @@ export interface SidecarSettings {
   grpcListen: HostPort | null;
   grpcMaxConnections: number;
   grpcMaxStreams: number;
-  /** 'auto': the container's CPU quota in deltas mode with --grpc-listen, else 1. */
+  /** 'auto': the CPU quota (else the CPUs the process may use) in deltas mode with --grpc-listen, else 1. */
   workers: number | 'auto';
   gaugeMode: GaugeMode;
 }
@@ -426,7 +426,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     accepted: 'auto, or a whole number from 1 to 256',
     description:
       'Processes serving the gRPC listener, on one port (SO_REUSEPORT on Node >= 22.12, else the cluster module), for a central replica in --gauge-mode deltas: each counts its share and exports its own log records; the metrics are merged into one set of series. ' +
-      'auto: the container\'s CPU quota (cgroup cpu.max), 1 when none is set. Sessions mode (per-client state) refuses more than 1.',
+      'auto: the container\'s CPU quota (cgroup cpu.max, rounded up), or without one the CPUs the process may run on (its affinity), never the node\'s cores past a quota; 1 outside deltas mode with --grpc-listen. Sessions mode (per-client state) refuses more than 1.',
     parse: (raw) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : intInRange(1, 256)(raw)),
   },
   gaugeMode: {

@@ -18,6 +18,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import type { MetricStore, AttributeValue } from '../metrics/metric-store.js';
 import { HistogramFamily, SumFamily, type HistogramSeries } from '../metrics/metric-store.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
@@ -37,6 +38,17 @@ export const WORKER_ENV = 'VMQ_OTEL_SIDECAR_GRPC_WORKER';
 export function reusePortSupported(version = process.versions.node): boolean {
   const [major, minor] = version.split('.').map(Number) as [number, number];
   return major > 22 || (major === 22 && minor >= 12);
+}
+
+/**
+ * --workers auto: the container's CPU quota (cgroup), else the CPUs this process may run on
+ * (os.availableParallelism(), which honours taskset and cpusets). Never more than the quota: a
+ * pod limited to 2 CPUs on a 64-core node sees 64 cores but must run 2 workers.
+ */
+export function defaultWorkers(root = '/sys/fs/cgroup'): number {
+  const quota = cgroupCpuQuota(root);
+  const cpus = os.availableParallelism();
+  return quota === null ? cpus : Math.min(quota, cpus);
 }
 
 /**

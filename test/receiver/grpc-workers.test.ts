@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli, logLines } from '../helpers/cli-process.js';
 import { eventually } from '../helpers/eventually.js';
-import { cgroupCpuQuota, reusePortSupported } from '../../src/receiver/grpc-workers.js';
+import { cgroupCpuQuota, defaultWorkers, reusePortSupported } from '../../src/receiver/grpc-workers.js';
 import { resolveWorkers } from '../../src/sidecar.js';
 import { ConfigError } from '../../src/config/option-parser.js';
 import { ClientModel, type SimEvent } from '../../src/simulator/client-model.js';
@@ -19,7 +19,7 @@ import { GroundTruth } from '../../src/simulator/ground-truth.js';
 import { GrpcSender } from '../../src/simulator/grpc-sender.js';
 import { parsePrometheusText } from '../../src/reconcile/prometheus-text.js';
 
-test('the default --workers is the cgroup CPU quota (v2 cpu.max, v1 cfs quota), 1 without one; more than 1 needs deltas mode and --grpc-listen', () => {
+test('the default --workers is the cgroup CPU quota (v2 cpu.max, v1 cfs quota), capped by the CPUs the process may use; more than 1 needs deltas mode and --grpc-listen', () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'cgroup-'));
   try {
     assert.equal(cgroupCpuQuota(root), null);
@@ -32,14 +32,18 @@ test('the default --workers is the cgroup CPU quota (v2 cpu.max, v1 cfs quota), 
     writeFileSync(path.join(root, 'cpu', 'cpu.cfs_quota_us'), '400000\n');
     writeFileSync(path.join(root, 'cpu', 'cpu.cfs_period_us'), '100000\n');
     assert.equal(cgroupCpuQuota(root), 4);
+    assert.equal(defaultWorkers(root), Math.min(4, os.availableParallelism()));
     writeFileSync(path.join(root, 'cpu', 'cpu.cfs_quota_us'), '-1\n');
     assert.equal(cgroupCpuQuota(root), null);
+    assert.equal(defaultWorkers(root), os.availableParallelism());
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
   const grpcListen = { host: '127.0.0.1', port: 0 };
   assert.equal(resolveWorkers({ workers: 'auto', gaugeMode: 'sessions', grpcListen }), 1);
-  assert.equal(resolveWorkers({ workers: 'auto', gaugeMode: 'deltas', grpcListen: null }), 1);
+  assert.equal(resolveWorkers({ workers: 'auto', gaugeMode: 'deltas', grpcListen: null }, 4), 1);
+  assert.equal(resolveWorkers({ workers: 'auto', gaugeMode: 'deltas', grpcListen }, 4), 4);
+  assert.equal(resolveWorkers({ workers: 'auto', gaugeMode: 'sessions', grpcListen }, 4), 1);
   assert.equal(resolveWorkers({ workers: 3, gaugeMode: 'deltas', grpcListen }), 3);
   assert.throws(() => resolveWorkers({ workers: 2, gaugeMode: 'deltas', grpcListen: null }), ConfigError);
   assert.equal(reusePortSupported('22.12.0'), true);
