@@ -94,7 +94,7 @@ test('--workers 2 in deltas mode: both workers take calls on one port; /status a
 
     const admin = `http://127.0.0.1:${ports.admin}`;
     const status = await eventually(async () => {
-      const s = (await (await fetch(`${admin}/status`)).json()) as { events: { total: number }; grpc: { workers: { events: number }[]; calls: Record<string, { OK: number }> } };
+      const s = (await (await fetch(`${admin}/status`)).json()) as { events: { total: number }; grpc: { workers: { pid: number; events: number }[]; calls: Record<string, { OK: number }> } };
       assert.equal(s.events.total, 4000);
       return s;
     });
@@ -112,6 +112,20 @@ test('--workers 2 in deltas mode: both workers take calls on one port; /status a
     assert.equal(samples.filter((x) => x.name === 'vmq_sidecar_gauge_mode').length, 1);
     assert.equal(sum('vmq_sidecar_grpc_calls_total', { rpc_grpc_status: 'OK' }), 4000);
     assert.equal(sum('vmq_sidecar_connection_accepted_total', { vmq_sidecar_transport: 'grpc' }), 8);
+
+    // A worker killed: another takes its place, and what the dead one counted stays counted.
+    const victim = status.grpc.workers[0]!.pid;
+    process.kill(victim, 'SIGKILL');
+    await eventually(async () => {
+      const s = (await (await fetch(`${admin}/status`)).json()) as { events: { total: number }; grpc: { listening: boolean; workers: { pid: number }[] } };
+      assert.equal(s.grpc.workers.length, 2);
+      assert.ok(!s.grpc.workers.some((w) => w.pid === victim));
+      assert.equal(s.grpc.listening, true);
+      assert.equal(s.events.total, 4000);
+    }, 20_000);
+    const after = parsePrometheusText(await (await fetch(`${admin}/metrics`)).text());
+    assert.equal(after.filter((x) => x.name === 'vmq_sidecar_grpc_calls_total' && x.labels.rpc_grpc_status === 'OK').reduce((a, x) => a + x.value, 0), 4000);
+    assert.ok(logLines(p).some((l) => l.msg === 'gRPC worker exited; starting another'));
   } finally {
     p.child.kill('SIGTERM');
     await p.exited;
