@@ -23,7 +23,7 @@ import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import { prometheusName } from '../metrics/prometheus-naming.js';
-import { StoreMetricProducer } from './metric-producer.js';
+import { StoreMetricProducer, settleDeltas } from './metric-producer.js';
 import { LogExportQueue } from './log-export-queue.js';
 import { ReadableLogExporter } from './readable-log-exporter.js';
 import { createOtlpLogExporter, createOtlpMetricExporter, takesEncodedLogRecords } from './exporters.js';
@@ -67,8 +67,11 @@ class CountingMetricExporter implements PushMetricExporter {
 
   export(metrics: ResourceMetrics, done: (r: ExportResult) => void): void {
     this.inner.export(metrics, (r) => {
-      // With cumulative temporality the next export carries the totals; with delta the points are lost.
-      if (r.code === ExportResultCode.SUCCESS) this.outage.succeeded();
+      // With cumulative temporality the next export carries the totals; with delta, a failed
+      // export's deltas are added into the next one (settleDeltas).
+      const ok = r.code === ExportResultCode.SUCCESS;
+      settleDeltas(metrics, ok);
+      if (ok) this.outage.succeeded();
       else this.outage.failed(r.error);
       done(r);
     });
