@@ -307,7 +307,7 @@ export class GrpcReceiver implements Component {
       return;
     }
     if (path === EVENT_METHOD_PATH) this.onEvent(stream, headers);
-    else if (path === HEALTH_CHECK_PATH || path === HEALTH_WATCH_PATH) this.onHealth(stream, headers, path === HEALTH_WATCH_PATH);
+    else if (path === HEALTH_CHECK_PATH || path === HEALTH_WATCH_PATH) this.onHealth(stream, path === HEALTH_WATCH_PATH);
     else {
       respondStatus(stream, GRPC_STATUS.UNIMPLEMENTED, `unknown method ${String(path).slice(0, 100)}`);
     }
@@ -559,7 +559,7 @@ export class GrpcReceiver implements Component {
     return c;
   }
 
-  private onHealth(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, watch: boolean): void {
+  private onHealth(stream: http2.ServerHttp2Stream, watch: boolean): void {
     // HealthCheckRequest { string service = 1; }, a few bytes: read whole (bounded by nghttp2's
     // window, 64 KiB), then answered.
     const chunks: Buffer[] = [];
@@ -600,7 +600,6 @@ export class GrpcReceiver implements Component {
       this.watchers.add(stream);
       stream.once('close', () => this.watchers.delete(stream));
     });
-    void headers;
   }
 
   private endWatch(stream: http2.ServerHttp2Stream): void {

@@ -242,3 +242,25 @@ test('stop with a plugin connection still open: the call in hand is answered, th
   const after = await call(c, EVENT_METHOD_PATH, req, 'default');
   assert.equal(after.code, grpc.status.UNAVAILABLE);
 });
+
+test('--grpc-max-connections refuses connections past the cap (counted); --grpc-max-streams is advertised to the client as SETTINGS', async () => {
+  sidecar = await startTestSidecar({ grpcListen: { host: '127.0.0.1', port: 0 }, grpcMaxConnections: 2, grpcMaxStreams: 7 });
+  const url = `http://127.0.0.1:${sidecar.grpcAddress!.port}`;
+  const sessions = [http2.connect(url), http2.connect(url)];
+  try {
+    const settings = await Promise.all(sessions.map((s) => new Promise<http2.Settings>((resolve) => s.once('remoteSettings', resolve))));
+    for (const st of settings) assert.equal(st.maxConcurrentStreams, 7);
+    const third = http2.connect(url);
+    third.on('error', () => {});
+    await new Promise((resolve) => third.once('close', resolve));
+    const req = eventRequest(encoder.encodeFrame(SAMPLE_EVENTS.on_client_wakeup).subarray(4));
+    const ok = await h2Request(sessions[0]!, { ':method': 'POST', ':path': EVENT_METHOD_PATH, 'content-type': 'application/grpc', te: 'trailers' }, Buffer.concat([Buffer.from([0, 0, 0, 0, req.length]), req]));
+    assert.equal(ok.headers['grpc-status'], '0');
+    const text = await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text();
+    assert.match(text, /vmq_sidecar_connection_refused_total\{[^}]*vmq_sidecar_transport="grpc"[^}]*\} 1\b/);
+    assert.match(text, /vmq_sidecar_connection_open\{[^}]*vmq_sidecar_transport="grpc"[^}]*\} 2\b/);
+    assert.match(text, /vmq_sidecar_connection_accepted_total\{[^}]*vmq_sidecar_transport="grpc"[^}]*\} 2\b/);
+  } finally {
+    for (const s of sessions) s.close();
+  }
+});
