@@ -54,6 +54,10 @@ export interface SidecarSettings {
   redactKey: string | undefined;
   /** null: the gRPC transport is off. */
   grpcListen: HostPort | null;
+  grpcMaxConnections: number;
+  grpcMaxStreams: number;
+  /** 'auto': the CPU quota (else the CPUs the process may use) in deltas mode with --grpc-listen, else 1. */
+  workers: number | 'auto';
   gaugeMode: GaugeMode;
 }
 
@@ -403,8 +407,37 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     default: 'off',
     accepted: 'HOST:PORT ([IPv6]:PORT for IPv6; port 0 picks a free port), or off',
     description:
-      "Also serve the plugin's gRPC transport here: /webhook.v1beta1.PluginService/Event over HTTP/2 without TLS (vmq_events_sidecar.grpc_endpoint/grpc_port), and grpc.health.v1.Health/Check.",
+      "Also serve the plugin's gRPC transport here: /webhook.v1beta1.PluginService/Event over HTTP/2 without TLS (vmq_events_sidecar.grpc_endpoint/grpc_port), and grpc.health.v1.Health (Check, Watch). " +
+      'A request message held while it arrives counts against --max-buffered-bytes (with TCP\'s partial frames); a call that does not fit, or is longer than --max-frame-bytes, is answered RESOURCE_EXHAUSTED and counted.',
     parse: (raw) => (raw.trim().toLowerCase() === 'off' ? null : parseHostPort(raw)),
+  },
+  grpcMaxConnections: {
+    flag: 'grpc-max-connections',
+    env: 'VMQ_SIDECAR_GRPC_MAX_CONNECTIONS',
+    default: '1024',
+    accepted: 'a whole number from 1 to 65535',
+    description:
+      'gRPC connections served at once (each broker node opens its gRPC pool, 100 by default). Further connections are closed at accept and counted (vmq_sidecar.connection.refused{vmq_sidecar.transport=grpc}).',
+    parse: intInRange(1, 65535),
+  },
+  grpcMaxStreams: {
+    flag: 'grpc-max-streams',
+    env: 'VMQ_SIDECAR_GRPC_MAX_STREAMS',
+    default: '100',
+    accepted: 'a whole number from 1 to 10000',
+    description:
+      "Calls in flight at once per gRPC connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; the plugin's workers have one call each in flight, spread over its connections). A client queues calls past it.",
+    parse: intInRange(1, 10000),
+  },
+  workers: {
+    flag: 'workers',
+    env: 'VMQ_SIDECAR_WORKERS',
+    default: 'auto',
+    accepted: 'auto, or a whole number from 1 to 256',
+    description:
+      'Processes serving the gRPC listener, on one port (SO_REUSEPORT on Node >= 22.12, else the cluster module), for a central replica in --gauge-mode deltas: each counts its share and exports its own log records; the metrics are merged into one set of series. ' +
+      'auto: the container\'s CPU quota (cgroup cpu.max, rounded up), or without one the CPUs the process may run on (its affinity), never the node\'s cores past a quota; 1 outside deltas mode with --grpc-listen. Sessions mode (per-client state) refuses more than 1.',
+    parse: (raw) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : intInRange(1, 256)(raw)),
   },
   gaugeMode: {
     flag: 'gauge-mode',

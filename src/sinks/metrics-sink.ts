@@ -58,6 +58,9 @@ export class MetricsSink implements EventSink {
   /** Events whose delay was beyond MAX_RECORDED_DELAY_S either way (recorded clamped). */
   clampedDelays = 0;
 
+  /** The attributes whose folded and invalid values this sink reports. */
+  private readonly bounded: BoundedValues[];
+
   /** The families this sink records into, typed from the catalog. */
   private readonly m: ReturnType<typeof mqttFamilies>;
 
@@ -73,13 +76,19 @@ export class MetricsSink implements EventSink {
 
     const folded = store.sum(SIDECAR_METRICS.attributeValuesFolded);
     const invalid = store.sum(SIDECAR_METRICS.attributeValuesInvalid);
+    this.bounded = [this.mountpoints, this.dropReasons, this.topicGroupNames];
     store.onCollect(() => {
-      for (const b of [this.mountpoints, this.dropReasons, this.topicGroupNames]) {
+      for (const b of this.bounded) {
         if (b.folded > 0) folded.get(b.attribute).value = b.folded;
         if (b.invalid > 0) invalid.get(b.attribute).value = b.invalid;
       }
       if (this.invalidQos > 0) invalid.get('mqtt.qos').value = this.invalidQos;
     });
+  }
+
+  /** Reports another attribute's folded and invalid values (the gRPC receiver's user-type) beside ours. */
+  reportBounded(values: BoundedValues): void {
+    this.bounded.push(values);
   }
 
   /** A message's QoS as attribute value: 0, 1, 2, or "invalid" (counted). */
