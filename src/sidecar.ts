@@ -14,6 +14,7 @@ import { FanoutSink, type EventSink } from './sinks/event-sink.js';
 import { EventPrinter } from './sinks/event-printer.js';
 import { MetricsSink } from './sinks/metrics-sink.js';
 import { LogSink } from './sinks/log-sink.js';
+import { SpanSink, TRACE_STATE_KINDS } from './sinks/span-sink.js';
 import { SessionTracker } from './sessions/session-tracker.js';
 import { SessionSnapshot } from './sessions/session-snapshot.js';
 import { SnapshotLifecycle } from './sessions/snapshot-lifecycle.js';
@@ -24,6 +25,7 @@ import { HookCoverage, type HookCoverageOptions } from './reconcile/hook-coverag
 import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups, type WakeupMatchOptions } from './reconcile/unregistered-wakeups.js';
 import { SidecarLogger } from './logging/sidecar-logger.js';
 import { MetricStore } from './metrics/metric-store.js';
+import { SIDECAR_METRICS } from './metrics/metric-catalog.js';
 import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
 import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
 import { AdminServer } from './admin/admin-server.js';
@@ -72,7 +74,15 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const store = new MetricStore();
   const stats = new IngestStats(settings.grpcListen ? ['tcp', 'grpc'] : ['tcp']);
   const instanceId = otel.resourceAttributes['service.instance.id'] ?? `${os.hostname()}:${settings.listen.port}`;
-  const telemetry = await TelemetryPipeline.create({ otel, store, logger, version: VERSION, instanceId, logQueueMaxBytes: settings.logQueueMaxBytes });
+  const telemetry = await TelemetryPipeline.create({
+    otel,
+    store,
+    logger,
+    version: VERSION,
+    instanceId,
+    logQueueMaxBytes: settings.logQueueMaxBytes,
+    traceServiceName: settings.traceServiceName,
+  });
 
   // Outputs: what events become.
   const metrics = new MetricsSink(store, settings);
@@ -98,7 +108,39 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         clientGrouper: metrics.clientGrouper,
       })
     : null;
-  const outputs = new FanoutSink([metrics, sessions, ...(wakeups ? [wakeups] : []), ...(logs ? [logs] : []), ...(settings.printEvents ? [new EventPrinter()] : []), ...(options.sinks ?? [])]);
+  const spans = telemetry.spanOutput
+    ? new SpanSink(telemetry.spanOutput, {
+        traceContextField: settings.traceContextField,
+        reorderWindowMs: settings.traceReorderWindowMs,
+        completionWaitMs: settings.traceCompletionWaitMs,
+        receiptRetentionMs: settings.traceReceiptRetentionMs,
+        maxEntries: settings.traceStateMaxEntries,
+        maxBytes: settings.traceStateMaxBytes,
+        redact: settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null,
+        topicGroups: settings.topicGroups,
+        durationSeries: (acl, topic, qos) => metrics.deliveryDurationSeries(acl, topic, qos),
+      })
+    : null;
+  if (spans) {
+    const M = SIDECAR_METRICS;
+    const entries = store.gauge(M.traceStateEntries);
+    const evicted = store.sum(M.traceStateEvicted);
+    const unknown = store.sum(M.deliveriesWithoutReceipt);
+    store.onCollect(() => {
+      entries.get().value = spans.entries;
+      for (const k of TRACE_STATE_KINDS) evicted.get(k).value = spans.evicted[k];
+      unknown.get().value = spans.receiptUnknown;
+    });
+  }
+  const outputs = new FanoutSink([
+    metrics,
+    sessions,
+    ...(wakeups ? [wakeups] : []),
+    ...(logs ? [logs] : []),
+    ...(spans ? [spans] : []),
+    ...(settings.printEvents ? [new EventPrinter()] : []),
+    ...(options.sinks ?? []),
+  ]);
 
   // Checks on the outputs: hooks the gauges need, the broker's own counts, state across restarts.
   const coverage = new HookCoverage(stats, logger, options.hookCoverage);
@@ -124,6 +166,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     logRatios: logs === null ? null : settings.logHooks,
     logTracedMessages: settings.logTracedMessages,
     readsEverything: settings.printEvents || (options.sinks?.length ?? 0) > 0,
+    spans: spans !== null,
   });
 
   // Receivers: two fronts (the plugin's TCP pool, its gRPC calls), the same outputs behind them.
@@ -159,7 +202,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   // output is ready before the first event); stop order is the reverse. The first entry is the
   // shape of /status when optional parts are off.
   const parts: ComponentSet = new ComponentSet([
-    { status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), gaugeMode: settings.gaugeMode, grpc: null, snapshot: null, broker: null, logs: null }) },
+    { status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), gaugeMode: settings.gaugeMode, grpc: null, snapshot: null, broker: null, logs: null, spans: null }) },
     admin,
     telemetry,
     new RuntimeMetrics(),
@@ -170,6 +213,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     ...(snapshot ? [snapshot] : []),
     ...(reconciler ? [reconciler] : []),
     ...(logs ? [{ status: () => ({ logs: { emitted: logs.emitted } }) }] : []),
+    ...(spans ? [{ status: () => ({ spans: { produced: spans.spans, stateEntries: spans.entries, stateBytes: spans.heldBytes, receiptUnknown: spans.receiptUnknown, evicted: spans.evicted } }) }] : []),
     outputs,
     tcp,
     ...(grpc ? [grpc] : []),
@@ -208,6 +252,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     if (late) {
       logger.warn('shutdown timed out; exiting with work left undone', { timeoutMs });
       telemetry.logQueue?.abandon();
+      telemetry.spanQueue?.abandon();
       await Promise.race([admin.stop(), new Promise((r) => setTimeout(r, 100).unref())]);
     }
   };

@@ -121,10 +121,30 @@ export const ATTR = {
     values: 'absent for records exported; export_failed (the batch could not be exported and there was no room to retry it), rejected (refused for good by the collector, e.g. HTTP 400/413 or gRPC INVALID_ARGUMENT, or not serializable: dropped without retry after bisecting the batch down to the refused records)',
     absentWhenEmpty: true,
   }),
+  spanProcessError: attribute<'' | 'queue_full' | 'shutdown'>({
+    name: 'error.type',
+    type: 'string',
+    values: 'absent for spans handed to the exporter; queue_full (the span export queue was full (OTEL_BSP_MAX_QUEUE_SIZE): the exporter is down or slow), shutdown (still queued when the shutdown deadline passed)',
+    absentWhenEmpty: true,
+  }),
+  spanExportError: attribute<'' | 'export_failed' | 'rejected'>({
+    name: 'error.type',
+    type: 'string',
+    values: 'absent for spans exported; export_failed (the batch could not be exported and there was no room to retry it), rejected (refused for good by the collector: dropped without retry after bisecting the batch down to the refused spans)',
+    absentWhenEmpty: true,
+  }),
+  traceStateKind: attribute<string>({
+    name: 'vmq_sidecar.trace.state',
+    type: 'string',
+    values:
+      'receipt (a receipt time, forgotten: a later delivery of the message gets none), waiting_delivery (a delivery waiting for its publish, exported without a receipt time), held_delivery (a QoS 1/2 delivery span waiting for its completion, exported without it), early_completion (a completion that came before its delivery, forgotten)',
+    convention: 'no convention for this state; vmq_sidecar namespace as the other self-metrics',
+  }),
   componentType: attribute<string>({
     name: 'otel.component.type',
     type: 'string',
-    values: 'batching_log_processor (the log export queue); otlp_grpc_log_exporter, otlp_http_log_exporter, otlp_http_json_log_exporter, and the same with metric for metrics (by OTEL_EXPORTER_OTLP_*_PROTOCOL)',
+    values:
+      'batching_log_processor (the log export queue), batching_span_processor (the span export queue); otlp_grpc_log_exporter, otlp_http_log_exporter, otlp_http_json_log_exporter, and the same with span for spans and metric for metrics (by OTEL_EXPORTER_OTLP_*_PROTOCOL)',
   }),
   exportError: attribute<string>({
     name: 'error.type',
@@ -250,6 +270,17 @@ export const MQTT_METRICS = {
     description: "Messages delivered to subscribers (a sample when the plugin samples on_deliver), by the subscription's QoS (not the message's).",
     attributes: [A.mountpoint, A.subscriptionQos, A.topicGroup, A.persisted, A.clientGroup],
     source: 'on_deliver',
+  },
+  deliveryDuration: {
+    name: 'mqtt.message.delivery.duration',
+    kind: 'histogram',
+    unit: 's',
+    description:
+      "Broker hop of a message with trace context: from the broker's receipt (on_publish) to a delivery (on_deliver), both broker times. Only while spans are exported (OTEL_TRACES_EXPORTER), for messages whose publish this sidecar saw within --trace-receipt-retention (sampled or not). No exemplars: the OpenTelemetry JS SDK's data points carry none (docs/traces.md).",
+    attributes: [A.topicGroup, A.subscriptionQos],
+    source: 'on_publish -> on_deliver of messages whose payload carries a traceparent (--trace-context-field)',
+    buckets: DELAY_BUCKETS,
+    conventionNote: 'semconv messaging.*.duration style (a duration histogram in s under the operation it times); mqtt namespace as the other derived metrics, no semconv metric for a broker hop',
   },
   deliveryCompleted: {
     name: 'mqtt.message.delivery_completed',
@@ -384,6 +415,72 @@ export const SIDECAR_METRICS = {
     attributes: [],
     source: 'every event with a timestamp',
     buckets: DELAY_BUCKETS,
+  },
+  spansProcessed: {
+    name: 'otel.sdk.processor.span.processed',
+    kind: 'counter',
+    unit: '{span}',
+    description:
+      "Spans the span export queue (the part of the SDK's batching span processor) finished with: handed to the exporter (no error.type; counted once their export has finished), or given up before export (error.type). The SDK's own span processor is not used.",
+    attributes: [A.componentType, A.componentName, A.spanProcessError],
+    source: 'the span export queue',
+    conventionNote: 'semconv otel.sdk.processor.span.processed, as the log queue\'s otel.sdk.processor.log.processed (added with spans: no 0.1.0 name)',
+  },
+  spansExported: {
+    name: 'otel.sdk.exporter.span.exported',
+    kind: 'counter',
+    unit: '{span}',
+    description: 'Spans whose export finished: exported (no error.type), or lost for good (error.type).',
+    attributes: [A.componentType, A.componentName, A.spanExportError],
+    source: 'the span export queue and the OTLP span exporter',
+    conventionNote: 'semconv otel.sdk.exporter.span.exported (added with spans: no 0.1.0 name)',
+  },
+  spanQueueSize: {
+    name: 'otel.sdk.processor.span.queue.size',
+    kind: 'updown',
+    unit: '{span}',
+    description: 'Spans waiting in the span export queue.',
+    attributes: [A.componentType, A.componentName],
+    source: 'the span export queue',
+    conventionNote: 'semconv otel.sdk.processor.span.queue.size (added with spans: no 0.1.0 name)',
+  },
+  spanQueueCapacity: {
+    name: 'otel.sdk.processor.span.queue.capacity',
+    kind: 'updown',
+    unit: '{span}',
+    description: 'Spans the span export queue holds at most (OTEL_BSP_MAX_QUEUE_SIZE).',
+    attributes: [A.componentType, A.componentName],
+    source: 'the span export queue',
+    conventionNote: 'semconv otel.sdk.processor.span.queue.capacity (added with spans: no 0.1.0 name)',
+  },
+  traceStateEntries: {
+    name: 'vmq_sidecar.trace.state.entries',
+    kind: 'gauge',
+    unit: '{entry}',
+    description:
+      'Entries the span sink holds now: receipt times, deliveries waiting for their publish or their completion, early completions (bounded by --trace-state-max-entries and --trace-state-max-bytes).',
+    attributes: [],
+    source: 'the span sink',
+    conventionNote: 'no convention for this state; vmq_sidecar namespace as the other self-metrics (added with spans: no 0.1.0 name)',
+  },
+  traceStateEvicted: {
+    name: 'vmq_sidecar.trace.state.evicted',
+    kind: 'counter',
+    unit: '{entry}',
+    description: 'Entries the span sink gave up early because --trace-state-max-entries or --trace-state-max-bytes was reached (oldest first), by what they were.',
+    attributes: [A.traceStateKind],
+    source: 'the span sink',
+    conventionNote: 'no convention for this state; vmq_sidecar namespace as the other self-metrics (added with spans: no 0.1.0 name)',
+  },
+  deliveriesWithoutReceipt: {
+    name: 'vmq_sidecar.trace.delivery.receipt_unknown',
+    kind: 'counter',
+    unit: '{span}',
+    description:
+      "Delivery spans exported without the broker's receipt time (an instant at the delivery): the publish went to another sidecar or replica, was sampled out by the plugin, came later than --trace-reorder-window, or is older than --trace-receipt-retention (offline and retained deliveries).",
+    attributes: [],
+    source: 'the span sink',
+    conventionNote: 'no convention for this state; vmq_sidecar namespace as the other self-metrics (added with spans: no 0.1.0 name)',
   },
   sessionsTracked: {
     name: 'vmq_sidecar.session.tracked',
