@@ -277,3 +277,42 @@ describe('spans are off unless asked for', () => {
     assert.equal(receiver.spans.length, 0);
   });
 });
+
+describe('the span export queue: bounded, every dropped span counted', () => {
+  test('a collector that is down: spans past OTEL_BSP_MAX_QUEUE_SIZE are dropped and counted as queue_full; one refusing for good: rejected', async () => {
+    const receiver = new OtlpReceiver();
+    const port = await receiver.start();
+    receiver.failWith = 503;
+    const sidecar = await startTestSidecar(
+      { logLevel: 'error' },
+      otlpOtel(`http://127.0.0.1:${port}`, { ...SPAN_ENV, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '5' }),
+    );
+    try {
+      const s = await connect(sidecar.port);
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 60; i++) frames.push(publish('pub1', i, payloadOf(T, 'cccccccccccccccc', '01', `,"n":${i}`)));
+      await write(s, Buffer.concat(frames));
+      const q = sidecar.telemetry.spanQueue!;
+      await eventually(() => assert.equal(q.pending + q.droppedTotal + q.exported, 60));
+      assert.ok(q.pending <= 10 + 5 * 2, `${q.pending} pending`);
+      assert.ok(q.dropped.queue_full >= 40, `${q.dropped.queue_full}`);
+      const text = await sidecar.telemetry.prometheusText();
+      const line = text.split('\n').find((l) => l.startsWith('otel_sdk_processor_span_processed_total') && l.includes('error_type="queue_full"'));
+      assert.ok(line?.endsWith(` ${q.dropped.queue_full}`), line);
+      assert.match(text, /otel_sdk_processor_span_queue_capacity\{[^}]*otel_component_type="batching_span_processor"[^}]*\} 10/);
+
+      // Now every batch is refused for good (HTTP 400): bisected down to single spans, then counted as rejected.
+      receiver.failWith = 400;
+      const more: Buffer[] = [];
+      for (let i = 0; i < 4; i++) more.push(publish('pub1', 100 + i, payloadOf(T, 'dddddddddddddddd', '01', `,"n":${i}`)));
+      await write(s, Buffer.concat(more));
+      await eventually(() => assert.ok(q.dropped.rejected >= 4, `${q.dropped.rejected}`), 15_000);
+      const after = await sidecar.telemetry.prometheusText();
+      assert.match(after, /otel_sdk_exporter_span_exported_total\{[^}]*error_type="rejected"[^}]*\} [1-9]/);
+      s.destroy();
+    } finally {
+      await sidecar.stop();
+      await receiver.stop();
+    }
+  });
+});
