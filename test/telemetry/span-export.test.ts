@@ -12,6 +12,7 @@ import { OtlpGrpcReceiver } from '../helpers/otlp-grpc-receiver.js';
 import { connect, otlpOtel, startTestSidecar, testOtel, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 import { receiptSpanId } from '../../src/traces/span-ids.js';
+import { SPAN_DOCS } from '../../src/traces/span-catalog.js';
 
 const encoder = new FrameEncoder();
 const T = '5b8efff798038103d269b633813fc60c';
@@ -88,6 +89,11 @@ function checkScenario(spans: ReceivedSpan[]): void {
   }
   assert.equal(spans.filter((s) => s.traceId === UNSAMPLED_T).length, 0, 'no span of the unsampled trace');
   assert.equal(spans.length, 3);
+  // docs/telemetry.md lists every attribute each span carries.
+  for (const s of spans) {
+    const doc = SPAN_DOCS.find((d) => d.span === (s === receipt ? 'receipt' : 'delivery'))!;
+    for (const key of Object.keys(s.attributes)) assert.ok(doc.attributes.some((a) => a.key === key), `${doc.span} span attribute ${key} is not in src/traces/span-catalog.ts`);
+  }
 }
 
 const SPAN_ENV = { OTEL_TRACES_EXPORTER: 'otlp', OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_METRICS_EXPORTER: 'prometheus', OTEL_LOGS_EXPORTER: 'none' };
@@ -251,6 +257,8 @@ describe('QoS 1: the completion on the delivery span', () => {
     }
     assert.equal(by('sub1').events[0]!.timeUnixNano, BigInt(BASE_SEC) * 1_000_000_000n + 35_000_017n);
     assert.equal(by('sub3').attributes['mqtt.delivery.completed'], false);
+    const doc = SPAN_DOCS.find((d) => d.span === 'delivery')!;
+    for (const d of deliveries) for (const key of Object.keys(d.attributes)) assert.ok(doc.attributes.some((a) => a.key === key), key);
     assert.equal(by('sub3').events.length, 0);
     s.destroy();
   });
