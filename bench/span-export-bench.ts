@@ -45,7 +45,7 @@ for (let i = 0; i < MESSAGES; i++) {
   const topic = `devices/${i % 1000}/telemetry`;
   const payload = Buffer.from(`{"temp":21.5,"n":${i},"traceparent":"00-${traceId}-${parent}-01"}`);
   const receipt = receiptSpanId(traceId, parent, topic, payload);
-  const deliveries = [1, 2].map((k) => ({ id: deliverySpanId(receipt, `sub-${k}`, `s-${k}`, BASE, k), clientId: `sub-${k}`, ms: 50 * k }));
+  const deliveries = [1, 2].map((k) => ({ id: deliverySpanId(receipt, `sub-${k}`), clientId: `sub-${k}`, ms: 50 * k }));
   messages.push({ traceId, parent, receipt, deliveries, topic, size: payload.length });
 }
 const SPANS = MESSAGES * 3;

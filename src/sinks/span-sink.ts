@@ -236,7 +236,7 @@ export class SpanSink implements EventSink {
       attrs['mqtt.subscription.qos'] = e.qos;
       attrs['mqtt.retain'] = e.isRetain;
       attrs['mqtt.persisted'] = e.persisted;
-      const id = deliverySpanId(receiptId, e.clientId, e.sessionId, e.timeSec, e.timeNanos);
+      const id = deliverySpanId(receiptId, e.clientId);
       const flags = (ctx.traceFlags & 0xff) | FLAG_HAS_IS_REMOTE;
       const name = template !== null ? `deliver ${template}` : 'deliver';
       // Start and end are the delivery time until the receipt time is known.

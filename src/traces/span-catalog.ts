@@ -58,7 +58,7 @@ export const SPAN_DOCS: readonly SpanDoc[] = [
     span: 'delivery',
     name: '`deliver`, or `deliver <template>`',
     kind: 'PRODUCER',
-    parent: 'the receipt span (its derived id, also when another sidecar exported it)',
+    parent: 'the receipt span (its derived id, also when another sidecar exported it); its own id is derived from the receipt span id and the subscriber client id, so a subscriber can continue the trace under it',
     times:
       'from the broker time of on_publish to the broker time of on_deliver when the receipt time is known; else an instant at on_deliver (vmq_sidecar.receipt_time_known=false)',
     attributes: [

@@ -26,9 +26,11 @@ export function receiptSpanId(traceId: string, publisherSpanId: string, topic: s
 }
 
 /**
- * A delivery span of a message: per receipt span, subscriber session and broker delivery time
- * (a client subscribed twice to overlapping filters gets two deliveries, at different times).
+ * A delivery span of a message: per receipt span and subscriber client id, which is all a
+ * subscriber knows besides the message itself, so that it can derive the id too and continue the
+ * trace under the delivery span (docs/traces.md, demo/index.mjs). A client that gets one message
+ * twice (overlapping subscriptions) gets two spans with one id.
  */
-export function deliverySpanId(receiptId: string, clientId: string, sessionId: string, timeSec: number, timeNanos: number): string {
-  return spanIdOf(createHash('sha256').update(receiptId, 'latin1').update(SEP).update(clientId, 'utf8').update(SEP).update(sessionId, 'utf8').update(SEP).update(`${timeSec}.${timeNanos}`, 'latin1'));
+export function deliverySpanId(receiptId: string, clientId: string): string {
+  return spanIdOf(createHash('sha256').update(receiptId, 'latin1').update(SEP).update(clientId, 'utf8'));
 }

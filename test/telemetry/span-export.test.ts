@@ -11,7 +11,7 @@ import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { OtlpGrpcReceiver } from '../helpers/otlp-grpc-receiver.js';
 import { connect, otlpOtel, startTestSidecar, testOtel, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
-import { receiptSpanId } from '../../src/traces/span-ids.js';
+import { deliverySpanId, receiptSpanId } from '../../src/traces/span-ids.js';
 import { SPAN_DOCS } from '../../src/traces/span-catalog.js';
 
 const encoder = new FrameEncoder();
@@ -84,6 +84,8 @@ function checkScenario(spans: ReceivedSpan[]): void {
     assert.equal(d.attributes['mqtt.subscription.qos'], 0);
     assert.equal(d.attributes['vmq_sidecar.receipt_time_known'], true);
     assert.equal(d.startTimeUnixNano, receipt.startTimeUnixNano, 'starts at the broker receipt');
+    // What a subscriber can derive from the message and its own client id (demo/index.mjs does).
+    assert.equal(d.spanId, deliverySpanId(receipt.spanId, String(d.attributes['messaging.client.id'])));
     const want = d.attributes['messaging.client.id'] === 'sub1' ? 250 : 400;
     assert.ok(Math.abs(durationMs(d) - want) <= 5, `${String(d.attributes['messaging.client.id'])}: ${durationMs(d)} ms`);
   }
