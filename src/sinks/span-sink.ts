@@ -199,7 +199,10 @@ export class SpanSink implements EventSink {
 
   private publish(e: PublishEvent, ctx: TraceContext, receiptId: string, key: string): void {
     const now = this.now();
-    if (this.sampled(ctx)) {
+    // A publish seen twice (a retry, or the same payload published again under one span) has one
+    // receipt span: its id is the same, and the first receipt time counts.
+    const seen = this.receipts.has(key);
+    if (this.sampled(ctx) && !seen) {
       const template = this.template(e.matchedAcl, e.topic);
       const attrs = this.baseAttributes('receive', 'receive', e, template);
       attrs['mqtt.qos'] = e.qos;
@@ -216,7 +219,6 @@ export class SpanSink implements EventSink {
       for (const w of early) this.bytes -= w.bytes;
     }
     let receipt = this.receipts.get(key);
-    // A publish seen twice (a retry): the first receipt counts.
     if (receipt === undefined) {
       receipt = { at: now, sec: e.timeSec, nanos: e.timeNanos, qos: e.qos };
       this.makeRoom(RECEIPT_BYTES);

@@ -260,9 +260,8 @@ export function exportTargets(otel: OtelConfig, adminUrl: string | null): Export
   const logs = otel.logsExporters[0] ?? 'none';
   if (logs === 'otlp') targets.push({ signal: 'logs', exporter: logs, endpoint: maskUrl(otel.logs.url), protocol: otel.logs.protocol });
   else targets.push({ signal: 'logs', exporter: logs, endpoint: logs === 'console' ? 'stdout' : 'nowhere' });
-  const traces = otel.tracesExporters[0] ?? 'none';
-  if (traces === 'otlp') targets.push({ signal: 'traces', exporter: traces, endpoint: maskUrl(otel.traces.url), protocol: otel.traces.protocol });
-  else targets.push({ signal: 'traces', exporter: traces, endpoint: 'nowhere' });
+  // Spans are opt-in: a line only when they are exported.
+  if (otel.tracesExporters[0] === 'otlp') targets.push({ signal: 'traces', exporter: 'otlp', endpoint: maskUrl(otel.traces.url), protocol: otel.traces.protocol });
   return targets;
 }
 

@@ -178,3 +178,14 @@ test('shutdown exports what is held as it is', async () => {
   assert.equal(spans.length, 3);
   assert.equal(s.entries, 0);
 });
+
+test('a publish seen twice (a retry, or the same payload again under one span) makes one receipt span', async () => {
+  const { s, spans } = sink();
+  const p = payload('bbbbbbbbbbbbbbbb');
+  s.consume(ev('on_publish', 'pub', 0, p), 0);
+  s.consume(ev('on_publish', 'pub', 30, p), 0);
+  s.consume(ev('on_deliver', 'sub', 50, p), 0);
+  assert.equal(spans.filter((x) => x.kind === 5).length, 1);
+  assert.equal(ms(spans.find((x) => x.kind === 4)!), 50, 'from the first receipt');
+  await s.shutdown();
+});
