@@ -117,6 +117,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         maxEntries: settings.traceStateMaxEntries,
         maxBytes: settings.traceStateMaxBytes,
         redact: settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null,
+        redactor: logs?.redactor ?? null,
         topicGroups: settings.topicGroups,
         durationSeries: (acl, topic, qos) => metrics.deliveryDurationSeries(acl, topic, qos),
       })

@@ -53,6 +53,8 @@ export interface SpanSinkOptions {
   maxBytes: number;
   /** --redact: messaging.client.id hashed or left out, as on log records. */
   redact?: RedactOptions | null;
+  /** The log sink's hasher, so that a client's hash is the same on its spans and its records. */
+  redactor?: Redactor | null;
   /** --topic-groups: messaging.destination.template when the broker sends no ACL pattern. */
   topicGroups?: readonly TopicGroupPattern[];
   /** The histogram series of a delivery (topic group, subscription QoS); absent: no metric. */
@@ -130,7 +132,8 @@ export class SpanSink implements EventSink {
     private readonly now: () => number = Date.now,
   ) {
     this.finder = new PayloadTraceFinder(options.traceContextField);
-    this.redactor = options.redact && options.redact.fields.includes('client_id') ? new Redactor(options.redact) : null;
+    const hashes = options.redact && options.redact.fields.includes('client_id');
+    this.redactor = hashes ? (options.redactor ?? new Redactor(options.redact!)) : null;
     this.templates = options.topicGroups && options.topicGroups.length > 0 ? new TopicTemplates(options.topicGroups) : null;
     // Expiry is checked a few times per shortest lifetime: a held span leaves at most a quarter late.
     const tick = Math.max(20, Math.min(1000, Math.floor(Math.min(options.reorderWindowMs, options.completionWaitMs) / 4)));

@@ -326,3 +326,28 @@ describe('the span export queue: bounded, every dropped span counted', () => {
     }
   });
 });
+
+test('with --redact client_id and no key, a client has the same hash on its spans and its log records', async () => {
+  const receiver = new OtlpReceiver();
+  const port = await receiver.start();
+  const sidecar = await startTestSidecar(
+    { logLevel: 'warn', redact: ['client_id'], redactMode: 'hash', redactKey: undefined, logTracedMessages: true },
+    otlpOtel(`http://127.0.0.1:${port}`, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
+  );
+  try {
+    const s = await connect(sidecar.port);
+    await write(s, publish('pub1', 0, payloadOf(T, 'eeeeeeeeeeeeeeee', '01')));
+    const [span, record] = await eventually(() => {
+      const sp = receiver.spans.find((x) => x.parentSpanId === 'eeeeeeeeeeeeeeee');
+      const r = receiver.logs.find((l) => l.eventName === 'vernemq.on_publish');
+      assert.ok(sp && r);
+      return [sp, r] as const;
+    });
+    assert.match(String(span.attributes['messaging.client.id']), /^h:/);
+    assert.equal(span.attributes['messaging.client.id'], record.attributes['messaging.client.id']);
+    s.destroy();
+  } finally {
+    await sidecar.stop();
+    await receiver.stop();
+  }
+});
