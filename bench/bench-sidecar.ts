@@ -10,6 +10,7 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 export interface SidecarStatus {
   events: { total: number };
   logs: { emitted: number; exported: number; queued: number; dropped: Record<string, number> } | null;
+  spans?: { produced?: number; exported?: number; queued?: number; dropped?: Record<string, number> } | null;
   snapshot: { lastWrite: { clients: number; bytes: number; ms: number } | null } | null;
 }
 
