@@ -11,6 +11,7 @@ const CLI = process.env.BENCH_SIDECAR_CLI ?? fileURLToPath(new URL('../src/cli/m
 export interface SidecarStatus {
   events: { total: number };
   logs: { emitted: number; exported: number; queued: number; dropped: Record<string, number> } | null;
+  spans?: { produced?: number; exported?: number; queued?: number; dropped?: Record<string, number> } | null;
   snapshot: { lastWrite: { clients: number; bytes: number; ms: number } | null } | null;
 }
 

@@ -14,6 +14,9 @@
  *            OTLP/http-protobuf to a local HTTP endpoint in this process that accepts and
  *            discards them; the queue bounded by --log-queue-max-bytes only (default 64 MiB)
  *   logs@N   the same with the events offered at N events/s (e.g. logs@100000)
+ *   spans    as metrics (on /metrics, not pushed), plus the broker hop's spans of the traced
+ *            messages (the simulator puts a sampled traceparent in 30 % of its JSON payloads)
+ *            exported over OTLP/http-protobuf to the discarding endpoint
  * Prints events/s, MB/s, the sidecar's CPU and peak RSS, and the floor: the same frames framed
  * and decoded in a bare loop in this process, with no sockets.
  *
@@ -112,15 +115,29 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
     Object.assign(env, {
       OTEL_METRICS_EXPORTER: 'otlp',
       OTEL_LOGS_EXPORTER: 'none',
+      // An OTLP endpoint turns spans on too: this mode measures the metrics path alone.
+      OTEL_TRACES_EXPORTER: 'none',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector!.port}`,
       OTEL_METRIC_EXPORT_INTERVAL: '1000',
+    });
+  }
+  if (mode === 'spans') {
+    Object.assign(env, {
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      OTEL_LOGS_EXPORTER: 'none',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector!.port}`,
+      OTEL_BSP_MAX_QUEUE_SIZE: '1000000',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '4096',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
     });
   }
   if (mode.startsWith('logs')) {
     Object.assign(env, {
       OTEL_METRICS_EXPORTER: 'prometheus',
       OTEL_LOGS_EXPORTER: 'otlp',
+      OTEL_TRACES_EXPORTER: 'none',
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector!.port}`,
       // Bounded by --log-queue-max-bytes (default 64 MiB), not by a record count.
       OTEL_BLRP_MAX_QUEUE_SIZE: '10000000',
@@ -186,6 +203,8 @@ async function endToEnd(mode: string): Promise<Record<string, number>> {
     logsDropped: dropped,
     logSec,
     collectorRequests,
+    spansProduced: s.spans?.produced ?? 0,
+    spansDropped: s.spans ? Object.values(s.spans.dropped ?? {}).reduce((a, b) => a + b, 0) : 0,
   };
 }
 
@@ -232,6 +251,9 @@ for (const mode of MODES) {
   console.log(`  sidecar CPU user ${e.userSec!.toFixed(2)} s + system ${e.sysSec!.toFixed(2)} s while ingesting = ${cpuPerEvent(e).toFixed(2)} µs/event; peak RSS ${e.peakRssMb!.toFixed(1)} MB`);
   if (mode === 'metrics' && go !== null) {
     console.log(`  ratio sidecar / Go peer: ${(e.eventsPerSec! / go.eventsPerSec!).toFixed(2)} in events/s, ${(cpuPerEvent(go) / cpuPerEvent(e)).toFixed(2)} in CPU per event (> 1: the sidecar is faster)`);
+  }
+  if (mode === 'spans') {
+    console.log(`  spans: ${e.spansProduced} produced (${e.spansDropped} dropped from the export queue)`);
   }
   if (mode.startsWith('logs')) {
     const exportedRate = e.logsExported! / e.logSec!;

@@ -1,9 +1,14 @@
 // Demo traffic for the docker-compose stack, traced with OpenTelemetry, shaped by what the
 // vmq_events_sidecar plugin can see (README "MQTT 5 clients"):
 //
-// - MQTT 3.1.1 devices publish JSON payloads with a "traceparent" field, and an MQTT 3.1.1
-//   subscriber on the other node continues their traces: the sidecar puts that trace id on the
-//   broker's publish, deliver and delivery_complete records.
+// - MQTT 3.1.1 devices publish JSON payloads with a "traceparent" field, and MQTT 3.1.1
+//   subscribers (one on the other node, one on the same node) continue their traces: the sidecar
+//   puts that trace id on the broker's publish, deliver and delivery_complete records, and exports
+//   the broker's hop as spans (a receipt span, a delivery span per subscriber). Each subscriber
+//   derives the id of its delivery span (broker-spans.mjs) and processes the message under it, so
+//   one trace reads publisher -> broker receipt -> delivery -> processing. On the other node the
+//   delivery span is an instant (that node's sidecar never saw the publish); on the same node it
+//   spans the broker hop.
 // - One MQTT 3.1.1 gateway connects with a hand-built CONNECT carrying `traceparent` as user
 //   properties after the payload, the way Gojek's fork accepts them: its on_register record
 //   carries the trace of the connect.
@@ -20,6 +25,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { DISCONNECT, PINGREQ, connect311, publish311, tracedPayload } from './mqtt-packets.mjs';
+import { deliverySpanContext } from './broker-spans.mjs';
 
 const provider = new NodeTracerProvider({
   resource: resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'mqtt-demo-app' }),
@@ -30,6 +36,10 @@ const tracer = trace.getTracer('mqtt-demo-app');
 
 const PUBLISH_URL = process.env.MQTT_PUBLISH_URL ?? 'mqtt://localhost:1883';
 const SUBSCRIBE_URL = process.env.MQTT_SUBSCRIBE_URL ?? PUBLISH_URL;
+// The sidecars export the broker's spans (OTEL_TRACES_EXPORTER / an OTLP endpoint): continue
+// under the delivery span. Without them that parent would never arrive: continue under the
+// publisher's span instead (DEMO_BROKER_SPANS=false).
+const BROKER_SPANS = (process.env.DEMO_BROKER_SPANS ?? 'true') !== 'false';
 const DEVICES = Number(process.env.DEMO_DEVICES ?? 5);
 const INTERVAL_MS = Number(process.env.DEMO_INTERVAL_MS ?? 2000);
 
@@ -48,24 +58,33 @@ function connect(url, clientId, protocolVersion) {
   return client;
 }
 
-// MQTT 3.1.1 subscriber: continues the publisher's trace from the JSON payload.
-const subscriber = connect(SUBSCRIBE_URL, 'demo-subscriber', 4);
-subscriber.on('connect', () => subscriber.subscribe('demo/+/telemetry', { qos: 1 }));
-subscriber.on('message', (topic, payload) => {
-  let parent = context.active();
-  try {
-    const body = JSON.parse(payload.toString('utf8'));
-    if (typeof body.traceparent === 'string') parent = propagation.extract(context.active(), { traceparent: body.traceparent });
-  } catch {
-    // Not JSON: no trace context to continue.
-  }
-  context.with(parent, () => {
-    tracer.startActiveSpan(`process ${topic}`, { kind: SpanKind.CONSUMER, attributes: messaging(topic) }, (span) => {
-      span.setAttribute('messaging.message.body.size', payload.length);
-      span.end();
+// MQTT 3.1.1 subscribers: continue the publisher's trace from the JSON payload, under the
+// broker's delivery span to them.
+function subscribe(url, clientId) {
+  const client = connect(url, clientId, 4);
+  client.on('connect', () => client.subscribe('demo/+/telemetry', { qos: 1 }));
+  client.on('message', (topic, payload) => {
+    let parent = context.active();
+    try {
+      const body = JSON.parse(payload.toString('utf8'));
+      if (typeof body.traceparent === 'string') {
+        const delivery = BROKER_SPANS ? deliverySpanContext(body.traceparent, topic, payload, clientId) : null;
+        parent = delivery ? trace.setSpanContext(context.active(), delivery) : propagation.extract(context.active(), { traceparent: body.traceparent });
+      }
+    } catch {
+      // Not JSON: no trace context to continue.
+    }
+    context.with(parent, () => {
+      tracer.startActiveSpan(`process ${topic}`, { kind: SpanKind.CONSUMER, attributes: { ...messaging(topic), 'messaging.client.id': clientId } }, (span) => {
+        span.setAttribute('messaging.message.body.size', payload.length);
+        span.end();
+      });
     });
   });
-});
+  return client;
+}
+const subscribers = [subscribe(SUBSCRIBE_URL, 'demo-subscriber')];
+if (SUBSCRIBE_URL !== PUBLISH_URL) subscribers.push(subscribe(PUBLISH_URL, 'demo-subscriber-local'));
 
 // MQTT 3.1.1 devices: trace context in the JSON payload, the carrier the plugin passes on.
 const devices = Array.from({ length: DEVICES }, (_, i) => connect(PUBLISH_URL, `demo-device-${i}`, 4));
@@ -142,7 +161,7 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, async () => {
     gatewaySocket.removeAllListeners('close');
     gatewaySocket.end(DISCONNECT);
-    await Promise.allSettled([...devices, subscriber, mqtt5].map((c) => c.endAsync()));
+    await Promise.allSettled([...devices, ...subscribers, mqtt5].map((c) => c.endAsync()));
     await provider.shutdown();
     process.exit(0);
   });

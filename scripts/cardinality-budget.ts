@@ -42,10 +42,23 @@ const SELF_METRIC_VALUES: Record<string, number> = {
   'otel.sdk.processor.log.queue.size otel.component.name': 1,
   'otel.sdk.processor.log.queue.capacity otel.component.type': 1,
   'otel.sdk.processor.log.queue.capacity otel.component.name': 1,
+  // The span export queue: the same accounting as the log records'.
+  'otel.sdk.processor.span.processed error.type': 3,
+  'otel.sdk.exporter.span.exported error.type': 3,
+  'otel.sdk.processor.span.processed otel.component.type': 1,
+  'otel.sdk.processor.span.processed otel.component.name': 1,
+  'otel.sdk.exporter.span.exported otel.component.type': 1,
+  'otel.sdk.exporter.span.exported otel.component.name': 1,
+  'otel.sdk.processor.span.queue.size otel.component.type': 1,
+  'otel.sdk.processor.span.queue.size otel.component.name': 1,
+  'otel.sdk.processor.span.queue.capacity otel.component.type': 1,
+  'otel.sdk.processor.span.queue.capacity otel.component.name': 1,
+  // receipt, waiting_delivery, held_delivery, early_completion.
+  'vmq_sidecar.trace.state.evicted vmq_sidecar.trace.state': 4,
   'vmq_sidecar.attribute_value.folded vmq_sidecar.attribute.name': 4,
   'vmq_sidecar.attribute_value.invalid vmq_sidecar.attribute.name': 5,
-  // The metric exporter and the log exporter.
-  'vmq_sidecar.export.failures otel.component.type': 2,
+  // The metric exporter, the log exporter and the span exporter.
+  'vmq_sidecar.export.failures otel.component.type': 3,
   // At most 20 classes, then _OTHER (export-error-type.ts), and the zero series without one.
   'vmq_sidecar.export.failures error.type': 22,
   'vmq_sidecar.snapshot.writes error.type': 2,

@@ -1,9 +1,10 @@
 /**
  * Renders the reference documents from the catalogs in code, so the docs cannot drift:
- * docs/telemetry.md (metrics and log records) and docs/configuration.md (every setting).
+ * docs/telemetry.md (metrics, log records and spans) and docs/configuration.md (every setting).
  */
 import { ALL_METRICS, BROKER_METRIC_DEFS, MQTT_METRICS, SIDECAR_METRICS, prometheusNameOf, type AttributeDef, type MetricDef } from '../src/metrics/metric-catalog.js';
 import { LOG_ATTRIBUTES, LOG_RECORDS } from '../src/sinks/log-catalog.js';
+import { SPAN_DOCS } from '../src/traces/span-catalog.js';
 import { HOOKS } from '../src/events/event-types.js';
 import { SIDECAR_OPTIONS } from '../src/config/sidecar-config.js';
 import { SIMULATOR_OPTIONS } from '../src/simulator/simulator-config.js';
@@ -78,7 +79,7 @@ export function renderTelemetryDoc(): string {
   const out = [
     '# Telemetry reference',
     '',
-    '<!-- Generated from src/metrics/metric-catalog.ts and src/sinks/log-catalog.ts by `npm run docs`; edit those, not this file. -->',
+    '<!-- Generated from src/metrics/metric-catalog.ts, src/sinks/log-catalog.ts and src/traces/span-catalog.ts by `npm run docs`; edit those, not this file. -->',
     '',
     'Every metric is exported under its OpenTelemetry name over OTLP. In Prometheus it has the same',
     'name whether it arrives through the OpenTelemetry Collector\'s Prometheus exporter (default',
@@ -227,6 +228,31 @@ export function renderTelemetryDoc(): string {
     '|---|---|---|',
     ...Object.entries(LOG_ATTRIBUTES).map(([k, v]) => `| \`${k}\` | ${cell(v)} | ${logAttributeConvention(k)} |`),
     '',
+    '## Spans',
+    '',
+    'Only with spans on (`OTEL_TRACES_EXPORTER=otlp`, or an OTLP endpoint for traces or for all',
+    'signals), and only for messages whose payload carries a sampled W3C `traceparent`',
+    '(`--trace-context-field`): the broker hop in the publisher\'s trace (docs/traces.md). Their',
+    'resource is the sidecar\'s (the broker node: `service.instance.id`, host, pod) with',
+    '`service.name` from `--trace-service-name` (default `vernemq`); the scope is the sidecar\'s.',
+    'Span ids are derived, not drawn: the receipt span\'s from the trace id, the publisher\'s span id,',
+    'the topic and the payload, so every sidecar gives a message the same one.',
+    '',
+    '| span | name | kind | parent | times | events |',
+    '|---|---|---|---|---|---|',
+    ...SPAN_DOCS.map((d) => `| ${d.span} | ${cell(d.name)} | ${d.kind} | ${cell(d.parent)} | ${cell(d.times)} | ${d.events.length > 0 ? cell(d.events.join('; ')) : '-'} |`),
+    '',
+    ...SPAN_DOCS.flatMap((d) => [
+      `### ${d.span === 'receipt' ? 'Receipt' : 'Delivery'} span attributes`,
+      '',
+      '| span attribute | type | values | convention |',
+      '|---|---|---|---|',
+      ...d.attributes.map((a) => `| \`${a.key}\` | ${a.type} | ${cell(a.values)} | ${cell(a.convention)} |`),
+      '',
+    ]),
+    'The delivery duration of every message with trace context (sampled or not) whose receipt time',
+    'this sidecar saw is `mqtt.message.delivery.duration` (above), recorded while spans are on.',
+    '',
   ];
   return out.join('\n');
 }
@@ -261,8 +287,9 @@ export function renderConfigurationDoc(): string {
     ...OTEL_VARIABLES.map((v) => `| \`${v.name}\` | ${v.default ? cell(v.default) : '-'} | ${cell(v.meaning)} |`),
     '',
     'With no exporter and no OTLP endpoint configured, the sidecar assumes no collector: metrics on',
-    '`/metrics`, log records as readable lines on stdout. Setting `OTEL_EXPORTER_OTLP_ENDPOINT`',
-    'switches both to OTLP. The sidecar\'s own JSON log stays on stderr either way.',
+    '`/metrics`, log records as readable lines on stdout, no spans. Setting `OTEL_EXPORTER_OTLP_ENDPOINT`',
+    'switches metrics and log records to OTLP and turns spans on. The sidecar\'s own JSON log stays on',
+    'stderr either way.',
     '',
     '## `vmq-otel-sidecar simulate`',
     '',

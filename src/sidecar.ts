@@ -15,6 +15,7 @@ import { FanoutSink, type EventSink } from './sinks/event-sink.js';
 import { EventPrinter } from './sinks/event-printer.js';
 import { MetricsSink } from './sinks/metrics-sink.js';
 import { LogSink } from './sinks/log-sink.js';
+import { SpanSink, TRACE_STATE_KINDS } from './sinks/span-sink.js';
 import { SessionTracker } from './sessions/session-tracker.js';
 import { SessionSnapshot } from './sessions/session-snapshot.js';
 import { SnapshotLifecycle } from './sessions/snapshot-lifecycle.js';
@@ -116,6 +117,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     // A deltas-mode replica's connected gauge is its share of a sum: as deltas, the Collector
     // accumulates it across the replica's restarts (docs/scaling.md, "Exact across rollouts").
     deltaShares: settings.gaugeMode === 'deltas' ? new Set([MQTT_METRICS.connected.name]) : undefined,
+    traceServiceName: settings.traceServiceName,
   });
 
   // Outputs: what events become.
@@ -149,7 +151,40 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       })
     : null;
   const printer = settings.printEvents ? new EventPrinter(process.stdout, logger) : null;
-  const outputs = new FanoutSink([metrics, sessions, ...(wakeups ? [wakeups] : []), ...(logs ? [logs] : []), ...(printer ? [printer] : []), ...(options.sinks ?? [])]);
+  const spans = telemetry.spanOutput
+    ? new SpanSink(telemetry.spanOutput, {
+        traceContextField: settings.traceContextField,
+        reorderWindowMs: settings.traceReorderWindowMs,
+        completionWaitMs: settings.traceCompletionWaitMs,
+        receiptRetentionMs: settings.traceReceiptRetentionMs,
+        maxEntries: settings.traceStateMaxEntries,
+        maxBytes: settings.traceStateMaxBytes,
+        redact: settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null,
+        redactor: logs?.redactor ?? null,
+        topicGroups: settings.topicGroups,
+        durationSeries: (acl, topic, qos) => metrics.deliveryDurationSeries(acl, topic, qos),
+      })
+    : null;
+  if (spans) {
+    const M = SIDECAR_METRICS;
+    const entries = store.gauge(M.traceStateEntries);
+    const evicted = store.sum(M.traceStateEvicted);
+    const unknown = store.sum(M.deliveriesWithoutReceipt);
+    store.onCollect(() => {
+      entries.get().value = spans.entries;
+      for (const k of TRACE_STATE_KINDS) evicted.get(k).value = spans.evicted[k];
+      unknown.get().value = spans.receiptUnknown;
+    });
+  }
+  const outputs = new FanoutSink([
+    metrics,
+    sessions,
+    ...(wakeups ? [wakeups] : []),
+    ...(logs ? [logs] : []),
+    ...(spans ? [spans] : []),
+    ...(printer ? [printer] : []),
+    ...(options.sinks ?? []),
+  ]);
 
   // Checks on the outputs: hooks the gauges need, the broker's own counts, state across restarts.
   const coverage = role === 'worker' ? null : new HookCoverage(stats, logger, options.hookCoverage);
@@ -175,6 +210,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     logRatios: logs === null ? null : settings.logHooks,
     logTracedMessages: settings.logTracedMessages,
     readsEverything: settings.printEvents || (options.sinks?.length ?? 0) > 0,
+    spans: spans !== null,
   });
 
   // Receivers: two fronts (the plugin's TCP pool, its gRPC calls), the same outputs behind them.
@@ -231,7 +267,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   // output is ready before the first event); stop order is the reverse. The first entry is the
   // shape of /status when optional parts are off.
   const parts: ComponentSet = new ComponentSet([
-    { status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), gaugeMode: settings.gaugeMode, workers: workerCount, grpc: null, snapshot: null, broker: null, logs: null }) },
+    { status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), gaugeMode: settings.gaugeMode, workers: workerCount, grpc: null, snapshot: null, broker: null, logs: null, spans: null }) },
     ...(role === 'worker' ? [] : [admin]),
     telemetry,
     ...(role === 'worker' ? [] : [new RuntimeMetrics()]),
@@ -244,6 +280,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     ...(reconciler ? [reconciler] : []),
     ...(logs ? [{ status: () => ({ logs: { emitted: logs.emitted } }) }] : []),
     ...(printer ? [{ status: () => printer.status() }] : []),
+    ...(spans ? [{ status: () => ({ spans: { produced: spans.spans, stateEntries: spans.entries, stateBytes: spans.heldBytes, receiptUnknown: spans.receiptUnknown, evicted: spans.evicted } }) }] : []),
     outputs,
     ...(role === 'worker' ? [] : [tcp]),
     // A worker's reporter stops after its receiver (stop order is reversed): its final report
@@ -305,6 +342,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     if (late) {
       logger.warn('shutdown timed out; exiting with work left undone', { timeoutMs });
       telemetry.logQueue?.abandon();
+      telemetry.spanQueue?.abandon();
       await Promise.race([admin.stop(), new Promise((r) => setTimeout(r, 100).unref())]);
     }
   };

@@ -59,6 +59,12 @@ export interface SidecarSettings {
   /** 'auto': the CPU quota (else the CPUs the process may use) in deltas mode with --grpc-listen, else 1. */
   workers: number | 'auto';
   gaugeMode: GaugeMode;
+  traceServiceName: string;
+  traceReorderWindowMs: number;
+  traceCompletionWaitMs: number;
+  traceReceiptRetentionMs: number;
+  traceStateMaxEntries: number;
+  traceStateMaxBytes: number;
 }
 
 /**
@@ -448,5 +454,61 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
       'sessions: per-client state gives mqtt.client.connected, mqtt.session.offline and session durations (each sidecar sees all events of its broker node). ' +
       'deltas: for replicas behind a load balancer (gRPC, one client\'s events spread over all replicas): mqtt.client.connected moves by +1 per wakeup and -1 per offline/gone on whichever replica gets the event, so only its sum over the replicas is meaningful; no per-client state, no offline-session gauge, no session durations, no wakeup/register pairing (MQTT 5 share).',
     parse: oneOf(GAUGE_MODES),
+  },
+  traceServiceName: {
+    flag: 'trace-service-name',
+    env: 'VMQ_SIDECAR_TRACE_SERVICE_NAME',
+    default: 'vernemq',
+    accepted: 'a name of 1 to 128 characters',
+    description:
+      "service.name of the spans of the broker hop (docs/traces.md), so that a trace shows the broker as its own service; their other resource attributes are the sidecar's (service.instance.id, host, Kubernetes pod: the broker node).",
+    parse: (raw) => {
+      const v = raw.trim();
+      if (v.length < 1 || v.length > 128) throw new Error('wrong length');
+      return v;
+    },
+  },
+  traceReorderWindowMs: {
+    flag: 'trace-reorder-window',
+    env: 'VMQ_SIDECAR_TRACE_REORDER_WINDOW',
+    default: '1s',
+    accepted: 'a duration from 10ms to 1m',
+    description:
+      "With spans on: how long a delivery that arrives before its publish (the plugin's pool reorders events) waits for it, and a completion for its delivery. Past it the delivery span is exported without the receipt time (an instant at the delivery).",
+    parse: durationInRange(10, 60_000),
+  },
+  traceCompletionWaitMs: {
+    flag: 'trace-completion-wait',
+    env: 'VMQ_SIDECAR_TRACE_COMPLETION_WAIT',
+    default: '2s',
+    accepted: 'a duration from 10ms to 5m',
+    description: 'With spans on: how long a QoS 1/2 delivery span waits for its on_delivery_complete before it is exported without it (mqtt.delivery.completed=false).',
+    parse: durationInRange(10, 300_000),
+  },
+  traceReceiptRetentionMs: {
+    flag: 'trace-receipt-retention',
+    env: 'VMQ_SIDECAR_TRACE_RECEIPT_RETENTION',
+    default: '30s',
+    accepted: 'a duration from 100ms to 1h',
+    description:
+      'With spans on: how long the broker receipt time of a traced message is kept for its deliveries. Deliveries later than this (offline sessions coming back, retained messages) get a span without it and no duration.',
+    parse: durationInRange(100, 3_600_000),
+  },
+  traceStateMaxEntries: {
+    flag: 'trace-state-max-entries',
+    env: 'VMQ_SIDECAR_TRACE_STATE_MAX_ENTRIES',
+    default: '100000',
+    accepted: 'a whole number from 100 to 10000000',
+    description:
+      'With spans on: receipt times, waiting and held deliveries and early completions kept at most, together; past it the oldest goes first (counted in vmq_sidecar.trace.state.evicted).',
+    parse: intInRange(100, 10_000_000),
+  },
+  traceStateMaxBytes: {
+    flag: 'trace-state-max-bytes',
+    env: 'VMQ_SIDECAR_TRACE_STATE_MAX_BYTES',
+    default: '32MiB',
+    accepted: 'a byte size from 1MiB to 4GiB',
+    description: 'With spans on: memory for the same entries (estimated), beside --trace-state-max-entries (whichever is reached first).',
+    parse: sizeInRange(1024 * 1024, 4 * 1024 * 1024 * 1024),
   },
 };

@@ -93,11 +93,18 @@ export interface EnabledOutputs {
   logTracedMessages: boolean;
   /** The printer or any other sink that may read every field. */
   readsEverything: boolean;
+  /** Spans of traced messages (span-sink.ts): publish, deliver and delivery_complete read in full. */
+  spans?: boolean;
 }
+
+/** The hooks the span sink reads (payload, topic, client and session ids, times, ACL, flags). */
+const SPAN_HOOKS: readonly HookName[] = ['on_publish', 'on_deliver', 'on_delivery_complete'];
 
 export function fieldsForOutputs(o: EnabledOutputs): FieldSelection {
   if (o.readsEverything) return ALL_FIELDS;
   const ratios = o.logRatios;
-  const full = ratios === null ? [] : HOOKS.filter((h) => (ratios[h] ?? 0) > 0 || (o.logTracedMessages && MESSAGE_HOOKS.includes(h)));
+  const full = HOOKS.filter(
+    (h) => (ratios !== null && ((ratios[h] ?? 0) > 0 || (o.logTracedMessages && MESSAGE_HOOKS.includes(h)))) || (o.spans === true && SPAN_HOOKS.includes(h)),
+  );
   return selectFields({ topicGroups: o.topicGroups, clientGroups: o.clientGroups ?? false, fullHooks: full });
 }

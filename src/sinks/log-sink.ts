@@ -84,7 +84,8 @@ export class LogSink implements EventSink {
   private readonly eventNames: string[] = HOOKS.map((h) => `vernemq.${h}`);
   private readonly finder: PayloadTraceFinder;
   private readonly checkPayloadTrace: boolean[];
-  private readonly redactor: Redactor | null;
+  /** --redact's hasher, shared with the span sink: with no --redact-key its random key must be one per process. */
+  readonly redactor: Redactor | null;
   private readonly allowedKeys: readonly string[] | null;
   private readonly countLimit: number;
   private readonly lengthLimit: number;

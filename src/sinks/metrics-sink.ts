@@ -3,9 +3,9 @@
  * is a lookup by bounded attribute values (metric-store.ts) plus an addition.
  */
 import type { EventSink } from './event-sink.js';
-import type { SidecarEvent } from '../events/event-types.js';
+import type { MatchedAcl, SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
-import type { MetricStore } from '../metrics/metric-store.js';
+import type { HistogramSeries, MetricStore } from '../metrics/metric-store.js';
 import { BoundedValues, INVALID_VALUE, type ClientGroup, type GrantedQos, type Qos } from '../metrics/bounded-values.js';
 import { ClientGrouper, type ClientGroupPattern } from '../metrics/client-grouper.js';
 import { TopicGrouper, type TopicGroupPattern } from '../metrics/topic-grouper.js';
@@ -33,6 +33,7 @@ function mqttFamilies(store: MetricStore) {
     published: store.sum(M.published),
     payloadSize: store.histogram(M.payloadSize),
     delivered: store.sum(M.delivered),
+    deliveryDuration: store.histogram(M.deliveryDuration),
     deliveryCompleted: store.sum(M.deliveryCompleted),
     queuedOffline: store.sum(M.queuedOffline),
     dropped: store.sum(M.dropped),
@@ -89,6 +90,14 @@ export class MetricsSink implements EventSink {
   /** Reports another attribute's folded and invalid values (the gRPC receiver's user-type) beside ours. */
   reportBounded(values: BoundedValues): void {
     this.bounded.push(values);
+  }
+
+  /**
+   * The mqtt.message.delivery.duration series of a delivery (the span sink records into it once
+   * the broker receipt time is known): by topic group and subscription QoS, as mqtt.message.delivered.
+   */
+  deliveryDurationSeries(acl: MatchedAcl | null, topic: string, subscriptionQos: number): HistogramSeries {
+    return this.m.deliveryDuration.get(this.grouper.group(acl, topic), this.qos(subscriptionQos));
   }
 
   /** A message's QoS as attribute value: 0, 1, 2, or "invalid" (counted). */

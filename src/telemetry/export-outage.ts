@@ -7,7 +7,7 @@ import { ErrorTypeCounts } from './export-error-type.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 
 export interface ExportOutageOptions {
-  signal: 'metrics' | 'logs';
+  signal: 'metrics' | 'logs' | 'traces';
   endpoint: string;
   /** Whether this tracker writes the WARN line (the log export queue writes its own). */
   warn: boolean;

@@ -10,6 +10,7 @@ import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { OtlpSignalConfig } from './otel-config.js';
 import { isOtlpTime, otlpTime } from './otlp-time.js';
 import type { LogRecordEncoder } from './log-protobuf-serializer.js';
+import type { BrokerSpan } from '../traces/broker-span.js';
 
 /**
  * The SDK's serializers turn a time OTLP cannot carry into garbage (protobuf: wrapped modulo
@@ -115,6 +116,56 @@ export async function createOtlpMetricExporter(c: OtlpSignalConfig): Promise<Pus
     case 'grpc': {
       const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-grpc');
       return new OTLPMetricExporter(await grpcOptions(c));
+    }
+  }
+}
+
+/** What the span export queue hands batches to: the OTLP exporter over the configured protocol. */
+export interface SpanExporter {
+  export(spans: BrokerSpan[], done: (r: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}
+
+/**
+ * The SDK's OTLP transports (HTTP or gRPC: retries, timeouts, compression, headers) with our
+ * span serializers (span-serializer.ts), so no Tracer, span processor or trace exporter package
+ * is involved.
+ */
+export async function createOtlpSpanExporter(c: OtlpSignalConfig, resource: Resource, scope: InstrumentationScope): Promise<SpanExporter> {
+  const { OTLPExporterBase } = await import('@opentelemetry/otlp-exporter-base');
+  const { TraceExporterMetricsHelper } = await import('@opentelemetry/otlp-transformer');
+  const { spanSerializer } = await import('./span-serializer.js');
+  // Typed for the SDK's span objects; it only counts a batch's length, and only with a meter
+  // provider (none is given: the queue counts, telemetry-pipeline.ts).
+  const helper = TraceExporterMetricsHelper as never;
+  switch (c.protocol) {
+    case 'http/protobuf':
+    case 'http/json': {
+      const { createOtlpHttpExportDelegate, convertLegacyHttpOptions } = await import('@opentelemetry/otlp-exporter-base/node-http');
+      const json = c.protocol === 'http/json';
+      const delegate = createOtlpHttpExportDelegate(
+        convertLegacyHttpOptions(httpOptions(c), 'TRACES', 'v1/traces', { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' }),
+        spanSerializer(json ? 'json' : 'protobuf', resource, scope),
+        json ? 'otlp_http_json_span_exporter' : 'otlp_http_span_exporter',
+        helper,
+        undefined,
+      );
+      return new OTLPExporterBase(delegate) as unknown as SpanExporter;
+    }
+    case 'grpc': {
+      // gRPC headers come from OTEL_EXPORTER_OTLP_[TRACES_]HEADERS, read by the transport itself.
+      const { createOtlpGrpcExportDelegate, convertLegacyOtlpGrpcOptions } = await import('@opentelemetry/otlp-grpc-exporter-base');
+      const delegate = createOtlpGrpcExportDelegate(
+        convertLegacyOtlpGrpcOptions(await grpcOptions(c), 'TRACES'),
+        spanSerializer('protobuf', resource, scope),
+        'otlp_grpc_span_exporter',
+        helper,
+        undefined,
+        'TraceExportService',
+        '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      );
+      return new OTLPExporterBase(delegate) as unknown as SpanExporter;
     }
   }
 }

@@ -27,7 +27,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { ErrorTypeCounts } from './export-error-type.js';
 import { firstLine } from './export-outage.js';
-import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import { classifyExportFailure } from './export-rejection.js';
 
@@ -35,7 +35,29 @@ import { classifyExportFailure } from './export-rejection.js';
  * A record as queued: an object, its OTLP protobuf bytes, or a handle to them in the store
  * (LogRecordEncoder, log-protobuf-serializer.ts).
  */
-export type QueuedLogRecord = ReadableLogRecord | Uint8Array | number;
+export type QueuedLogRecord = ReadableLogRecord | Uint8Array | number | QueuedObject;
+
+/** Any other object (a span of the span sink, which the same queue batches): RECORD_OBJECT_BYTES. */
+export type QueuedObject = object;
+
+/**
+ * What batches are handed to: a log record exporter, or the span exporter (exporters.ts). The
+ * queue never looks inside an item but for its size.
+ */
+export interface QueueExporter {
+  export(batch: QueuedLogRecord[], done: (r: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+}
+
+/** The signal a queue carries, for its log lines. */
+export interface QueueSignal {
+  /** Key prefix of rate-limited lines: log, span. */
+  name: string;
+  /** What its items are called: log records, spans. */
+  items: string;
+}
+
+const LOG_SIGNAL: QueueSignal = { name: 'log', items: 'log records' };
 
 /** Where handles' bytes are: their size, and their release once they leave for good. */
 export interface EncodedRecordStore {
@@ -58,6 +80,8 @@ export interface LogExportQueueOptions {
   /** First and longest pause after a failed export. */
   minBackoffMillis?: number;
   maxBackoffMillis?: number;
+  /** Default: log records. */
+  signal?: QueueSignal;
 }
 
 /** Split levels a refused batch gets before any part of it was accepted. */
@@ -138,12 +162,13 @@ export class LogExportQueue {
     return r instanceof Uint8Array ? r.length : RECORD_OBJECT_BYTES;
   }
   private readonly maxConcurrent: number;
+  private readonly signal: QueueSignal;
   private readonly minBackoff: number;
   /** The longest pause between two attempts while exports fail. */
   readonly maxBackoff: number;
 
   constructor(
-    private readonly exporter: LogRecordExporter,
+    private readonly exporter: QueueExporter,
     readonly options: LogExportQueueOptions,
     private readonly logger: SidecarLogger,
   ) {
@@ -152,6 +177,7 @@ export class LogExportQueue {
     this.maxBackoff = options.maxBackoffMillis ?? 30_000;
     this.backoffMs = this.minBackoff;
     this.maxBytes = options.maxQueueBytes ?? Infinity;
+    this.signal = options.signal ?? LOG_SIGNAL;
   }
 
   get queued(): number {
@@ -202,7 +228,7 @@ export class LogExportQueue {
     const size = this.bytesOf(record);
     if (this.queued >= this.options.maxQueueSize || this.queuedBytes + size > this.maxBytes) {
       this.dropped.queue_full++;
-      this.logger.limited('warn', 'log-queue-full', 10_000, 'log export queue full: dropping log records', {
+      this.logger.limited('warn', `${this.signal.name}-queue-full`, 10_000, `${this.signal.name} export queue full: dropping ${this.signal.items}`, {
         dropped: this.dropped.queue_full,
         maxQueueSize: this.options.maxQueueSize,
         maxQueueBytes: this.options.maxQueueBytes,
@@ -249,7 +275,7 @@ export class LogExportQueue {
     const left = this.pending;
     if (left > 0) {
       this.dropped.shutdown += left;
-      this.logger.warn('log records not exported before the shutdown deadline', { dropped: left });
+      this.logger.warn(`${this.signal.items} not exported before the shutdown deadline`, { dropped: left });
     }
     this.release(this.queue, this.head);
     for (const part of this.splits) this.release(part.records);
@@ -392,7 +418,7 @@ export class LogExportQueue {
     guard.unref();
     try {
       // Batches of bytes go to an exporter with the wire serializer (exporters.ts).
-      this.exporter.export(batch as ReadableLogRecord[], done);
+      this.exporter.export(batch, done);
     } catch (err) {
       thrown = true;
       done({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
@@ -455,7 +481,7 @@ export class LogExportQueue {
       this.backoffUntil = Date.now() + this.backoffMs;
       this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoff);
     }
-    this.logger.limited('warn', 'log-export-rejected', 10_000, 'log records refused by the exporter for good: dropped, not retried', {
+    this.logger.limited('warn', `${this.signal.name}-export-rejected`, 10_000, `${this.signal.items} refused by the exporter for good: dropped, not retried`, {
       ...(error ? { error: firstLine(error), code: (error as { code?: unknown }).code } : {}),
       records: batch.length,
       droppedRejected: this.dropped.rejected,
@@ -467,7 +493,7 @@ export class LogExportQueue {
     this.failedExports++;
     this.failedByType.add(error);
     this.backoffUntil = Date.now() + this.backoffMs;
-    this.logger.limited('warn', 'log-export-failed', 10_000, 'log export failed; retrying with back-off', {
+    this.logger.limited('warn', `${this.signal.name}-export-failed`, 10_000, `${this.signal.name} export failed; retrying with back-off`, {
       error: firstLine(error),
       backoffMs: this.backoffMs,
       // The failed batch goes back to the queue after this line: counted here, not twice.

@@ -22,7 +22,7 @@ const VARINT = 0;
 const I64 = 1;
 const I32 = 5;
 
-function varintSize(n: number): number {
+export function varintSize(n: number): number {
   let size = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 128);
@@ -46,7 +46,7 @@ function utf8Length(s: string): number {
   return n;
 }
 
-class Writer {
+export class Writer {
   buf: Buffer;
   pos = 0;
 
@@ -308,7 +308,7 @@ function writeAnyValueBody(w: Writer, v: AnyValue): void {
 const KEY_CACHE = new Map<string, Buffer>();
 const KEY_CACHE_MAX = 4096;
 
-function keyField(key: string): Buffer {
+export function keyField(key: string): Buffer {
   let b = KEY_CACHE.get(key);
   if (b === undefined) {
     const n = Buffer.byteLength(key, 'utf8');
@@ -349,7 +349,7 @@ function writeShortAsciiKeyValue(w: Writer, field: number, k: Buffer, v: string)
   return true;
 }
 
-function writeKeyValue(w: Writer, field: number, key: string, v: AnyValue, cachedKey: Buffer | null): void {
+export function writeKeyValue(w: Writer, field: number, key: string, v: AnyValue, cachedKey: Buffer | null): void {
   const k = cachedKey ?? keyField(key);
   if (typeof v === 'string') {
     if (writeShortAsciiKeyValue(w, field, k, v)) return;
@@ -406,7 +406,7 @@ function encodeMessage(body: (w: Writer) => void): Buffer {
 }
 
 const resourceCache = new WeakMap<Resource, Buffer>();
-function resourceMessage(r: Resource): Buffer {
+export function resourceMessage(r: Resource): Buffer {
   let b = resourceCache.get(r);
   if (b === undefined) {
     b = encodeMessage((w) => writeAttributes(w, 1, r.attributes as Attributes));
@@ -416,7 +416,7 @@ function resourceMessage(r: Resource): Buffer {
 }
 
 const scopeCache = new WeakMap<InstrumentationScope, Buffer>();
-function scopeMessage(s: InstrumentationScope): Buffer {
+export function scopeMessage(s: InstrumentationScope): Buffer {
   let b = scopeCache.get(s);
   if (b === undefined) {
     b = encodeMessage((w) => {

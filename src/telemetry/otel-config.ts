@@ -11,6 +11,7 @@ import { maskUrl } from '../logging/url-masking.js';
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type MetricsExporterName = 'otlp' | 'prometheus' | 'console' | 'none';
 export type LogsExporterName = 'otlp' | 'console' | 'none';
+export type TracesExporterName = 'otlp' | 'none';
 export type Temporality = 'cumulative' | 'delta' | 'lowmemory';
 
 export interface OtlpSignalConfig {
@@ -37,14 +38,19 @@ export interface OtelConfig {
   resourceAttributes: Record<string, string>;
   metricsExporters: MetricsExporterName[];
   logsExporters: LogsExporterName[];
+  /** ['none'] unless an OTLP endpoint or OTEL_TRACES_EXPORTER asks for spans. */
+  tracesExporters: TracesExporterName[];
   /** True when the exporters were chosen by the embedded default (nothing OTLP configured). */
   embeddedDefault: boolean;
   metrics: OtlpSignalConfig;
   logs: OtlpSignalConfig;
+  traces: OtlpSignalConfig;
   metricExportIntervalMillis: number;
   metricExportTimeoutMillis: number;
   temporality: Temporality;
   blrp: { scheduledDelayMillis: number; exportTimeoutMillis: number; maxQueueSize: number; maxExportBatchSize: number };
+  /** OTEL_BSP_*: the span export queue. */
+  bsp: { scheduledDelayMillis: number; exportTimeoutMillis: number; maxQueueSize: number; maxExportBatchSize: number };
   prometheusHost: string | undefined;
   prometheusPort: number | undefined;
   /** OTEL_LOGRECORD_ATTRIBUTE_* (falling back to OTEL_ATTRIBUTE_*). */
@@ -138,9 +144,12 @@ function url(problems: string[], name: string, raw: string): string {
   }
 }
 
-function signal(problems: string[], env: Env, kind: 'METRICS' | 'LOGS'): OtlpSignalConfig {
+type SignalKind = 'METRICS' | 'LOGS' | 'TRACES';
+const SIGNAL_PATHS: Record<SignalKind, string> = { METRICS: 'v1/metrics', LOGS: 'v1/logs', TRACES: 'v1/traces' };
+
+function signal(problems: string[], env: Env, kind: SignalKind): OtlpSignalConfig {
   const protocol = oneOf(problems, env, [`OTEL_EXPORTER_OTLP_${kind}_PROTOCOL`, 'OTEL_EXPORTER_OTLP_PROTOCOL'], PROTOCOLS, 'http/protobuf');
-  const path = kind === 'METRICS' ? 'v1/metrics' : 'v1/logs';
+  const path = SIGNAL_PATHS[kind];
   let endpoint: string;
   const specific = env[`OTEL_EXPORTER_OTLP_${kind}_ENDPOINT`];
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -170,7 +179,7 @@ function signal(problems: string[], env: Env, kind: 'METRICS' | 'LOGS'): OtlpSig
  * diagnostic and go on without (every export then failing the TLS handshake, or the collector
  * refusing a client without its certificate).
  */
-function tlsFiles(problems: string[], env: Env, kind: 'METRICS' | 'LOGS'): OtlpTls {
+function tlsFiles(problems: string[], env: Env, kind: SignalKind): OtlpTls {
   const read = (suffix: string): Buffer | undefined => {
     const specific = `OTEL_EXPORTER_OTLP_${kind}_${suffix}`;
     const name = env[specific] !== undefined && env[specific]!.trim() !== '' ? specific : `OTEL_EXPORTER_OTLP_${suffix}`;
@@ -216,7 +225,7 @@ function withPath(base: string, path: string): string {
 }
 
 /** True when the environment gives an OTLP destination for the signal (its own or the shared one). */
-function otlpConfigured(env: Env, kind: 'METRICS' | 'LOGS'): boolean {
+function otlpConfigured(env: Env, kind: SignalKind): boolean {
   return ['OTEL_EXPORTER_OTLP_ENDPOINT', `OTEL_EXPORTER_OTLP_${kind}_ENDPOINT`].some((n) => env[n] !== undefined && env[n]!.trim() !== '');
 }
 
@@ -226,6 +235,7 @@ export function parseOtelConfig(env: Env): OtelConfig {
   const serviceName = env.OTEL_SERVICE_NAME?.trim() || resourceAttributes['service.name'] || 'vmq-otel-sidecar';
   const explicitMetrics = list(problems, env, 'OTEL_METRICS_EXPORTER', ['otlp', 'prometheus', 'console', 'none'] as const);
   const explicitLogs = list(problems, env, 'OTEL_LOGS_EXPORTER', ['otlp', 'console', 'none'] as const);
+  const explicitTraces = list(problems, env, 'OTEL_TRACES_EXPORTER', ['otlp', 'none'] as const);
   // A signal with no OTLP destination configured assumes no collector: metrics on the Prometheus
   // endpoint and log records as readable lines, instead of OTLP exports failing against
   // localhost forever. Per signal: a metrics endpoint alone leaves the log records as lines.
@@ -233,6 +243,17 @@ export function parseOtelConfig(env: Env): OtelConfig {
   const otlpLogs = otlpConfigured(env, 'LOGS');
   const metricsExporters = explicitMetrics ?? (otlpMetrics ? ['otlp'] : ['prometheus']);
   const logsExporters = explicitLogs ?? (otlpLogs ? ['otlp'] : ['console']);
+  // Spans only where a collector is configured (or asked for by name): there is no local form of them.
+  const tracesExporters = explicitTraces ?? (otlpConfigured(env, 'TRACES') ? ['otlp'] : ['none']);
+  const bsp = {
+    scheduledDelayMillis: int(problems, env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 1, 600_000),
+    exportTimeoutMillis: int(problems, env, 'OTEL_BSP_EXPORT_TIMEOUT', 30_000, 1, 600_000),
+    maxQueueSize: int(problems, env, 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, 1, 10_000_000),
+    maxExportBatchSize: int(problems, env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512, 1, 1_000_000),
+  };
+  if (bsp.maxExportBatchSize > bsp.maxQueueSize) {
+    problems.push(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE: ${bsp.maxExportBatchSize} is invalid; accepted: at most OTEL_BSP_MAX_QUEUE_SIZE (${bsp.maxQueueSize})`);
+  }
   const blrp = {
     scheduledDelayMillis: int(problems, env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000, 1, 600_000),
     exportTimeoutMillis: int(problems, env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30_000, 1, 600_000),
@@ -249,13 +270,16 @@ export function parseOtelConfig(env: Env): OtelConfig {
     resourceAttributes,
     metricsExporters,
     logsExporters,
+    tracesExporters,
     embeddedDefault: explicitMetrics === undefined && explicitLogs === undefined && !otlpMetrics && !otlpLogs,
     metrics: signal(problems, env, 'METRICS'),
     logs: signal(problems, env, 'LOGS'),
+    traces: signal(problems, env, 'TRACES'),
     metricExportIntervalMillis: int(problems, env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000, 100, 86_400_000),
     metricExportTimeoutMillis: int(problems, env, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000, 1, 600_000),
     temporality: oneOf(problems, env, ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE'], ['cumulative', 'delta', 'lowmemory'] as const, 'cumulative'),
     blrp,
+    bsp,
     prometheusHost: env.OTEL_EXPORTER_PROMETHEUS_HOST?.trim() || undefined,
     prometheusPort,
     logRecordLimits: {
@@ -275,7 +299,7 @@ export function parseOtelConfig(env: Env): OtelConfig {
 }
 
 export interface ExportTarget {
-  signal: 'metrics' | 'logs';
+  signal: 'metrics' | 'logs' | 'traces';
   exporter: string;
   endpoint: string;
   protocol?: OtlpProtocol;
@@ -294,6 +318,8 @@ export function exportTargets(otel: OtelConfig, adminUrl: string | null): Export
   const logs = otel.logsExporters[0] ?? 'none';
   if (logs === 'otlp') targets.push({ signal: 'logs', exporter: logs, endpoint: maskUrl(otel.logs.url), protocol: otel.logs.protocol });
   else targets.push({ signal: 'logs', exporter: logs, endpoint: logs === 'console' ? 'stdout' : 'nowhere' });
+  // Spans are opt-in: a line only when they are exported.
+  if (otel.tracesExporters[0] === 'otlp') targets.push({ signal: 'traces', exporter: 'otlp', endpoint: maskUrl(otel.traces.url), protocol: otel.traces.protocol });
   return targets;
 }
 
@@ -303,14 +329,15 @@ export const OTEL_VARIABLES: readonly { name: string; default: string; meaning: 
   { name: 'OTEL_RESOURCE_ATTRIBUTES', default: '', meaning: 'extra resource attributes, key=value,... (percent-encoded values); service.instance.id here replaces the default HOSTNAME:LISTEN_PORT' },
   { name: 'OTEL_METRICS_EXPORTER', default: 'otlp if OTEL_EXPORTER_OTLP_ENDPOINT or _METRICS_ENDPOINT is set, else prometheus', meaning: 'comma-separated: otlp, prometheus (on the admin listener\'s /metrics), console, none' },
   { name: 'OTEL_LOGS_EXPORTER', default: 'otlp if OTEL_EXPORTER_OTLP_ENDPOINT or _LOGS_ENDPOINT is set, else console', meaning: 'otlp, console (one readable line per record on stdout), none' },
-  { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', meaning: 'http/protobuf, http/json or grpc; _METRICS_ and _LOGS_ variants override per signal' },
-  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318 (grpc: http://localhost:4317)', meaning: 'base URL; HTTP appends /v1/metrics and /v1/logs' },
-  { name: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / _LOGS_ENDPOINT', default: '', meaning: 'full URL for one signal, used as given' },
-  { name: 'OTEL_EXPORTER_OTLP_HEADERS (and _METRICS_ / _LOGS_)', default: '', meaning: 'key=value,... headers sent with every export' },
-  { name: 'OTEL_EXPORTER_OTLP_TIMEOUT (and _METRICS_ / _LOGS_)', default: '10000', meaning: 'export timeout, ms' },
-  { name: 'OTEL_EXPORTER_OTLP_COMPRESSION (and _METRICS_ / _LOGS_)', default: 'none', meaning: 'gzip or none' },
-  { name: 'OTEL_EXPORTER_OTLP_CERTIFICATE (and _METRICS_ / _LOGS_)', default: '', meaning: 'PEM file of the root certificate(s) that sign the collector\'s certificate, for an https:// endpoint (default: Node\'s bundled roots); read at start' },
-  { name: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE / _CLIENT_KEY (and _METRICS_ / _LOGS_)', default: '', meaning: 'PEM files of the client certificate and its private key, for a collector that requires mutual TLS; both or neither, read at start' },
+  { name: 'OTEL_TRACES_EXPORTER', default: 'otlp if OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT is set, else none', meaning: 'otlp or none: spans of the broker hop of traced messages (docs/traces.md)' },
+  { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf', meaning: 'http/protobuf, http/json or grpc; _METRICS_, _LOGS_ and _TRACES_ variants override per signal' },
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318 (grpc: http://localhost:4317)', meaning: 'base URL; HTTP appends /v1/metrics, /v1/logs and /v1/traces' },
+  { name: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / _LOGS_ENDPOINT / _TRACES_ENDPOINT', default: '', meaning: 'full URL for one signal, used as given' },
+  { name: 'OTEL_EXPORTER_OTLP_HEADERS (and _METRICS_ / _LOGS_ / _TRACES_)', default: '', meaning: 'key=value,... headers sent with every export' },
+  { name: 'OTEL_EXPORTER_OTLP_TIMEOUT (and _METRICS_ / _LOGS_ / _TRACES_)', default: '10000', meaning: 'export timeout, ms' },
+  { name: 'OTEL_EXPORTER_OTLP_COMPRESSION (and _METRICS_ / _LOGS_ / _TRACES_)', default: 'none', meaning: 'gzip or none' },
+  { name: 'OTEL_EXPORTER_OTLP_CERTIFICATE (and _METRICS_ / _LOGS_ / _TRACES_)', default: '', meaning: 'PEM file of the root certificate(s) that sign the collector\'s certificate, for an https:// endpoint (default: Node\'s bundled roots); read at start' },
+  { name: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE / _CLIENT_KEY (and _METRICS_ / _LOGS_ / _TRACES_)', default: '', meaning: 'PEM files of the client certificate and its private key, for a collector that requires mutual TLS; both or neither, read at start' },
   { name: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', default: 'cumulative', meaning: 'cumulative, delta or lowmemory (counters and histograms as deltas; gauges stay cumulative)' },
   { name: 'OTEL_METRIC_EXPORT_INTERVAL', default: '60000', meaning: 'ms between OTLP metric exports' },
   { name: 'OTEL_METRIC_EXPORT_TIMEOUT', default: '30000', meaning: 'ms allowed per metric export (at most the interval)' },
@@ -318,6 +345,10 @@ export const OTEL_VARIABLES: readonly { name: string; default: string; meaning: 
   { name: 'OTEL_BLRP_EXPORT_TIMEOUT', default: '30000', meaning: 'ms allowed per log export' },
   { name: 'OTEL_BLRP_MAX_QUEUE_SIZE', default: '2048', meaning: 'log records held for export; past it records are dropped and counted (reason queue_full)' },
   { name: 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', default: '512', meaning: 'log records per export (at most the queue size)' },
+  { name: 'OTEL_BSP_SCHEDULE_DELAY', default: '5000', meaning: 'ms between span exports' },
+  { name: 'OTEL_BSP_EXPORT_TIMEOUT', default: '30000', meaning: 'ms allowed per span export' },
+  { name: 'OTEL_BSP_MAX_QUEUE_SIZE', default: '2048', meaning: 'spans held for export; past it spans are dropped and counted (otel.sdk.processor.span.processed{error.type=queue_full})' },
+  { name: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', default: '512', meaning: 'spans per export (at most the queue size)' },
   { name: 'OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT (else OTEL_ATTRIBUTE_COUNT_LIMIT)', default: String(DEFAULT_LOG_ATTRIBUTE_COUNT_LIMIT), meaning: 'attributes per log record; further ones are left out and counted in the record\'s dropped_attributes_count' },
   { name: 'OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT (else OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT)', default: String(DEFAULT_LOG_ATTRIBUTE_VALUE_LENGTH_LIMIT), meaning: 'characters per string attribute value (and per string in an array) and of the record\'s body; longer ones are cut. mqtt.payload has its own limit, --log-payload-bytes' },
   { name: 'OTEL_EXPORTER_PROMETHEUS_HOST / _PORT', default: '127.0.0.1 / 9464', meaning: 'the admin listener\'s address when --admin-listen is not given' },

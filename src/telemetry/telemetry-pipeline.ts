@@ -26,7 +26,8 @@ import { prometheusName } from '../metrics/prometheus-naming.js';
 import { StoreMetricProducer, settleDeltas } from './metric-producer.js';
 import { LogExportQueue } from './log-export-queue.js';
 import { ReadableLogExporter } from './readable-log-exporter.js';
-import { createOtlpLogExporter, createOtlpMetricExporter, takesEncodedLogRecords } from './exporters.js';
+import { createOtlpLogExporter, createOtlpMetricExporter, createOtlpSpanExporter, takesEncodedLogRecords, type SpanExporter } from './exporters.js';
+import type { BrokerSpan } from '../traces/broker-span.js';
 import type { LogRecordOutput, WireLogOutput } from '../sinks/log-record-builder.js';
 import { LogRecordEncoder } from './log-protobuf-serializer.js';
 import { ExportOutage, firstLine } from './export-outage.js';
@@ -46,6 +47,8 @@ export interface TelemetryOptions {
   logQueueMaxBytes?: number;
   /** Up-down counters exported as deltas under delta temporality (metric-producer.ts). */
   deltaShares?: ReadonlySet<string>;
+  /** --trace-service-name: service.name of the spans' resource (default vernemq). */
+  traceServiceName?: string;
 }
 
 /** A reader that only collects when asked (the admin listener's /metrics). */
@@ -114,8 +117,28 @@ class ObservedLogExporter implements LogRecordExporter {
   }
 }
 
+/** Passes span exports through, telling the outage tracker how each ended. */
+class ObservedSpanExporter implements SpanExporter {
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly outage: ExportOutage,
+  ) {}
+
+  export(spans: BrokerSpan[], done: (r: ExportResult) => void): void {
+    this.inner.export(spans, (r) => {
+      if (r.code === ExportResultCode.SUCCESS) this.outage.succeeded();
+      else this.outage.failed(r.error);
+      done(r);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+}
+
 /** The semconv otel.component.type of our OTLP exporter for a signal (otlp_grpc_log_exporter, ...). */
-export function exporterComponentType(protocol: OtlpProtocol, signal: 'log' | 'metric'): string {
+export function exporterComponentType(protocol: OtlpProtocol, signal: 'log' | 'metric' | 'span'): string {
   const p = protocol === 'grpc' ? 'grpc' : protocol === 'http/json' ? 'http_json' : 'http';
   return `otlp_${p}_${signal}_exporter`;
 }
@@ -160,6 +183,10 @@ export class TelemetryPipeline implements Component {
   /** Where the log sink puts records; null when OTEL_LOGS_EXPORTER=none. */
   readonly logOutput: LogRecordOutput | WireLogOutput | null;
   readonly logQueue: LogExportQueue | null;
+  /** The span export queue; null unless spans are exported (OTEL_TRACES_EXPORTER). */
+  readonly spanQueue: LogExportQueue | null;
+  /** Where the span sink puts finished spans; null when spans are off. */
+  readonly spanOutput: ((span: BrokerSpan) => void) | null;
   private readonly prometheusReader: PullMetricReader | null;
   private readonly metricExporter: CountingMetricExporter | null;
   private readonly otel: OtelConfig;
@@ -169,6 +196,7 @@ export class TelemetryPipeline implements Component {
     resource: Resource;
     meterProvider: MeterProvider;
     logQueue: LogExportQueue | null;
+    spanQueue: LogExportQueue | null;
     prometheusReader: PullMetricReader | null;
     metricExporter: CountingMetricExporter | null;
     otel: OtelConfig;
@@ -180,6 +208,9 @@ export class TelemetryPipeline implements Component {
     this.resource = parts.resource;
     this.meterProvider = parts.meterProvider;
     this.logQueue = parts.logQueue;
+    const spans = parts.spanQueue;
+    this.spanQueue = spans;
+    this.spanOutput = spans ? (span) => spans.add(span) : null;
     this.prometheusReader = parts.prometheusReader;
     this.metricExporter = parts.metricExporter;
     this.scope = parts.scope;
@@ -264,7 +295,23 @@ export class TelemetryPipeline implements Component {
     }
     if (otel.logsExporters.length > 1) logger.warn('only the first OTEL_LOGS_EXPORTER is used', { used: logsExporter });
 
-    return new TelemetryPipeline({ resource, meterProvider, logQueue, prometheusReader, metricExporter, otel, scope, encoder });
+    let spanQueue: LogExportQueue | null = null;
+    if (otel.tracesExporters[0] === 'otlp') {
+      // The spans of the broker hop: the broker node's resource under its own service.name.
+      const traceResource = resourceFromAttributes({ ...resource.attributes, 'service.name': o.traceServiceName ?? 'vernemq' });
+      let queue: LogExportQueue | null = null;
+      const outage = new ExportOutage(logger, {
+        signal: 'traces',
+        endpoint: maskUrl(otel.traces.url),
+        warn: false,
+        lost: () => ({ droppedSpans: queue ? queue.dropped.queue_full + queue.dropped.export_failed : 0 }),
+      });
+      const exporter = await createOtlpSpanExporter(otel.traces, traceResource, scope);
+      queue = new LogExportQueue(new ObservedSpanExporter(exporter, outage), { ...otel.bsp, signal: { name: 'span', items: 'spans' } }, logger);
+      spanQueue = queue;
+    }
+
+    return new TelemetryPipeline({ resource, meterProvider, logQueue, spanQueue, prometheusReader, metricExporter, otel, scope, encoder });
   }
 
   get prometheusEnabled(): boolean {
@@ -300,6 +347,10 @@ export class TelemetryPipeline implements Component {
     const queued = store.sum(M.logQueueSize);
     const capacity = store.sum(M.logQueueCapacity);
     const exportFailures = store.sum(M.exportFailures);
+    const spansProcessed = store.sum(M.spansProcessed);
+    const spansExported = store.sum(M.spansExported);
+    const spanQueued = store.sum(M.spanQueueSize);
+    const spanCapacity = store.sum(M.spanQueueCapacity);
     // The log export queue plays the SDK's batching log processor's part and our OTLP exporter
     // the exporter's, so their counts take the SDK's self-metric names (semconv otel.sdk.*).
     // The SDK's own self-metrics stay off (no selfObsMeterProvider is ever given), so nothing
@@ -322,6 +373,23 @@ export class TelemetryPipeline implements Component {
         exportFailures.get(logExporter, '');
         for (const [type, n] of q.failedByType.counts) exportFailures.get(logExporter, type).value = n;
       }
+      const s = this.spanQueue;
+      if (s) {
+        // The same accounting as the log records', under the span names.
+        const sp = 'batching_span_processor';
+        const se = exporterComponentType(this.otel.traces.protocol, 'span');
+        const d = s.dropped;
+        spansProcessed.get(sp, `${sp}/0`, '').value = s.exported + d.export_failed + d.rejected;
+        spansProcessed.get(sp, `${sp}/0`, 'queue_full').value = d.queue_full;
+        spansProcessed.get(sp, `${sp}/0`, 'shutdown').value = d.shutdown;
+        spansExported.get(se, `${se}/0`, '').value = s.exported;
+        spansExported.get(se, `${se}/0`, 'export_failed').value = d.export_failed;
+        spansExported.get(se, `${se}/0`, 'rejected').value = d.rejected;
+        spanQueued.get(sp, `${sp}/0`).value = s.queued;
+        spanCapacity.get(sp, `${sp}/0`).value = s.options.maxQueueSize;
+        exportFailures.get(se, '');
+        for (const [type, n] of s.failedByType.counts) exportFailures.get(se, type).value = n;
+      }
       // A zero series without error.type, so that rate() reads 0 before the first failure.
       exportFailures.get(metricExporter, '');
       for (const [type, n] of this.metricExporter?.outage.failuresByType.counts ?? []) exportFailures.get(metricExporter, type).value = n;
@@ -338,13 +406,16 @@ export class TelemetryPipeline implements Component {
     const otel = this.otel;
     return {
       logs: q ? { exported: q.exported, queued: q.queued, exporting: q.exporting, dropped: q.dropped } : null,
+      spans: this.spanQueue ? { exported: this.spanQueue.exported, queued: this.spanQueue.queued, exporting: this.spanQueue.exporting, dropped: this.spanQueue.dropped } : null,
       exporters: {
         metrics: otel.metricsExporters,
         logs: otel.logsExporters,
+        traces: otel.tracesExporters,
         embeddedDefault: otel.embeddedDefault,
         // Credentials in an endpoint URL are masked (url-masking.ts).
         ...(otel.metricsExporters.includes('otlp') ? { metricsEndpoint: maskUrl(otel.metrics.url) } : {}),
         ...(otel.logsExporters.includes('otlp') ? { logsEndpoint: maskUrl(otel.logs.url) } : {}),
+        ...(otel.tracesExporters.includes('otlp') ? { tracesEndpoint: maskUrl(otel.traces.url) } : {}),
       },
     };
   }
@@ -354,11 +425,12 @@ export class TelemetryPipeline implements Component {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs).unref()));
     await Promise.race([
-      Promise.allSettled([this.meterProvider.shutdown({ timeoutMillis: timeoutMs }), this.logQueue?.shutdown(timeoutMs)]).then(() => undefined),
+      Promise.allSettled([this.meterProvider.shutdown({ timeoutMillis: timeoutMs }), this.logQueue?.shutdown(timeoutMs), this.spanQueue?.shutdown(timeoutMs)]).then(() => undefined),
       deadline,
     ]);
     clearTimeout(timer);
     // Whatever did not make it is counted as lost (reason shutdown), never silently forgotten.
     this.logQueue?.abandon();
+    this.spanQueue?.abandon();
   }
 }

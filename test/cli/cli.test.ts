@@ -147,7 +147,7 @@ test('at start, one line per export target: signal, exporter, endpoint (credenti
   await listeningPort(p);
   const targets = await eventually(() => {
     const t = logLines(p).filter((l) => l.msg === 'export target');
-    assert.equal(t.length, 3);
+    assert.equal(t.length, 4);
     return t;
   });
   p.child.kill('SIGTERM');
@@ -159,6 +159,7 @@ test('at start, one line per export target: signal, exporter, endpoint (credenti
       { signal: 'metrics', exporter: 'otlp', endpoint: 'http://***:***@127.0.0.1:1/otlp/v1/metrics?token=***', protocol: 'http/protobuf' },
       { signal: 'metrics', exporter: 'prometheus', endpoint: `http://${admin}/metrics`, protocol: undefined },
       { signal: 'logs', exporter: 'otlp', endpoint: 'http://***:***@127.0.0.1:1/otlp?token=***', protocol: 'grpc' },
+      { signal: 'traces', exporter: 'otlp', endpoint: 'http://***:***@127.0.0.1:1/otlp/v1/traces?token=***', protocol: 'http/protobuf' },
     ],
   );
   // Nowhere else either: the failure and shutdown lines name the endpoint masked too.

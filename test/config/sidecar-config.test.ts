@@ -127,3 +127,18 @@ test('exporter defaults per signal: a signal without an OTLP endpoint stays on i
   assert.deepEqual(pick({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://c:4318/v1/logs' }), { metrics: ['prometheus'], logs: ['otlp'], embeddedDefault: false });
   assert.deepEqual(pick({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://c:4318/v1/metrics', OTEL_LOGS_EXPORTER: 'otlp' }).logs, ['otlp']);
 });
+
+test('spans are exported only when an OTLP endpoint for them (or the shared one) or OTEL_TRACES_EXPORTER asks', async () => {
+  const { parseOtelConfig } = await import('../../src/telemetry/otel-config.js');
+  assert.deepEqual(parseOtelConfig({}).tracesExporters, ['none']);
+  assert.deepEqual(parseOtelConfig({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://c:4318/v1/metrics' }).tracesExporters, ['none']);
+  assert.deepEqual(parseOtelConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).tracesExporters, ['otlp']);
+  assert.deepEqual(parseOtelConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }).tracesExporters, ['none']);
+  const traces = parseOtelConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/v1/traces', OTEL_BSP_SCHEDULE_DELAY: '250' });
+  assert.deepEqual(traces.tracesExporters, ['otlp']);
+  assert.equal(traces.traces.url, 'http://t:4318/v1/traces');
+  assert.equal(traces.bsp.scheduledDelayMillis, 250);
+  assert.equal(parseOtelConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/base' }).traces.url, 'http://c:4318/base/v1/traces');
+  assert.throws(() => parseOtelConfig({ OTEL_TRACES_EXPORTER: 'zipkin' }), /OTEL_TRACES_EXPORTER: "zipkin" is invalid; accepted: a comma-separated list of otlp, none/);
+  assert.throws(() => parseOtelConfig({ OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '20' }), /OTEL_BSP_MAX_EXPORT_BATCH_SIZE/);
+});

@@ -4,7 +4,7 @@
  * numbers (fixtures/otlp/otlp-subset.proto). An empty response is a valid Export*ServiceResponse.
  */
 import * as grpc from '@grpc/grpc-js';
-import { decodeLogsProtobuf, decodeMetricsProtobuf, type ReceivedLog, type ReceivedPoint } from './otlp-receiver.js';
+import { decodeLogsProtobuf, decodeMetricsProtobuf, decodeSpansProtobuf, type ReceivedLog, type ReceivedPoint, type ReceivedSpan } from './otlp-receiver.js';
 
 const raw = {
   requestSerialize: (b: Buffer) => b,
@@ -18,6 +18,9 @@ const raw = {
 export class OtlpGrpcReceiver {
   readonly logs: ReceivedLog[] = [];
   readonly metricExports: ReceivedPoint[][] = [];
+  readonly spans: ReceivedSpan[] = [];
+  /** Per traces request: a gRPC status code to answer instead of accepting it (null: accept). */
+  refuseSpans: ((spans: ReceivedSpan[]) => number | null) | null = null;
   /** Per logs request: a gRPC status code to answer instead of accepting it (null: accept). */
   refuseLogs: ((logs: ReceivedLog[]) => number | null) | null = null;
   private server = new grpc.Server();
@@ -44,6 +47,21 @@ export class OtlpGrpcReceiver {
       {
         Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
           this.metricExports.push(decodeMetricsProtobuf(call.request));
+          cb(null, Buffer.alloc(0));
+        },
+      },
+    );
+    this.server.addService(
+      { Export: { path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export', ...raw } },
+      {
+        Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+          const spans = decodeSpansProtobuf(call.request);
+          const code = this.refuseSpans?.(spans) ?? null;
+          if (code !== null) {
+            cb({ code, details: 'refused by the test' });
+            return;
+          }
+          this.spans.push(...spans);
           cb(null, Buffer.alloc(0));
         },
       },

@@ -16,6 +16,7 @@ const PROTO = fileURLToPath(new URL('../../../test/fixtures/otlp/otlp-subset.pro
 const root = protobuf.loadSync(PROTO);
 const LogsRequest = root.lookupType('otlp.subset.ExportLogsServiceRequest');
 const MetricsRequest = root.lookupType('otlp.subset.ExportMetricsServiceRequest');
+const TraceRequest = root.lookupType('otlp.subset.ExportTraceServiceRequest');
 
 export type Value = string | number | boolean | Value[] | { [k: string]: Value } | null;
 
@@ -32,6 +33,28 @@ export interface ReceivedLog {
   spanId: string;
   flags: number;
   eventName: string;
+}
+
+export interface ReceivedSpanEvent {
+  name: string;
+  timeUnixNano: bigint;
+  attributes: Record<string, Value>;
+}
+
+export interface ReceivedSpan {
+  resource: Record<string, Value>;
+  scope: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  traceState: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  attributes: Record<string, Value>;
+  events: ReceivedSpanEvent[];
+  flags: number;
 }
 
 export interface ReceivedPoint {
@@ -56,6 +79,7 @@ export interface ReceivedExport {
   headers: http.IncomingHttpHeaders;
   points?: ReceivedPoint[];
   logs?: ReceivedLog[];
+  spans?: ReceivedSpan[];
 }
 
 type Obj = Record<string, unknown>;
@@ -113,6 +137,39 @@ function decodeLogs(req: Obj, json: boolean): ReceivedLog[] {
     }
   }
   return out;
+}
+
+function decodeSpans(req: Obj, json: boolean): ReceivedSpan[] {
+  const out: ReceivedSpan[] = [];
+  for (const rs of (req.resourceSpans as Obj[]) ?? []) {
+    const resource = keyValues(((rs.resource as Obj) ?? {}).attributes as Obj[]);
+    for (const ss of (rs.scopeSpans as Obj[]) ?? []) {
+      const scope = String(((ss.scope as Obj) ?? {}).name ?? '');
+      for (const s of (ss.spans as Obj[]) ?? []) {
+        out.push({
+          resource,
+          scope,
+          traceId: hex(s.traceId, json),
+          spanId: hex(s.spanId, json),
+          parentSpanId: hex(s.parentSpanId, json),
+          traceState: String(s.traceState ?? ''),
+          name: String(s.name ?? ''),
+          kind: Number(s.kind ?? 0),
+          startTimeUnixNano: big(s.startTimeUnixNano),
+          endTimeUnixNano: big(s.endTimeUnixNano),
+          attributes: keyValues(s.attributes as Obj[]),
+          events: ((s.events as Obj[]) ?? []).map((e) => ({ name: String(e.name ?? ''), timeUnixNano: big(e.timeUnixNano), attributes: keyValues(e.attributes as Obj[]) })),
+          flags: Number(s.flags ?? 0),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Decodes an OTLP/protobuf ExportTraceServiceRequest. */
+export function decodeSpansProtobuf(body: Uint8Array): ReceivedSpan[] {
+  return decodeSpans(TraceRequest.toObject(TraceRequest.decode(body), { longs: String }) as Obj, false);
 }
 
 function decodeMetrics(req: Obj): ReceivedPoint[] {
@@ -216,6 +273,9 @@ export class OtlpReceiver {
               return;
             }
             this.exports.push({ contentType, headers: req.headers, logs });
+          } else if (req.url === '/v1/traces') {
+            const obj = json ? (JSON.parse(body.toString()) as Obj) : (TraceRequest.toObject(TraceRequest.decode(body), { longs: String }) as Obj);
+            this.exports.push({ contentType, headers: req.headers, spans: decodeSpans(obj, json) });
           } else if (req.url === '/v1/metrics') {
             const obj = json ? (JSON.parse(body.toString()) as Obj) : (MetricsRequest.toObject(MetricsRequest.decode(body), { longs: String }) as Obj);
             this.exports.push({ contentType, headers: req.headers, points: decodeMetrics(obj) });
@@ -252,6 +312,10 @@ export class OtlpReceiver {
 
   get logs(): ReceivedLog[] {
     return this.exports.flatMap((e) => e.logs ?? []);
+  }
+
+  get spans(): ReceivedSpan[] {
+    return this.exports.flatMap((e) => e.spans ?? []);
   }
 
   /** Data points of the most recent metrics export. */

@@ -27,10 +27,10 @@ export function testSettings(overrides: Partial<SidecarSettings> = {}): SidecarS
 
 /** Metrics on the Prometheus endpoint, no log records, unless a test asks for more. */
 export function testOtel(env: Record<string, string> = {}): OtelConfig {
-  return parseOtelConfig({ OTEL_METRICS_EXPORTER: 'prometheus', OTEL_LOGS_EXPORTER: 'none', ...env });
+  return parseOtelConfig({ OTEL_METRICS_EXPORTER: 'prometheus', OTEL_LOGS_EXPORTER: 'none', OTEL_TRACES_EXPORTER: 'none', ...env });
 }
 
-/** Metrics and log records over OTLP to `endpoint`, exported quickly; `env` adds or overrides. */
+/** Metrics and log records (no spans unless `env` asks) over OTLP to `endpoint`, exported quickly; `env` adds or overrides. */
 export function otlpOtel(endpoint: string, env: Record<string, string> = {}): OtelConfig {
   return testOtel({
     OTEL_METRICS_EXPORTER: 'otlp',

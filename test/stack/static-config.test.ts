@@ -215,7 +215,7 @@ test('Prometheus configuration: rules are mounted, scrape targets are compose se
   assert.ok(promVolumes.includes('./alerts:/etc/prometheus/rules:ro'));
 });
 
-test('Grafana provisioning: data sources with trace-to-logs and logs-to-trace links', () => {
+test('Grafana provisioning: data sources with trace-to-logs, logs-to-trace, exemplar-to-trace and trace-to-metrics links', () => {
   const ds = YAML.parse(read('deploy/grafana/provisioning/datasources/datasources.yml')) as { datasources: Obj[] };
   const byUid = Object.fromEntries(ds.datasources.map((d) => [d.uid as string, d]));
   assert.deepEqual(Object.keys(byUid).sort(), ['loki', 'prometheus', 'tempo']);
@@ -224,6 +224,17 @@ test('Grafana provisioning: data sources with trace-to-logs and logs-to-trace li
   assert.match(String(tempo.tracesToLogsV2.query), /trace_id="\$\$\{__trace\.traceId\}"/);
   const loki = byUid.loki!.jsonData as { derivedFields: Obj[] };
   assert.equal(loki.derivedFields[0]!.datasourceUid, 'tempo');
+  // Exemplars -> traces, and trace -> the broker hop metric (a catalog name).
+  const prom = byUid.prometheus!.jsonData as { exemplarTraceIdDestinations: Obj[] };
+  assert.ok(prom.exemplarTraceIdDestinations.length > 0 && prom.exemplarTraceIdDestinations.every((d) => d.datasourceUid === 'tempo'));
+  const toMetrics = (byUid.tempo!.jsonData as { tracesToMetrics: { datasourceUid: string; queries: Obj[] } }).tracesToMetrics;
+  assert.equal(toMetrics.datasourceUid, 'prometheus');
+  for (const q of toMetrics.queries) for (const n of metricNames(String(q.query))) assert.ok(KNOWN_SERIES.has(n), `tracesToMetrics uses ${n}, not in the catalog`);
+  // Tempo's span metrics reach Prometheus by remote write, exemplars kept.
+  const tempoConfig = YAML.parse(read('deploy/tempo/tempo.yml')) as { metrics_generator: { storage: { remote_write: Obj[] } } };
+  assert.equal(tempoConfig.metrics_generator.storage.remote_write[0]!.url, 'http://prometheus:9090/api/v1/write');
+  const promCommand = compose.services.prometheus!.command as string[];
+  assert.ok(promCommand.includes('--web.enable-remote-write-receiver') && promCommand.includes('--enable-feature=exemplar-storage'));
   const providers = YAML.parse(read('deploy/grafana/provisioning/dashboards/dashboards.yml')) as { providers: { options: { path: string } }[] };
   assert.equal(providers.providers[0]!.options.path, '/var/lib/grafana/dashboards');
 });

@@ -27,10 +27,11 @@ test('/metrics serves every catalog metric under its documented Prometheus name'
   assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
   const samples = parseExposition(await res.text());
   const names = new Set(samples.map((s) => s.name));
-  // Metrics of features this run leaves off (log export, --state-file, --broker-metrics-url) or
-  // that only appear on trouble (limits reached) have no series here.
+  // Metrics of features this run leaves off (log and span export, --state-file,
+  // --broker-metrics-url) or that only appear on trouble (limits reached) have no series here.
   const absent = (name: string) =>
-    /^(vmq_sidecar\.(snapshot|broker|upstream|grpc)|otel\.sdk|vernemq)\./.test(name) || ['vmq_sidecar.session.untracked', 'vmq_sidecar.attribute_value.folded', 'vmq_sidecar.attribute_value.invalid'].includes(name);
+    /^(vmq_sidecar\.(snapshot|broker|upstream|grpc|trace)|otel\.sdk|vernemq)\./.test(name) ||
+    ['vmq_sidecar.session.untracked', 'vmq_sidecar.attribute_value.folded', 'vmq_sidecar.attribute_value.invalid', 'mqtt.message.delivery.duration'].includes(name);
   for (const def of ALL_METRICS) {
     if (absent(def.name)) continue;
     for (const series of prometheusSeriesOf(def)) assert.ok(names.has(series), `${def.name} -> ${series}`);

@@ -28,7 +28,7 @@ test('counters, up-down counters and gauges reach /metrics with the Prometheus t
     assert.equal(value('mqtt_client_connected'), 3);
     assert.equal(value('vmq_sidecar_snapshot_age_seconds'), 42);
     assert.equal(value('vmq_sidecar_export_failures_total'), 0, 'its own metrics registered');
-    assert.deepEqual(pipeline.status(), { logs: null, exporters: { metrics: ['prometheus'], logs: ['none'], embeddedDefault: false } });
+    assert.deepEqual(pipeline.status(), { logs: null, spans: null, exporters: { metrics: ['prometheus'], logs: ['none'], traces: ['none'], embeddedDefault: false } });
   } finally {
     await pipeline.stop(Date.now() + 1000);
   }
