@@ -27,7 +27,7 @@
  */
 import type { EventSink } from './event-sink.js';
 import type { DeliverEvent, DeliveryCompleteEvent, HookName, MatchedAcl, PublishEvent, SidecarEvent } from '../events/event-types.js';
-import { PayloadTraceFinder, type TraceContext } from './trace-context.js';
+import { PayloadTraceFinder, type TraceContext, type TracedMessage } from './trace-context.js';
 import { Redactor, type RedactOptions } from './redaction.js';
 import { TopicTemplates, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 import { BrokerSpan, FLAG_HAS_IS_REMOTE, FLAG_PARENT_REMOTE, millisBetween, SPAN_KIND_CONSUMER, SPAN_KIND_PRODUCER, type SpanAttributeValue } from '../traces/broker-span.js';
@@ -154,7 +154,8 @@ export class SpanSink implements EventSink {
   consume(e: SidecarEvent, _arrivalMs: number): void {
     if (e.hook !== 'on_publish' && e.hook !== 'on_deliver' && e.hook !== 'on_delivery_complete') return;
     // The one place trace context is read from a message event (the log sink reads it the same way).
-    const ctx = this.finder.find(e.payload);
+    // MQTT 5 events of the companion carry it in user properties, MQTT 3.1.1 ones in the payload.
+    const ctx = this.finder.find(e as TracedMessage);
     if (ctx === null) return;
     const receiptId = receiptSpanId(ctx.traceId, ctx.spanId, e.topic, e.payload);
     const key = ctx.traceId + receiptId;

@@ -189,3 +189,23 @@ test('a publish seen twice (a retry, or the same payload again under one span) m
   assert.equal(ms(spans.find((x) => x.kind === 4)!), 50, 'from the first receipt');
   await s.shutdown();
 });
+
+test('an MQTT 5 message (the companion) traced by its traceparent user property: receipt and delivery spans as for MQTT 3.1.1', async () => {
+  const { s, spans, advance } = sink();
+  const p = Buffer.from('{"n":1}');
+  const props = { userProperties: { traceparent: `00-${T}-2222222222222222-01` } };
+  s.consume(ev('on_publish', 'pub5', 0, p, { mqtt5: true, ...props }), 0);
+  s.consume(ev('on_deliver', 'sub5', 120, p, { mqtt5: true, ...props }), 0);
+  advance(2001);
+  const receipt = spans.find((x) => x.parentSpanId === '2222222222222222');
+  assert.ok(receipt, 'a receipt span under the publisher span of the user property');
+  const delivery = spans.find((x) => x.parentSpanId === receipt.spanId);
+  assert.ok(delivery, 'a delivery span under it');
+  assert.equal(delivery.attributes['messaging.client.id'], 'sub5');
+  assert.equal(ms(delivery), 120);
+  // Unsampled in the user property: no span, whatever the payload says.
+  const before = spans.length;
+  s.consume(ev('on_publish', 'pub5', 200, payload('3333333333333333'), { mqtt5: true, userProperties: { traceparent: `00-${T}-4444444444444444-00` } }), 0);
+  assert.equal(spans.length, before);
+  await s.shutdown();
+});
