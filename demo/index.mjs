@@ -7,9 +7,11 @@
 // - One MQTT 3.1.1 gateway connects with a hand-built CONNECT carrying `traceparent` as user
 //   properties after the payload, the way Gojek's fork accepts them: its on_register record
 //   carries the trace of the connect.
-// - One MQTT 5 client publishes (only: subscribing with MQTT 5 crashes sessions when vmq_acl
-//   runs). The plugin sees only its session events: it shows up as an unregistered wakeup on the
-//   sidecar health dashboard, and its publishes are not on any broker record.
+// - One MQTT 5 client connects and stays connected, nothing more: with the stack's authorization
+//   (vmq_enhanced_auth's ACL hooks) an MQTT 5 PUBLISH crashes its session, and with vmq_acl an
+//   MQTT 5 SUBSCRIBE does (docs/deployment.md). The plugin would not report either anyway: it
+//   sees only its session events, and it shows up as an unregistered wakeup on the sidecar
+//   health dashboard.
 import net from 'node:net';
 import mqtt from 'mqtt';
 import { context, propagation, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -121,11 +123,9 @@ function gateway() {
 }
 let gatewaySocket = gateway();
 
-// MQTT 5: publishes only. The sidecar sees its wakeup and disconnects, nothing of its messages.
+// MQTT 5: connects only (see the top of this file). The sidecar sees its wakeup and, when it
+// leaves, its gone: the session events, all the plugin sends for an MQTT 5 client.
 const mqtt5 = connect(PUBLISH_URL, 'demo-mqtt5-sensor', 5);
-setInterval(() => {
-  if (mqtt5.connected) mqtt5.publish('demo/mqtt5-sensor/telemetry', tracedPayload({ seq: seq++ }, undefined), { qos: 0 });
-}, INTERVAL_MS);
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, async () => {
