@@ -581,7 +581,7 @@ export const SIDECAR_METRICS = {
     kind: 'updown',
     unit: '{event}',
     description:
-      'Since the first broker scrape (carried across sidecar restarts by --state-file, started over when the broker restarts): events the broker attempted minus those received here, by hook: its failed sends (vmq_sidecar.broker.sidecar_event_errors) plus what it sent that no sidecar process read. For sampled hooks (publish, deliver, delivery_complete) this includes the sampled-out events.',
+      'Since the first broker scrape (carried across sidecar restarts by --state-file, started over when the broker restarts): events the broker attempted minus those received here, both counted at the same scrape (so it moves only at scrapes, and only when the loss does), by hook: its failed sends (vmq_sidecar.broker.sidecar_event_errors) plus what it sent that no sidecar process read. For sampled hooks (publish, deliver, delivery_complete) this includes the sampled-out events.',
     attributes: [A.hook],
     source: 'the broker reconciler',
   },

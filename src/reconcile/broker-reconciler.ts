@@ -45,6 +45,13 @@ export interface BrokerView {
   uptimeMs: number | undefined;
   /** grpc_call_result{hook,result} of the plugin's gRPC transport: hook -> result -> count. */
   grpcResults: Map<string, Map<string, number>>;
+  /**
+   * Events received here per hook (index of HOOKS), and over gRPC, when the broker's answer
+   * arrived: the counts its counters are compared with, so that the loss holds still between
+   * scrapes while events flow (the drift gauge pairs our gauge with the scrape the same way).
+   */
+  receivedAtScrape: number[];
+  receivedGrpcAtScrape: number[];
 }
 
 /** What the loss count needs to go on after a sidecar restart (kept in the snapshot). */
@@ -187,8 +194,9 @@ export class BrokerReconciler implements Component {
   }
 
   /**
-   * Per hook: attempted by the broker minus received here, since the baseline (the first scrape,
-   * carried over sidecar restarts by the snapshot; reset by a broker restart). That is the
+   * Per hook: attempted by the broker minus received here, both as of the last scrape, since the
+   * baseline (the first scrape, carried over sidecar restarts by the snapshot; reset by a broker
+   * restart). It moves only at scrapes, and only when the loss does. That is the
    * broker's failed sends plus what it sent that no sidecar process read. A gRPC call the broker
    * gave up on (deadline) but that reached us is received, so it is not missing (lateGrpc()).
    *
@@ -207,9 +215,9 @@ export class BrokerReconciler implements Component {
     HOOKS.forEach((hook, i) => {
       if (!v.attempts.has(hook)) return;
       const attempted = (v.attempts.get(hook) ?? 0) - (b.attempts.get(hook) ?? 0);
-      const received = this.stats.eventsByHook[i]! - b.received[i]!;
+      const received = v.receivedAtScrape[i]! - b.received[i]!;
       const results = v.grpcResults.get(hook);
-      const okElsewhere = results ? Math.max(0, (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0) - (this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]!)) : 0;
+      const okElsewhere = results ? Math.max(0, (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0) - (v.receivedGrpcAtScrape[i]! - b.receivedGrpc[i]!)) : 0;
       out.set(hook, Math.max(0, attempted - received - okElsewhere));
     });
     return out;
@@ -229,7 +237,7 @@ export class BrokerReconciler implements Component {
       const results = v.grpcResults.get(hook);
       if (!results) return;
       const ok = (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0);
-      const receivedGrpc = this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]!;
+      const receivedGrpc = v.receivedGrpcAtScrape[i]! - b.receivedGrpc[i]!;
       out.set(hook, Math.max(0, receivedGrpc - ok));
     });
     return out;
@@ -321,12 +329,19 @@ export class BrokerReconciler implements Component {
   private async scrape(): Promise<ScrapeOutcome> {
     let text: string;
     let gaugeAtScrape: BrokerView['gaugeAtScrape'];
+    let receivedAtScrape: number[];
+    let receivedGrpcAtScrape: number[];
     try {
       const gauge = this.derivedConnected;
       const sent = gauge ? gauge() : 0;
       const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'text/plain', ...(this.authorization ? { authorization: this.authorization } : {}) } });
       // The broker rendered its count before its headers left: the body adds nothing to the window.
       gaugeAtScrape = { sent, answered: gauge ? gauge() : 0 };
+      // Its sidecar_events counters too: what it had attempted by then is compared with what had
+      // arrived here by then. Events still in flight at this instant read as missing until the
+      // next scrape (on loopback, the few read after the answer).
+      receivedAtScrape = this.stats.eventsByHook.slice();
+      receivedGrpcAtScrape = this.stats.grpc.eventsByHook.slice();
       if (!res.ok) return this.fail('error', `HTTP ${res.status}`);
       const length = Number(res.headers.get('content-length') ?? 0);
       if (length > MAX_BODY_BYTES) return this.fail('invalid', `response of ${length} bytes`);
@@ -350,6 +365,8 @@ export class BrokerReconciler implements Component {
         errors: sumBy(samples, 'sidecar_events_error', 'hook'),
         uptimeMs: sumOf(samples, 'system_wallclock'),
         grpcResults: sumByTwo(samples, 'grpc_call_result', 'hook', 'result'),
+        receivedAtScrape,
+        receivedGrpcAtScrape,
       };
       if (view.connections === undefined && view.attempts.size === 0) throw new Error('no VerneMQ metrics (active_mqtt_connections, sidecar_events) in the response');
       this.readings = brokerReadings(samples);
@@ -371,9 +388,9 @@ export class BrokerReconciler implements Component {
       this.baseline = {
         attempts: new Map(view.attempts),
         errors: new Map(view.errors),
-        received: this.stats.eventsByHook.slice(),
+        received: view.receivedAtScrape.slice(),
         grpcOk,
-        receivedGrpc: this.stats.grpc.eventsByHook.slice(),
+        receivedGrpc: view.receivedGrpcAtScrape.slice(),
       };
     } else {
       // Restored without gRPC counts, and no gRPC in use: nothing was sent that way.
