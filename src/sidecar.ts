@@ -101,7 +101,6 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const outputs = new FanoutSink([metrics, sessions, ...(wakeups ? [wakeups] : []), ...(logs ? [logs] : []), ...(settings.printEvents ? [new EventPrinter()] : []), ...(options.sinks ?? [])]);
 
   // Checks on the outputs: hooks the gauges need, the broker's own counts, state across restarts.
-  const coverage = new HookCoverage(stats, logger, options.hookCoverage);
   const reconciler = settings.brokerMetricsUrl
     ? new BrokerReconciler(
         settings.brokerMetricsUrl,
@@ -113,6 +112,10 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         logger,
       )
     : null;
+  const coverage = new HookCoverage(stats, logger, options.hookCoverage, Date.now, {
+    endsUnseen: () => sessions.endsUnseen,
+    brokerAttempts: () => reconciler?.last?.attempts,
+  });
   const snapshot = settings.stateFile
     ? new SnapshotLifecycle(new SessionSnapshot(settings.stateFile, sessions, reconciler?.snapshotSection()), { intervalMs: settings.stateIntervalMs, maxAgeMs: settings.stateMaxAgeMs }, logger)
     : null;

@@ -514,7 +514,7 @@ export const SIDECAR_METRICS = {
     name: 'vmq_sidecar.hook.missing',
     kind: 'gauge',
     unit: '{hook}',
-    description: 'Hooks a gauge needs that never arrived while other events did (1 while missing, 0 once seen): the gauge is meaningless until the plugin sends them.',
+    description: 'Hooks a gauge needs that never arrived (and that the broker never attempted) while events show they should have fired, e.g. a client waking up again with no offline or gone for its earlier connection (1 while missing, 0 once seen): the gauge is meaningless until the plugin sends them. Not set for a hook that is enabled with nothing to report.',
     attributes: [A.gauge, A.hook],
     source: 'the hook coverage check',
   },
