@@ -161,6 +161,7 @@ export class TcpReceiver implements Component {
     this.connections.add(conn);
     this.stats.connectionsAccepted++;
     this.stats.connectionsOpen++;
+    this.stats.lastAcceptedAt = conn.openedAt;
     // The plugin opens its whole pool (100 connections by default) at once and again after every
     // broker restart: one line per connection at debug, a summary at info at most every 10 s.
     this.logger.debug('plugin connection opened', { peer });
@@ -179,6 +180,7 @@ export class TcpReceiver implements Component {
       handler.end();
       this.connections.delete(conn);
       this.stats.connectionsOpen--;
+      this.stats.lastClosedAt = Date.now();
       const reason = handler.unframeable ? 'unframeable stream' : handler.closedFor;
       // Closed by us for a reason: always worth a line. Closed by the plugin: as for opening.
       this.logger.log(reason ? 'info' : 'debug', 'plugin connection closed', {

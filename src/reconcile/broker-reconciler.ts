@@ -25,6 +25,15 @@ import { parsePrometheusText, sumBy, sumOf } from './prometheus-text.js';
 
 export type ScrapeOutcome = 'success' | 'error' | 'timeout' | 'invalid';
 
+/** What one successful scrape says about the sends since the one before. */
+export interface ScrapeReport {
+  /** The previous successful scrape (this process's, or the one a snapshot was taken after); undefined at the first. */
+  previousAt: number | undefined;
+  at: number;
+  /** Per hook: sends that failed or did not arrive since the previous scrape (the larger of the rises of sidecar_events_error and of upstream.missing). */
+  lostSince: Map<string, number>;
+}
+
 /** Responses larger than this are not broker metrics pages. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -94,6 +103,10 @@ export class BrokerReconciler implements Component {
   private inFlight = false;
   /** The baseline came from a snapshot without gRPC counts: the next scrape supplies them. */
   private grpcBaselinePending = false;
+  /** Told after each successful scrape (the MQTT 5 count holds off while registers are lost). */
+  onScrape: ((report: ScrapeReport) => void) | undefined;
+  /** upstream.missing per hook at the previous scrape. */
+  private lastMissing = new Map<string, number>();
   /** The URL as logged: credentials masked (url-masking.ts). */
   private readonly shownUrl: string;
   private readonly url: string;
@@ -182,6 +195,14 @@ export class BrokerReconciler implements Component {
         lastError: this.lastError ?? null,
       },
     };
+  }
+
+  /**
+   * The time up to which the broker's failed sends are known: the last scrape, while scrapes
+   * succeed; undefined otherwise (nothing to wait for).
+   */
+  knownUntil(): number | undefined {
+    return this.lastError === undefined ? this.last?.at : undefined;
   }
 
   /**
@@ -398,6 +419,16 @@ export class BrokerReconciler implements Component {
     }
     this.last = view;
     this.restoredLast = undefined;
+    const missing = this.missing();
+    if (this.onScrape !== undefined) {
+      const lostSince = new Map<string, number>();
+      for (const [hook, n] of missing) {
+        const errorsRose = restarted || prev === undefined ? 0 : (view.errors.get(hook) ?? 0) - (prev.errors.get(hook) ?? 0);
+        lostSince.set(hook, Math.max(errorsRose, n - (this.lastMissing.get(hook) ?? 0)));
+      }
+      this.onScrape({ previousAt: restarted ? undefined : prev?.at, at: view.at, lostSince });
+    }
+    this.lastMissing = missing;
     if (this.lastError !== undefined) this.logger.info('broker metrics reachable again', { url: this.shownUrl });
     this.lastError = undefined;
     return 'success';
