@@ -30,7 +30,12 @@ export interface ScrapeReport {
   /** The previous successful scrape (this process's, or the one a snapshot was taken after); undefined at the first. */
   previousAt: number | undefined;
   at: number;
-  /** Per hook: sends that failed or did not arrive since the previous scrape (the larger of the rises of sidecar_events_error and of upstream.missing). */
+  /**
+   * Per hook: sends lost since the previous scrape: the rise of sidecar_events_error and, at the
+   * first scrape after a restart from a snapshot, the events the dead process never read (the
+   * missing count then). A rise of the missing count at other times is mostly events in flight
+   * at the scrape, not losses.
+   */
   lostSince: Map<string, number>;
 }
 
@@ -105,8 +110,6 @@ export class BrokerReconciler implements Component {
   private grpcBaselinePending = false;
   /** Told after each successful scrape (the MQTT 5 count holds off while registers are lost). */
   onScrape: ((report: ScrapeReport) => void) | undefined;
-  /** upstream.missing per hook at the previous scrape. */
-  private lastMissing = new Map<string, number>();
   /** The URL as logged: credentials masked (url-masking.ts). */
   private readonly shownUrl: string;
   private readonly url: string;
@@ -395,6 +398,7 @@ export class BrokerReconciler implements Component {
       return this.fail('invalid', (err as Error).message);
     }
     const prev = this.last ?? this.restoredLast;
+    const afterRestore = this.last === undefined && this.restoredLast !== undefined;
     // First scrape (and nothing restored), or the broker restarted: counting starts over. What the
     // broker attempted between our last scrape and its restart is not knowable.
     const restarted = prev !== undefined && brokerRestarted(prev, view);
@@ -419,16 +423,15 @@ export class BrokerReconciler implements Component {
     }
     this.last = view;
     this.restoredLast = undefined;
-    const missing = this.missing();
     if (this.onScrape !== undefined) {
       const lostSince = new Map<string, number>();
-      for (const [hook, n] of missing) {
+      const unread = afterRestore && !restarted ? this.missing() : undefined;
+      for (const hook of view.attempts.keys()) {
         const errorsRose = restarted || prev === undefined ? 0 : (view.errors.get(hook) ?? 0) - (prev.errors.get(hook) ?? 0);
-        lostSince.set(hook, Math.max(errorsRose, n - (this.lastMissing.get(hook) ?? 0)));
+        lostSince.set(hook, Math.max(0, errorsRose) + (unread?.get(hook) ?? 0));
       }
       this.onScrape({ previousAt: restarted ? undefined : prev?.at, at: view.at, lostSince });
     }
-    this.lastMissing = missing;
     if (this.lastError !== undefined) this.logger.info('broker metrics reachable again', { url: this.shownUrl });
     this.lastError = undefined;
     return 'success';
