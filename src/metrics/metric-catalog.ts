@@ -414,7 +414,7 @@ export const SIDECAR_METRICS = {
     kind: 'counter',
     unit: '{session}',
     description:
-      'Wakeups for which no on_register arrived within 5 s while on_register events were flowing: in practice MQTT 5 sessions, for which the plugin sends only session events (no register, publish, subscribe or deliver). Divide by the on_client_wakeup rate for the share.',
+      'Wakeups for which no on_register arrived within 5 s of broker time while on_register events were flowing: in practice MQTT 5 sessions, for which the plugin sends only session events (no register, publish, subscribe or deliver). Wakeups stamped while the broker reported failed on_register sends, or while the plugin\'s connections came back, are held off and not counted (/status heldOff). Divide by the on_client_wakeup rate for the share.',
     attributes: [],
     source: 'on_client_wakeup and on_register, paired by session_id, else by mountpoint + client id and broker time',
   },
