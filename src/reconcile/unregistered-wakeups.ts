@@ -167,7 +167,8 @@ export class UnregisteredWakeups implements EventSink, Component {
 
   /** Every event moves the watermark; wakeups and registers are paired. */
   consume(e: SidecarEvent, arrivalMs: number): void {
-    const brokerMs = e.timeSec * 1000 + e.timeNanos / 1e6;
+    // An event without a timestamp is taken as of the latest broker time seen.
+    const brokerMs = e.timeMissing ? Math.max(this.watermark, 0) : e.timeSec * 1000 + e.timeNanos / 1e6;
     this.lastArrival = arrivalMs;
     this.arrivedSinceTick++;
     const hook = e.hook;
