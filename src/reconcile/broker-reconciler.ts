@@ -31,10 +31,10 @@ export interface ScrapeReport {
   previousAt: number | undefined;
   at: number;
   /**
-   * Per hook: sends lost since the previous scrape: the rise of sidecar_events_error and, at the
-   * first scrape after a restart from a snapshot, the events the dead process never read (the
-   * missing count then). A rise of the missing count at other times is mostly events in flight
-   * at the scrape, not losses.
+   * Per hook: sends lost since the previous scrape: the rise of sidecar_events_error or, at the
+   * first scrape after a restart from a snapshot, the missing count then if larger (it adds the
+   * events the dead process never read). A rise of the missing count at other times is mostly
+   * events in flight at the scrape, not losses.
    */
   lostSince: Map<string, number>;
 }
@@ -428,7 +428,7 @@ export class BrokerReconciler implements Component {
       const unread = afterRestore && !restarted ? this.missing() : undefined;
       for (const hook of view.attempts.keys()) {
         const errorsRose = restarted || prev === undefined ? 0 : (view.errors.get(hook) ?? 0) - (prev.errors.get(hook) ?? 0);
-        lostSince.set(hook, Math.max(0, errorsRose) + (unread?.get(hook) ?? 0));
+        lostSince.set(hook, Math.max(0, errorsRose, unread?.get(hook) ?? 0));
       }
       this.onScrape({ previousAt: restarted ? undefined : prev?.at, at: view.at, lostSince });
     }
