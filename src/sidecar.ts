@@ -98,10 +98,28 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const wakeupMatch = { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch };
   // The snapshot says whether this process took over from another (created below, read later).
   let snapshot: SnapshotLifecycle | null = null;
-  const wakeups =
+  const wakeups: UnregisteredWakeups | null =
     settings.gaugeMode === 'deltas'
       ? null
-      : new UnregisteredWakeups(logger, wakeupMatch, { pool: stats, ...(reconciler ? { broker: reconciler } : {}), restarted: () => snapshot?.restoredState ?? false });
+      : new UnregisteredWakeups(logger, wakeupMatch, {
+          pool: {
+            get connectionsAccepted() {
+              return stats.connectionsAccepted;
+            },
+            get connectionsOpen() {
+              return stats.connectionsOpen;
+            },
+            get lastAcceptedAt() {
+              return stats.lastAcceptedAt;
+            },
+            get lastClosedAt() {
+              return stats.lastClosedAt;
+            },
+            lowWatermark: (): number | undefined => tcp.lowWatermark(),
+          },
+          ...(reconciler ? { broker: reconciler } : {}),
+          restarted: () => snapshot?.restoredState ?? false,
+        });
   if (wakeups && reconciler) {
     // Registers the broker failed to send (or sent into a dead process) in a scrape interval:
     // its wakeups cannot be told from MQTT 5 ones.

@@ -12,9 +12,12 @@
  * on a random connection, so the broker's order (wakeup, then register) is not the arrival order.
  *
  * Deciding, by broker time. A wakeup is decided once events stamped `windowMs` after it have
- * arrived (the watermark: the latest broker timestamp seen, over every hook): its register, fired
- * within milliseconds of it, has had the same time to arrive as those later events. A saturated
- * event loop delays every arrival alike and misclassifies nothing. When no event at all arrives
+ * arrived (the watermark: the latest broker timestamp seen, over every hook) on every plugin
+ * connection that is receiving (each is a queue, read in order: one read late holds the
+ * decision back, TcpReceiver.lowWatermark(), looked at every sweep): its register, fired within
+ * milliseconds of it, has then had the same time to arrive as those later events, whichever
+ * connection it took. A saturated event loop delays every arrival alike and misclassifies
+ * nothing. When no event at all arrives
  * for two sweeps (a poll of the sockets between them) and `windowMs` of the sidecar's clock, the
  * watermark moves on with that clock from the last event, so the last wakeups before a quiet
  * spell are decided too. A wakeup only counts while on_register events are flowing (one stamped
@@ -60,12 +63,17 @@ export interface LimitedLogger {
   limited(level: 'warn', key: string, intervalMs: number, msg: string, fields?: Record<string, unknown>): void;
 }
 
-/** The plugin's TCP connections as the receiver counts them (IngestStats). */
+/** The plugin's TCP connections as the receiver counts them (IngestStats, TcpReceiver). */
 export interface PluginPool {
-  connectionsAccepted: number;
-  connectionsOpen: number;
-  lastAcceptedAt: number;
-  lastClosedAt: number;
+  readonly connectionsAccepted: number;
+  readonly connectionsOpen: number;
+  readonly lastAcceptedAt: number;
+  readonly lastClosedAt: number;
+  /**
+   * The least, over the connections that received events since the last call, of the latest
+   * broker time read from each (TcpReceiver.lowWatermark()); undefined when none did.
+   */
+  lowWatermark?(): number | undefined;
 }
 
 /** What the broker has said about failed sends (the broker reconciler). */
@@ -143,6 +151,12 @@ export class UnregisteredWakeups implements EventSink, Component {
   private head = 0;
   /** The latest broker time seen (ms), and where the quiet-spell clock takes it. */
   private watermark = -Infinity;
+  /**
+   * How far every active plugin connection has been read (broker time), as of the last sweep:
+   * one connection read late (its queue behind the others') holds decisions back, so that a
+   * register on it is not missed. Infinity without a pool that says.
+   */
+  private lowWatermark: number;
   private lastRegisterBrokerMs = -Infinity;
   /** Arrival (sidecar clock) of the last event, and the events counted at the last sweep tick. */
   private lastArrival = 0;
@@ -163,7 +177,10 @@ export class UnregisteredWakeups implements EventSink, Component {
     private readonly logger: LimitedLogger | null,
     private readonly options: WakeupMatchOptions = DEFAULT_WAKEUP_MATCH,
     private readonly sources: RegisterLossSources = {},
-  ) {}
+  ) {
+    // Until the first sweep has looked at the connections, nothing is decided.
+    this.lowWatermark = sources.pool?.lowWatermark ? -Infinity : Infinity;
+  }
 
   /** Every event moves the watermark; wakeups and registers are paired. */
   consume(e: SidecarEvent, arrivalMs: number): void {
@@ -214,7 +231,7 @@ export class UnregisteredWakeups implements EventSink, Component {
   private advance(brokerMs: number): void {
     this.watermark = brokerMs;
     const next = this.queue[this.head];
-    if (next !== undefined && next.brokerMs + this.options.windowMs <= brokerMs) this.decide();
+    if (next !== undefined && next.brokerMs + this.options.windowMs <= Math.min(brokerMs, this.lowWatermark)) this.decide();
   }
 
   /**
@@ -272,7 +289,7 @@ export class UnregisteredWakeups implements EventSink, Component {
   private decide(): void {
     this.watchPool();
     const known = this.sources.broker?.knownUntil();
-    const end = Math.min(this.watermark, known ?? Infinity) - this.options.windowMs;
+    const end = Math.min(this.watermark, this.lowWatermark, known ?? Infinity) - this.options.windowMs;
     const q = this.queue;
     let i = this.head;
     let newlyUnregistered = 0;
@@ -328,6 +345,8 @@ export class UnregisteredWakeups implements EventSink, Component {
    * on as this clock did since the last event.
    */
   sweep(now: number): void {
+    const pool = this.sources.pool;
+    if (pool?.lowWatermark) this.lowWatermark = pool.lowWatermark() ?? Infinity;
     if (this.arrivedSinceTick > 0) {
       this.arrivedSinceTick = 0;
       this.quietTicks = 0;

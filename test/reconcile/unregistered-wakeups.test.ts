@@ -118,6 +118,31 @@ test('a busy event loop misclassifies nothing: a register read long after its wa
   assert.deepEqual({ registered: m.registered, unregistered: m.unregistered }, { registered: 1, unregistered: 0 });
 });
 
+test('one plugin connection read late holds decisions back: its register, behind the others\' later events, still pairs', () => {
+  // Connection B's queue is read late: the latest broker time read from it stays behind.
+  let low: number | undefined = B;
+  const pool = { connectionsAccepted: 2, connectionsOpen: 2, lastAcceptedAt: 0, lastClosedAt: 0, lowWatermark: () => low };
+  const m = new UnregisteredWakeups(null, OPTS, { pool });
+  m.consume(register('r', 'sr', B), 0);
+  m.consume(wakeup('c', 'sc', B + 10), 1);
+  m.consume(publish(B + 5000), 2);
+  assert.equal(m.summary().pending, 2, 'nothing decided before the first sweep has looked at the connections');
+  m.sweep(1000);
+  m.consume(publish(B + 20_000), 3); // connection A is 20 s ahead
+  m.sweep(2000);
+  assert.equal(m.unregistered, 0, 'B has not been read past the wakeup\'s window');
+  m.consume(register('c', 'sc', B + 11), 4); // from B, at last
+  low = B + 20_000;
+  m.sweep(3000);
+  assert.deepEqual({ registered: m.registered, unregistered: m.unregistered }, { registered: 1, unregistered: 0 });
+  // An idle connection (nothing received since the last sweep) holds nothing back.
+  low = undefined;
+  m.consume(wakeup('mqtt5', '', B + 21_000), 5);
+  m.consume(publish(B + 30_000), 6);
+  m.sweep(4000);
+  assert.equal(m.unregistered, 1);
+});
+
 test('a quiet spell: with no event at all for two sweeps and a window of the sidecar\'s clock, broker time moves with it', () => {
   const m = new UnregisteredWakeups(null, OPTS);
   m.consume(register('r', 'sr', B), 0);

@@ -58,17 +58,23 @@ test('a steady loss of 50 at ~200 events/s reads 40-60 at every read between scr
     }
   })();
   try {
-    // The scrape after the baseline finds the 50 lost.
-    await eventually(async () => assert.equal(await readMissing(), LOSS), 5000);
+    // The scrape after the baseline finds the 50 lost (and the few in flight at its instant,
+    // read as missing until the next scrape: at most a batch or two on a busy machine).
+    await eventually(async () => {
+      const v = await readMissing();
+      assert.ok(v !== undefined && v >= 40 && v <= 60, String(v));
+    }, 5000);
     const reads: number[] = [];
     const startedAt = Date.now();
+    const eventsBefore = sidecar.stats.eventsOf('on_publish');
     while (Date.now() - startedAt < 3500) {
       const v = await readMissing();
       reads.push(v ?? -1);
       await new Promise((r) => setTimeout(r, 70));
     }
-    const flowed = sidecar.stats.eventsOf('on_publish');
-    assert.ok(flowed >= 400, `events flowed meanwhile (${flowed})`);
+    const flowed = sidecar.stats.eventsOf('on_publish') - eventsBefore;
+    // Events flowed while reading (about 700 in 3.5 s on an idle machine; fewer on a busy one).
+    assert.ok(flowed >= 100, `events flowed meanwhile (${flowed})`);
     assert.ok(reads.length >= 20, `${reads.length} reads`);
     for (const v of reads) assert.ok(v >= 40 && v <= 60, `every read within 40-60: ${reads.join(',')}`);
   } finally {
