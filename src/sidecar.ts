@@ -134,9 +134,51 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       why: 'a wakeup carries no username, so user: patterns could put the +1 and the -1 of one connection in different groups; other metrics use every pattern',
     });
   }
+  const reconciler = settings.brokerMetricsUrl && role !== 'worker'
+    ? new BrokerReconciler(
+        settings.brokerMetricsUrl,
+        settings.brokerScrapeIntervalMs,
+        settings.brokerScrapeTimeoutMs,
+        stats,
+        // A deltas-mode gauge is a share of a sum over several sidecars: nothing to compare.
+        settings.gaugeMode === 'deltas' ? null : () => sessions.connectedTotal(),
+        logger,
+      )
+    : null;
   // Pairing a wakeup with its register needs both events, which deltas mode's replicas each see
   // a random share of: every replica would count most MQTT 3.1.1 wakeups as unregistered.
-  const wakeups = settings.gaugeMode === 'deltas' || role === 'worker' ? null : new UnregisteredWakeups(logger, { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch });
+  const wakeupMatch = { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch };
+  // The snapshot says whether this process took over from another (created below, read later).
+  let snapshot: SnapshotLifecycle | null = null;
+  const wakeups: UnregisteredWakeups | null =
+    settings.gaugeMode === 'deltas' || role === 'worker'
+      ? null
+      : new UnregisteredWakeups(logger, wakeupMatch, {
+          pool: {
+            get connectionsAccepted() {
+              return stats.connectionsAccepted;
+            },
+            get connectionsOpen() {
+              return stats.connectionsOpen;
+            },
+            get lastAcceptedAt() {
+              return stats.lastAcceptedAt;
+            },
+            get lastClosedAt() {
+              return stats.lastClosedAt;
+            },
+            lowWatermark: (): number | undefined => tcp.lowWatermark(),
+          },
+          ...(reconciler ? { broker: reconciler } : {}),
+          restarted: () => snapshot?.restoredState ?? false,
+        });
+  if (wakeups && reconciler) {
+    // Registers the broker failed to send (or sent into a dead process) in a scrape interval:
+    // its wakeups cannot be told from MQTT 5 ones.
+    reconciler.onScrape = (r) => {
+      if ((r.lostSince.get('on_register') ?? 0) > 0) wakeups.holdOff((r.previousAt ?? -Infinity) - wakeupMatch.windowMs, r.at + wakeupMatch.windowMs);
+    };
+  }
   const logs = telemetry.logOutput
     ? new LogSink(telemetry.logOutput, telemetry.resource, telemetry.scope, {
         ratios: settings.logHooks,
@@ -187,19 +229,11 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   ]);
 
   // Checks on the outputs: hooks the gauges need, the broker's own counts, state across restarts.
-  const coverage = role === 'worker' ? null : new HookCoverage(stats, logger, options.hookCoverage);
-  const reconciler = settings.brokerMetricsUrl && role !== 'worker'
-    ? new BrokerReconciler(
-        settings.brokerMetricsUrl,
-        settings.brokerScrapeIntervalMs,
-        settings.brokerScrapeTimeoutMs,
-        stats,
-        // A deltas-mode gauge is a share of a sum over several sidecars: nothing to compare.
-        settings.gaugeMode === 'deltas' ? null : () => sessions.connectedTotal(),
-        logger,
-      )
-    : null;
-  const snapshot = settings.stateFile && role !== 'worker'
+  const coverage = role === 'worker' ? null : new HookCoverage(stats, logger, options.hookCoverage, Date.now, {
+    endsUnseen: () => sessions.endsUnseen,
+    brokerAttempts: () => reconciler?.last?.attempts,
+  });
+  snapshot = settings.stateFile && role !== 'worker'
     ? new SnapshotLifecycle(new SessionSnapshot(settings.stateFile, sessions, reconciler?.snapshotSection()), { intervalMs: settings.stateIntervalMs, maxAgeMs: settings.stateMaxAgeMs }, logger)
     : null;
 

@@ -576,7 +576,7 @@ export const SIDECAR_METRICS = {
     valueType: 'int',
     unit: '{session}',
     description:
-      'Wakeups for which no on_register arrived within 5 s while on_register events were flowing: without the companion plugin vmq_events_sidecar_m5, in practice MQTT 5 sessions, for which the plugin sends only session events (no register, publish, subscribe or deliver); with it (its registers pair with MQTT 5 wakeups), registers lost on the way. Divide by the on_client_wakeup rate for the share.',
+      'Wakeups for which no on_register arrived within 5 s of broker time while on_register events were flowing: without the companion plugin vmq_events_sidecar_m5, in practice MQTT 5 sessions, for which the plugin sends only session events (no register, publish, subscribe or deliver); with it (its registers pair with MQTT 5 wakeups), registers lost on the way. Wakeups stamped while the broker reported failed on_register sends, or while the plugin\'s connections came back, are held off and not counted (/status heldOff). Divide by the on_client_wakeup rate for the share.',
     attributes: [],
     source: 'on_client_wakeup and on_register, paired by session_id, else by mountpoint + client id and broker time',
   },
@@ -699,7 +699,7 @@ export const SIDECAR_METRICS = {
     kind: 'gauge',
     valueType: 'int',
     unit: '{hook}',
-    description: 'Hooks a gauge needs that never arrived while other events did (1 while missing, 0 once seen): the gauge is meaningless until the plugin sends them.',
+    description: 'Hooks a gauge needs that never arrived (and that the broker never attempted) while events show they should have fired, e.g. a client waking up again with no offline or gone for its earlier connection (1 while missing, 0 once seen): the gauge is meaningless until the plugin sends them. Not set for a hook that is enabled with nothing to report.',
     attributes: [A.gauge, A.hook],
     source: 'the hook coverage check',
   },
@@ -774,7 +774,7 @@ export const SIDECAR_METRICS = {
     valueType: 'int',
     unit: '{event}',
     description:
-      'Since the first broker scrape (carried across sidecar restarts by --state-file, started over when the broker restarts): events the broker attempted minus those received here, by hook: its failed sends (vmq_sidecar.broker.sidecar_event_errors) plus what it sent that no sidecar process read. For sampled hooks (publish, deliver, delivery_complete) this includes the sampled-out events.',
+      'Since the first broker scrape (carried across sidecar restarts by --state-file, started over when the broker restarts): events the broker attempted minus those received here, both counted at the same scrape (so it moves only at scrapes, and only when the loss does), by hook: its failed sends (vmq_sidecar.broker.sidecar_event_errors) plus what it sent that no sidecar process read. For sampled hooks (publish, deliver, delivery_complete) this includes the sampled-out events.',
     attributes: [A.hook],
     source: 'the broker reconciler',
   },

@@ -15,6 +15,12 @@ const REJECT_LOG_INTERVAL_MS = 10_000;
 export class ConnectionHandler implements FrameHandler {
   frames = 0;
   events = 0;
+  /**
+   * The latest broker timestamp (ms) among this connection's events: each plugin connection is a
+   * queue, so it says how far in broker time this connection has been read (the wakeup matcher
+   * waits for the slowest connection).
+   */
+  latestBrokerMs = -Infinity;
   bytes = 0;
   reads = 0;
   rejected = 0;
@@ -91,6 +97,10 @@ export class ConnectionHandler implements FrameHandler {
     }
     this.events++;
     stats.countEvent(event, this.nowMs);
+    if (!event.timeMissing) {
+      const t = event.timeSec * 1000 + event.timeNanos / 1e6;
+      if (t > this.latestBrokerMs) this.latestBrokerMs = t;
+    }
     try {
       this.sink.consume(event, this.nowMs);
     } catch (err) {

@@ -37,6 +37,9 @@ export class IngestStats implements Component {
 
   connectionsOpen = 0;
   connectionsAccepted = 0;
+  /** When the last plugin connection was accepted, and the last one closed (ms, 0: never). */
+  lastAcceptedAt = 0;
+  lastClosedAt = 0;
   /** Connections refused because --max-connections were open. */
   connectionsRefused = 0;
   /** Connections the receiver closed itself, by reason. */

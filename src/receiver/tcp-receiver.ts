@@ -52,6 +52,9 @@ interface Connection {
   openedAt: number;
   /** Reading stopped until the next turn (endTurnIfLong()). */
   held: boolean;
+  /** The handler's event count at the last lowWatermark(), and the calls since it changed. */
+  eventsAtLow: number;
+  idleCalls: number;
 }
 
 export class TcpReceiver implements Component {
@@ -159,10 +162,11 @@ export class TcpReceiver implements Component {
       return;
     }
     const handler = new ConnectionHandler(peer, this.sink, this.stats, this.logger, this.options.maxFrameBytes, this.decoder, this.budget);
-    const conn: Connection = { socket, handler, peer, openedAt: Date.now(), held: false };
+    const conn: Connection = { socket, handler, peer, openedAt: Date.now(), held: false, eventsAtLow: 0, idleCalls: 0 };
     this.connections.add(conn);
     this.stats.connectionsAccepted++;
     this.stats.connectionsOpen++;
+    this.stats.lastAcceptedAt = conn.openedAt;
     // The plugin opens its whole pool (100 connections by default) at once and again after every
     // broker restart: one line per connection at debug, a summary at info at most every 10 s.
     this.logger.debug('plugin connection opened', { peer });
@@ -181,6 +185,7 @@ export class TcpReceiver implements Component {
       handler.end();
       this.connections.delete(conn);
       this.stats.connectionsOpen--;
+      this.stats.lastClosedAt = Date.now();
       const reason = handler.unframeable ? 'unframeable stream' : handler.closedFor;
       // One line per connection at debug; at info a summary at most every 10 s, per reason when
       // we closed it (a flood of evictions made one line each: 1,053 lines for 1,100 evictions).
@@ -207,6 +212,26 @@ export class TcpReceiver implements Component {
   }
 
   /**
+   * How far in broker time every connection that is sending has been read: the least of their
+   * latest timestamps; undefined when none is. A connection behind the others (its queue read
+   * later) holds it back. One idle over the last two calls (called every second: the sockets were
+   * polled in between, so it had nothing to read, not merely a turn without its turn) does not.
+   */
+  lowWatermark(): number | undefined {
+    let low: number | undefined;
+    for (const c of this.connections) {
+      const h = c.handler;
+      if (h.events !== c.eventsAtLow) {
+        c.eventsAtLow = h.events;
+        c.idleCalls = 0;
+      } else if (++c.idleCalls >= 2) continue;
+      if (h.latestBrokerMs === -Infinity) continue;
+      if (low === undefined || h.latestBrokerMs < low) low = h.latestBrokerMs;
+    }
+    return low;
+  }
+
+  /**
    * Keeps each event-loop turn short under a flood. libuv reads every ready socket up to 32
    * times (64 KiB each) per turn, and with 100 busy plugin connections a single turn lasted
    * seconds: the log exporter's responses, /metrics scrapes and health probes waited behind it.
@@ -223,6 +248,7 @@ export class TcpReceiver implements Component {
    * 1.28-1.34 us of CPU per event and 84-88 MB peak RSS, against 1.23-1.28 us and 88 MB without
    * yielding; with a log record per event, none of the 1M records dropped.
    */
+
   private endTurnIfLong(): void {
     const now = performance.now();
     if (this.turnStart === 0) {

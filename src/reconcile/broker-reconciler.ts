@@ -32,6 +32,20 @@ export const MAX_BROKER_GRPC_RESULTS = 8;
 
 export type ScrapeOutcome = 'success' | 'error' | 'timeout' | 'invalid';
 
+/** What one successful scrape says about the sends since the one before. */
+export interface ScrapeReport {
+  /** The previous successful scrape (this process's, or the one a snapshot was taken after); undefined at the first. */
+  previousAt: number | undefined;
+  at: number;
+  /**
+   * Per hook: sends lost since the previous scrape: the rise of sidecar_events_error or, at the
+   * first scrape after a restart from a snapshot, the missing count then if larger (it adds the
+   * events the dead process never read). A rise of the missing count at other times is mostly
+   * events in flight at the scrape, not losses.
+   */
+  lostSince: Map<string, number>;
+}
+
 /** Responses larger than this are not broker metrics pages. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -52,6 +66,13 @@ export interface BrokerView {
   uptimeMs: number | undefined;
   /** grpc_call_result{hook,result} of the plugin's gRPC transport: hook -> result -> count. */
   grpcResults: Map<string, Map<string, number>>;
+  /**
+   * Events received here per hook (index of HOOKS), and over gRPC, when the broker's answer
+   * arrived: the counts its counters are compared with, so that the loss holds still between
+   * scrapes while events flow (the drift gauge pairs our gauge with the scrape the same way).
+   */
+  receivedAtScrape: number[];
+  receivedGrpcAtScrape: number[];
 }
 
 /** What the loss count needs to go on after a sidecar restart (kept in the snapshot). */
@@ -95,6 +116,8 @@ export class BrokerReconciler implements Component {
   private inFlight = false;
   /** The baseline came from a snapshot without gRPC counts: the next scrape supplies them. */
   private grpcBaselinePending = false;
+  /** Told after each successful scrape (the MQTT 5 count holds off while registers are lost). */
+  onScrape: ((report: ScrapeReport) => void) | undefined;
   /** The URL as logged: credentials masked (url-masking.ts). */
   private readonly shownUrl: string;
   private readonly url: string;
@@ -199,6 +222,14 @@ export class BrokerReconciler implements Component {
   }
 
   /**
+   * The time up to which the broker's failed sends are known: the last scrape, while scrapes
+   * succeed; undefined otherwise (nothing to wait for).
+   */
+  knownUntil(): number | undefined {
+    return this.lastError === undefined ? this.last?.at : undefined;
+  }
+
+  /**
    * Our gauge minus the broker's count, both as of the last successful scrape. Comparing the
    * gauge *now* with a count up to one interval old would report every connect and disconnect
    * since the scrape as drift.
@@ -208,8 +239,9 @@ export class BrokerReconciler implements Component {
   }
 
   /**
-   * Per hook: attempted by the broker minus received here, since the baseline (the first scrape,
-   * carried over sidecar restarts by the snapshot; reset by a broker restart). That is the
+   * Per hook: attempted by the broker minus received here, both as of the last scrape, since the
+   * baseline (the first scrape, carried over sidecar restarts by the snapshot; reset by a broker
+   * restart). It moves only at scrapes, and only when the loss does. That is the
    * broker's failed sends plus what it sent that no sidecar process read. A gRPC call the broker
    * gave up on (deadline) but that reached us is received, so it is not missing (lateGrpc()).
    *
@@ -228,9 +260,9 @@ export class BrokerReconciler implements Component {
     HOOKS.forEach((hook, i) => {
       if (!v.attempts.has(hook)) return;
       const attempted = (v.attempts.get(hook) ?? 0) - (b.attempts.get(hook) ?? 0);
-      const received = this.stats.eventsByHook[i]! - b.received[i]!;
+      const received = v.receivedAtScrape[i]! - b.received[i]!;
       const results = v.grpcResults.get(hook);
-      const okElsewhere = results ? Math.max(0, (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0) - (this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]!)) : 0;
+      const okElsewhere = results ? Math.max(0, (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0) - (v.receivedGrpcAtScrape[i]! - b.receivedGrpc[i]!)) : 0;
       out.set(hook, Math.max(0, attempted - received - okElsewhere));
     });
     return out;
@@ -250,7 +282,7 @@ export class BrokerReconciler implements Component {
       const results = v.grpcResults.get(hook);
       if (!results) return;
       const ok = (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0);
-      const receivedGrpc = this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]!;
+      const receivedGrpc = v.receivedGrpcAtScrape[i]! - b.receivedGrpc[i]!;
       out.set(hook, Math.max(0, receivedGrpc - ok));
     });
     return out;
@@ -342,12 +374,19 @@ export class BrokerReconciler implements Component {
   private async scrape(): Promise<ScrapeOutcome> {
     let text: string;
     let gaugeAtScrape: BrokerView['gaugeAtScrape'];
+    let receivedAtScrape: number[];
+    let receivedGrpcAtScrape: number[];
     try {
       const gauge = this.derivedConnected;
       const sent = gauge ? gauge() : 0;
       const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'text/plain', ...(this.authorization ? { authorization: this.authorization } : {}) } });
       // The broker rendered its count before its headers left: the body adds nothing to the window.
       gaugeAtScrape = { sent, answered: gauge ? gauge() : 0 };
+      // Its sidecar_events counters too: what it had attempted by then is compared with what had
+      // arrived here by then. Events still in flight at this instant read as missing until the
+      // next scrape (on loopback, the few read after the answer).
+      receivedAtScrape = this.stats.eventsByHook.slice();
+      receivedGrpcAtScrape = this.stats.grpc.eventsByHook.slice();
       if (!res.ok) return this.fail('error', `HTTP ${res.status}`);
       const length = Number(res.headers.get('content-length') ?? 0);
       if (length > MAX_BODY_BYTES) return this.fail('invalid', `response of ${length} bytes`);
@@ -371,6 +410,8 @@ export class BrokerReconciler implements Component {
         errors: sumBy(samples, 'sidecar_events_error', 'hook'),
         uptimeMs: sumOf(samples, 'system_wallclock'),
         grpcResults: sumByTwo(samples, 'grpc_call_result', 'hook', 'result'),
+        receivedAtScrape,
+        receivedGrpcAtScrape,
       };
       if (view.connections === undefined && view.attempts.size === 0) throw new Error('no VerneMQ metrics (active_mqtt_connections, sidecar_events) in the response');
       this.readings = brokerReadings(samples);
@@ -378,6 +419,7 @@ export class BrokerReconciler implements Component {
       return this.fail('invalid', (err as Error).message);
     }
     const prev = this.last ?? this.restoredLast;
+    const afterRestore = this.last === undefined && this.restoredLast !== undefined;
     // First scrape (and nothing restored), or the broker restarted: counting starts over. What the
     // broker attempted between our last scrape and its restart is not knowable.
     const restarted = prev !== undefined && brokerRestarted(prev, view);
@@ -392,9 +434,9 @@ export class BrokerReconciler implements Component {
       this.baseline = {
         attempts: new Map(view.attempts),
         errors: new Map(view.errors),
-        received: this.stats.eventsByHook.slice(),
+        received: view.receivedAtScrape.slice(),
         grpcOk,
-        receivedGrpc: this.stats.grpc.eventsByHook.slice(),
+        receivedGrpc: view.receivedGrpcAtScrape.slice(),
       };
     } else {
       // Restored without gRPC counts, and no gRPC in use: nothing was sent that way.
@@ -402,6 +444,15 @@ export class BrokerReconciler implements Component {
     }
     this.last = view;
     this.restoredLast = undefined;
+    if (this.onScrape !== undefined) {
+      const lostSince = new Map<string, number>();
+      const unread = afterRestore && !restarted ? this.missing() : undefined;
+      for (const hook of view.attempts.keys()) {
+        const errorsRose = restarted || prev === undefined ? 0 : (view.errors.get(hook) ?? 0) - (prev.errors.get(hook) ?? 0);
+        lostSince.set(hook, Math.max(0, errorsRose, unread?.get(hook) ?? 0));
+      }
+      this.onScrape({ previousAt: restarted ? undefined : prev?.at, at: view.at, lostSince });
+    }
     if (this.lastError !== undefined) this.logger.info('broker metrics reachable again', { url: this.shownUrl });
     this.lastError = undefined;
     return 'success';

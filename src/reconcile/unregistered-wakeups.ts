@@ -11,18 +11,36 @@
  * fires both within milliseconds). Either may arrive first: the plugin's pool sends each event
  * on a random connection, so the broker's order (wakeup, then register) is not the arrival order.
  *
- * Deciding. A wakeup waits `windowMs` of the sidecar's clock from its arrival for its register;
- * then it is matched or counted as unregistered. Arrival time, not broker time, because the
- * reordering is a delay in arrival (events queued behind others on one pool connection), and
- * because the sidecar's clock keeps moving when the broker goes quiet, so the last wakeups are
- * decided too. A wakeup only counts while on_register events are flowing (one arrived at most
- * `registerFlowMs` before it, or any time after): with on_register left out of the plugin's
- * hooks every wakeup lacks one, and that says nothing about protocol versions.
+ * Deciding, by broker time. A wakeup is decided once events stamped `windowMs` after it have
+ * arrived (the watermark: the latest broker timestamp seen, over every hook) on every plugin
+ * connection that is receiving (each is a queue, read in order: one read late holds the
+ * decision back, TcpReceiver.lowWatermark(), looked at every sweep): its register, fired within
+ * milliseconds of it, has then had the same time to arrive as those later events, whichever
+ * connection it took. A saturated event loop delays every arrival alike and misclassifies
+ * nothing. When no event at all arrives
+ * for two sweeps (a poll of the sockets between them) and `windowMs` of the sidecar's clock, the
+ * watermark moves on with that clock from the last event, so the last wakeups before a quiet
+ * spell are decided too. A wakeup only counts while on_register events are flowing (one stamped
+ * at most `registerFlowMs` before it, or any time after): with on_register left out of the
+ * plugin's hooks every wakeup lacks one, and that says nothing about protocol versions.
+ *
+ * Holding off. A wakeup whose register the broker failed to send looks the same as an MQTT 5
+ * one, so wakeups stamped while registers may have been lost are decided as "held off", counted
+ * neither way:
+ * - while the broker reports failed or unreceived on_register sends (holdOff(), from each broker
+ *   scrape whose sidecar_events_error or upstream.missing for on_register rose: the whole scrape
+ *   interval). With broker metrics, a wakeup waits for the scrape that covers it (knownUntil).
+ * - while the plugin's pool is reconnecting: events cast on a connection that is down are lost.
+ *   From a connection's loss to the latest reconnect, until the pool is back to its size; after
+ *   a restart from a snapshot, from before this process until one window passes without a new
+ *   connection. (A first start cannot tell a pool coming back from a pool being opened.)
+ * Broker timestamps are compared with this process's clock there: the sidecar runs beside its
+ * broker node, on the same clock.
  *
  * Memory is bounded: at most `maxPending` wakeups and registers are held (matched ones until
  * their window ends); beyond, new ones are not paired and are counted as overflow.
  */
-import type { HookName, SidecarEvent } from '../events/event-types.js';
+import type { SidecarEvent } from '../events/event-types.js';
 import type { EventSink } from '../sinks/event-sink.js';
 import { clientKey } from '../sessions/session-tracker.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
@@ -30,9 +48,9 @@ import type { MetricStore } from '../metrics/metric-store.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
 
 export interface WakeupMatchOptions {
-  /** How long a wakeup waits for its register, and the broker-time distance of a pair (ms). */
+  /** How much broker time a wakeup waits for its register, and the broker-time distance of a pair (ms). */
   windowMs: number;
-  /** on_register counts as flowing while one arrived within this long (ms). */
+  /** on_register counts as flowing while one was stamped within this long before the wakeup (ms). */
   registerFlowMs: number;
   /** Wakeups and registers held at most. */
   maxPending: number;
@@ -45,8 +63,48 @@ export interface LimitedLogger {
   limited(level: 'warn', key: string, intervalMs: number, msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** The plugin's TCP connections as the receiver counts them (IngestStats, TcpReceiver). */
+export interface PluginPool {
+  readonly connectionsAccepted: number;
+  readonly connectionsOpen: number;
+  readonly lastAcceptedAt: number;
+  readonly lastClosedAt: number;
+  /**
+   * The least, over the connections that received events since the last call, of the latest
+   * broker time read from each (TcpReceiver.lowWatermark()); undefined when none did.
+   */
+  lowWatermark?(): number | undefined;
+}
+
+/** What the broker has said about failed sends (the broker reconciler). */
+export interface BrokerSendReports {
+  /**
+   * The time up to which the broker's failed sends are known (its last scrape); undefined when
+   * there is nothing to wait for (no broker metrics, or its scrapes are failing).
+   */
+  knownUntil(): number | undefined;
+}
+
+/** Where losses of registers show, besides the events. */
+export interface RegisterLossSources {
+  /** The plugin's TCP pool. */
+  pool?: PluginPool;
+  /** The broker's reports; with them, a wakeup waits for the scrape that covers it. */
+  broker?: BrokerSendReports;
+  /**
+   * True when this process took over from a previous one (its state restored from a snapshot):
+   * the plugin's pool was there before and is reconnecting, so the first gap is a real one. A
+   * first start cannot tell a pool coming back from a pool opened, and holds nothing.
+   */
+  restarted?: () => boolean;
+}
+
 const WAKEUP = 0;
 const REGISTER = 1;
+/** Hold-off intervals kept at most (merged when more). */
+const MAX_HOLDS = 64;
+/** A plugin connection's return holds off wakeups stamped this much before it, and earlier. */
+const ACCEPT_MARGIN_MS = 50;
 
 class Pending {
   done = false;
@@ -56,7 +114,6 @@ class Pending {
     /** True when key is a session_id (pairs without looking at broker time). */
     readonly bySession: boolean,
     readonly brokerMs: number,
-    readonly arrivalMs: number,
   ) {}
 }
 
@@ -69,9 +126,11 @@ export interface UnregisteredWakeupsStatus {
   share: number;
   /** Decided while no on_register was flowing: not counted either way. */
   withoutRegisterHook: number;
+  /** Decided unpaired while registers may have been lost (failed sends, pool reconnecting): not counted either way. */
+  heldOff: number;
   /**
-   * Entries held until their 5 s window ends, paired already or not: a register can still
-   * arrive for an unpaired one, and a paired one keeps its place in the arrival-ordered queue.
+   * Entries held until their window ends, paired already or not: a register can still arrive for
+   * an unpaired one, and a paired one keeps its place in the arrival-ordered queue.
    */
   pending: number;
   overflow: number;
@@ -79,19 +138,40 @@ export interface UnregisteredWakeupsStatus {
 }
 
 export class UnregisteredWakeups implements EventSink, Component {
-  readonly hooks: readonly HookName[] = ['on_client_wakeup', 'on_register'];
   private timer: NodeJS.Timeout | undefined;
   registered = 0;
   unregistered = 0;
   withoutRegisterHook = 0;
+  heldOff = 0;
   overflow = 0;
   private readonly wakeups = new Map<string, Pending[]>();
   private readonly registers = new Map<string, Pending[]>();
-  /** Everything held, in arrival order: decided from the head as windows end. */
+  /** Everything held, in arrival order: decided from the head as the watermark passes. */
   private queue: Pending[] = [];
   private head = 0;
-  private lastRegisterArrival = -Infinity;
-  private lastNow = 0;
+  /** The latest broker time seen (ms), and where the quiet-spell clock takes it. */
+  private watermark = -Infinity;
+  /**
+   * How far every active plugin connection has been read (broker time), as of the last sweep:
+   * one connection read late (its queue behind the others') holds decisions back, so that a
+   * register on it is not missed. Infinity without a pool that says.
+   */
+  private lowWatermark: number;
+  private lastRegisterBrokerMs = -Infinity;
+  /** Arrival (sidecar clock) of the last event, and the events counted at the last sweep tick. */
+  private lastArrival = 0;
+  private arrivedSinceTick = 0;
+  private quietTicks = 0;
+  /** Broker-time intervals [from, until] in which registers may have been lost. */
+  private holds: [number, number][] = [];
+  /** When the quiet-spell clock last moved the watermark (sidecar clock). */
+  private lastQuietMove = 0;
+  /** The pool as last seen, and where its current gap began (-Infinity: before this process). */
+  private seenAccepted = 0;
+  private seenOpen = 0;
+  private poolSize = 0;
+  /** Undefined: no gap; -Infinity: the gap of a restart, begun before this process. Null until first looked at. */
+  private gapFrom: number | undefined | null = null;
   /**
    * An MQTT 5 register arrived (the companion plugin vmq_events_sidecar_m5): MQTT 5 wakeups pair
    * with its registers, so the ones left unpaired are not MQTT 5 sessions but lost registers.
@@ -101,18 +181,28 @@ export class UnregisteredWakeups implements EventSink, Component {
   constructor(
     private readonly logger: LimitedLogger | null,
     private readonly options: WakeupMatchOptions = DEFAULT_WAKEUP_MATCH,
-  ) {}
+    private readonly sources: RegisterLossSources = {},
+  ) {
+    // Until the first sweep has looked at the connections, nothing is decided.
+    this.lowWatermark = sources.pool?.lowWatermark ? -Infinity : Infinity;
+  }
 
+  /** Every event moves the watermark; wakeups and registers are paired. */
   consume(e: SidecarEvent, arrivalMs: number): void {
-    if (e.hook !== 'on_client_wakeup' && e.hook !== 'on_register') return;
-    const isRegister = e.hook === 'on_register';
-    if (isRegister) {
-      this.lastRegisterArrival = arrivalMs;
-      if (e.protocolVersion === '5') this.companionRegisters = true;
+    // An event without a timestamp is taken as of the latest broker time seen.
+    const brokerMs = e.timeMissing ? Math.max(this.watermark, 0) : e.timeSec * 1000 + e.timeNanos / 1e6;
+    this.lastArrival = arrivalMs;
+    this.arrivedSinceTick++;
+    const hook = e.hook;
+    if (hook !== 'on_client_wakeup' && hook !== 'on_register') {
+      if (brokerMs > this.watermark) this.advance(brokerMs);
+      return;
     }
+    const isRegister = hook === 'on_register';
+    if (isRegister && brokerMs > this.lastRegisterBrokerMs) this.lastRegisterBrokerMs = brokerMs;
+    if (isRegister && e.protocolVersion === '5') this.companionRegisters = true;
     const bySession = e.sessionId !== '';
     const key = bySession ? 's' + e.sessionId : 'c' + clientKey(e.mountpoint, e.clientId);
-    const brokerMs = e.timeSec * 1000 + e.timeNanos / 1e6;
     const other = isRegister ? this.wakeups : this.registers;
     const candidates = other.get(key);
     if (candidates !== undefined) {
@@ -123,35 +213,93 @@ export class UnregisteredWakeups implements EventSink, Component {
           if (candidates.length === 1) other.delete(key);
           else candidates.splice(i, 1);
           this.registered++;
-          this.sweep(arrivalMs);
+          if (brokerMs > this.watermark) this.advance(brokerMs);
           return;
         }
       }
     }
     if (this.queue.length - this.head >= this.options.maxPending) {
-      this.sweep(arrivalMs);
+      this.decide();
       if (this.queue.length - this.head >= this.options.maxPending) {
         this.overflow++;
         return;
       }
     }
-    const p = new Pending(isRegister ? REGISTER : WAKEUP, key, bySession, brokerMs, arrivalMs);
+    const p = new Pending(isRegister ? REGISTER : WAKEUP, key, bySession, brokerMs);
     const own = isRegister ? this.registers : this.wakeups;
     const list = own.get(key);
     if (list === undefined) own.set(key, [p]);
     else list.push(p);
     this.queue.push(p);
-    this.sweep(arrivalMs);
+    if (brokerMs > this.watermark) this.advance(brokerMs);
   }
 
-  /** Decides every wakeup whose window ended by `now` (the sidecar's clock, ms). */
-  sweep(now: number): void {
-    if (now > this.lastNow) this.lastNow = now;
-    const end = this.lastNow - this.options.windowMs;
+  private advance(brokerMs: number): void {
+    this.watermark = brokerMs;
+    const next = this.queue[this.head];
+    if (next !== undefined && next.brokerMs + this.options.windowMs <= Math.min(brokerMs, this.lowWatermark)) this.decide();
+  }
+
+  /**
+   * Registers may have been lost for wakeups stamped from `fromMs` to `untilMs` (broker time): they
+   * are held off, not counted as MQTT 5 sessions.
+   */
+  holdOff(fromMs: number, untilMs: number): void {
+    if (!(fromMs < untilMs)) return;
+    const h = this.holds;
+    const last = h[h.length - 1];
+    if (last !== undefined && fromMs <= last[1] && untilMs >= last[0]) {
+      last[0] = Math.min(last[0], fromMs);
+      last[1] = Math.max(last[1], untilMs);
+    } else h.push([fromMs, untilMs]);
+    if (h.length > MAX_HOLDS) {
+      const [a, b] = h.splice(0, 2) as [[number, number], [number, number]];
+      h.unshift([Math.min(a[0], b[0]), Math.max(a[1], b[1])]);
+    }
+  }
+
+  private heldOffAt(brokerMs: number): boolean {
+    for (const [from, until] of this.holds) if (brokerMs >= from && brokerMs < until) return true;
+    return false;
+  }
+
+  /**
+   * Turns the pool's connections and losses since the last look into hold-offs: a register cast
+   * on a connection that was down is lost, so wakeups stamped between the gap's start (a lost
+   * connection, or before this process after a restart) and a connection's return are held off,
+   * up to ACCEPT_MARGIN_MS before the return. The return is when this process accepted it: a
+   * busy process accepts late, which holds off more, never less.
+   */
+  private watchPool(): void {
+    const p = this.sources.pool;
+    if (p === undefined) return;
+    if (this.gapFrom === null) this.gapFrom = this.sources.restarted?.() ? -Infinity : undefined;
+    const accepted = p.connectionsAccepted - this.seenAccepted;
+    const closed = accepted - (p.connectionsOpen - this.seenOpen);
+    this.seenAccepted = p.connectionsAccepted;
+    this.seenOpen = p.connectionsOpen;
+    if (closed > 0 && this.gapFrom === undefined) this.gapFrom = p.lastClosedAt;
+    if (accepted > 0 && this.gapFrom !== undefined) this.holdOff(this.gapFrom, p.lastAcceptedAt - ACCEPT_MARGIN_MS);
+    // The gap is over when the pool is back to the size it had; a restarted process never saw
+    // it whole: a window of broker time without a new connection ends its first gap.
+    const over =
+      this.gapFrom === undefined ||
+      (this.gapFrom === -Infinity ? p.lastAcceptedAt > 0 && this.watermark > p.lastAcceptedAt + this.options.windowMs : p.connectionsOpen >= this.poolSize);
+    if (over) {
+      this.gapFrom = undefined;
+      this.poolSize = Math.max(this.poolSize, p.connectionsOpen);
+    }
+  }
+
+  /** Decides every wakeup whose window the watermark (and the broker's reports) have passed. */
+  private decide(): void {
+    this.watchPool();
+    const known = this.sources.broker?.knownUntil();
+    const end = Math.min(this.watermark, this.lowWatermark, known ?? Infinity) - this.options.windowMs;
     const q = this.queue;
     let i = this.head;
     let newlyUnregistered = 0;
-    while (i < q.length && q[i]!.arrivalMs <= end) {
+    while (i < q.length && q[i]!.brokerMs <= end) {
       const p = q[i++]!;
       if (p.done) continue;
       const own = p.kind === WAKEUP ? this.wakeups : this.registers;
@@ -162,13 +310,11 @@ export class UnregisteredWakeups implements EventSink, Component {
         if (list.length === 0) own.delete(p.key);
       }
       if (p.kind === REGISTER) continue;
-      // Flowing around the wakeup's arrival, not at decision time: a sweep after a quiet spell
-      // must not turn the last wakeups before it into "no register hook".
-      if (this.lastRegisterArrival >= p.arrivalMs - this.options.registerFlowMs) {
+      if (this.lastRegisterBrokerMs < p.brokerMs - this.options.registerFlowMs) this.withoutRegisterHook++;
+      else if (this.heldOffAt(p.brokerMs)) this.heldOff++;
+      else {
         this.unregistered++;
         newlyUnregistered++;
-      } else {
-        this.withoutRegisterHook++;
       }
     }
     if (i > 1024 && i * 2 > q.length) {
@@ -177,6 +323,9 @@ export class UnregisteredWakeups implements EventSink, Component {
     } else {
       this.head = i;
     }
+    // Hold-offs before anything still pending are spent.
+    const oldest = this.queue[this.head]?.brokerMs ?? end;
+    while (this.holds.length > 0 && this.holds[0]![1] < oldest) this.holds.shift();
     if (newlyUnregistered > 0 && this.logger !== null && this.companionRegisters) {
       this.logger.limited(
         'warn',
@@ -195,29 +344,48 @@ export class UnregisteredWakeups implements EventSink, Component {
         {
           unregisteredWakeups: s.unregistered,
           share: Number(s.share.toFixed(4)),
+          heldOff: s.heldOff,
           // No example client id: the sidecar's own log carries no client data (README,
           // "Personal data"); the log records (on_client_wakeup without on_register) show them.
-          hint: 'see README "MQTT 5 clients": trace context in a JSON payload field reaches the sidecar from MQTT 3.1.1 publishers only. While events are lost (vmq_sidecar.upstream.missing, vmq_sidecar.frame.rejected, connections closed by the sidecar), some of these are registers that never arrived',
+          hint: 'the companion plugin vmq_events_sidecar_m5 reports MQTT 5 sessions (docs/mqtt5.md). Wakeups stamped while the broker reported failed on_register sends, or while the plugin\'s connections were coming back, are held off (heldOff), not counted; a register lost otherwise (vmq_sidecar.frame.rejected, connections closed by the sidecar) still counts as one of these',
         },
       );
     }
   }
 
+  /**
+   * The sweep tick (every second): after two ticks without any event (the sockets polled in
+   * between) and `windowMs` of quiet on the sidecar's clock, broker time is taken to have moved
+   * on as this clock did since the last event.
+   */
+  sweep(now: number): void {
+    const pool = this.sources.pool;
+    if (pool?.lowWatermark) this.lowWatermark = pool.lowWatermark() ?? Infinity;
+    if (this.arrivedSinceTick > 0) {
+      this.arrivedSinceTick = 0;
+      this.quietTicks = 0;
+    } else if (++this.quietTicks >= 2 && this.watermark > -Infinity && now - this.lastArrival >= this.options.windowMs) {
+      const moved = this.watermark + (now - Math.max(this.lastArrival, this.lastQuietMove));
+      this.lastQuietMove = now;
+      this.watermark = moved;
+    }
+    this.decide();
+  }
+
   private registersFlowing(): boolean {
-    return this.lastNow - this.lastRegisterArrival <= this.options.registerFlowMs;
+    return this.watermark - this.lastRegisterBrokerMs <= this.options.registerFlowMs;
   }
 
   registerMetrics(store: MetricStore): void {
     const unregistered = store.sum(SIDECAR_METRICS.sessionsUnregisteredWakeups);
     const overflow = store.sum(SIDECAR_METRICS.sessionsWakeupMatchOverflow);
     store.onCollect(() => {
-      this.sweep(Date.now());
       unregistered.get().value = this.unregistered;
       overflow.get().value = this.overflow;
     });
   }
 
-  /** Sweeps every second, so that a wakeup is decided soon after its window closes. */
+  /** Sweeps every second: quiet spells, pool changes and broker reports. */
   start(): void {
     this.timer = setInterval(() => this.sweep(Date.now()), 1000);
     this.timer.unref();
@@ -240,6 +408,7 @@ export class UnregisteredWakeups implements EventSink, Component {
       unregistered: this.unregistered,
       share: decided === 0 ? 0 : this.unregistered / decided,
       withoutRegisterHook: this.withoutRegisterHook,
+      heldOff: this.heldOff,
       pending: this.queue.length - this.head,
       overflow: this.overflow,
       registersFlowing: this.registersFlowing(),

@@ -63,6 +63,11 @@ export class ClientState {
   /** The mqtt.client.group the client was counted connected under, so its -1 finds its +1. */
   group: ClientGroup = '';
 
+  /** This process saw the wakeup of the current connection (false for a state restored from a snapshot). */
+  wakeupSeen = false;
+  /** A newer wakeup came while connected, and no offline/gone for the earlier connection has arrived since. */
+  endUnseen = false;
+
   constructor(readonly mountpoint: Mountpoint) {}
 }
 
@@ -72,6 +77,13 @@ export class SessionTracker implements EventSink, Component {
   readonly clients = new Map<string, ClientState>();
   stale = 0;
   untracked = 0;
+  /**
+   * Connections whose end never arrived: a client woke up again while still connected from a
+   * wakeup this process saw, and no offline/gone for the earlier connection arrived (a late one,
+   * reordered by the plugin's pool, takes it back). Evidence that the hooks ending connections
+   * are not sent (hook-coverage.ts); events lost upstream can cause it too.
+   */
+  endsUnseen = 0;
   private readonly connected: NumberFamilyOf<typeof MQTT_METRICS.connected>;
   private readonly offline: NumberFamilyOf<typeof MQTT_METRICS.offline>;
   private readonly duration: HistogramFamilyOf<typeof MQTT_METRICS.sessionDuration>;
@@ -179,6 +191,11 @@ export class SessionTracker implements EventSink, Component {
       case 'on_client_wakeup': {
         const c = this.transition(e);
         if (c === null) return;
+        if (c.connected && c.wakeupSeen && !c.endUnseen) {
+          c.endUnseen = true;
+          this.endsUnseen++;
+        }
+        c.wakeupSeen = true;
         this.setOffline(c, false);
         this.setConnected(c, true, e.clientId);
         c.sinceMs = e.timeSec * 1000 + e.timeNanos / 1e6;
@@ -186,6 +203,7 @@ export class SessionTracker implements EventSink, Component {
         return;
       }
       case 'on_client_offline': {
+        this.endArrived(e);
         const c = this.transition(e);
         if (c === null) return;
         this.disconnect(c, e.timeSec, e.timeNanos, true);
@@ -194,6 +212,7 @@ export class SessionTracker implements EventSink, Component {
         return;
       }
       case 'on_client_gone': {
+        this.endArrived(e);
         const c = this.transition(e);
         if (c === null) return;
         this.disconnect(c, e.timeSec, e.timeNanos, false);
@@ -309,6 +328,15 @@ export class SessionTracker implements EventSink, Component {
     c.sec = e.timeSec;
     c.nanos = e.timeNanos;
     return c;
+  }
+
+  /** An offline or gone, stale or not: a connection's end did arrive. */
+  private endArrived(e: SidecarEvent): void {
+    const c = this.clients.get(clientKey(e.mountpoint, e.clientId));
+    if (c !== undefined && c.endUnseen) {
+      c.endUnseen = false;
+      this.endsUnseen--;
+    }
   }
 
   /** Ends a connection, recording how long it lasted when its wakeup was seen. */

@@ -44,6 +44,9 @@ export class SnapshotLifecycle implements Component {
     });
   }
 
+  /** True once the state of a previous process was restored: this one took over from it. */
+  restoredState = false;
+
   /** Restores the state of the last run, then writes every interval. */
   async start(): Promise<void> {
     const path = this.snapshot.path;
@@ -51,6 +54,7 @@ export class SnapshotLifecycle implements Component {
     if (stale.length > 0) this.logger.info('removed temporary snapshot files an earlier process left behind', { path, files: stale });
     const r = await this.snapshot.load(this.schedule.maxAgeMs);
     if (r.loaded) {
+      this.restoredState = true;
       const ageSeconds = Math.round(r.ageMs / 1000);
       this.restored = { clients: r.clients, ageSeconds, upstreamLossCount: r.section };
       this.logger.info('session state restored from snapshot', { path, clients: r.clients, ageSeconds, upstreamLossCount: r.section });

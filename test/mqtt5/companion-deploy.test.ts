@@ -48,7 +48,8 @@ test('Kubernetes example: an init container copies the plugin into a volume the 
   const docs = YAML.parseAllDocuments(read('deploy/kubernetes/vernemq-with-sidecar.yaml')).map((d) => d.toJS() as Obj);
   const pod = (docs.find((d) => d.kind === 'StatefulSet') as { spec: { template: { spec: Obj } } }).spec.template.spec;
   const init = (pod.initContainers as Obj[]).find((c) => c.name === 'vmq-events-sidecar-m5')!;
-  const sidecar = (pod.containers as Obj[]).find((c) => c.name === 'vmq-otel-sidecar')!;
+  // The sidecar is a native sidecar: an init container too.
+  const sidecar = (pod.initContainers as Obj[]).find((c) => c.name === 'vmq-otel-sidecar')!;
   const broker = (pod.containers as Obj[]).find((c) => c.name === 'vernemq')!;
   assert.equal(init.image, sidecar.image);
   const initMount = (init.volumeMounts as { name: string; mountPath: string }[])[0]!;

@@ -22,11 +22,14 @@ test('/status shows which hooks arrive; a gauge missing its hooks is flagged, th
     const admin = `http://127.0.0.1:${sidecar.adminAddress!.port}`;
     await send(sidecar, 'on_client_wakeup', 20);
     await send(sidecar, 'on_publish', 5);
+    // The same 20 clients wake up again: their first connections ended without an offline or a
+    // gone, the evidence that those hooks are not sent (hook-coverage-evidence.test.ts has more).
+    await send(sidecar, 'on_client_wakeup', 20);
     const status = (await (await fetch(`${admin}/status`)).json()) as {
       events: { byHook: Record<string, { count: number; lastSeen: string | null }> };
       gaugesMissingHooks: { gauge: string; hooks: string[] }[];
     };
-    assert.equal(status.events.byHook.on_client_wakeup!.count, 20);
+    assert.equal(status.events.byHook.on_client_wakeup!.count, 40);
     assert.equal(status.events.byHook.on_publish!.count, 5);
     assert.ok(status.events.byHook.on_client_wakeup!.lastSeen);
     assert.equal(status.events.byHook.on_client_gone!.lastSeen, null);

@@ -45,7 +45,7 @@ test('10 registered and 5 MQTT 5 sessions over several connections, registers af
     const status = (await (await fetch(`${admin}/status`)).json()) as { sessions: { unregisteredWakeups: { registered: number; unregistered: number; share: number; pending: number } } };
     assert.deepEqual(
       { ...status.sessions.unregisteredWakeups, share: Number(status.sessions.unregisteredWakeups.share.toFixed(3)) },
-      { decided: 15, registered: 10, unregistered: 5, share: 0.333, withoutRegisterHook: 0, pending: 0, overflow: 0, registersFlowing: true },
+      { decided: 15, registered: 10, unregistered: 5, share: 0.333, withoutRegisterHook: 0, heldOff: 0, pending: 0, overflow: 0, registersFlowing: true },
     );
     const warnings = sidecar.logLines.filter((l) => l.level === 'warn' && String(l.msg).includes('without on_register'));
     assert.equal(warnings.length, 1, 'one WARN, rate-limited');

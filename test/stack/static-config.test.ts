@@ -76,7 +76,7 @@ test('docker-compose.yml: every service is pinned, buildable and wired to things
     const nodeEnv = services[node]!.environment as Obj;
     assert.equal(nodeEnv.DOCKER_VERNEMQ_PLUGINS__VMQ_EVENTS_SIDECAR, 'on');
     assert.equal(nodeEnv.DOCKER_VERNEMQ_VMQ_EVENTS_SIDECAR__PORT, '8890');
-    assert.equal(String(nodeEnv.DOCKER_VERNEMQ_VMQ_EVENTS_SIDECAR__HOOKS).split(',').length, 13, 'all 13 hooks (the pinned v5.1.0 accepts them)');
+    assert.equal(String(nodeEnv.DOCKER_VERNEMQ_VMQ_EVENTS_SIDECAR__HOOKS).split(',').length, 13, 'all 13 hooks (the pinned v5.1.0 accepts them; vernemq-settings.test.ts checks the list syntax)');
   }
   for (const name of ['vernemq1', 'vernemq2', 'prometheus', 'loki', 'grafana']) assert.ok(services[name]!.healthcheck, `${name} has a health check`);
   // The sidecar image has its own HEALTHCHECK (Dockerfile).
@@ -274,8 +274,9 @@ test('docker-compose.yml: the brokers get what the fork needs to route and to ac
   for (const node of ['vernemq1', 'vernemq2']) {
     const env = services[node]!.environment as Obj;
     assert.deepEqual(String(env.DOCKER_VERNEMQ_LISTENER__TCP__ALLOWED_PROTOCOL_VERSIONS).split(',').sort(), ['131', '3', '4', '5'], `${node}: MQTT 5 allowed`);
-    // vmq_acl crashes MQTT 5 subscriptions in this version.
+    // vmq_acl crashes MQTT 5 subscriptions in this version; enhanced_auth's ACL hooks authorize.
     assert.equal(env.DOCKER_VERNEMQ_PLUGINS__VMQ_ACL, 'off', node);
+    assert.equal(env.DOCKER_VERNEMQ_VMQ_ENHANCED_AUTH__ENABLE_ACL_HOOKS, 'true', node);
     assert.equal(env.DOCKER_VERNEMQ_DEFAULT_REG_VIEW, 'vmq_reg_redis_trie', node);
     // Redis + Sentinel: the endpoints name compose services on their ports.
     const sentinel = /^\[\{"([a-z0-9-]+)", (\d+)\}\]$/.exec(String(env.DOCKER_VERNEMQ_REDIS_SENTINEL_ENDPOINTS));
@@ -303,10 +304,10 @@ test('docker-compose.yml: the brokers get what the fork needs to route and to ac
 
 test('Kubernetes example: the sidecar runs in the broker pod with a state volume, probes that leave the broker\'s readiness alone, and pod-derived resource attributes', () => {
   const docs = YAML.parseAllDocuments(read('deploy/kubernetes/vernemq-with-sidecar.yaml')).map((d) => d.toJS() as Obj);
-  const sts = docs.find((d) => d.kind === 'StatefulSet') as { spec: { template: { spec: { containers: Obj[]; serviceAccountName: string } } } };
-  const containers = sts.spec.template.spec.containers;
-  const sidecar = containers.find((c) => c.name === 'vmq-otel-sidecar')!;
-  const broker = containers.find((c) => c.name === 'vernemq')!;
+  const sts = docs.find((d) => d.kind === 'StatefulSet') as { spec: { template: { spec: { containers: Obj[]; initContainers: Obj[]; serviceAccountName: string } } } };
+  // The sidecar is a native sidecar: an init container (vernemq-settings.test.ts holds that).
+  const sidecar = sts.spec.template.spec.initContainers.find((c) => c.name === 'vmq-otel-sidecar')!;
+  const broker = sts.spec.template.spec.containers.find((c) => c.name === 'vernemq')!;
   const env = (c: Obj) => Object.fromEntries((c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
   assert.equal(env(sidecar).VMQ_SIDECAR_LISTEN, '127.0.0.1:8890');
   assert.equal(env(broker).DOCKER_VERNEMQ_VMQ_EVENTS_SIDECAR__HOSTNAME, '127.0.0.1');
