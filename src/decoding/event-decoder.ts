@@ -3,11 +3,12 @@
  * of a receiver: its scratch state is only in use during a call.
  */
 import protobuf from 'protobufjs';
-import { AnyView, readAny } from './any-reader.js';
+import { AnyView, readAny } from '../protowire/any.js';
+import { BAIL, FieldView, int64, nextField } from '../protowire/reader.js';
 import { loadEventSchema, type EventSchema } from './proto-schema.js';
 import { HOOKS, MESSAGE_NAMES, MQTT5_TYPE_URL_PREFIX, TYPE_URL_PREFIX, type SidecarEvent } from '../events/event-types.js';
 import { disconnectReasonName, registrationFailureReasonName } from '../events/reason-names.js';
-import { FieldDecoder, messageSpec, negativeInt64, type Decode, type FieldsWanted } from './field-decoder.js';
+import { FieldDecoder, messageSpec, type Decode, type FieldsWanted } from './field-decoder.js';
 import { ALL_FIELDS, type FieldSelection } from './field-selection.js';
 
 /** Why a frame did not become an event. Values are metric attribute values: keep them stable. */
@@ -277,50 +278,8 @@ function fieldsWanted(type: protobuf.Type, names: readonly string[], hook: strin
   return wanted;
 }
 
-/**
- * Byte length of the top-level field starting at buf[pos] (tag included), or -1 when it is not
- * well-formed (the protobuf decoder then reports the error). `field` receives its number.
- */
-function fieldLength(buf: Buffer, pos: number, end: number, out: { field: number }): number {
-  const start = pos;
-  let tag = 0;
-  let scale = 1;
-  let b: number;
-  do {
-    if (pos >= end || scale > 2 ** 28) return -1;
-    b = buf[pos++]!;
-    tag += (b & 0x7f) * scale;
-    scale *= 128;
-  } while (b & 0x80);
-  const wire = tag % 8;
-  out.field = (tag - wire) / 8;
-  switch (wire) {
-    case 0:
-      do {
-        if (pos >= end) return -1;
-      } while (buf[pos++]! & 0x80);
-      return pos - start;
-    case 1:
-      return pos + 8 <= end ? pos + 8 - start : -1;
-    case 5:
-      return pos + 4 <= end ? pos + 4 - start : -1;
-    case 2: {
-      let len = 0;
-      scale = 1;
-      do {
-        if (pos >= end || scale > 2 ** 28) return -1;
-        b = buf[pos++]!;
-        len += (b & 0x7f) * scale;
-        scale *= 128;
-      } while (b & 0x80);
-      return pos + len <= end ? pos + len - start : -1;
-    }
-    default:
-      return -1;
-  }
-}
-
-const SCAN = { field: 0, skipped: 0 };
+/** keepFirstItems' scratch: the field it reads, and how many items it left out. */
+const SCAN = { field: new FieldView(), skipped: 0 };
 const RANGES: number[] = [];
 
 /**
@@ -334,10 +293,10 @@ function keepFirstItems(buf: Buffer, start: number, end: number, field: number, 
   let seen = 0;
   let total = 0;
   for (let pos = start; pos < end; ) {
-    let len = fieldLength(buf, pos, end, SCAN);
+    const next = nextField(buf, pos, end, SCAN.field);
     // A malformed tail is kept as it is, for the decoder to report.
-    if (len < 0) len = end - pos;
-    else if (SCAN.field === field && ++seen > max) {
+    const len = next < 0 ? end - pos : next - pos;
+    if (next >= 0 && SCAN.field.field === field && ++seen > max) {
       pos += len;
       continue;
     }
@@ -364,20 +323,17 @@ interface ReaderInternals {
 }
 
 /**
- * A varint int64 as a number: exact up to 2^53 (any timestamp's seconds), approximate beyond.
- * Negative values (ten-byte two's complement) come out negative, -1 as -1.
+ * protobufjs' int64 as protowire's: a plain number (exact up to 2^53, any timestamp's seconds),
+ * negative values negative, -1 as -1; protobufjs' errors for a truncated or overlong varint.
  */
 function readInt64AsNumber(this: ReaderInternals): number {
-  const buf = this.buf;
   const start = this.pos;
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    if (this.pos >= this.len) throw RangeError('index out of range');
-    const b = buf[this.pos++]!;
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) return value >= 9223372036854775808 ? negativeInt64(buf, start, this.pos) : value;
-    scale *= 128;
+  try {
+    return int64(this, this.buf, this.len);
+  } catch (err) {
+    if (err !== BAIL) throw err;
+    // BAIL: no last byte among the first ten, or fewer than ten bytes left.
+    if (this.len - start < 10) throw RangeError('index out of range');
+    throw Error('invalid varint encoding');
   }
-  throw Error('invalid varint encoding');
 }
