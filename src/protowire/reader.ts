@@ -130,16 +130,32 @@ export class FieldView implements Cursor {
  */
 export function nextField(buf: Uint8Array, pos: number, end: number, f: FieldView): number {
   if (pos >= end) return -1;
-  // One-byte tags and lengths (fields 1 to 15, bodies under 128 bytes) without the general loop.
+  // One-byte tags and lengths (fields 1 to 15, bodies under 128 bytes) without the general
+  // loop; the rare wire types in a function of their own, so that this one stays small enough
+  // to be inlined into its callers.
   let tag = buf[pos]!;
   if (tag < 0x80) pos++;
   else if ((tag = readVarint(buf, pos, end, f)) < 0) return -1;
   else pos = f.pos;
-  const wire = tag % 8;
-  f.field = (tag - wire) / 8;
+  const wire = tag & 7; // the low bits survive & for any tag (up to 2^35)
+  f.field = tag <= 0x7fffffff ? tag >> 3 : (tag - wire) / 8;
   f.wire = wire;
+  if (wire !== WIRE_LEN) return otherValue(buf, pos, end, f);
+  if (pos >= end) return -1;
+  let n = buf[pos]!;
+  if (n < 0x80) pos++;
+  else if ((n = readVarint(buf, pos, end, f)) < 0) return -1;
+  else pos = f.pos;
+  if (n > end - pos) return -1;
   f.start = pos;
-  switch (wire) {
+  f.end = pos + n;
+  return f.end;
+}
+
+/** nextField's value of a field that is not length-delimited. */
+function otherValue(buf: Uint8Array, pos: number, end: number, f: FieldView): number {
+  f.start = pos;
+  switch (f.wire) {
     case WIRE_VARINT:
       do {
         if (pos >= end) return -1;
@@ -151,17 +167,6 @@ export function nextField(buf: Uint8Array, pos: number, end: number, f: FieldVie
     case WIRE_FIXED32:
       pos += 4;
       break;
-    case WIRE_LEN: {
-      if (pos >= end) return -1;
-      let n = buf[pos]!;
-      if (n < 0x80) pos++;
-      else if ((n = readVarint(buf, pos, end, f)) < 0) return -1;
-      else pos = f.pos;
-      f.start = pos;
-      if (n > end - pos) return -1;
-      pos += n;
-      break;
-    }
     default: // groups (3, 4) and the invalid wire types 6 and 7
       return -1;
   }
