@@ -133,23 +133,36 @@ export function nextField(buf: Uint8Array, pos: number, end: number, f: FieldVie
   // One-byte tags and lengths (fields 1 to 15, bodies under 128 bytes) without the general
   // loop; the rare wire types in a function of their own, so that this one stays small enough
   // to be inlined into its callers.
-  let tag = buf[pos]!;
-  if (tag < 0x80) pos++;
-  else if ((tag = readVarint(buf, pos, end, f)) < 0) return -1;
-  else pos = f.pos;
-  const wire = tag & 7; // the low bits survive & for any tag (up to 2^35)
-  f.field = tag <= 0x7fffffff ? tag >> 3 : (tag - wire) / 8;
-  f.wire = wire;
-  if (wire !== WIRE_LEN) return otherValue(buf, pos, end, f);
+  const tag = buf[pos]!;
+  if (tag < 0x80) {
+    pos++;
+    f.field = tag >> 3;
+    f.wire = tag & 7;
+  } else if ((pos = longTag(buf, pos, end, f)) < 0) return -1;
+  if (f.wire !== WIRE_LEN) return otherValue(buf, pos, end, f);
   if (pos >= end) return -1;
   let n = buf[pos]!;
   if (n < 0x80) pos++;
-  else if ((n = readVarint(buf, pos, end, f)) < 0) return -1;
+  else if (pos + 1 < end && buf[pos + 1]! < 0x80) {
+    // Two bytes, bodies under 16 KiB: most events.
+    n = (n & 0x7f) | (buf[pos + 1]! << 7);
+    pos += 2;
+  } else if ((n = readVarint(buf, pos, end, f)) < 0) return -1;
   else pos = f.pos;
   if (n > end - pos) return -1;
   f.start = pos;
   f.end = pos + n;
   return f.end;
+}
+
+/** nextField's tag of more than one byte: the position after it, or -1. */
+function longTag(buf: Uint8Array, pos: number, end: number, f: FieldView): number {
+  const tag = readVarint(buf, pos, end, f);
+  if (tag < 0) return -1;
+  const wire = tag % 8;
+  f.field = (tag - wire) / 8;
+  f.wire = wire;
+  return f.pos;
 }
 
 /** nextField's value of a field that is not length-delimited. */
