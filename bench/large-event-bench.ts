@@ -8,7 +8,7 @@
  */
 import { FrameEncoder } from '../src/simulator/frame-encoder.js';
 import { EventDecoder } from '../src/decoding/event-decoder.js';
-import { readAny, AnyView } from '../src/decoding/any-reader.js';
+import { readAny, AnyView } from '../src/protowire/any.js';
 import type { SimEvent } from '../src/simulator/client-model.js';
 
 const ITEMS = Number(process.argv[2] ?? 1_000_000);

@@ -3,11 +3,12 @@
  * of a receiver: its scratch state is only in use during a call.
  */
 import protobuf from 'protobufjs';
-import { AnyView, readAny } from './any-reader.js';
+import { AnyView, readAny } from '../protowire/any.js';
+import { BAIL, FieldView, int64, nextField } from '../protowire/reader.js';
 import { loadEventSchema, type EventSchema } from './proto-schema.js';
 import { HOOKS, MESSAGE_NAMES, MQTT5_TYPE_URL_PREFIX, TYPE_URL_PREFIX, type SidecarEvent } from '../events/event-types.js';
 import { disconnectReasonName, registrationFailureReasonName } from '../events/reason-names.js';
-import { FieldDecoder, messageSpec, negativeInt64, type Decode, type FieldsWanted } from './field-decoder.js';
+import { FieldDecoder, messageSpec, type Decode, type FieldsWanted } from './field-decoder.js';
 import { ALL_FIELDS, type FieldSelection } from './field-selection.js';
 
 /** Why a frame did not become an event. Values are metric attribute values: keep them stable. */
@@ -86,8 +87,10 @@ export class EventDecoder {
   private readonly reader: protobuf.Reader;
   private readonly types: protobuf.Type[];
   private readonly fields = new FieldDecoder();
-  /** By hook index: the field decoder's function for the hook's selection. */
+  /** By type index: the field decoder's function for the hook's selection. */
   private readonly decoders: Decode[];
+  /** By type index: what the event carries besides its fields (finisher()). */
+  private readonly finishers: Finish[];
 
   /**
    * `selection`: the fields the enabled outputs read (field-selection.ts); others keep their
@@ -118,6 +121,7 @@ export class EventDecoder {
     this.decoders = types.map((t, i) =>
       t === undefined ? NO_DECODER : this.fields.decoderFor(messageSpec(t), wanted[i] ?? null, options.reuseEvents === true && wanted[i] !== null),
     );
+    this.finishers = types.map((_, i) => finisher(i));
     // One reader re-aimed at every frame, instead of one allocated per decode.
     this.reader = protobuf.Reader.create(Buffer.alloc(0));
     // protobufjs now decodes only what the field decoder leaves to it (odd or broken frames);
@@ -174,43 +178,32 @@ export class EventDecoder {
         truncated = SCAN.skipped;
       }
     }
-    // The plugin's messages take the field decoder; whatever it does not handle (odd or broken
-    // bytes) is decoded by protobufjs, in full, with its own errors.
-    let m = this.decodeWith === 'fields' ? this.fields.run(this.decoders[idx]!, src, from, to) : null;
-    if (m === null) {
-      const r = this.reader;
-      r.buf = src;
-      r.pos = from;
-      r.len = to;
-      try {
-        m = this.types[idx]!.decode(r, r.len - r.pos) as unknown as Record<string, unknown>;
-      } catch (err) {
-        this.failure = 'invalid_event';
-        this.failureDetail = `${idx >= MQTT5_OFFSET ? MQTT5_PACKAGE_PREFIX : ''}${MESSAGE_NAMES[HOOKS[idx % MQTT5_OFFSET]!]}: ${(err as Error).message}`;
-        return null;
-      } finally {
-        r.buf = EMPTY;
-      }
-    }
-    // hook and hookIndex come from the type's constructor (proto-schema.ts).
-    const ts = m.timestamp as { seconds: number; nanos: number } | null;
-    if (ts) {
-      // An absent seconds reads as protobufjs' int64 default, a {low, high} object, not 0.
-      m.timeSec = typeof ts.seconds === 'number' ? ts.seconds : 0;
-      m.timeNanos = ts.nanos;
-      m.timeMissing = false;
-    } else {
-      m.timeSec = Math.floor(nowMs / 1000);
-      m.timeNanos = Math.round((nowMs % 1000) * 1e6);
-      m.timeMissing = true;
-    }
-    if (truncated > 0) m.truncatedItems = truncated;
-    if (idx === IDX_OFFLINE || idx === IDX_GONE) {
-      m.reasonName = disconnectReasonName(m.reason as number);
-    } else if (idx === IDX_REGISTER_FAILED) {
-      m.reasonName = registrationFailureReasonName(m.reason as number);
-    }
+    const m = this.decodeMessage(idx, src, from, to);
+    if (m === null) return null;
+    this.finishers[idx]!(m, nowMs, truncated);
     return m as unknown as SidecarEvent;
+  }
+
+  /**
+   * The plugin's messages take the field decoder; whatever it does not handle (odd or broken
+   * bytes) is decoded by protobufjs, in full, with its own errors.
+   */
+  private decodeMessage(idx: number, src: Buffer, from: number, to: number): Record<string, unknown> | null {
+    const m = this.decodeWith === 'fields' ? this.fields.run(this.decoders[idx]!, src, from, to) : null;
+    if (m !== null) return m;
+    const r = this.reader;
+    r.buf = src;
+    r.pos = from;
+    r.len = to;
+    try {
+      return this.types[idx]!.decode(r, r.len - r.pos) as unknown as Record<string, unknown>;
+    } catch (err) {
+      this.failure = 'invalid_event';
+      this.failureDetail = `${idx >= MQTT5_OFFSET ? MQTT5_PACKAGE_PREFIX : ''}${MESSAGE_NAMES[HOOKS[idx % MQTT5_OFFSET]!]}: ${(err as Error).message}`;
+      return null;
+    } finally {
+      r.buf = EMPTY;
+    }
   }
 
   /** The type index (see MQTT5_OFFSET) of a type_url, or -1. */
@@ -252,6 +245,40 @@ const PACKAGES: readonly (readonly [Buffer, number])[] = [
 /** Stands where the companion has no message for a hook (never called: its type is undefined). */
 const NO_DECODER: Decode = (() => null) as unknown as Decode;
 
+/** Sets what an event carries besides its fields: its time, a reason's name, items left out. */
+type Finish = (m: Record<string, unknown>, nowMs: number, truncated: number) => void;
+
+/**
+ * The finisher of a type index, a function of its own per type: the events of up to 26 types
+ * are objects of as many shapes, and one function writing their extras makes each of its
+ * property accesses megamorphic (a global cache lookup per access); one per type sees a shape
+ * or two. Measured on the metrics path's decoding (callgrind, 200,000 events): about 150
+ * instructions fewer per event, of about 4,200. `new Function` with a source of its own (the
+ * type's name in it): closures of one function literal share their inline caches.
+ */
+function finisher(idx: number): Finish {
+  // hook and hookIndex come from the type's constructor (proto-schema.ts).
+  const reason = idx === IDX_OFFLINE || idx === IDX_GONE ? disconnectReasonName : idx === IDX_REGISTER_FAILED ? registrationFailureReasonName : null;
+  const name = `${idx >= MQTT5_OFFSET ? 'mqtt5_' : ''}${HOOKS[idx % MQTT5_OFFSET]!}`;
+  const src = `return function finish_${name}(m, nowMs, truncated) {
+    const ts = m.timestamp;
+    if (ts) {
+      // An absent seconds reads as protobufjs' int64 default, a {low, high} object, not 0.
+      m.timeSec = typeof ts.seconds === 'number' ? ts.seconds : 0;
+      m.timeNanos = ts.nanos;
+      m.timeMissing = false;
+    } else {
+      m.timeSec = Math.floor(nowMs / 1000);
+      m.timeNanos = Math.round((nowMs % 1000) * 1e6);
+      m.timeMissing = true;
+    }
+    if (truncated > 0) m.truncatedItems = truncated;
+    ${reason === null ? '' : 'm.reasonName = reasonName(m.reason);'}
+  };`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('reasonName', src)(reason) as Finish;
+}
+
 /**
  * A selection's names as field numbers: "qos" reads the field, "matchedAcl.name" only that
  * field of the nested message (the rest of it is skipped).
@@ -277,50 +304,8 @@ function fieldsWanted(type: protobuf.Type, names: readonly string[], hook: strin
   return wanted;
 }
 
-/**
- * Byte length of the top-level field starting at buf[pos] (tag included), or -1 when it is not
- * well-formed (the protobuf decoder then reports the error). `field` receives its number.
- */
-function fieldLength(buf: Buffer, pos: number, end: number, out: { field: number }): number {
-  const start = pos;
-  let tag = 0;
-  let scale = 1;
-  let b: number;
-  do {
-    if (pos >= end || scale > 2 ** 28) return -1;
-    b = buf[pos++]!;
-    tag += (b & 0x7f) * scale;
-    scale *= 128;
-  } while (b & 0x80);
-  const wire = tag % 8;
-  out.field = (tag - wire) / 8;
-  switch (wire) {
-    case 0:
-      do {
-        if (pos >= end) return -1;
-      } while (buf[pos++]! & 0x80);
-      return pos - start;
-    case 1:
-      return pos + 8 <= end ? pos + 8 - start : -1;
-    case 5:
-      return pos + 4 <= end ? pos + 4 - start : -1;
-    case 2: {
-      let len = 0;
-      scale = 1;
-      do {
-        if (pos >= end || scale > 2 ** 28) return -1;
-        b = buf[pos++]!;
-        len += (b & 0x7f) * scale;
-        scale *= 128;
-      } while (b & 0x80);
-      return pos + len <= end ? pos + len - start : -1;
-    }
-    default:
-      return -1;
-  }
-}
-
-const SCAN = { field: 0, skipped: 0 };
+/** keepFirstItems' scratch: the field it reads, and how many items it left out. */
+const SCAN = { field: new FieldView(), skipped: 0 };
 const RANGES: number[] = [];
 
 /**
@@ -334,10 +319,10 @@ function keepFirstItems(buf: Buffer, start: number, end: number, field: number, 
   let seen = 0;
   let total = 0;
   for (let pos = start; pos < end; ) {
-    let len = fieldLength(buf, pos, end, SCAN);
+    const next = nextField(buf, pos, end, SCAN.field);
     // A malformed tail is kept as it is, for the decoder to report.
-    if (len < 0) len = end - pos;
-    else if (SCAN.field === field && ++seen > max) {
+    const len = next < 0 ? end - pos : next - pos;
+    if (next >= 0 && SCAN.field.field === field && ++seen > max) {
       pos += len;
       continue;
     }
@@ -364,20 +349,17 @@ interface ReaderInternals {
 }
 
 /**
- * A varint int64 as a number: exact up to 2^53 (any timestamp's seconds), approximate beyond.
- * Negative values (ten-byte two's complement) come out negative, -1 as -1.
+ * protobufjs' int64 as protowire's: a plain number (exact up to 2^53, any timestamp's seconds),
+ * negative values negative, -1 as -1; protobufjs' errors for a truncated or overlong varint.
  */
 function readInt64AsNumber(this: ReaderInternals): number {
-  const buf = this.buf;
   const start = this.pos;
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    if (this.pos >= this.len) throw RangeError('index out of range');
-    const b = buf[this.pos++]!;
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) return value >= 9223372036854775808 ? negativeInt64(buf, start, this.pos) : value;
-    scale *= 128;
+  try {
+    return int64(this, this.buf, this.len);
+  } catch (err) {
+    if (err !== BAIL) throw err;
+    // BAIL: no last byte among the first ten, or fewer than ten bytes left.
+    if (this.len - start < 10) throw RangeError('index out of range');
+    throw Error('invalid varint encoding');
   }
-  throw Error('invalid varint encoding');
 }

@@ -14,6 +14,7 @@
  * new string per event, and a Map lookup of it reuses its cached hash.
  */
 import type protobuf from 'protobufjs';
+import { BAIL, int64, length, skipVarint, varint32, WIRE_LEN, WIRE_VARINT, type Cursor } from '../protowire/reader.js';
 
 const K_STRING = 1;
 const K_INTERNED = 2;
@@ -70,14 +71,11 @@ export function messageSpec(type: protobuf.Type): MessageSpec {
     else if (f.type === 'int64') kind = K_INT64;
     else throw new Error(`field-decoder: unsupported type ${f.type} of ${type.name}.${f.name}`);
     if (f.repeated && kind !== K_REPEATED_MESSAGE && kind !== K_REPEATED_STRING) throw new Error(`field-decoder: unsupported repeated ${type.name}.${f.name}`);
-    const wire = kind === K_INT32 || kind === K_BOOL || kind === K_INT64 ? 0 : 2;
+    const wire = kind === K_INT32 || kind === K_BOOL || kind === K_INT64 ? WIRE_VARINT : WIRE_LEN;
     spec.fields[f.id] = { name: f.name, kind, wire, sub };
   }
   return spec;
 }
-
-/** Thrown internally when the bytes are not what a plugin sends; decode() then returns null. */
-const BAIL = new Error('field-decoder: not a plain message');
 
 /** Direct-mapped intern table for short strings: 1024 slots, a collision replaces the slot. */
 const INTERN_SLOTS = 1024;
@@ -104,77 +102,6 @@ function intern(buf: Buffer, start: number, end: number): string {
   return s;
 }
 
-/** Decoder state shared by the generated functions: the read position. */
-export interface Cursor {
-  pos: number;
-}
-
-function varint32(d: Cursor, buf: Buffer, end: number): number {
-  // protobufjs' uint32 for five bytes; a longer varint (a negative int32) is left to it.
-  let p = d.pos;
-  if (p >= end) throw BAIL;
-  let b = buf[p++]!;
-  let v = b & 0x7f;
-  if (b < 0x80) {
-    d.pos = p;
-    return v;
-  }
-  for (let shift = 7; shift < 35; shift += 7) {
-    if (p >= end) throw BAIL;
-    b = buf[p++]!;
-    v = (v | ((b & 0x7f) << shift)) >>> 0;
-    if (b < 0x80) {
-      d.pos = p;
-      return v;
-    }
-  }
-  throw BAIL;
-}
-
-/** As event-decoder.ts readInt64AsNumber: exact to 2^53, negative values negative. */
-function int64(d: Cursor, buf: Buffer, end: number): number {
-  const start = d.pos;
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    if (d.pos >= end) throw BAIL;
-    const b = buf[d.pos++]!;
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) return value >= 9223372036854775808 ? negativeInt64(buf, start, d.pos) : value;
-    scale *= 128;
-  }
-  throw BAIL;
-}
-
-/**
- * A negative int64 (ten-byte varint), exactly as far as a double can hold it: summing in doubles
- * would round 2^64 - 1 to 2^64 and make -1 a 0. Rare (a broker clock before 1970), so BigInt.
- */
-export function negativeInt64(buf: Uint8Array, start: number, end: number): number {
-  let v = 0n;
-  for (let i = end - 1; i >= start; i--) v = (v << 7n) | BigInt(buf[i]! & 0x7f);
-  return Number(BigInt.asIntN(64, v));
-}
-
-function skipVarint(d: Cursor, buf: Buffer, end: number): void {
-  let p = d.pos;
-  for (let i = 0; i < 10; i++) {
-    if (p >= end) throw BAIL;
-    if (buf[p++]! < 0x80) {
-      d.pos = p;
-      return;
-    }
-  }
-  throw BAIL;
-}
-
-/** A length prefix; the bytes it announces must be there. */
-function length(d: Cursor, buf: Buffer, end: number): number {
-  const n = varint32(d, buf, end);
-  if (n > end - d.pos) throw BAIL;
-  return n;
-}
-
 function utf8(buf: Buffer, start: number, end: number): string {
   return start === end ? '' : buf.utf8Slice(start, end);
 }
@@ -190,117 +117,115 @@ export type FieldsWanted = readonly (boolean | readonly boolean[] | undefined)[]
 
 const HELPERS = { BAIL, varint32, int64, skipVarint, length, utf8, intern };
 
+/** The case of a field the selection skips. */
+function skipCase(f: FieldSpec, subs: Decode[]): string {
+  // Skipped, but checked as protobufjs would decode it, so that a frame is refused alike
+  // whatever the outputs read: nested messages are walked (not kept), map entries checked.
+  if (f.wire === WIRE_VARINT) return 'H.skipVarint(d, buf, end);';
+  if (f.kind === K_MESSAGE || f.kind === K_REPEATED_MESSAGE) {
+    subs.push(compile(f.sub!, null, true));
+    return `n = H.length(d, buf, end); S[${subs.length - 1}](d, buf, d.pos + n);`;
+  }
+  if (f.kind === K_MAP_STRING) {
+    return `n = H.length(d, buf, end); e = d.pos + n;
+      while (d.pos < e) {
+        t = H.varint32(d, buf, e);
+        if (t !== 10 && t !== 18) throw H.BAIL;
+        n = H.length(d, buf, e); d.pos += n;
+      }`;
+  }
+  return 'n = H.length(d, buf, end); d.pos += n;';
+}
+
+/** The case of a field the selection reads: `subWanted` the fields of a nested message to read. */
+function readCase(f: FieldSpec, subWanted: FieldsWanted, reuse: boolean, subs: Decode[]): string {
+  const prop = `m[${JSON.stringify(f.name)}]`;
+  const str = 'n = H.length(d, buf, end); s = d.pos; d.pos += n;';
+  switch (f.kind) {
+    case K_INT32:
+      return `${prop} = H.varint32(d, buf, end) | 0;`;
+    case K_BOOL:
+      return `${prop} = H.varint32(d, buf, end) !== 0;`;
+    case K_INT64:
+      return `${prop} = H.int64(d, buf, end);`;
+    case K_STRING:
+      return `${str} ${prop} = H.utf8(buf, s, s + n);`;
+    case K_INTERNED:
+      return `${str} ${prop} = H.intern(buf, s, s + n);`;
+    case K_BYTES:
+      return `${str} ${prop} = buf.subarray(s, s + n);`;
+    case K_MESSAGE:
+      // A second occurrence merges into the first in protobufjs: left to it.
+      subs.push(compile(f.sub!, subWanted, reuse));
+      return `if (${prop} !== null && ${prop} !== undefined) throw H.BAIL; n = H.length(d, buf, end); ${prop} = S[${subs.length - 1}](d, buf, d.pos + n);`;
+    case K_REPEATED_MESSAGE:
+      // Items are kept in a list: each one a new object, even when the event is reused.
+      subs.push(compile(f.sub!, subWanted, false));
+      return `n = H.length(d, buf, end); ${prop}.push(S[${subs.length - 1}](d, buf, d.pos + n));`;
+    case K_REPEATED_STRING:
+      return `${str} ${prop}.push(H.utf8(buf, s, s + n));`;
+    default: // K_MAP_STRING
+      return `n = H.length(d, buf, end); e = d.pos + n; k = ''; v = '';
+        while (d.pos < e) {
+          t = H.varint32(d, buf, e);
+          if (t !== 10 && t !== 18) throw H.BAIL;
+          n = H.length(d, buf, e); s = d.pos; d.pos += n;
+          if (t === 10) k = H.utf8(buf, s, s + n); else v = H.utf8(buf, s, s + n);
+        }
+        if (k === '__proto__') throw H.BAIL;
+        ${prop}[k] = v;`;
+  }
+}
+
+/**
+ * For a function that reuses its object: the statements that put every property back to what
+ * the constructor gives it (lists and maps new, as a caller may keep them), and the pristine
+ * object they read the defaults from.
+ */
+function resetSource(spec: MessageSpec, wanted: FieldsWanted): { reset: string; pristine: Record<string, unknown> } {
+  const pristine = new spec.ctor();
+  // The fields this function writes (a skipped field keeps its default: nothing writes it)
+  // and the event decoder's extras (own properties that are no field). Plain protobufjs
+  // constructors keep field defaults on the prototype, read through it here. Lists and maps
+  // start new; every other default is a shared value nobody writes to.
+  const kinds = new Map<string, number>();
+  spec.fields.forEach((f, id) => {
+    if (f && (wanted === null || wanted[id])) kinds.set(f.name, f.kind);
+  });
+  const fieldNames = new Set(spec.fields.flatMap((f) => (f ? [f.name] : [])));
+  const names = new Set([...Object.keys(pristine).filter((k) => !fieldNames.has(k)), ...kinds.keys()]);
+  const reset = [...names]
+    .filter((k) => k !== 'hook' && k !== 'hookIndex')
+    .map((k) => {
+      const prop = `m[${JSON.stringify(k)}]`;
+      const kind = kinds.get(k);
+      if (kind === K_REPEATED_MESSAGE || kind === K_REPEATED_STRING) return `${prop} = [];`;
+      if (kind === K_MAP_STRING) return `${prop} = {};`;
+      return `${prop} = P[${JSON.stringify(k)}];`;
+    })
+    .join(' ');
+  return { reset, pristine };
+}
+
 /**
  * A decode function specialised for one message and one selection, as protobufjs generates its
  * own: a switch on the whole tag (field number and wire type), a fixed property per case, so
- * that every store is monomorphic.
+ * that every store is monomorphic. `reuse`: every call returns the same object, reset and
+ * decoded into.
  */
 function compile(spec: MessageSpec, wanted: FieldsWanted, reuse: boolean): Decode {
   const subs: Decode[] = [];
   const cases: string[] = [];
   spec.fields.forEach((f, id) => {
     if (f === undefined) return;
-    const tag = id * 8 + f.wire;
-    const prop = `m[${JSON.stringify(f.name)}]`;
     const want = wanted === null ? true : wanted[id];
     // A nested message read in part: only the listed fields of it.
     const subWanted = want === true || want === false || want === undefined ? null : want;
-    if (!want) {
-      // Skipped, but checked as protobufjs would decode it, so that a frame is refused alike
-      // whatever the outputs read: nested messages are walked (not kept), map entries checked.
-      let skip: string;
-      if (f.wire === 0) skip = 'H.skipVarint(d, buf, end);';
-      else if (f.kind === K_MESSAGE || f.kind === K_REPEATED_MESSAGE) {
-        subs.push(compile(f.sub!, null, true));
-        skip = `n = H.length(d, buf, end); S[${subs.length - 1}](d, buf, d.pos + n);`;
-      } else if (f.kind === K_MAP_STRING) {
-        skip = `n = H.length(d, buf, end); e = d.pos + n;
-          while (d.pos < e) {
-            t = H.varint32(d, buf, e);
-            if (t !== 10 && t !== 18) throw H.BAIL;
-            n = H.length(d, buf, e); d.pos += n;
-          }`;
-      } else skip = 'n = H.length(d, buf, end); d.pos += n;';
-      cases.push(`case ${tag}: { ${skip} break; }`);
-      return;
-    }
-    const str = 'n = H.length(d, buf, end); s = d.pos; d.pos += n;';
-    let body: string;
-    switch (f.kind) {
-      case K_INT32:
-        body = `${prop} = H.varint32(d, buf, end) | 0;`;
-        break;
-      case K_BOOL:
-        body = `${prop} = H.varint32(d, buf, end) !== 0;`;
-        break;
-      case K_INT64:
-        body = `${prop} = H.int64(d, buf, end);`;
-        break;
-      case K_STRING:
-        body = `${str} ${prop} = H.utf8(buf, s, s + n);`;
-        break;
-      case K_INTERNED:
-        body = `${str} ${prop} = H.intern(buf, s, s + n);`;
-        break;
-      case K_BYTES:
-        body = `${str} ${prop} = buf.subarray(s, s + n);`;
-        break;
-      case K_MESSAGE:
-        // A second occurrence merges into the first in protobufjs: left to it.
-        subs.push(compile(f.sub!, subWanted, reuse));
-        body = `if (${prop} !== null && ${prop} !== undefined) throw H.BAIL; n = H.length(d, buf, end); ${prop} = S[${subs.length - 1}](d, buf, d.pos + n);`;
-        break;
-      case K_REPEATED_MESSAGE:
-        // Items are kept in a list: each one a new object, even when the event is reused.
-        subs.push(compile(f.sub!, subWanted, false));
-        body = `n = H.length(d, buf, end); ${prop}.push(S[${subs.length - 1}](d, buf, d.pos + n));`;
-        break;
-      case K_REPEATED_STRING:
-        body = `${str} ${prop}.push(H.utf8(buf, s, s + n));`;
-        break;
-      default: // K_MAP_STRING
-        body = `n = H.length(d, buf, end); e = d.pos + n; k = ''; v = '';
-          while (d.pos < e) {
-            t = H.varint32(d, buf, e);
-            if (t !== 10 && t !== 18) throw H.BAIL;
-            n = H.length(d, buf, e); s = d.pos; d.pos += n;
-            if (t === 10) k = H.utf8(buf, s, s + n); else v = H.utf8(buf, s, s + n);
-          }
-          if (k === '__proto__') throw H.BAIL;
-          ${prop}[k] = v;`;
-    }
-    cases.push(`case ${tag}: { ${body} break; }`);
+    const body = want ? readCase(f, subWanted, reuse, subs) : skipCase(f, subs);
+    cases.push(`case ${id * 8 + f.wire}: { ${body} break; }`);
   });
-  // reuse: every call returns the same object, each property put back to what the
-  // constructor gives it (lists and maps new, as a caller may keep them), then decoded into.
-  let reset = '';
-  let P: Record<string, unknown> | null = null;
-  let scratch: Record<string, unknown> | null = null;
-  if (reuse) {
-    scratch = new spec.ctor();
-    const pristine = new spec.ctor();
-    // The fields this function writes (a skipped field keeps its default: nothing writes it)
-    // and the event decoder's extras (own properties that are no field). Plain protobufjs
-    // constructors keep field defaults on the prototype, read through it here. Lists and maps
-    // start new; every other default is a shared value nobody writes to.
-    const kinds = new Map<string, number>();
-    spec.fields.forEach((f, id) => {
-      if (f && (wanted === null || wanted[id])) kinds.set(f.name, f.kind);
-    });
-    const fieldNames = new Set(spec.fields.flatMap((f) => (f ? [f.name] : [])));
-    const names = new Set([...Object.keys(pristine).filter((k) => !fieldNames.has(k)), ...kinds.keys()]);
-    reset = [...names]
-      .filter((k) => k !== 'hook' && k !== 'hookIndex')
-      .map((k) => {
-        const prop = `m[${JSON.stringify(k)}]`;
-        const kind = kinds.get(k);
-        if (kind === K_REPEATED_MESSAGE || kind === K_REPEATED_STRING) return `${prop} = [];`;
-        if (kind === K_MAP_STRING) return `${prop} = {};`;
-        return `${prop} = P[${JSON.stringify(k)}];`;
-      })
-      .join(' ');
-    P = pristine;
-  }
+  const { reset, pristine } = reuse ? resetSource(spec, wanted) : { reset: '', pristine: null };
+  const scratch = reuse ? new spec.ctor() : null;
   const src = `return function decode(d, buf, end) {
     const m = ${reuse ? 'R' : 'new C()'};
     ${reset}
@@ -315,7 +240,7 @@ function compile(spec: MessageSpec, wanted: FieldsWanted, reuse: boolean): Decod
     return m;
   };`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('C', 'H', 'S', 'R', 'P', src)(spec.ctor, HELPERS, subs, scratch, P) as Decode;
+  return new Function('C', 'H', 'S', 'R', 'P', src)(spec.ctor, HELPERS, subs, scratch, pristine) as Decode;
 }
 
 /** Decodes messages with functions compiled per message type and selection. */

@@ -6,28 +6,11 @@ import protobuf from 'protobufjs';
 import { loadEventSchema } from '../decoding/proto-schema.js';
 import { HOOKS, MESSAGE_NAMES, MQTT5_TYPE_URL_PREFIX, TYPE_URL_PREFIX, type HookName } from '../events/event-types.js';
 import type { SimEvent } from './client-model.js';
-
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  while (n >= 0x80) {
-    buf[pos++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
-}
+import { varintSize, writeVarint } from '../protowire/writer.js';
 
 function typeUrlField(typeUrl: string): Buffer {
   const url = Buffer.from(typeUrl, 'latin1');
-  const field = Buffer.alloc(1 + varintLength(url.length) + url.length);
+  const field = Buffer.alloc(1 + varintSize(url.length) + url.length);
   field[0] = 0x0a;
   url.copy(field, writeVarint(field, 1, url.length));
   return field;
@@ -76,7 +59,7 @@ export class FrameEncoder {
 
   /** Wraps an already-encoded Any type_url field and value into a frame. */
   static frame(typeUrlField: Buffer, value: Uint8Array): Buffer {
-    const anyLen = typeUrlField.length + 1 + varintLength(value.length) + value.length;
+    const anyLen = typeUrlField.length + 1 + varintSize(value.length) + value.length;
     const frame = Buffer.allocUnsafe(4 + anyLen);
     frame.writeUInt32BE(anyLen, 0);
     typeUrlField.copy(frame, 4);
@@ -90,7 +73,7 @@ export class FrameEncoder {
   /** A frame for an arbitrary type_url (tests use it for unknown types). */
   static frameWithTypeUrl(typeUrl: string, value: Uint8Array): Buffer {
     const url = Buffer.from(typeUrl, 'latin1');
-    const field = Buffer.alloc(1 + varintLength(url.length) + url.length);
+    const field = Buffer.alloc(1 + varintSize(url.length) + url.length);
     field[0] = 0x0a;
     url.copy(field, writeVarint(field, 1, url.length));
     return FrameEncoder.frame(field, value);
