@@ -4,7 +4,7 @@
  */
 import { ALL_METRICS, BROKER_METRIC_DEFS, MQTT_METRICS, SIDECAR_METRICS, prometheusNameOf, type AttributeDef, type MetricDef } from '../src/metrics/metric-catalog.js';
 import { LOG_ATTRIBUTES, LOG_RECORDS } from '../src/sinks/log-catalog.js';
-import { SPAN_DOCS } from '../src/traces/span-catalog.js';
+import { SPAN_DOCS } from './span-catalog.js';
 import { HOOKS } from '../src/events/event-types.js';
 import { SIDECAR_OPTIONS } from '../src/config/sidecar-config.js';
 import { SIMULATOR_OPTIONS } from '../src/simulator/simulator-config.js';
@@ -79,7 +79,7 @@ export function renderTelemetryDoc(): string {
   const out = [
     '# Telemetry reference',
     '',
-    '<!-- Generated from src/metrics/metric-catalog.ts, src/sinks/log-catalog.ts and src/traces/span-catalog.ts by `npm run docs`; edit those, not this file. -->',
+    '<!-- Generated from src/metrics/metric-catalog.ts, src/sinks/log-catalog.ts and scripts/span-catalog.ts by `npm run docs`; edit those, not this file. -->',
     '',
     'Every metric is exported under its OpenTelemetry name over OTLP. In Prometheus it has the same',
     'name whether it arrives through the OpenTelemetry Collector\'s Prometheus exporter (default',

@@ -32,6 +32,7 @@ import http2 from 'node:http2';
 import zlib from 'node:zlib';
 import type { AddressInfo, Socket } from 'node:net';
 import { EventDecoder } from '../decoding/event-decoder.js';
+import { readVarint, type Cursor } from '../protowire/reader.js';
 import type { EventSink } from '../sinks/event-sink.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { IngestStats, RejectReason } from './ingest-stats.js';
@@ -142,6 +143,8 @@ interface EventCall {
 
 /** The plugin's gRPC transport: a second receiver front into the same outputs and counters. */
 export class GrpcReceiver implements Component {
+  /** Where the last readVarint of an envelope or a health request ended (per receiver, not module-global). */
+  private readonly at: Cursor = { pos: 0 };
   private boundAddress: AddressInfo | null = null;
   readonly calls: CallCounts = new Map();
   /** The user-type metadata values: bounded and checked like any label value from a peer. */
@@ -477,21 +480,21 @@ export class GrpcReceiver implements Component {
     let anyEnd = 0;
     let pos = start;
     while (pos < end) {
-      const tag = readVarint(buf, pos, end);
+      const tag = readVarint(buf, pos, end, this.at);
       if (tag < 0) return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
-      pos = varintEnd;
+      pos = this.at.pos;
       const wireType = tag & 7;
       if (wireType === 2) {
-        const n = readVarint(buf, pos, end);
-        if (n < 0 || varintEnd + n > end) return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
+        const n = readVarint(buf, pos, end, this.at);
+        if (n < 0 || this.at.pos + n > end) return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
         if (tag >>> 3 === 1) {
-          anyStart = varintEnd;
-          anyEnd = varintEnd + n;
+          anyStart = this.at.pos;
+          anyEnd = this.at.pos + n;
         }
-        pos = varintEnd + n;
+        pos = this.at.pos + n;
       } else if (wireType === 0) {
-        if (readVarint(buf, pos, end) < 0) return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
-        pos = varintEnd;
+        if (readVarint(buf, pos, end, this.at) < 0) return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
+        pos = this.at.pos;
       } else if (wireType === 1) pos += 8;
       else if (wireType === 5) pos += 4;
       else return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
@@ -575,8 +578,8 @@ export class GrpcReceiver implements Component {
       if (msg.length >= 5 && msg[0] === 0) {
         const req = msg.subarray(5, 5 + msg.readUInt32BE(1));
         if (req.length >= 2 && req[0] === 0x0a) {
-          const n = readVarint(req, 1, req.length);
-          if (n >= 0 && varintEnd + n <= req.length) service = req.toString('utf8', varintEnd, varintEnd + n);
+          const n = readVarint(req, 1, req.length, this.at);
+          if (n >= 0 && this.at.pos + n <= req.length) service = req.toString('utf8', this.at.pos, this.at.pos + n);
         }
       }
       if (service !== '' && service !== PLUGIN_SERVICE_NAME) {
@@ -691,24 +694,4 @@ export function parseTimeout(v: string | string[] | undefined): number {
   const ms = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 }[m[2] as 'H'] * n;
   // At least 1 ms (a timer of 0 would fire before any data), at most what a timer can hold.
   return Math.min(Math.max(ms, 1), 2 ** 31 - 1);
-}
-
-/** Where the last readVarint ended (a module-level cursor, to return two values without allocating). */
-let varintEnd = 0;
-
-/** A varint of up to 35 bits at buf[pos] (before `end`), or -1 when truncated or longer. */
-function readVarint(buf: Buffer, pos: number, end: number): number {
-  // A running scale, not 2 ** shift: the power is a floating-point call per byte.
-  let value = 0;
-  let scale = 1;
-  while (pos < end && scale < 2 ** 35) {
-    const b = buf[pos++]!;
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) {
-      varintEnd = pos;
-      return value;
-    }
-    scale *= 128;
-  }
-  return -1;
 }

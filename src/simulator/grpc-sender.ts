@@ -4,6 +4,7 @@
  * round-robin, worker i calling on connection i mod `connections`, a per-call deadline, no
  * retry: a call not answered OK in time is a lost event, counted as the broker counts it.
  */
+import { LEN, varintSize, writeVarint } from '../protowire/writer.js';
 import * as grpc from '@grpc/grpc-js';
 import type { HostPort } from '../config/option-parser.js';
 
@@ -38,16 +39,11 @@ const passThrough = (b: Buffer): Buffer => b;
 
 /** EventRequest { Any event = 1 } around an encoded Any. */
 export function eventRequest(any: Uint8Array): Buffer {
-  let n = any.length;
-  const head: number[] = [0x0a];
-  while (n >= 0x80) {
-    head.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  head.push(n);
-  const out = Buffer.allocUnsafe(head.length + any.length);
-  out.set(head, 0);
-  out.set(any, head.length);
+  const head = 1 + varintSize(any.length);
+  const out = Buffer.allocUnsafe(head + any.length);
+  out[0] = (1 << 3) | LEN;
+  writeVarint(out, 1, any.length);
+  out.set(any, head);
   return out;
 }
 

@@ -10,187 +10,12 @@
  * writer. The tests decode the output with the official field numbers and compare it with the
  * SDK serializer's.
  */
-import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
+import type { AnyValue, Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { isOtlpTimeParts } from './otlp-time.js';
+import { I32, I64, LEN, VARINT, Writer, int64Size, utf8Length, varintSize, writeInt64, writeVarint } from '../protowire/writer.js';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-
-const LEN = 2;
-const VARINT = 0;
-const I64 = 1;
-const I32 = 5;
-
-export function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-/** UTF-8 byte length of a string (surrogate pairs count 4, lone surrogates 3 as U+FFFD). */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n++;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
-
-export class Writer {
-  buf: Buffer;
-  pos = 0;
-
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  varint(n: number): void {
-    this.ensure(10);
-    const b = this.buf;
-    while (n >= 0x80) {
-      b[this.pos++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    b[this.pos++] = n;
-  }
-
-  tag(field: number, wire: number): void {
-    this.varint(field * 8 + wire);
-  }
-
-  /** A string whose UTF-8 length is already known. */
-  stringBody(s: string, byteLength: number): void {
-    this.ensure(byteLength);
-    if (byteLength === s.length && byteLength < 48) {
-      const b = this.buf;
-      let p = this.pos;
-      for (let i = 0; i < byteLength; i++) b[p++] = s.charCodeAt(i);
-      this.pos = p;
-    } else {
-      this.pos += this.buf.write(s, this.pos, byteLength, 'utf8');
-    }
-  }
-
-  stringField(field: number, s: string): void {
-    const n = utf8Length(s);
-    this.tag(field, LEN);
-    this.varint(n);
-    this.stringBody(s, n);
-  }
-
-  raw(bytes: Uint8Array): void {
-    const n = bytes.length;
-    this.ensure(n);
-    if (n < 64) {
-      // Short copies (attribute keys) are cheaper in JS than through a native call.
-      const b = this.buf;
-      let p = this.pos;
-      for (let i = 0; i < n; i++) b[p++] = bytes[i]!;
-      this.pos = p;
-    } else {
-      this.buf.set(bytes, this.pos);
-      this.pos += n;
-    }
-  }
-
-  fixed32(v: number): void {
-    this.ensure(4);
-    this.buf.writeUInt32LE(v >>> 0, this.pos);
-    this.pos += 4;
-  }
-
-  double(v: number): void {
-    this.ensure(8);
-    this.buf.writeDoubleLE(v, this.pos);
-    this.pos += 8;
-  }
-
-  /**
-   * Unix nanoseconds of an HrTime as fixed64, exactly (no BigInt, no precision loss); a time
-   * fixed64 cannot hold is written as 0, "unknown" (otlp-time.ts).
-   */
-  hrTime(t: HrTime): void {
-    this.time(t[0], t[1]);
-  }
-
-  /** As hrTime(), from seconds and nanoseconds. */
-  time(s: number, ns: number): void {
-    const ok = isOtlpTimeParts(s, ns);
-    const sec = ok ? s : 0;
-    const nanos = ok ? ns : 0;
-    const a = Math.floor(sec / 65536) * 1e9; // high part of sec * 1e9, in units of 2^16
-    const b = (sec % 65536) * 1e9 + nanos; // low part, < 2^47
-    const low = (a % 65536) * 65536 + (b % 4294967296);
-    const lo = low % 4294967296;
-    const hi = Math.floor(a / 65536) + Math.floor(b / 4294967296) + Math.floor(low / 4294967296);
-    this.ensure(8);
-    const buf = this.buf;
-    let p = this.pos;
-    buf[p++] = lo & 0xff;
-    buf[p++] = (lo >>> 8) & 0xff;
-    buf[p++] = (lo >>> 16) & 0xff;
-    buf[p++] = lo >>> 24;
-    buf[p++] = hi & 0xff;
-    buf[p++] = (hi >>> 8) & 0xff;
-    buf[p++] = (hi >>> 16) & 0xff;
-    buf[p++] = (hi >>> 24) & 0xff;
-    this.pos = p;
-  }
-
-  /**
-   * Writes a length-delimited field whose body `write` produces directly in place: two bytes
-   * are reserved for the length (enough below 16 KiB, nearly every record) and the body is moved
-   * only when its length needs another size, instead of copying every body once.
-   */
-  nested(field: number, write: () => void): void {
-    this.tag(field, LEN);
-    this.ensure(2);
-    const lenAt = this.pos;
-    this.pos += 2;
-    write();
-    const len = this.pos - lenAt - 2;
-    const need = varintSize(len);
-    if (need !== 2) {
-      this.ensure(need - 2);
-      this.buf.copyWithin(lenAt + need, lenAt + 2, this.pos);
-      this.pos += need - 2;
-    }
-    let n = len;
-    let p = lenAt;
-    while (n >= 0x80) {
-      this.buf[p++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    this.buf[p] = n;
-  }
-
-  hex(field: number, hex: string): void {
-    const n = hex.length >> 1;
-    this.tag(field, LEN);
-    this.varint(n);
-    this.ensure(n);
-    this.pos += this.buf.write(hex, this.pos, n, 'hex');
-  }
-}
-
-// ---- AnyValue sizes (for length prefixes) and writing ----
 
 function anyValueSize(v: AnyValue): number {
   switch (typeof v) {
@@ -223,30 +48,10 @@ function anyValueSize(v: AnyValue): number {
   }
 }
 
-function int64Size(v: number): number {
-  return v < 0 ? 10 : varintSize(v);
-}
-
 function keyValueSize(key: string, v: AnyValue): number {
   const k = utf8Length(key);
   const vs = anyValueSize(v);
   return 1 + varintSize(k) + k + 1 + varintSize(vs) + vs;
-}
-
-function writeInt64(w: Writer, v: number): void {
-  if (v >= 0) {
-    w.varint(v);
-    return;
-  }
-  // Two's complement over 64 bits, ten bytes.
-  const big = BigInt.asUintN(64, BigInt(v));
-  let x = big;
-  w.ensure(10);
-  for (let i = 0; i < 9; i++) {
-    w.buf[w.pos++] = Number(x & 0x7fn) | 0x80;
-    x >>= 7n;
-  }
-  w.buf[w.pos++] = Number(x);
 }
 
 /** Writes AnyValue's fields (the message body, without its own tag and length). */
@@ -696,13 +501,7 @@ export class LogRecordEncoder {
     const start = bodyAt - 1 - lenSize;
     const b = w.buf;
     b[start] = (2 << 3) | LEN;
-    let p = start + 1;
-    let n = len;
-    while (n >= 0x80) {
-      b[p++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    b[p] = n;
+    writeVarint(b, start + 1, len);
     return this.newHandle(this.slab!, start, w.pos);
   }
 }

@@ -11,7 +11,8 @@
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { keyField, resourceMessage, scopeMessage, varintSize, writeKeyValue, Writer } from './log-protobuf-serializer.js';
+import { keyField, resourceMessage, scopeMessage, writeKeyValue } from './log-protobuf-serializer.js';
+import { varintSize, Writer } from '../protowire/writer.js';
 import type { BrokerSpan, SpanAttributeValue } from '../traces/broker-span.js';
 import { isOtlpTimeParts } from './otlp-time.js';
 

@@ -12,7 +12,7 @@ import { OtlpGrpcReceiver } from '../helpers/otlp-grpc-receiver.js';
 import { connect, otlpOtel, startTestSidecar, testOtel, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 import { deliverySpanId, receiptSpanId } from '../../src/traces/span-ids.js';
-import { SPAN_DOCS } from '../../src/traces/span-catalog.js';
+import { SPAN_DOCS } from '../../scripts/span-catalog.js';
 
 const encoder = new FrameEncoder();
 const T = '5b8efff798038103d269b633813fc60c';
