@@ -22,7 +22,11 @@ test("the default bounds fit the 512Mi limit of each shipped manifest's sidecar 
   for (const file of ['deploy/kubernetes/vernemq-with-sidecar.yaml', 'deploy/kubernetes/central-grpc-sidecar.yaml']) {
     const text = readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
     for (const doc of text.split(/^---$/m).map((d) => parse(d) as Record<string, unknown> | null)) {
-      const containers = ((doc?.spec as { template?: { spec?: { containers?: unknown[] } } } | undefined)?.template?.spec?.containers ?? []) as { name: string; image?: string; resources?: { limits?: { memory?: string } }; env?: { name: string; value?: string }[] }[];
+      type Container = { name: string; image?: string; restartPolicy?: string; resources?: { limits?: { memory?: string } }; env?: { name: string; value?: string }[] };
+      const pod = (doc?.spec as { template?: { spec?: { containers?: Container[]; initContainers?: Container[] } } } | undefined)?.template?.spec;
+      // The sidecar runs as a container, or as a native sidecar (an init container that keeps
+      // running); a plain init container of the same image (the MQTT 5 plugin copy) is not it.
+      const containers = [...(pod?.containers ?? []), ...(pod?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
       for (const c of containers.filter((x) => String(x.image).includes('vmq-otel-sidecar'))) {
         const limit = c.resources?.limits?.memory;
         assert.equal(limit, '512Mi', `${file} ${c.name}`);
