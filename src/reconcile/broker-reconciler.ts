@@ -228,7 +228,7 @@ export class BrokerReconciler implements Component {
     HOOKS.forEach((hook, i) => {
       if (!v.attempts.has(hook)) return;
       const attempted = (v.attempts.get(hook) ?? 0) - (b.attempts.get(hook) ?? 0);
-      const received = this.stats.eventsByHook[i]! - b.received[i]!;
+      const received = this.stats.eventsAt(i) - b.received[i]!;
       const results = v.grpcResults.get(hook);
       const okElsewhere = results ? Math.max(0, (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0) - (this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]!)) : 0;
       out.set(hook, Math.max(0, attempted - received - okElsewhere));
@@ -268,7 +268,7 @@ export class BrokerReconciler implements Component {
         baseErrors: b.errors.get(hook) ?? 0,
         lastAttempts: last.attempts.get(hook) ?? 0,
         lastErrors: last.errors.get(hook) ?? 0,
-        received: this.stats.eventsByHook[i]! - b.received[i]!,
+        received: this.stats.eventsAt(i) - b.received[i]!,
         // Still unknown (an older snapshot, no scrape since): left out, as that snapshot had it.
         ...(this.grpcBaselinePending ? {} : { baseGrpcOk: b.grpcOk.get(hook) ?? 0, receivedGrpc: this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]! }),
       };
