@@ -25,6 +25,7 @@ import { FrameBudget } from '../src/framing/frame-budget.js';
 import { SidecarLogger } from '../src/logging/sidecar-logger.js';
 import { fieldsForOutputs } from '../src/decoding/field-selection.js';
 import type { EventSink } from '../src/sinks/event-sink.js';
+import { IngestCore } from '../src/ingest/ingest-core.js';
 
 const EVENT_METHOD_PATH = '/webhook.v1beta1.PluginService/Event';
 const variant = process.argv[2];
@@ -59,13 +60,14 @@ function grpcJsHandler(userTypes: Map<string, { OK: number; INVALID_ARGUMENT: nu
     let counts = userTypes.get(ut);
     if (counts === undefined) userTypes.set(ut, (counts = { OK: 0, INVALID_ARGUMENT: 0 }));
     const req = call.request;
-    stats.bytesReceived += req.length;
-    stats.framesReceived++;
+    const g = stats.grpc;
+    g.bytesReceived += req.length;
+    g.framesReceived++;
     let start = 0;
     let end = 0;
     let pos = 0;
     const bad = () => {
-      stats.rejected.invalid_envelope++;
+      g.rejected.invalid_envelope++;
       counts!.INVALID_ARGUMENT++;
       callback({ code: grpc.status.INVALID_ARGUMENT, details: 'invalid_envelope' });
     };
@@ -91,11 +93,13 @@ function grpcJsHandler(userTypes: Map<string, { OK: number; INVALID_ARGUMENT: nu
     }
     const event = decoder.decode(req, start, end, nowMs);
     if (event === null) {
-      stats.rejected[decoder.failure]++;
+      g.rejected[decoder.failure]++;
       counts.INVALID_ARGUMENT++;
       callback({ code: grpc.status.INVALID_ARGUMENT, details: decoder.failure });
       return;
     }
+    g.events++;
+    g.eventsByHook[event.hookIndex]!++;
     stats.countEvent(event, nowMs);
     sink.consume(event, nowMs);
     counts.OK++;
@@ -137,10 +141,9 @@ async function startGrpcJs(tuned: boolean): Promise<number> {
 async function startHttp2(): Promise<number> {
   const r = new GrpcReceiver(
     { host: '127.0.0.1', port: 0, maxMessageBytes: 16 * 1024 * 1024, maxStreams: 100, maxConnections: 1024, budget: new FrameBudget(256 * 1024 * 1024) },
-    sink,
+    new IngestCore(sink, stats, logger, decoder),
     stats,
     logger,
-    decoder,
   );
   return (await r.start()).port;
 }

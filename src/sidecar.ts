@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { TcpReceiver } from './receiver/tcp-receiver.js';
 import { GrpcReceiver } from './receiver/grpc-receiver.js';
 import { IngestStats } from './receiver/ingest-stats.js';
+import { IngestCore } from './ingest/ingest-core.js';
 import { GrpcWorkerPool, WorkerReporter, isGrpcWorker, reusePortSupported, workerReport } from './receiver/grpc-workers.js';
 import { FanoutSink, type EventSink } from './sinks/event-sink.js';
 import { EventPrinter } from './sinks/event-printer.js';
@@ -247,7 +248,10 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     spans: spans !== null,
   });
 
-  // Receivers: two fronts (the plugin's TCP pool, its gRPC calls), the same outputs behind them.
+  // Receivers: two fronts (the plugin's TCP pool, its gRPC calls), one ingest core behind them
+  // (decode, count, outputs). One decoder for both: decoding is synchronous, so its scratch
+  // state is never shared by two events at once, and its per-hook functions are optimised once.
+  const ingest = new IngestCore(outputs, stats, logger, new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }));
   const tcp = new TcpReceiver(
     {
       host: settings.listen.host,
@@ -256,9 +260,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       maxConnections: settings.maxConnections,
       // Workers split the memory budgets: N processes hold what one would.
       maxBufferedBytes: role === 'worker' ? Math.floor(settings.maxBufferedBytes / workerCount) : settings.maxBufferedBytes,
-      fields,
     },
-    outputs,
+    ingest,
     stats,
     logger,
   );
@@ -276,10 +279,9 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
           maxStreams: settings.grpcMaxStreams,
           budget: tcp.budget,
         },
-        outputs,
+        ingest,
         stats,
         logger,
-        new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }),
       )
     : null;
   if (grpc) metrics.reportBounded(grpc.userTypes);

@@ -1,18 +1,14 @@
 /**
- * One plugin connection: bytes -> frames -> events -> sink. Knows nothing about sockets, so it
- * can be driven by any byte source (tests feed it chunks directly).
+ * One plugin connection: bytes -> frames, and each frame to the ingest core (decode, count,
+ * outputs). What it keeps itself is the framing and the connection's own figures. Knows
+ * nothing about sockets, so it can be driven by any byte source (tests feed it chunks directly).
  */
 import { FrameDecoder, type FrameHandler } from '../framing/frame-decoder.js';
 import type { FrameBudget } from '../framing/frame-budget.js';
-import { EventDecoder } from '../decoding/event-decoder.js';
-import type { EventSink } from '../sinks/event-sink.js';
-import type { SidecarLogger } from '../logging/sidecar-logger.js';
-import type { CloseReason, IngestStats, RejectReason } from './ingest-stats.js';
+import type { IngestCore, IngestSource, RejectLog } from '../ingest/ingest-core.js';
+import type { CloseReason, IngestStats, RejectReason, TransportCounters } from './ingest-stats.js';
 
-/** At most one log line per reject reason and interval, across all connections. */
-const REJECT_LOG_INTERVAL_MS = 10_000;
-
-export class ConnectionHandler implements FrameHandler {
+export class ConnectionHandler implements FrameHandler, IngestSource {
   frames = 0;
   events = 0;
   /**
@@ -31,21 +27,24 @@ export class ConnectionHandler implements FrameHandler {
   /** Milliseconds since the epoch of the last bytes received (or of the connection's start). */
   lastActivityMs = Date.now();
 
+  /** The TCP transport's counters (IngestSource): what the core counts for this connection too. */
+  readonly counters: TransportCounters;
+  readonly rejectLog: RejectLog;
+
   private readonly frameDecoder: FrameDecoder;
-  private readonly eventDecoder: EventDecoder;
+  private readonly stats: IngestStats;
   private nowMs = 0;
 
   constructor(
-    private readonly peer: string,
-    private readonly sink: EventSink,
-    private readonly stats: IngestStats,
-    private readonly logger: SidecarLogger,
+    peer: string,
+    private readonly ingest: IngestCore,
     maxFrameBytes: number,
-    eventDecoder: EventDecoder = new EventDecoder(),
     budget: FrameBudget | null = null,
   ) {
     this.frameDecoder = new FrameDecoder(this, maxFrameBytes, budget);
-    this.eventDecoder = eventDecoder;
+    this.stats = ingest.stats;
+    this.counters = ingest.stats.tcp;
+    this.rejectLog = { message: 'frame rejected', keyPrefix: '', peer };
   }
 
   push(chunk: Buffer): void {
@@ -54,7 +53,7 @@ export class ConnectionHandler implements FrameHandler {
     this.lastActivityMs = this.nowMs;
     this.bytes += chunk.length;
     this.reads++;
-    this.stats.bytesReceived += chunk.length;
+    this.counters.bytesReceived += chunk.length;
     this.frameDecoder.push(chunk);
   }
 
@@ -87,25 +86,12 @@ export class ConnectionHandler implements FrameHandler {
 
   onFrame(buf: Buffer, start: number, end: number): void {
     this.frames++;
-    const stats = this.stats;
-    stats.framesReceived++;
-    const dec = this.eventDecoder;
-    const event = dec.decode(buf, start, end, this.nowMs);
-    if (event === null) {
-      this.reject(dec.failure, dec.failureDetail);
-      return;
-    }
-    this.events++;
-    stats.countEvent(event, this.nowMs);
-    if (!event.timeMissing) {
+    this.counters.framesReceived++;
+    const event = this.ingest.ingest(buf, start, end, this.nowMs, this);
+    // How far this connection has been read in broker time (the wakeup matcher's low watermark).
+    if (event !== null && !event.timeMissing) {
       const t = event.timeSec * 1000 + event.timeNanos / 1e6;
       if (t > this.latestBrokerMs) this.latestBrokerMs = t;
-    }
-    try {
-      this.sink.consume(event, this.nowMs);
-    } catch (err) {
-      // A bug in a sink, not bad input: logged as an error, with the hook that triggered it.
-      this.reject('sink_error', (err as Error)?.stack ?? String(err), 'error', event.hook);
     }
   }
 
@@ -118,14 +104,7 @@ export class ConnectionHandler implements FrameHandler {
     this.reject('unframeable', `length header ${length} is beyond any frame the plugin can send; closing the connection`);
   }
 
-  private reject(reason: RejectReason, detail: string, level: 'warn' | 'error' = 'warn', hook?: string): void {
-    this.rejected++;
-    this.stats.rejected[reason]++;
-    this.logger.limited(level, reason, REJECT_LOG_INTERVAL_MS, level === 'error' ? 'event sink failed' : 'frame rejected', {
-      reason,
-      peer: this.peer,
-      ...(hook === undefined ? {} : { hook }),
-      detail,
-    });
+  private reject(reason: RejectReason, detail: string): void {
+    this.ingest.reject(this, reason, detail);
   }
 }

@@ -11,8 +11,9 @@
  * `grpc-timeout`, message size limits, content-type checks, UNIMPLEMENTED for any other method.
  *
  * The request is not decoded by a protobuf library: the EventRequest's field 1 is found by
- * hand, and the Any inside goes to the same EventDecoder a TCP frame goes to, in place. The
- * answer is sent once the event has been decoded and handed to the sinks (which never await):
+ * hand, and the Any inside goes to the ingest core a TCP frame goes to (decode, count, outputs),
+ * in place. The answer is sent once the event has been decoded and handed to the sinks (which
+ * never await):
  * an event is answered OK only once it is counted, INVALID_ARGUMENT when it is not an Any with
  * one of our type URLs, so the broker's `grpc_call_result` and our counts agree.
  *
@@ -31,9 +32,8 @@ import { formatHostPort } from '../config/option-parser.js';
 import http2 from 'node:http2';
 import zlib from 'node:zlib';
 import type { AddressInfo, Socket } from 'node:net';
-import { EventDecoder } from '../decoding/event-decoder.js';
+import type { IngestCore, IngestSource } from '../ingest/ingest-core.js';
 import { readVarint, type Cursor } from '../protowire/reader.js';
-import type { EventSink } from '../sinks/event-sink.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { IngestStats, RejectReason } from './ingest-stats.js';
 import type { MetricStore } from '../metrics/metric-store.js';
@@ -143,8 +143,6 @@ interface EventCall {
 
 /** The plugin's gRPC transport: a second receiver front into the same outputs and counters. */
 export class GrpcReceiver implements Component {
-  /** Where the last readVarint of an envelope or a health request ended (per receiver, not module-global). */
-  private readonly at: Cursor = { pos: 0 };
   private boundAddress: AddressInfo | null = null;
   readonly calls: CallCounts = new Map();
   /** The user-type metadata values: bounded and checked like any label value from a peer. */
@@ -155,20 +153,21 @@ export class GrpcReceiver implements Component {
   private readonly watchers = new Set<http2.ServerHttp2Stream>();
   private bound = false;
   private shuttingDown = false;
-  private readonly decoder: EventDecoder;
   private readonly budget: FrameBudget;
+  /** The gRPC transport as the ingest core sees it: its counters, how its rejects are logged. */
+  private readonly source: IngestSource;
+  private readonly reader = new RequestReader();
   /** Bytes of messages being received, held now (also in the shared budget). */
   heldBytes = 0;
 
   constructor(
     private readonly options: GrpcReceiverOptions,
-    private readonly sink: EventSink,
-    private readonly stats: IngestStats,
+    private readonly ingest: IngestCore,
+    stats: IngestStats,
     private readonly logger: SidecarLogger,
-    decoder: EventDecoder = new EventDecoder(),
   ) {
-    this.decoder = decoder;
     this.budget = options.budget;
+    this.source = { counters: stats.grpc, rejectLog: { message: 'gRPC event rejected', keyPrefix: 'grpc-' }, events: 0, rejected: 0 };
     stats.grpcConnections = this.connections;
   }
 
@@ -412,8 +411,7 @@ export class GrpcReceiver implements Component {
     // Reset or connection lost before the message was complete: the event never arrived whole.
     call.answered = true;
     this.releaseHeld(call);
-    this.stats.rejected.truncated++;
-    this.stats.grpc.rejected.truncated++;
+    this.ingest.count(this.source, 'truncated');
     call.counts.CANCELLED++;
   }
 
@@ -422,8 +420,7 @@ export class GrpcReceiver implements Component {
     if (call.answered) return;
     call.answered = true;
     this.releaseHeld(call);
-    this.stats.rejected.truncated++;
-    this.stats.grpc.rejected.truncated++;
+    this.ingest.count(this.source, 'truncated');
     call.counts.DEADLINE_EXCEEDED++;
     respondStatus(call.stream, GRPC_STATUS.DEADLINE_EXCEEDED, 'deadline exceeded before the message was complete');
   }
@@ -440,15 +437,13 @@ export class GrpcReceiver implements Component {
     }
   }
 
-  /** The message (bytes start..end of buf) is complete: decode, count, hand on, answer. */
+  /** The message (bytes start..end of buf) is complete: decompressed, its Any to the ingest core, answered. */
   private finishEvent(call: EventCall, buf: Buffer, start: number, end: number): void {
     const nowMs = Date.now();
-    const stats = this.stats;
-    const mine = stats.grpc;
+    const mine = this.source.counters;
     if (call.compressed) {
       if (call.encoding === 'identity') {
         this.releaseHeld(call);
-        stats.framesReceived++;
         mine.framesReceived++;
         this.reject(call, 'invalid_envelope', 'compressed message without grpc-encoding', 'INTERNAL');
         return;
@@ -464,58 +459,25 @@ export class GrpcReceiver implements Component {
         const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
         if (tooLarge) this.refuse(call, 'oversized', `decompressed message larger than max (${this.options.maxMessageBytes})`);
         else {
-          stats.framesReceived++;
           mine.framesReceived++;
           this.reject(call, 'invalid_envelope', `message does not decompress (${call.encoding})`);
         }
         return;
       }
     }
-    stats.bytesReceived += end - start;
-    stats.framesReceived++;
+    mine.bytesReceived += end - start;
     mine.framesReceived++;
-    // EventRequest { google.protobuf.Any event = 1; }: find field 1 (a later occurrence wins,
-    // as protobuf merges a repeated embedded message); unknown fields are skipped.
-    let anyStart = 0;
-    let anyEnd = 0;
-    let pos = start;
-    while (pos < end) {
-      const tag = readVarint(buf, pos, end, this.at);
-      if (tag < 0) return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
-      pos = this.at.pos;
-      const wireType = tag & 7;
-      if (wireType === 2) {
-        const n = readVarint(buf, pos, end, this.at);
-        if (n < 0 || this.at.pos + n > end) return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
-        if (tag >>> 3 === 1) {
-          anyStart = this.at.pos;
-          anyEnd = this.at.pos + n;
-        }
-        pos = this.at.pos + n;
-      } else if (wireType === 0) {
-        if (readVarint(buf, pos, end, this.at) < 0) return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
-        pos = this.at.pos;
-      } else if (wireType === 1) pos += 8;
-      else if (wireType === 5) pos += 4;
-      else return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
+    const reader = this.reader;
+    if (!reader.findAny(buf, start, end)) return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
+    const core = this.ingest;
+    if (core.ingest(buf, reader.anyStart, reader.anyEnd, nowMs, this.source) === null) {
+      // Counted and logged by the core; answered here.
+      this.releaseHeld(call);
+      this.answerRejected(call, core.failure, core.failureDetail, 'INVALID_ARGUMENT');
+      return;
     }
-    if (pos > end) return this.rejectHeld(call, 'invalid_envelope', 'EventRequest is not valid protobuf');
-
-    const dec = this.decoder;
-    const event = dec.decode(buf, anyStart, anyEnd, nowMs);
-    if (event === null) return this.rejectHeld(call, dec.failure, dec.failureDetail);
-    stats.countEvent(event, nowMs);
-    mine.eventsByHook[event.hookIndex]!++;
-    try {
-      this.sink.consume(event, nowMs);
-    } catch (err) {
-      // The fan-out gave the event to every other sink and threw the failure on: counted here
-      // once, as the TCP connection handler does.
-      stats.rejected.sink_error++;
-      mine.rejected.sink_error++;
-      this.logger.limited('error', 'sink_error', REJECT_LOG_INTERVAL_MS, 'event sink failed', { hook: event.hook, detail: (err as Error)?.stack ?? String(err) });
-    }
-    // Still OK: the event was accepted and the other sinks have it; the failure is ours, counted.
+    // OK even when a sink failed: the event was accepted and the other sinks have it; the
+    // failure is ours, counted by the core as sink_error.
     this.releaseHeld(call);
     call.answered = true;
     call.counts.OK++;
@@ -531,23 +493,23 @@ export class GrpcReceiver implements Component {
     this.reject(call, reason, detail);
   }
 
-  /** Not an event: counted by reason, answered INVALID_ARGUMENT (or `answer`). */
+  /** Not an event: counted by reason and logged (by the core), answered INVALID_ARGUMENT (or `answer`). */
   private reject(call: EventCall, reason: RejectReason, detail: string, answer: 'INVALID_ARGUMENT' | 'UNIMPLEMENTED' | 'INTERNAL' = 'INVALID_ARGUMENT'): void {
+    this.ingest.reject(this.source, reason, detail);
+    this.answerRejected(call, reason, detail, answer);
+  }
+
+  private answerRejected(call: EventCall, reason: RejectReason, detail: string, answer: 'INVALID_ARGUMENT' | 'UNIMPLEMENTED' | 'INTERNAL'): void {
     call.answered = true;
-    this.stats.rejected[reason]++;
-    this.stats.grpc.rejected[reason]++;
     call.counts[answer]++;
-    this.logger.limited('warn', `grpc-${reason}`, REJECT_LOG_INTERVAL_MS, 'gRPC event rejected', { reason, detail });
     respondStatus(call.stream, GRPC_STATUS[answer], `${reason}${detail ? `: ${detail}` : ''}`);
   }
 
   /** A limit of ours, not the event's fault: RESOURCE_EXHAUSTED, counted; the message is not read. */
   private refuse(call: EventCall, reason: 'oversized' | 'buffer_budget', detail: string): void {
     call.answered = true;
-    this.stats.rejected[reason]++;
-    this.stats.grpc.rejected[reason]++;
+    this.ingest.reject(this.source, reason, detail, 'gRPC call refused');
     call.counts.RESOURCE_EXHAUSTED++;
-    this.logger.limited('warn', `grpc-${reason}`, REJECT_LOG_INTERVAL_MS, 'gRPC call refused', { reason, detail });
     respondStatus(call.stream, GRPC_STATUS.RESOURCE_EXHAUSTED, detail);
   }
 
@@ -578,8 +540,9 @@ export class GrpcReceiver implements Component {
       if (msg.length >= 5 && msg[0] === 0) {
         const req = msg.subarray(5, 5 + msg.readUInt32BE(1));
         if (req.length >= 2 && req[0] === 0x0a) {
-          const n = readVarint(req, 1, req.length, this.at);
-          if (n >= 0 && this.at.pos + n <= req.length) service = req.toString('utf8', this.at.pos, this.at.pos + n);
+          const reader = this.reader;
+          const n = reader.varint(req, 1, req.length);
+          if (n >= 0 && reader.pos + n <= req.length) service = req.toString('utf8', reader.pos, reader.pos + n);
         }
       }
       if (service !== '' && service !== PLUGIN_SERVICE_NAME) {
@@ -694,4 +657,54 @@ export function parseTimeout(v: string | string[] | undefined): number {
   const ms = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 }[m[2] as 'H'] * n;
   // At least 1 ms (a timer of 0 would fire before any data), at most what a timer can hold.
   return Math.min(Math.max(ms, 1), 2 ** 31 - 1);
+}
+
+/**
+ * Reads the few protobuf fields the receiver needs itself (EventRequest's Any, a health
+ * check's service name). One per receiver: its results are fields, not module state.
+ */
+class RequestReader implements Cursor {
+  /** Where the last varint() ended. */
+  pos = 0;
+  /** The Any found by the last findAny() (bytes anyStart..anyEnd; empty when absent). */
+  anyStart = 0;
+  anyEnd = 0;
+
+  /**
+   * EventRequest { google.protobuf.Any event = 1; }: finds field 1 (a later occurrence wins, as
+   * protobuf merges a repeated embedded message); unknown fields are skipped. False when the
+   * bytes are not valid protobuf.
+   */
+  findAny(buf: Buffer, start: number, end: number): boolean {
+    this.anyStart = 0;
+    this.anyEnd = 0;
+    let pos = start;
+    while (pos < end) {
+      const tag = this.varint(buf, pos, end);
+      if (tag < 0) return false;
+      pos = this.pos;
+      const wireType = tag & 7;
+      if (wireType === 2) {
+        const n = this.varint(buf, pos, end);
+        if (n < 0 || this.pos + n > end) return false;
+        if (tag >>> 3 === 1) {
+          this.anyStart = this.pos;
+          this.anyEnd = this.pos + n;
+        }
+        pos = this.pos + n;
+      } else if (wireType === 0) {
+        if (this.varint(buf, pos, end) < 0) return false;
+        pos = this.pos;
+      } else if (wireType === 1) pos += 8;
+      else if (wireType === 5) pos += 4;
+      else return false;
+    }
+    return pos <= end;
+  }
+
+  /** A varint of up to 35 bits at buf[pos] (before `end`), or -1 when truncated or longer; its end in `pos`. */
+  varint(buf: Buffer, pos: number, end: number): number {
+    return readVarint(buf, pos, end, this);
+  }
+
 }

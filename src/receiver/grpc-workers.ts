@@ -22,9 +22,9 @@ import os from 'node:os';
 import type { MetricStore, AttributeValue } from '../metrics/metric-store.js';
 import { HistogramFamily, SumFamily, type HistogramSeries } from '../metrics/metric-store.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
-import type { IngestStats } from './ingest-stats.js';
+import type { IngestStats, TransportCounters } from './ingest-stats.js';
 import { HOOKS } from '../events/event-types.js';
-import { REJECT_REASONS } from './ingest-stats.js';
+import { REJECT_REASONS, TRANSPORTS } from './ingest-stats.js';
 import { GRPC_ANSWERS, type GrpcAnswer, type GrpcReceiver } from './grpc-receiver.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
@@ -88,17 +88,20 @@ interface HistogramReport {
   kind: 'histogram';
   series: [AttributeValue[], number, number, number, number, number[]][];
 }
+/** One transport's counters as plain data (rejects in REJECT_REASONS order). */
+interface CountersReport {
+  bytesReceived: number;
+  framesReceived: number;
+  events: number;
+  eventsByHook: number[];
+  rejected: number[];
+}
 interface StatsReport {
   eventsTotal: number;
-  framesReceived: number;
-  bytesReceived: number;
-  eventsByHook: number[];
+  tcp: CountersReport;
+  grpc: CountersReport;
   lastSeenByHook: number[];
   itemsTruncatedByHook: number[];
-  rejected: number[];
-  grpcFrames: number;
-  grpcEventsByHook: number[];
-  grpcRejected: number[];
 }
 export interface WorkerReport {
   type: 'report';
@@ -114,6 +117,10 @@ export interface WorkerReport {
 
 function valuesOf(def: { attributes: readonly { name: string }[] }, attributes: Record<string, unknown>): AttributeValue[] {
   return def.attributes.map((a) => (attributes[a.name] ?? '') as AttributeValue);
+}
+
+function countersReport(c: TransportCounters): CountersReport {
+  return { bytesReceived: c.bytesReceived, framesReceived: c.framesReceived, events: c.events, eventsByHook: c.eventsByHook.slice(), rejected: REJECT_REASONS.map((r) => c.rejected[r]) };
 }
 
 /** What a worker has counted, as plain data for the primary. */
@@ -132,15 +139,10 @@ export function workerReport(store: MetricStore, stats: IngestStats, grpc: GrpcR
     families,
     stats: {
       eventsTotal: stats.eventsTotal,
-      framesReceived: stats.framesReceived,
-      bytesReceived: stats.bytesReceived,
-      eventsByHook: stats.eventsByHook.slice(),
+      tcp: countersReport(stats.tcp),
+      grpc: countersReport(stats.grpc),
       lastSeenByHook: stats.lastSeenByHook.slice(),
       itemsTruncatedByHook: stats.itemsTruncatedByHook.slice(),
-      rejected: REJECT_REASONS.map((r) => stats.rejected[r]),
-      grpcFrames: stats.grpc.framesReceived,
-      grpcEventsByHook: stats.grpc.eventsByHook.slice(),
-      grpcRejected: REJECT_REASONS.map((r) => stats.grpc.rejected[r]),
     },
     calls: [...grpc.calls].map(([userType, c]) => [userType, GRPC_ANSWERS.map((a) => c[a])]),
     connections: { ...grpc.connections },
@@ -351,19 +353,20 @@ export class GrpcWorkerPool implements Component {
     for (const r of this.reports()) addStats(total, r.stats);
     const s = this.stats;
     const a = this.addedStats;
-    s.eventsTotal += total.eventsTotal - a.eventsTotal;
-    s.framesReceived += total.framesReceived - a.framesReceived;
-    s.bytesReceived += total.bytesReceived - a.bytesReceived;
-    s.grpc.framesReceived += total.grpcFrames - a.grpcFrames;
-    total.eventsByHook.forEach((n, i) => {
-      s.eventsByHook[i]! += n - a.eventsByHook[i]!;
-      s.grpc.eventsByHook[i]! += total.grpcEventsByHook[i]! - a.grpcEventsByHook[i]!;
-      s.itemsTruncatedByHook[i]! += total.itemsTruncatedByHook[i]! - a.itemsTruncatedByHook[i]!;
+    // Each transport's change into the primary's counters of that transport.
+    for (const t of TRANSPORTS) {
+      const c = s[t];
+      const now = total[t];
+      const before = a[t];
+      c.bytesReceived += now.bytesReceived - before.bytesReceived;
+      c.framesReceived += now.framesReceived - before.framesReceived;
+      c.events += now.events - before.events;
+      now.eventsByHook.forEach((n, i) => (c.eventsByHook[i]! += n - before.eventsByHook[i]!));
+      REJECT_REASONS.forEach((r, i) => (c.rejected[r] += now.rejected[i]! - before.rejected[i]!));
+    }
+    total.itemsTruncatedByHook.forEach((n, i) => {
+      s.itemsTruncatedByHook[i]! += n - a.itemsTruncatedByHook[i]!;
       if (total.lastSeenByHook[i]! > s.lastSeenByHook[i]!) s.lastSeenByHook[i] = total.lastSeenByHook[i]!;
-    });
-    REJECT_REASONS.forEach((r, i) => {
-      s.rejected[r] += total.rejected[i]! - a.rejected[i]!;
-      s.grpc.rejected[r] += total.grpcRejected[i]! - a.grpcRejected[i]!;
     });
     Object.assign(this.addedStats, total);
   }
@@ -419,36 +422,30 @@ export class GrpcWorkerPool implements Component {
   }
 }
 
+function emptyCounters(): CountersReport {
+  return { bytesReceived: 0, framesReceived: 0, events: 0, eventsByHook: new Array<number>(HOOKS.length).fill(0), rejected: REJECT_REASONS.map(() => 0) };
+}
+
 function emptyStats(): StatsReport {
   const hooks = () => new Array<number>(HOOKS.length).fill(0);
-  return {
-    eventsTotal: 0,
-    framesReceived: 0,
-    bytesReceived: 0,
-    eventsByHook: hooks(),
-    lastSeenByHook: hooks(),
-    itemsTruncatedByHook: hooks(),
-    rejected: REJECT_REASONS.map(() => 0),
-    grpcFrames: 0,
-    grpcEventsByHook: hooks(),
-    grpcRejected: REJECT_REASONS.map(() => 0),
-  };
+  return { eventsTotal: 0, tcp: emptyCounters(), grpc: emptyCounters(), lastSeenByHook: hooks(), itemsTruncatedByHook: hooks() };
+}
+
+function addCounters(t: CountersReport, r: CountersReport): void {
+  t.bytesReceived += r.bytesReceived;
+  t.framesReceived += r.framesReceived;
+  t.events += r.events;
+  r.eventsByHook.forEach((n, i) => (t.eventsByHook[i]! += n));
+  r.rejected.forEach((n, i) => (t.rejected[i]! += n));
 }
 
 function addStats(t: StatsReport, r: StatsReport): void {
   t.eventsTotal += r.eventsTotal;
-  t.framesReceived += r.framesReceived;
-  t.bytesReceived += r.bytesReceived;
-  t.grpcFrames += r.grpcFrames;
-  r.eventsByHook.forEach((n, i) => {
-    t.eventsByHook[i]! += n;
-    t.grpcEventsByHook[i]! += r.grpcEventsByHook[i]!;
-    t.itemsTruncatedByHook[i]! += r.itemsTruncatedByHook[i]!;
+  addCounters(t.tcp, r.tcp);
+  addCounters(t.grpc, r.grpc);
+  r.itemsTruncatedByHook.forEach((n, i) => {
+    t.itemsTruncatedByHook[i]! += n;
     t.lastSeenByHook[i] = Math.max(t.lastSeenByHook[i]!, r.lastSeenByHook[i]!);
-  });
-  r.rejected.forEach((n, i) => {
-    t.rejected[i]! += n;
-    t.grpcRejected[i]! += r.grpcRejected[i]!;
   });
 }
 

@@ -16,20 +16,26 @@ function zeroRejects(): Record<RejectReason, number> {
   return { empty_frame: 0, invalid_envelope: 0, unknown_type: 0, invalid_event: 0, oversized: 0, unframeable: 0, truncated: 0, sink_error: 0, buffer_budget: 0 };
 }
 
-/** The share of the ingest counters that came over one transport. */
+/**
+ * The ingest counters of one transport, bumped only by that transport and the ingest core for
+ * it: each transport has its own object, and the totals are sums of them.
+ */
 export class TransportCounters {
+  bytesReceived = 0;
   framesReceived = 0;
+  events = 0;
+  /** Events decoded, by HOOKS index. */
   readonly eventsByHook: number[] = HOOKS.map(() => 0);
   readonly rejected: Record<RejectReason, number> = zeroRejects();
 }
 
 /**
- * The receivers' counters; a component for the metrics and /status parts they feed. The totals
- * (over all transports) are what the rest of the sidecar reads. The gRPC receiver also bumps its
- * share in `grpc`; the TCP share is the total minus that, worked out at collection time, so the
- * TCP hot path does not pay for a second set of counters.
+ * The receivers' counters; a component for the metrics and /status parts they feed. Each
+ * transport counts in its own TransportCounters (`tcp`, `grpc`); the totals the rest of the
+ * sidecar reads (eventsTotal, eventsByHook, rejected, ...) are their sums, worked out when read.
  */
 export class IngestStats implements Component {
+  readonly tcp = new TransportCounters();
   readonly grpc = new TransportCounters();
 
   /** `transports`: the ones enabled; each gets its series from the start. */
@@ -48,30 +54,55 @@ export class IngestStats implements Component {
   grpcConnections: { open: number; accepted: number; refused: number } | null = null;
   /** The receiver's budget for partial frames (bytes held now: `used`), once it started. */
   frameBudget: FrameBudget | null = null;
-  bytesReceived = 0;
-  framesReceived = 0;
-  eventsTotal = 0;
-  /** Events decoded, by HOOKS index. */
-  readonly eventsByHook: number[] = HOOKS.map(() => 0);
   /** Milliseconds since the epoch when each hook was last seen (0 = never), by HOOKS index. */
   readonly lastSeenByHook: number[] = HOOKS.map(() => 0);
   /** List and map items of events beyond the decoder's caps (not decoded), by HOOKS index. */
   readonly itemsTruncatedByHook: number[] = HOOKS.map(() => 0);
-  readonly rejected: Record<RejectReason, number> = zeroRejects();
   /** Events of the companion plugin vmq_events_sidecar_m5 (MQTT 5 sessions), by HOOKS index. */
   readonly mqtt5EventsByHook: number[] = HOOKS.map(() => 0);
   /** Milliseconds since the epoch of the companion's first and last event (0 = none yet). */
   mqtt5FirstSeenMs = 0;
   mqtt5LastSeenMs = 0;
 
+  /** Bytes received, all transports. */
+  get bytesReceived(): number {
+    return this.tcp.bytesReceived + this.grpc.bytesReceived;
+  }
+
+  /** Frames (TCP) and messages (gRPC) received, all transports. */
+  get framesReceived(): number {
+    return this.tcp.framesReceived + this.grpc.framesReceived;
+  }
+
+  /** Events decoded, all transports. */
+  get eventsTotal(): number {
+    return this.tcp.events + this.grpc.events;
+  }
+
+  /** Events decoded, all transports, by HOOKS index (a new array). */
+  get eventsByHook(): readonly number[] {
+    return this.tcp.eventsByHook.map((n, i) => n + this.grpc.eventsByHook[i]!);
+  }
+
+  /** Events of one hook (by HOOKS index), all transports. */
+  eventsAt(i: number): number {
+    return this.tcp.eventsByHook[i]! + this.grpc.eventsByHook[i]!;
+  }
+
+  /** Rejects by reason, all transports (a new record). */
+  get rejected(): Readonly<Record<RejectReason, number>> {
+    const r = zeroRejects();
+    for (const reason of REJECT_REASONS) r[reason] = this.tcp.rejected[reason] + this.grpc.rejected[reason];
+    return r;
+  }
+
   /**
-   * One decoded event, whichever transport carried it: the one place both receivers count an
-   * event, so a counter added here cannot be missed by one of them.
+   * What one decoded event tells whichever transport carried it (when each hook was last seen,
+   * items cut, the MQTT 5 companion); called by the ingest core only, which counts the event on
+   * its transport's counters.
    */
   countEvent(event: SidecarEvent, nowMs: number): void {
     const i = event.hookIndex;
-    this.eventsTotal++;
-    this.eventsByHook[i]!++;
     this.lastSeenByHook[i] = nowMs;
     if (event.truncatedItems > 0) this.itemsTruncatedByHook[i]! += event.truncatedItems;
     if (event.protocolVersion === '5') {
@@ -82,22 +113,17 @@ export class IngestStats implements Component {
   }
 
   eventsOf(hook: (typeof HOOKS)[number]): number {
-    return this.eventsByHook[HOOKS.indexOf(hook)]!;
+    return this.eventsAt(HOOKS.indexOf(hook));
   }
 
-  /** The counters of one transport (for tcp: the totals minus the gRPC share). */
+  /** The counters of one transport. */
   of(transport: Transport): TransportCounters {
-    if (transport === 'grpc') return this.grpc;
-    const t = new TransportCounters();
-    t.framesReceived = this.framesReceived - this.grpc.framesReceived;
-    HOOKS.forEach((_, i) => (t.eventsByHook[i] = this.eventsByHook[i]! - this.grpc.eventsByHook[i]!));
-    for (const r of REJECT_REASONS) t.rejected[r] = this.rejected[r] - this.grpc.rejected[r];
-    return t;
+    return transport === 'grpc' ? this.grpc : this.tcp;
   }
 
   rejectedTotal(): number {
     let n = 0;
-    for (const r of REJECT_REASONS) n += this.rejected[r];
+    for (const r of REJECT_REASONS) n += this.tcp.rejected[r] + this.grpc.rejected[r];
     return n;
   }
 

@@ -16,14 +16,12 @@ import { formatHostPort } from '../config/option-parser.js';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ConnectionHandler } from './connection-handler.js';
-import type { EventSink } from '../sinks/event-sink.js';
+import type { IngestCore } from '../ingest/ingest-core.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { IngestStats } from './ingest-stats.js';
 import { FrameBudget } from '../framing/frame-budget.js';
 import { bindOrExplain } from '../config/listen-address.js';
 import { drainTime, type Component, type StatusReport } from '../lifecycle/component.js';
-import { EventDecoder } from '../decoding/event-decoder.js';
-import type { FieldSelection } from '../decoding/field-selection.js';
 
 /** At most one log line per kind of forced close or refusal and interval. */
 const LIMIT_LOG_INTERVAL_MS = 10_000;
@@ -34,8 +32,6 @@ export interface TcpReceiverOptions {
   maxFrameBytes: number;
   maxConnections: number;
   maxBufferedBytes: number;
-  /** The event fields the outputs read (field-selection.ts); default every field. */
-  fields?: FieldSelection;
 }
 
 /**
@@ -64,25 +60,17 @@ export class TcpReceiver implements Component {
   /** Connections the sidecar closed, by reason, for the summary lines. */
   private readonly closedByUs = new Map<string, number>();
   readonly budget: FrameBudget;
-  /**
-   * One decoder for every connection: decoding is synchronous, so its scratch state is never
-   * shared by two frames at once, and its compiled per-hook functions are optimised once
-   * instead of once per connection (with 100 connections each copy ran unoptimised for
-   * thousands of events, and the decode took twice the time).
-   */
-  private readonly decoder: EventDecoder;
   /** When this turn's first chunk was processed (performance.now()); 0: none yet. */
   private turnStart = 0;
   private turnEnding = false;
 
   constructor(
     private readonly options: TcpReceiverOptions,
-    private readonly sink: EventSink,
+    private readonly ingest: IngestCore,
     private readonly stats: IngestStats,
     private readonly logger: SidecarLogger,
   ) {
     this.budget = new FrameBudget(options.maxBufferedBytes);
-    this.decoder = new EventDecoder(undefined, options.fields, 'fields', { reuseEvents: true });
     this.budget.enforcer = { releaseLargest: () => this.closeLargestHolder() };
     stats.frameBudget = this.budget;
   }
@@ -161,7 +149,7 @@ export class TcpReceiver implements Component {
       socket.destroy();
       return;
     }
-    const handler = new ConnectionHandler(peer, this.sink, this.stats, this.logger, this.options.maxFrameBytes, this.decoder, this.budget);
+    const handler = new ConnectionHandler(peer, this.ingest, this.options.maxFrameBytes, this.budget);
     const conn: Connection = { socket, handler, peer, openedAt: Date.now(), held: false, eventsAtLow: 0, idleCalls: 0 };
     this.connections.add(conn);
     this.stats.connectionsAccepted++;

@@ -300,7 +300,7 @@ export class BrokerReconciler implements Component {
         baseErrors: b.errors.get(hook) ?? 0,
         lastAttempts: last.attempts.get(hook) ?? 0,
         lastErrors: last.errors.get(hook) ?? 0,
-        received: this.stats.eventsByHook[i]! - b.received[i]!,
+        received: this.stats.eventsAt(i) - b.received[i]!,
         // Still unknown (an older snapshot, no scrape since): left out, as that snapshot had it.
         ...(this.grpcBaselinePending ? {} : { baseGrpcOk: b.grpcOk.get(hook) ?? 0, receivedGrpc: this.stats.grpc.eventsByHook[i]! - b.receivedGrpc[i]! }),
       };

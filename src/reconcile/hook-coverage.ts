@@ -149,7 +149,7 @@ export class HookCoverage implements Component {
   /** Per hook: events and when last seen, for /status. */
   seen(): Record<string, { count: number; lastSeen: string | null }> {
     return Object.fromEntries(
-      HOOKS.map((h, i) => [h, { count: this.stats.eventsByHook[i]!, lastSeen: this.stats.lastSeenByHook[i] ? new Date(this.stats.lastSeenByHook[i]!).toISOString() : null }]),
+      HOOKS.map((h, i) => [h, { count: this.stats.eventsAt(i), lastSeen: this.stats.lastSeenByHook[i] ? new Date(this.stats.lastSeenByHook[i]!).toISOString() : null }]),
     );
   }
 }

@@ -21,10 +21,15 @@ export interface EventSink {
   shutdown?(): Promise<void>;
 }
 
+function routeByHook(sinks: readonly EventSink[]): (readonly EventSink[])[] {
+  return HOOKS.map((h) => sinks.filter((s) => s.hooks === undefined || s.hooks.includes(h)));
+}
+
 /**
  * Hands each event to the sinks that consume its hook, in order. A sink that throws does not
- * keep the event from the others; once all had it, the failure is thrown on to the caller (the
- * connection handler), which counts and logs it: one error path for every sink.
+ * keep the event from the others; once all had it, the failure is thrown on to the caller. The
+ * receivers do not call consume(): the ingest core walks the same routes (routes()) and counts
+ * and logs a failure itself, one error path for every sink and transport.
  */
 export class FanoutSink implements EventSink, Component {
   /**
@@ -37,7 +42,15 @@ export class FanoutSink implements EventSink, Component {
   private readonly byHook: (readonly EventSink[])[];
 
   constructor(private readonly sinks: readonly EventSink[]) {
-    this.byHook = HOOKS.map((h) => sinks.filter((s) => s.hooks === undefined || s.hooks.includes(h)));
+    this.byHook = routeByHook(sinks);
+  }
+
+  /**
+   * The sinks per hook index that `sink` stands for: a fan-out's routes, or the one sink for
+   * the hooks it names. The ingest core loops over these itself (src/ingest/ingest-core.ts).
+   */
+  static routes(sink: EventSink): (readonly EventSink[])[] {
+    return sink instanceof FanoutSink ? sink.byHook : routeByHook([sink]);
   }
 
   consume(event: SidecarEvent, arrivalMs: number): void {

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConnectionHandler } from '../../src/receiver/connection-handler.js';
+import { IngestCore } from '../../src/ingest/ingest-core.js';
 import { IngestStats } from '../../src/receiver/ingest-stats.js';
 import { FanoutSink } from '../../src/sinks/event-sink.js';
 import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
@@ -22,7 +23,7 @@ function handler(sink: EventSink, maxFrameBytes = 1 << 20) {
   const lines: Record<string, unknown>[] = [];
   const logger = new SidecarLogger('debug', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
   const stats = new IngestStats();
-  return { h: new ConnectionHandler('10.0.0.1:4000', sink, stats, logger, maxFrameBytes), stats, lines };
+  return { h: new ConnectionHandler('10.0.0.1:4000', new IngestCore(sink, stats, logger), maxFrameBytes), stats, lines };
 }
 
 test('frames split at every byte boundary become the same events', () => {

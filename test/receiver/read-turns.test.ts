@@ -11,6 +11,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TcpReceiver } from '../../src/receiver/tcp-receiver.js';
+import { IngestCore } from '../../src/ingest/ingest-core.js';
 import { IngestStats } from '../../src/receiver/ingest-stats.js';
 import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
 import { ClientModel, type SimEvent } from '../../src/simulator/client-model.js';
@@ -58,7 +59,7 @@ test('a flood from 16 connections is processed a few milliseconds per turn of th
   const stats = new IngestStats();
   const receiver = new TcpReceiver(
     { host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, maxConnections: 100, maxBufferedBytes: 1 << 28 },
-    sink,
+    new IngestCore(sink, stats, new SidecarLogger('error', () => {})),
     stats,
     new SidecarLogger('error', () => {}),
   );

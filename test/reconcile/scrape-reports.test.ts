@@ -33,18 +33,18 @@ test('failed sends since the previous scrape are reported; events in flight at a
   const reports: ScrapeReport[] = [];
   r.onScrape = (report) => reports.push(report);
   try {
-    stats.eventsByHook[REGISTER] = 95;
+    stats.tcp.eventsByHook[REGISTER] = 95;
     assert.equal(await r.scrapeOnce(), 'success');
     assert.equal(reports[0]!.previousAt, undefined, 'the first scrape has nothing before it');
     assert.equal(reports[0]!.lostSince.get('on_register'), 0, 'failures before the first scrape are not placed in time');
     // 10 attempted, 3 in flight at the scrape (received after it), none failed.
     counters.attempts += 10;
-    stats.eventsByHook[REGISTER] = 95 + 7;
+    stats.tcp.eventsByHook[REGISTER] = 95 + 7;
     assert.equal(await r.scrapeOnce(), 'success');
     assert.equal(reports[1]!.lostSince.get('on_register'), 0);
     assert.equal(reports[1]!.previousAt, reports[0]!.at);
     // 14 failed sends.
-    stats.eventsByHook[REGISTER] = 95 + 10;
+    stats.tcp.eventsByHook[REGISTER] = 95 + 10;
     counters.attempts += 14;
     counters.errors += 14;
     assert.equal(await r.scrapeOnce(), 'success');
@@ -72,7 +72,7 @@ test('after a restart from a snapshot, the events the dead process never read co
       undefined,
     );
     counters.errors = 10;
-    stats.eventsByHook[REGISTER] = 10;
+    stats.tcp.eventsByHook[REGISTER] = 10;
     assert.equal(await r.scrapeOnce(), 'success');
     assert.equal(reports[0]!.previousAt, before);
     // Missing since the baseline: 200 - (180 + 10) = 10, of which 4 failed (errors 6 -> 10).
