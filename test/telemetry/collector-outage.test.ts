@@ -67,7 +67,11 @@ test('collector outage: ingest unaffected, drops counted and visible, totals exa
     await eventually(() => assert.equal(q.pending, 0), q.maxBackoff + 15_000);
     const droppedTotal = q.dropped.queue_full + q.dropped.export_failed + q.dropped.shutdown;
     assert.equal(q.exported + droppedTotal, truth.total);
-    assert.equal(receiver.logs.length, q.exported);
+    // At least once: a batch the collector took but answered after the export timeout (on a busy
+    // machine) is sent again, so a record may arrive twice. Every simulated event has a broker
+    // timestamp of its own: the distinct records received are the ones exported.
+    assert.equal(new Set(receiver.logs.map((l) => l.timeUnixNano)).size, q.exported);
+    assert.ok(receiver.logs.length >= q.exported);
   } finally {
     await sidecar.stop();
     await receiver.stop();
