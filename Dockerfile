@@ -18,6 +18,16 @@ COPY scripts ./scripts
 COPY proto ./proto
 RUN npx tsc -p . && npm prune --omit=dev
 
+# The MQTT 5 companion plugin (plugin/vmq_events_sidecar_m5, docs/mqtt5.md), compiled with
+# Debian's Erlang/OTP 25 (an OTP release loads the beams of the two before it, so the fork's OTP 27
+# broker image too). The image only
+# carries it; an init container copies it to where the broker loads plugins from.
+FROM node:24.22.3-bookworm-slim AS plugin
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends erlang-base >/dev/null && rm -rf /var/lib/apt/lists/*
+WORKDIR /plugin
+COPY plugin/vmq_events_sidecar_m5 ./vmq_events_sidecar_m5
+RUN rm -rf vmq_events_sidecar_m5/ebin && sh vmq_events_sidecar_m5/build.sh
+
 FROM node:24.22.3-bookworm-slim
 ENV NODE_ENV=production \
     VMQ_SIDECAR_LISTEN=127.0.0.1:8890 \
@@ -27,6 +37,7 @@ COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist/src ./dist/src
 COPY --from=build --chown=node:node /app/proto ./proto
+COPY --from=plugin /plugin/vmq_events_sidecar_m5/ebin ./plugin/vmq_events_sidecar_m5/ebin
 USER node
 # 8890: the plugin's connections (keep it on loopback next to the broker); 9464: admin listener.
 EXPOSE 8890 9464

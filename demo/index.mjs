@@ -7,9 +7,10 @@
 // - One MQTT 3.1.1 gateway connects with a hand-built CONNECT carrying `traceparent` as user
 //   properties after the payload, the way Gojek's fork accepts them: its on_register record
 //   carries the trace of the connect.
-// - One MQTT 5 client publishes (only: subscribing with MQTT 5 crashes sessions when vmq_acl
-//   runs). The plugin sees only its session events: it shows up as an unregistered wakeup on the
-//   sidecar health dashboard, and its publishes are not on any broker record.
+// - One MQTT 5 client publishes (only: subscribing with MQTT 5 crashes sessions under the fork's
+//   ACL plugins, docs/mqtt5.md) with its trace context in the PUBLISH's user properties (the W3C
+//   MQTT carrier). The companion plugin vmq_events_sidecar_m5 reports its connects and publishes,
+//   with that trace; without the companion the plugin sees only its session events.
 import net from 'node:net';
 import mqtt from 'mqtt';
 import { context, propagation, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -121,10 +122,20 @@ function gateway() {
 }
 let gatewaySocket = gateway();
 
-// MQTT 5: publishes only. The sidecar sees its wakeup and disconnects, nothing of its messages.
+// MQTT 5: publishes only, trace context as PUBLISH user properties (traceparent, tracestate).
 const mqtt5 = connect(PUBLISH_URL, 'demo-mqtt5-sensor', 5);
 setInterval(() => {
-  if (mqtt5.connected) mqtt5.publish('demo/mqtt5-sensor/telemetry', tracedPayload({ seq: seq++ }, undefined), { qos: 0 });
+  if (!mqtt5.connected) return;
+  const topic = 'demo/mqtt5-sensor/telemetry';
+  tracer.startActiveSpan(`publish ${topic}`, { kind: SpanKind.PRODUCER, attributes: messaging(topic) }, (span) => {
+    mqtt5.publish(topic, tracedPayload({ seq: seq++ }, undefined), { qos: 0, properties: { userProperties: carrier() } }, (err) => {
+      if (err) {
+        span.recordException(err);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+    });
+  });
 }, INTERVAL_MS);
 
 for (const signal of ['SIGTERM', 'SIGINT']) {

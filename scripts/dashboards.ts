@@ -217,7 +217,7 @@ export const DASHBOARDS: DashboardDef[] = [
         { expr: `sum(rate(vmq_sidecar_session_untracked_total{${I}}[${RI}])) or on() vector(0)`, legend: 'untracked (limit reached)' },
       ]),
       ts('MQTT 5 sessions: share of wakeups without on_register', 'percentunit',
-        'Wakeups for which no on_register arrived within 5 s while registers were flowing: MQTT 5 sessions. For them the plugin sends only session events: their registrations, publishes, subscriptions, deliveries and CONNECT trace context are missing (README "MQTT 5 clients").',
+        'Wakeups for which no on_register arrived within 5 s while registers were flowing: without the companion plugin vmq_events_sidecar_m5, MQTT 5 sessions, for which the plugin sends only session events: their registrations, publishes, subscriptions, deliveries and CONNECT trace context are missing (README "MQTT 5 clients"). With it (docs/mqtt5.md), registers lost on the way.',
         [
           {
             expr: `sum by (instance) (rate(vmq_sidecar_session_unregistered_wakeups_total{${I}}[${RI}])) / sum by (instance) (rate(vmq_sidecar_event_received_total{${I},vernemq_hook="on_client_wakeup"}[${RI}]))`,

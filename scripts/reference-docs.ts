@@ -50,11 +50,11 @@ function cell(s: string): string {
 }
 
 function metricTable(defs: readonly MetricDef[]): string[] {
-  const lines = ['| OpenTelemetry name | Prometheus name | instrument | unit | attributes | from | convention |', '|---|---|---|---|---|---|---|'];
+  const lines = ['| OpenTelemetry name | Prometheus name | instrument, value type | unit | attributes | from | convention |', '|---|---|---|---|---|---|---|'];
   for (const d of defs) {
     const prom = prometheusNameOf(d) + (d.kind === 'histogram' ? '_{bucket,sum,count}' : '');
     const attrs = d.attributes.map((a) => `\`${a.name}\``).join(', ') || '-';
-    lines.push(`| \`${d.name}\` | \`${prom}\` | ${KIND[d.kind]} | \`${d.unit}\` | ${attrs} | ${cell(d.source)} | ${metricConvention(d)} |`);
+    lines.push(`| \`${d.name}\` | \`${prom}\` | ${KIND[d.kind]}, ${d.valueType} | \`${d.unit}\` | ${attrs} | ${cell(d.source)} | ${metricConvention(d)} |`);
   }
   return lines;
 }
@@ -114,6 +114,24 @@ export function renderTelemetryDoc(): string {
     '  qos 1, and then as `on_message_drop` with reason `user_offline` (the broker does not keep QoS 0',
     '  messages for offline sessions): it counts in `mqtt.message.queued_offline{mqtt.qos=1}` *and*',
     '  in `mqtt.message.dropped{error.type=user_offline}`, though nothing waits for the session.',
+    '',
+    'MQTT 5 clients: VerneMQ runs other hooks for MQTT 5 sessions (`on_register_m5`, `on_publish_m5`,',
+    '...), which `vmq_events_sidecar` does not implement. With the companion plugin',
+    '`vmq_events_sidecar_m5` installed ([mqtt5.md](mqtt5.md)), they arrive as events of the same hooks',
+    '(its own messages, `type.googleapis.com/vmq_otel_sidecar.mqtt5.v1.*`, proto/mqtt5/) and count on the',
+    'same series, told apart by `network.protocol.version` (`5`; `3.1.1` for `vmq_events_sidecar`\'s',
+    'events of hooks that fire for MQTT 3.1/3.1.1 sessions only): `mqtt.client.registrations`,',
+    '`mqtt.message.published`, `mqtt.message.delivered` (`mqtt.persisted` always false: `on_deliver_m5`',
+    'does not say), `mqtt.subscriptions` (the record of a refused filter has its SUBACK reason code in',
+    '`mqtt.subscription.reason_codes`), `mqtt.unsubscriptions`, and in `mqtt.message.dropped` the drops',
+    'the MQTT 5 session reports itself (`no_matching_subscribers`, `max_packet_size_exceeded`). The',
+    '`traceparent`/`tracestate` user properties of an MQTT 5 PUBLISH (on the companion\'s allowlist) put',
+    'the trace on the publish and deliver records, before a JSON payload field. Still not visible for',
+    'MQTT 5 clients: registration failures and delivery completions (VerneMQ has no `_m5` hook for',
+    'them), CONNECT user properties (`on_register_m5` gets the CONNACK\'s), session ids, usernames on',
+    'session events, and the DISCONNECT reason (every one `unspecified`). The broker counts the',
+    'companion\'s events in its `sidecar_events{hook}` with the plugin\'s, so the reconciliation',
+    '(`vmq_sidecar.upstream.missing`) covers them.',
     '',
     'The gauges are derived from events: after a restart they continue from `--state-file` when one',
     'is configured and fresh, else from zero (clients connected before the restart are counted again',

@@ -4,7 +4,8 @@
 // it runs before the compiler is installed, on whatever Node the system has.
 //   node scripts/setup.mjs              a supported Node (runtime.mjs), dependencies installed
 //                                       and matching package-lock.json
-//   node scripts/setup.mjs --tools      also the programs the tests run (protoc, prometheus, promtool)
+//   node scripts/setup.mjs --tools      also the programs the tests run (protoc, prometheus, promtool,
+//                                       erlc and EUnit for the MQTT 5 companion plugin)
 //   node scripts/setup.mjs [--tools] --run node ARGS...
 //                                       then build (scripts/build.mjs) and run `node ARGS...` on
 //                                       the supported Node; exits as that process does
@@ -52,12 +53,23 @@ function dependencies(node) {
 
 const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
-/** Debian packages the tests need, for what is missing: protoc with the well-known .proto files, Prometheus with promtool. */
+/** erl, erlc and EUnit with its header (test/mqtt5/ compiles plugin/vmq_events_sidecar_m5 and runs its EUnit tests). */
+function erlangReady() {
+  if (!onPath('erl') || !onPath('erlc')) return false;
+  const check = 'halt(case filelib:is_file(filename:join(code:lib_dir(eunit), "include/eunit.hrl")) of true -> 0; false -> 1 end).';
+  return spawnSync('erl', ['-noshell', '-eval', check], { stdio: 'ignore', timeout: 30_000 }).status === 0;
+}
+
+/**
+ * Debian packages the tests need, for what is missing: protoc with the well-known .proto files,
+ * Prometheus with promtool, Erlang/OTP with EUnit.
+ */
 function missingPackages() {
   const need = [];
   if (!onPath('protoc')) need.push('protobuf-compiler');
   if (!existsSync('/usr/include/google/protobuf/any.proto')) need.push('libprotobuf-dev');
   if (!onPath('prometheus') || !onPath('promtool')) need.push('prometheus');
+  if (!erlangReady()) need.push('erlang-nox', 'erlang-dev', 'erlang-eunit');
   return need;
 }
 

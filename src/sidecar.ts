@@ -22,6 +22,7 @@ import { EventDecoder } from './decoding/event-decoder.js';
 import { BrokerReconciler } from './reconcile/broker-reconciler.js';
 import { HookCoverage, type HookCoverageOptions } from './reconcile/hook-coverage.js';
 import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups, type WakeupMatchOptions } from './reconcile/unregistered-wakeups.js';
+import { Mqtt5Companion } from './reconcile/mqtt5-companion.js';
 import { SidecarLogger } from './logging/sidecar-logger.js';
 import { MetricStore } from './metrics/metric-store.js';
 import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
@@ -173,6 +174,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     outputs,
     tcp,
     ...(grpc ? [grpc] : []),
+    // Last: says "not seen yet" only once the receivers listen (not before a start that fails).
+    new Mqtt5Companion(stats, logger),
   ]);
   parts.registerMetrics(store);
   try {

@@ -110,6 +110,7 @@ function printSummary(s: SimulatorSummary, json: boolean): void {
     `connected clients: ${JSON.stringify(e.connectedClients)}  offline sessions: ${JSON.stringify(e.offlineSessions)}`,
   );
   if (e.mqtt5Wakeups > 0) lines.push(`MQTT 5 wakeups (no on_register; vmq_sidecar_session_unregistered_wakeups_total): ${e.mqtt5Wakeups}`);
+  if (Object.keys(e.mqtt5Sent).length > 0) lines.push(`of which MQTT 5 (companion, network.protocol.version=5): ${JSON.stringify(e.mqtt5Sent)}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

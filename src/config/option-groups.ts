@@ -120,7 +120,8 @@ export const SIMULATOR_OPTION_GROUPS: readonly OptionGroup[] = [
     options: {
       connections: { value: 'N', summary: 'connections in the pool (the plugin\'s pool_size)' },
       clients: { value: 'N', summary: 'virtual MQTT clients living session lifecycles' },
-      'mqtt5-share': { value: 'SHARE', summary: 'share of clients on MQTT 5 (session-layer events only)' },
+      'mqtt5-share': { value: 'SHARE', summary: 'share of the virtual clients on MQTT 5' },
+      'mqtt5-companion': { summary: 'the MQTT 5 clients also send what the companion plugin sends' },
       seed: { value: 'N', summary: 'the same seed gives the same events' },
       rate: { value: 'N|max', summary: 'events per second' },
       duration: { value: 'DURATION', summary: 'stop after this long (10s without --events)' },

@@ -353,7 +353,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     default: '',
     accepted: 'a comma-separated list of user property keys (added to traceparent and tracestate), or * for all',
     description:
-      'CONNECT user properties copied into on_register log records (mqtt.user_property.<key>). Only traceparent and tracestate by default: ' +
+      'User properties copied into log records (mqtt.user_property.<key>): of the CONNECT on on_register records, of an MQTT 5 PUBLISH on on_publish and on_deliver records (the companion plugin vmq_events_sidecar_m5 forwards only its own allowlist). Only traceparent and tracestate by default: ' +
       'the other keys are chosen by clients and may carry secrets (an auth token) or personal data.',
     parse: parseLogUserProperties,
   },

@@ -5,7 +5,7 @@
 import protobuf from 'protobufjs';
 import { AnyView, readAny } from './any-reader.js';
 import { loadEventSchema, type EventSchema } from './proto-schema.js';
-import { HOOKS, MESSAGE_NAMES, TYPE_URL_PREFIX, type SidecarEvent } from '../events/event-types.js';
+import { HOOKS, MESSAGE_NAMES, MQTT5_TYPE_URL_PREFIX, TYPE_URL_PREFIX, type SidecarEvent } from '../events/event-types.js';
 import { disconnectReasonName, registrationFailureReasonName } from '../events/reason-names.js';
 import { FieldDecoder, messageSpec, negativeInt64, type Decode, type FieldsWanted } from './field-decoder.js';
 import { ALL_FIELDS, type FieldSelection } from './field-selection.js';
@@ -34,21 +34,47 @@ export const MAX_ITEMS: Readonly<Partial<Record<(typeof HOOKS)[number], readonly
   on_subscribe: [5, 10_000], // topics
   on_unsubscribe: [5, 10_000], // topics
 };
-const CAPS: (readonly [number, number] | undefined)[] = HOOKS.map((h) => MAX_ITEMS[h]);
+/**
+ * The same for the companion's messages (proto/mqtt5/): what it sends is bounded in the plugin
+ * (16 user properties), not what a foreign sender may put in a frame of that type.
+ */
+export const MAX_ITEMS_MQTT5: Readonly<Partial<Record<(typeof HOOKS)[number], readonly [field: number, max: number]>>> = {
+  on_register: [7, 100], // user_properties
+  on_subscribe: [5, 10_000], // topics
+  on_unsubscribe: [5, 10_000], // topics
+  on_publish: [100, 100], // user_properties
+  on_deliver: [100, 100], // user_properties
+};
+/**
+ * Type index: the hook's index for the plugin's messages, HOOKS.length + the hook's index for the
+ * companion's (MQTT5_OFFSET); decoders, types and caps are indexed by it.
+ */
+const MQTT5_OFFSET = HOOKS.length;
+const CAPS: (readonly [number, number] | undefined)[] = [...HOOKS.map((h) => MAX_ITEMS[h]), ...HOOKS.map((h) => MAX_ITEMS_MQTT5[h])];
 
 /** Message name (after the last '/' of type_url) -> hook index. */
 const HOOK_BY_MESSAGE: ReadonlyMap<string, number> = new Map(HOOKS.map((h, i) => [MESSAGE_NAMES[h], i]));
 const PACKAGE_PREFIX = 'eventssidecar.v1.';
+const MQTT5_PACKAGE_PREFIX = MQTT5_TYPE_URL_PREFIX.slice(MQTT5_TYPE_URL_PREFIX.lastIndexOf('/') + 1);
 
-/** The plugin's own type URLs, grouped by byte length. */
-const TYPE_URLS_BY_LENGTH: { bytes: Buffer; index: number }[][] = [];
+/** The plugin's own type URLs (and the companion's), grouped by byte length. */
+const TYPE_URLS_BY_LENGTH: { bytes: Buffer; index: number; slash: number }[][] = [];
 HOOKS.forEach((h, index) => {
   const bytes = Buffer.from(TYPE_URL_PREFIX + MESSAGE_NAMES[h], 'latin1');
-  (TYPE_URLS_BY_LENGTH[bytes.length] ??= []).push({ bytes, index });
+  (TYPE_URLS_BY_LENGTH[bytes.length] ??= []).push({ bytes, index, slash: TYPE_URL_PREFIX.lastIndexOf('/') });
 });
 const PACKAGE_PREFIX_BYTES = Buffer.from(PACKAGE_PREFIX, 'latin1');
-/** Where the plugin's type URLs have their last '/' (before the package name). */
-const TYPE_URL_SLASH = TYPE_URL_PREFIX.lastIndexOf('/');
+const MQTT5_PACKAGE_PREFIX_BYTES = Buffer.from(MQTT5_PACKAGE_PREFIX, 'latin1');
+
+/** Type URLs of the companion, registered once the schema has its message for the hook. */
+function addMqtt5TypeUrls(types: readonly (protobuf.Type | undefined)[]): void {
+  types.forEach((t, i) => {
+    if (t === undefined) return;
+    const bytes = Buffer.from(MQTT5_TYPE_URL_PREFIX + MESSAGE_NAMES[HOOKS[i]!], 'latin1');
+    const list = (TYPE_URLS_BY_LENGTH[bytes.length] ??= []);
+    if (!list.some((c) => c.bytes.equals(bytes))) list.push({ bytes, index: MQTT5_OFFSET + i, slash: MQTT5_TYPE_URL_PREFIX.lastIndexOf('/') });
+  });
+}
 
 export class EventDecoder {
   /** Set when decode() returns null. */
@@ -80,12 +106,18 @@ export class EventDecoder {
     private readonly decodeWith: 'fields' | 'protobufjs' = 'fields',
     options: { reuseEvents?: boolean } = {},
   ) {
-    this.types = schema.types;
-    const wanted = HOOKS.map((h, i) => {
+    addMqtt5TypeUrls(schema.mqtt5Types);
+    // By type index: the plugin's types, then the companion's (undefined where it has none).
+    const types = [...schema.types, ...schema.mqtt5Types];
+    this.types = types as protobuf.Type[];
+    const wanted = types.map((t, i) => {
+      const h = HOOKS[i % MQTT5_OFFSET]!;
       const names = selection[h];
-      return names === 'all' ? null : fieldsWanted(schema.types[i]!, names, h);
+      return t === undefined || names === 'all' ? null : fieldsWanted(t, names, h);
     });
-    this.decoders = schema.types.map((t, i) => this.fields.decoderFor(messageSpec(t), wanted[i] ?? null, options.reuseEvents === true && wanted[i] !== null));
+    this.decoders = types.map((t, i) =>
+      t === undefined ? NO_DECODER : this.fields.decoderFor(messageSpec(t), wanted[i] ?? null, options.reuseEvents === true && wanted[i] !== null),
+    );
     // One reader re-aimed at every frame, instead of one allocated per decode.
     this.reader = protobuf.Reader.create(Buffer.alloc(0));
     // protobufjs now decodes only what the field decoder leaves to it (odd or broken frames);
@@ -121,8 +153,8 @@ export class EventDecoder {
       this.failureDetail = `not a google.protobuf.Any with a type_url: ${end - start} bytes, starting ${buf.toString('hex', start, Math.min(end, start + 16))}`;
       return null;
     }
-    const idx = this.hookIndexOf(buf, any.typeUrlStart, any.typeUrlEnd);
-    if (idx < 0) {
+    const idx = this.typeIndexOf(buf, any.typeUrlStart, any.typeUrlEnd);
+    if (idx < 0 || this.types[idx] === undefined) {
       this.failure = 'unknown_type';
       this.failureDetail = buf.toString('latin1', any.typeUrlStart, Math.min(any.typeUrlEnd, any.typeUrlStart + 200));
       return null;
@@ -154,7 +186,7 @@ export class EventDecoder {
         m = this.types[idx]!.decode(r, r.len - r.pos) as unknown as Record<string, unknown>;
       } catch (err) {
         this.failure = 'invalid_event';
-        this.failureDetail = `${MESSAGE_NAMES[HOOKS[idx]!]}: ${(err as Error).message}`;
+        this.failureDetail = `${idx >= MQTT5_OFFSET ? MQTT5_PACKAGE_PREFIX : ''}${MESSAGE_NAMES[HOOKS[idx % MQTT5_OFFSET]!]}: ${(err as Error).message}`;
         return null;
       } finally {
         r.buf = EMPTY;
@@ -181,7 +213,8 @@ export class EventDecoder {
     return m as unknown as SidecarEvent;
   }
 
-  private hookIndexOf(buf: Buffer, start: number, end: number): number {
+  /** The type index (see MQTT5_OFFSET) of a type_url, or -1. */
+  private typeIndexOf(buf: Buffer, start: number, end: number): number {
     // Fast path: the plugin's type URLs, among the few of the same length, compared byte by
     // byte from the end (where they differ) down to the last '/'. What precedes it is not
     // compared: the slow path below accepts any host part too, so the result is the same, and
@@ -189,24 +222,35 @@ export class EventDecoder {
     const candidates = TYPE_URLS_BY_LENGTH[end - start];
     if (candidates !== undefined) {
       for (let c = 0; c < candidates.length; c++) {
-        const url = candidates[c]!.bytes;
+        const { bytes: url, slash } = candidates[c]!;
         let i = url.length - 1;
-        while (i >= TYPE_URL_SLASH && url[i] === buf[start + i]) i--;
-        if (i < TYPE_URL_SLASH) return candidates[c]!.index;
+        while (i >= slash && url[i] === buf[start + i]) i--;
+        if (i < slash) return candidates[c]!.index;
       }
     }
     // Any other host part: the type name is what follows the last '/'.
     let slash = buf.lastIndexOf(SLASH, end - 1);
     if (slash < start) slash = start - 1;
     const nameStart = slash + 1;
-    if (end - nameStart <= PACKAGE_PREFIX.length) return -1;
-    const nameEnd = nameStart + PACKAGE_PREFIX.length;
-    if (PACKAGE_PREFIX_BYTES.compare(buf, nameStart, nameEnd) !== 0) return -1;
-    return HOOK_BY_MESSAGE.get(buf.toString('latin1', nameEnd, end)) ?? -1;
+    for (const [prefix, offset] of PACKAGES) {
+      if (end - nameStart <= prefix.length) continue;
+      const nameEnd = nameStart + prefix.length;
+      if (prefix.compare(buf, nameStart, nameEnd) !== 0) continue;
+      const hook = HOOK_BY_MESSAGE.get(buf.toString('latin1', nameEnd, end));
+      return hook === undefined ? -1 : offset + hook;
+    }
+    return -1;
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Package prefix of a type name -> offset of its type indexes. */
+const PACKAGES: readonly (readonly [Buffer, number])[] = [
+  [PACKAGE_PREFIX_BYTES, 0],
+  [MQTT5_PACKAGE_PREFIX_BYTES, MQTT5_OFFSET],
+];
+/** Stands where the companion has no message for a hook (never called: its type is undefined). */
+const NO_DECODER: Decode = (() => null) as unknown as Decode;
 
 /**
  * A selection's names as field numbers: "qos" reads the field, "matchedAcl.name" only that

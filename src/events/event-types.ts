@@ -45,6 +45,30 @@ export const MESSAGE_NAMES: Readonly<Record<HookName, string>> = {
 
 export const TYPE_URL_PREFIX = 'type.googleapis.com/eventssidecar.v1.';
 
+/**
+ * The hooks vmq_events_sidecar_m5 (plugin/vmq_events_sidecar_m5/, the companion plugin) reports
+ * for MQTT 5 sessions, from VerneMQ's on_register_m5, on_publish_m5, on_subscribe_m5,
+ * on_unsubscribe_m5, on_deliver_m5 and three-argument on_message_drop. Its messages
+ * (proto/mqtt5/) have the names of the plugin's, in their own package, and decode into the same
+ * events with protocolVersion '5'.
+ */
+export const MQTT5_HOOKS = ['on_register', 'on_publish', 'on_subscribe', 'on_unsubscribe', 'on_deliver', 'on_message_drop'] as const satisfies readonly HookName[];
+
+export const MQTT5_TYPE_URL_PREFIX = 'type.googleapis.com/vmq_otel_sidecar.mqtt5.v1.';
+
+/**
+ * The plugin's hooks that VerneMQ runs only for MQTT 3.1/3.1.1 sessions (vmq_mqtt_fsm); the
+ * others come from the session layer, for both protocol versions.
+ */
+export const MQTT311_ONLY_HOOKS: readonly HookName[] = ['on_register', 'on_register_failed', 'on_subscribe', 'on_unsubscribe', 'on_publish', 'on_deliver', 'on_delivery_complete'];
+
+/**
+ * network.protocol.version of the session an event is about: '5' for the companion's events,
+ * '3.1.1' for the plugin's events of MQTT3.1/3.1.1-only hooks (MQTT 3.1 sessions included), ''
+ * (unknown) for the session-layer hooks, which fire for either version.
+ */
+export type ProtocolVersion = '' | '3.1.1' | '5';
+
 export interface MatchedAcl {
   name: string;
   pattern: string;
@@ -68,6 +92,8 @@ interface EventBase<H extends HookName> {
   truncatedItems: number;
   mountpoint: string;
   clientId: string;
+  /** Set by the decoder on every event it produces; absent on events built by hand (read as ''). */
+  protocolVersion?: ProtocolVersion;
 }
 
 export interface RegisterEvent extends EventBase<'on_register'> {
@@ -115,6 +141,8 @@ export interface TopicInfo {
   /** Granted QoS, or 128 when the subscription was refused. */
   qos: number;
   matchedAcl: MatchedAcl | null;
+  /** MQTT 5 only (the companion): the SUBACK reason code, 0-2 or 0x80 and above. */
+  reasonCode?: number;
 }
 
 export interface SubscribeEvent extends EventBase<'on_subscribe'> {
@@ -138,6 +166,8 @@ export interface PublishEvent extends EventBase<'on_publish'> {
   retain: boolean;
   matchedAcl: MatchedAcl | null;
   sessionId: string;
+  /** MQTT 5 only (the companion): the PUBLISH's user properties its allowlist lets through. */
+  userProperties?: Record<string, string>;
 }
 
 interface DeliveryFields {
@@ -151,7 +181,10 @@ interface DeliveryFields {
   sessionId: string;
 }
 
-export interface DeliverEvent extends EventBase<'on_deliver'>, DeliveryFields {}
+export interface DeliverEvent extends EventBase<'on_deliver'>, DeliveryFields {
+  /** MQTT 5 only (the companion): the message's user properties its allowlist lets through. */
+  userProperties?: Record<string, string>;
+}
 
 export interface DeliveryCompleteEvent extends EventBase<'on_delivery_complete'>, DeliveryFields {}
 

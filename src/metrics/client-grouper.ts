@@ -244,7 +244,7 @@ export const CLIENT_GROUPS_OPTION = {
   default: '',
   accepted: ACCEPTED,
   description:
-    'Client classes for the mqtt.client.group attribute: client id or username globs (* any run, ? one character, \\ escapes), each named; the first matching pattern wins, unmatched clients are "ungrouped". A connected client joins its username\'s group when its on_register arrives (the broker sends it after the wakeup); MQTT 5 clients send no username, and in --gauge-mode deltas mqtt.client.connected follows the client patterns only.',
+    'Client classes for the mqtt.client.group attribute: client id or username globs (* any run, ? one character, \\ escapes), each named; the first matching pattern wins, unmatched clients are "ungrouped". A connected client joins its username\'s group when its on_register arrives (the broker sends it after the wakeup); MQTT 5 clients send no username unless the companion plugin vmq_events_sidecar_m5 is installed (docs/mqtt5.md), and in --gauge-mode deltas mqtt.client.connected follows the client patterns only.',
   parse: parseClientGroups,
 } as const;
 

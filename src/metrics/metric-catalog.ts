@@ -49,9 +49,17 @@ const CLOSE_REASON_MEANING: Record<CloseReason, string> = {
 /** A value list as the catalog shows it. */
 const list = (values: readonly string[]): string => values.join(', ');
 
+/**
+ * What a metric's values are: whole counts, or measurements with fractions. The OTLP producer
+ * sends the first as `asInt` and the second as `asDouble`, so that a fraction survives the wire
+ * (protobuf truncates 0.0123 in an int field to 0) and OTLP agrees with /metrics.
+ */
+export type MetricValueType = 'int' | 'double';
+
 export interface MetricDef {
   name: string;
   kind: MetricKind;
+  valueType: MetricValueType;
   unit: string;
   description: string;
   attributes: readonly AttributeDef[];
@@ -158,6 +166,13 @@ export const ATTR = {
     values: 'active (callbacks: JavaScript and the native work they start, socket reads included), idle (waiting for I/O)',
     convention: 'semconv nodejs.eventloop.state',
   }),
+  protocolVersion: attribute<string>({
+    name: 'network.protocol.version',
+    type: 'string',
+    values:
+      'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"; on event metrics: events of vmq_events_sidecar, whose per-client hooks fire for MQTT 3.1 and 3.1.1 sessions only), 5 (the broker\'s mqtt_version="5"; on event metrics: events of the companion plugin vmq_events_sidecar_m5, docs/mqtt5.md)',
+    convention: 'semconv network.protocol.version (the application protocol\'s version, with MQTT as the protocol)',
+  }),
   userType: attribute<string>({ name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values, then "other"' }),
 } as const satisfies Record<string, AttributeDef>;
 
@@ -172,6 +187,7 @@ export const MQTT_METRICS = {
   connected: {
     name: 'mqtt.client.connected',
     kind: 'updown',
+    valueType: 'int',
     unit: '{client}',
     description: 'Clients connected now (woken up and not yet offline or gone), as derived from events since the sidecar started.',
     attributes: [A.mountpoint, A.clientGroup],
@@ -180,6 +196,7 @@ export const MQTT_METRICS = {
   offline: {
     name: 'mqtt.session.offline',
     kind: 'updown',
+    valueType: 'int',
     unit: '{session}',
     description: 'Persistent sessions whose client is offline now, as derived from events since the sidecar started.',
     attributes: [A.mountpoint],
@@ -188,14 +205,16 @@ export const MQTT_METRICS = {
   registrations: {
     name: 'mqtt.client.registrations',
     kind: 'counter',
+    valueType: 'int',
     unit: '{registration}',
     description: 'Clients that connected and were authenticated.',
-    attributes: [A.mountpoint, A.clientGroup],
-    source: 'on_register',
+    attributes: [A.mountpoint, A.clientGroup, A.protocolVersion],
+    source: 'on_register (MQTT 3.1/3.1.1), on_register_m5 through vmq_events_sidecar_m5 (MQTT 5)',
   },
   registrationFailures: {
     name: 'mqtt.client.registration.failures',
     kind: 'counter',
+    valueType: 'int',
     unit: '{registration}',
     description: 'Connection attempts the broker refused.',
     attributes: [A.mountpoint, A.failureReason, A.clientGroup],
@@ -204,6 +223,7 @@ export const MQTT_METRICS = {
   disconnects: {
     name: 'mqtt.client.disconnects',
     kind: 'counter',
+    valueType: 'int',
     unit: '{disconnect}',
     description: 'Clients that went away, by reason.',
     attributes: [A.mountpoint, A.disconnectReason, A.persistent, A.clientGroup],
@@ -212,6 +232,7 @@ export const MQTT_METRICS = {
   expirations: {
     name: 'mqtt.session.expirations',
     kind: 'counter',
+    valueType: 'int',
     unit: '{session}',
     description: 'Offline persistent sessions that expired and were removed.',
     attributes: [A.mountpoint],
@@ -220,6 +241,7 @@ export const MQTT_METRICS = {
   sessionDuration: {
     name: 'mqtt.session.duration',
     kind: 'histogram',
+    valueType: 'double',
     unit: 's',
     description: 'How long a client stayed connected, from its wakeup to its offline or gone event (both seen by this sidecar).',
     attributes: [A.mountpoint, A.persistent],
@@ -229,14 +251,16 @@ export const MQTT_METRICS = {
   published: {
     name: 'mqtt.message.published',
     kind: 'counter',
+    valueType: 'int',
     unit: '{message}',
     description: 'Messages published by clients (a sample when the plugin samples on_publish).',
-    attributes: [A.mountpoint, A.qos, A.retain, A.topicGroup, A.clientGroup],
-    source: 'on_publish',
+    attributes: [A.mountpoint, A.qos, A.retain, A.topicGroup, A.clientGroup, A.protocolVersion],
+    source: 'on_publish (MQTT 3.1/3.1.1), on_publish_m5 through vmq_events_sidecar_m5 (MQTT 5)',
   },
   payloadSize: {
     name: 'mqtt.publish.payload.size',
     kind: 'histogram',
+    valueType: 'double',
     unit: 'By',
     description: 'Size of published payloads.',
     attributes: [A.qos, A.topicGroup],
@@ -246,14 +270,16 @@ export const MQTT_METRICS = {
   delivered: {
     name: 'mqtt.message.delivered',
     kind: 'counter',
+    valueType: 'int',
     unit: '{message}',
     description: "Messages delivered to subscribers (a sample when the plugin samples on_deliver), by the subscription's QoS (not the message's).",
-    attributes: [A.mountpoint, A.subscriptionQos, A.topicGroup, A.persisted, A.clientGroup],
-    source: 'on_deliver',
+    attributes: [A.mountpoint, A.subscriptionQos, A.topicGroup, A.persisted, A.clientGroup, A.protocolVersion],
+    source: 'on_deliver (to MQTT 3.1/3.1.1 subscribers), on_deliver_m5 through vmq_events_sidecar_m5 (to MQTT 5 subscribers; persisted is always false)',
   },
   deliveryCompleted: {
     name: 'mqtt.message.delivery_completed',
     kind: 'counter',
+    valueType: 'int',
     unit: '{message}',
     description: "Deliveries completed (a sample when the plugin samples on_delivery_complete), by the message's QoS as delivered (1 or 2; QoS 0 deliveries complete nothing).",
     attributes: [A.mountpoint, A.qos, A.topicGroup, A.clientGroup],
@@ -262,6 +288,7 @@ export const MQTT_METRICS = {
   queuedOffline: {
     name: 'mqtt.message.queued_offline',
     kind: 'counter',
+    valueType: 'int',
     unit: '{message}',
     description:
       'Messages queued for offline persistent sessions, by the QoS the broker reports: it reports a QoS 0 message as qos 1 here and then drops it (mqtt.message.dropped, reason user_offline).',
@@ -271,26 +298,29 @@ export const MQTT_METRICS = {
   dropped: {
     name: 'mqtt.message.dropped',
     kind: 'counter',
+    valueType: 'int',
     unit: '{message}',
     description: 'Messages the broker dropped, by reason.',
     attributes: [A.mountpoint, A.qos, A.dropReason, A.topicGroup, A.clientGroup],
-    source: 'on_message_drop',
+    source: 'on_message_drop; for MQTT 5 sessions the three-argument on_message_drop (no_matching_subscribers, max_packet_size_exceeded) through vmq_events_sidecar_m5',
   },
   subscriptions: {
     name: 'mqtt.subscriptions',
     kind: 'counter',
+    valueType: 'int',
     unit: '{subscription}',
     description: 'Topic filters subscribed to (one per filter of a SUBSCRIBE), granted or refused.',
-    attributes: [A.mountpoint, A.qos, A.subscriptionError, A.topicGroup],
-    source: 'on_subscribe',
+    attributes: [A.mountpoint, A.qos, A.subscriptionError, A.topicGroup, A.protocolVersion],
+    source: 'on_subscribe (MQTT 3.1/3.1.1), on_subscribe_m5 through vmq_events_sidecar_m5 (MQTT 5)',
   },
   unsubscriptions: {
     name: 'mqtt.unsubscriptions',
     kind: 'counter',
+    valueType: 'int',
     unit: '{subscription}',
     description: 'Topic filters unsubscribed from (one per filter of an UNSUBSCRIBE).',
-    attributes: [A.mountpoint],
-    source: 'on_unsubscribe',
+    attributes: [A.mountpoint, A.protocolVersion],
+    source: 'on_unsubscribe (MQTT 3.1/3.1.1), on_unsubscribe_m5 through vmq_events_sidecar_m5 (MQTT 5)',
   },
 } as const satisfies Record<string, MetricDef>;
 
@@ -298,6 +328,7 @@ export const SIDECAR_METRICS = {
   connectionsOpen: {
     name: 'vmq_sidecar.connection.open',
     kind: 'updown',
+    valueType: 'int',
     unit: '{connection}',
     description: 'Plugin connections open now.',
     attributes: [],
@@ -306,6 +337,7 @@ export const SIDECAR_METRICS = {
   connectionsAccepted: {
     name: 'vmq_sidecar.connection.accepted',
     kind: 'counter',
+    valueType: 'int',
     unit: '{connection}',
     description: 'Plugin connections accepted.',
     attributes: [],
@@ -314,6 +346,7 @@ export const SIDECAR_METRICS = {
   connectionsRefused: {
     name: 'vmq_sidecar.connection.refused',
     kind: 'counter',
+    valueType: 'int',
     unit: '{connection}',
     description: 'Plugin connections refused because --max-connections were open.',
     attributes: [],
@@ -322,6 +355,7 @@ export const SIDECAR_METRICS = {
   connectionsClosed: {
     name: 'vmq_sidecar.connection.closed',
     kind: 'counter',
+    valueType: 'int',
     unit: '{connection}',
     description: 'Plugin connections the sidecar closed itself to protect the others, by reason.',
     attributes: [A.closeReason],
@@ -330,6 +364,7 @@ export const SIDECAR_METRICS = {
   framesBuffered: {
     name: 'vmq_sidecar.frame.buffered',
     kind: 'updown',
+    valueType: 'int',
     unit: 'By',
     description: 'Memory held now by partial frames (received in part, waiting for the rest), all connections together; bounded by --max-buffered-bytes.',
     attributes: [],
@@ -338,6 +373,7 @@ export const SIDECAR_METRICS = {
   bytesReceived: {
     name: 'vmq_sidecar.received',
     kind: 'counter',
+    valueType: 'int',
     unit: 'By',
     description: 'Bytes received from the plugin.',
     attributes: [],
@@ -346,6 +382,7 @@ export const SIDECAR_METRICS = {
   eventsReceived: {
     name: 'vmq_sidecar.event.received',
     kind: 'counter',
+    valueType: 'int',
     unit: '{event}',
     description: 'Events received and decoded, by hook and transport.',
     attributes: [A.hook, A.transport],
@@ -354,6 +391,7 @@ export const SIDECAR_METRICS = {
   framesRejected: {
     name: 'vmq_sidecar.frame.rejected',
     kind: 'counter',
+    valueType: 'int',
     unit: '{frame}',
     description: 'Frames (or stream remainders, or gRPC calls) that did not become events, by reason and transport.',
     attributes: [A.rejectReason, A.transport],
@@ -362,15 +400,17 @@ export const SIDECAR_METRICS = {
   itemsTruncated: {
     name: 'vmq_sidecar.event.truncated_items',
     kind: 'counter',
+    valueType: 'int',
     unit: '{item}',
     description:
-      'Items of an event beyond what one event may carry (user properties past 100 per on_register, topics past 10000 per on_subscribe / on_unsubscribe), skipped by the decoder, by hook. The event itself is kept; skipped unsubscribed topics still count in mqtt.unsubscriptions, skipped subscribed topics (whose QoS is not decoded) do not count in mqtt.subscriptions.',
+      'Items of an event beyond what one event may carry (user properties past 100 per on_register, and per on_publish / on_deliver of the MQTT 5 companion, topics past 10000 per on_subscribe / on_unsubscribe), skipped by the decoder, by hook. The event itself is kept; skipped unsubscribed topics still count in mqtt.unsubscriptions, skipped subscribed topics (whose QoS is not decoded) do not count in mqtt.subscriptions.',
     attributes: [A.hook],
     source: 'the decoder',
   },
   grpcCalls: {
     name: 'vmq_sidecar.grpc.calls',
     kind: 'counter',
+    valueType: 'int',
     unit: '{call}',
     description: 'PluginService/Event calls answered, by status and user-type metadata.',
     attributes: [A.grpcCode, A.userType],
@@ -379,6 +419,7 @@ export const SIDECAR_METRICS = {
   eventDelay: {
     name: 'vmq_sidecar.event.delay',
     kind: 'histogram',
+    valueType: 'double',
     unit: 's',
     description: "Time from the broker's event timestamp to its arrival at the sidecar (includes clock skew between the two).",
     attributes: [],
@@ -388,6 +429,7 @@ export const SIDECAR_METRICS = {
   sessionsTracked: {
     name: 'vmq_sidecar.session.tracked',
     kind: 'updown',
+    valueType: 'int',
     unit: '{client}',
     description: 'Clients whose session state the sidecar keeps (connected, offline, or recently gone).',
     attributes: [],
@@ -396,6 +438,7 @@ export const SIDECAR_METRICS = {
   sessionsUntracked: {
     name: 'vmq_sidecar.session.untracked',
     kind: 'counter',
+    valueType: 'int',
     unit: '{event}',
     description: 'Session events not applied to the gauges because --max-tracked-clients was reached.',
     attributes: [],
@@ -404,6 +447,7 @@ export const SIDECAR_METRICS = {
   sessionsStale: {
     name: 'vmq_sidecar.session.stale_events',
     kind: 'counter',
+    valueType: 'int',
     unit: '{event}',
     description: 'Session events older than the state already applied for their client (arrived out of order), not applied to the gauges.',
     attributes: [],
@@ -412,15 +456,17 @@ export const SIDECAR_METRICS = {
   sessionsUnregisteredWakeups: {
     name: 'vmq_sidecar.session.unregistered_wakeups',
     kind: 'counter',
+    valueType: 'int',
     unit: '{session}',
     description:
-      'Wakeups for which no on_register arrived within 5 s while on_register events were flowing: in practice MQTT 5 sessions, for which the plugin sends only session events (no register, publish, subscribe or deliver). Divide by the on_client_wakeup rate for the share.',
+      'Wakeups for which no on_register arrived within 5 s while on_register events were flowing: without the companion plugin vmq_events_sidecar_m5, in practice MQTT 5 sessions, for which the plugin sends only session events (no register, publish, subscribe or deliver); with it (its registers pair with MQTT 5 wakeups), registers lost on the way. Divide by the on_client_wakeup rate for the share.',
     attributes: [],
     source: 'on_client_wakeup and on_register, paired by session_id, else by mountpoint + client id and broker time',
   },
   sessionsWakeupMatchOverflow: {
     name: 'vmq_sidecar.session.wakeup_match_overflow',
     kind: 'counter',
+    valueType: 'int',
     unit: '{event}',
     description: 'Wakeups and registers not paired because 100,000 were already waiting for their partner (neither matched nor counted as unregistered).',
     attributes: [],
@@ -429,6 +475,7 @@ export const SIDECAR_METRICS = {
   attributeValuesFolded: {
     name: 'vmq_sidecar.attribute_value.folded',
     kind: 'counter',
+    valueType: 'int',
     unit: '{event}',
     description:
       'Metric updates whose attribute value was replaced by "other": the attribute reached its limit of distinct values, or (past half the limit) the value was new and seen for the first time (it gets its own series from its second event on).',
@@ -438,6 +485,7 @@ export const SIDECAR_METRICS = {
   attributeValuesInvalid: {
     name: 'vmq_sidecar.attribute_value.invalid',
     kind: 'counter',
+    valueType: 'int',
     unit: '{event}',
     description:
       'Metric updates whose attribute value was outside the protocol\'s domain (a QoS other than 0, 1, 2, 128; a string with control characters or U+FFFD, or over 128 characters) and became "invalid".',
@@ -447,6 +495,7 @@ export const SIDECAR_METRICS = {
   logRecordsProcessed: {
     name: 'otel.sdk.processor.log.processed',
     kind: 'counter',
+    valueType: 'int',
     unit: '{log_record}',
     description:
       'Log records the log export queue (the part of the SDK\'s batching log processor) finished with: handed to the exporter (no error.type; counted once their export has finished), or given up before export (error.type). The SDK\'s own processor and exporters are not used for these records, and their self-metrics are not enabled, so nothing is counted twice.',
@@ -456,6 +505,7 @@ export const SIDECAR_METRICS = {
   logRecordsExported: {
     name: 'otel.sdk.exporter.log.exported',
     kind: 'counter',
+    valueType: 'int',
     unit: '{log_record}',
     description: 'Log records whose export finished: exported (no error.type), or lost for good (error.type).',
     attributes: [A.componentType, A.componentName, A.logExportError],
@@ -464,6 +514,7 @@ export const SIDECAR_METRICS = {
   logQueueSize: {
     name: 'otel.sdk.processor.log.queue.size',
     kind: 'updown',
+    valueType: 'int',
     unit: '{log_record}',
     description: 'Log records waiting in the log export queue.',
     attributes: [A.componentType, A.componentName],
@@ -472,6 +523,7 @@ export const SIDECAR_METRICS = {
   logQueueCapacity: {
     name: 'otel.sdk.processor.log.queue.capacity',
     kind: 'updown',
+    valueType: 'int',
     unit: '{log_record}',
     description: 'Log records the log export queue holds at most (OTEL_BLRP_MAX_QUEUE_SIZE; --log-queue-max-bytes may fill it first).',
     attributes: [A.componentType, A.componentName],
@@ -481,6 +533,7 @@ export const SIDECAR_METRICS = {
   exportFailures: {
     name: 'vmq_sidecar.export.failures',
     kind: 'counter',
+    valueType: 'int',
     unit: '{export}',
     description: 'OTLP exports that failed, by exporter (otel.component.type says the signal and the protocol) and error.type.',
     attributes: [A.componentType, A.exportError],
@@ -489,6 +542,7 @@ export const SIDECAR_METRICS = {
   snapshotWrites: {
     name: 'vmq_sidecar.snapshot.writes',
     kind: 'counter',
+    valueType: 'int',
     unit: '{write}',
     description: 'Session state snapshots written to --state-file; failed ones with error.type.',
     attributes: [A.writeError],
@@ -497,6 +551,7 @@ export const SIDECAR_METRICS = {
   snapshotAge: {
     name: 'vmq_sidecar.snapshot.age',
     kind: 'gauge',
+    valueType: 'double',
     unit: 's',
     description: 'Seconds since the last successful snapshot (since start, before the first one).',
     attributes: [],
@@ -505,6 +560,7 @@ export const SIDECAR_METRICS = {
   snapshotInterval: {
     name: 'vmq_sidecar.snapshot.interval',
     kind: 'gauge',
+    valueType: 'double',
     unit: 's',
     description: 'The configured --state-interval, so that alerts judge the snapshot age against it.',
     attributes: [],
@@ -513,6 +569,7 @@ export const SIDECAR_METRICS = {
   hooksMissing: {
     name: 'vmq_sidecar.hook.missing',
     kind: 'gauge',
+    valueType: 'int',
     unit: '{hook}',
     description: 'Hooks a gauge needs that never arrived while other events did (1 while missing, 0 once seen): the gauge is meaningless until the plugin sends them.',
     attributes: [A.gauge, A.hook],
@@ -521,6 +578,7 @@ export const SIDECAR_METRICS = {
   brokerScrapes: {
     name: 'vmq_sidecar.broker.scrapes',
     kind: 'counter',
+    valueType: 'int',
     unit: '{scrape}',
     description: 'Scrapes of --broker-metrics-url; failed ones by error.type.',
     attributes: [A.scrapeError],
@@ -529,6 +587,7 @@ export const SIDECAR_METRICS = {
   brokerConnections: {
     name: 'vmq_sidecar.broker.connections',
     kind: 'gauge',
+    valueType: 'int',
     unit: '{client}',
     description: "The broker node's own count of MQTT connections on every listener (active_mqtt_connections, TCP and TLS, plus active_mqttws_connections, WebSocket) at the last scrape.",
     attributes: [],
@@ -537,6 +596,7 @@ export const SIDECAR_METRICS = {
   brokerQueues: {
     name: 'vmq_sidecar.broker.queues',
     kind: 'gauge',
+    valueType: 'int',
     unit: '{session}',
     description: "The broker node's session queues, online and offline (queue_processes), at the last scrape.",
     attributes: [],
@@ -545,6 +605,7 @@ export const SIDECAR_METRICS = {
   brokerDrift: {
     name: 'vmq_sidecar.broker.connection.drift',
     kind: 'gauge',
+    valueType: 'int',
     unit: '{client}',
     description:
       "mqtt.client.connected (all mountpoints) minus the broker's active_mqtt_connections + active_mqttws_connections, both taken at the last scrape (0 when the broker's count lies between our gauge's values at request and answer): how far the derived gauge is off.",
@@ -554,6 +615,7 @@ export const SIDECAR_METRICS = {
   brokerSidecarEvents: {
     name: 'vmq_sidecar.broker.sidecar_events',
     kind: 'counter',
+    valueType: 'int',
     unit: '{event}',
     description: "The broker's count of events it tried to send to the sidecar (sidecar_events), by hook; counted before the plugin's sampling.",
     attributes: [A.hook],
@@ -562,6 +624,7 @@ export const SIDECAR_METRICS = {
   brokerSidecarEventErrors: {
     name: 'vmq_sidecar.broker.sidecar_event_errors',
     kind: 'counter',
+    valueType: 'int',
     unit: '{event}',
     description: "The broker's count of events it failed to send (sidecar_events_error), by hook: lost before reaching the sidecar.",
     attributes: [A.hook],
@@ -570,6 +633,7 @@ export const SIDECAR_METRICS = {
   brokerGrpcCalls: {
     name: 'vmq_sidecar.broker.grpc_calls',
     kind: 'counter',
+    valueType: 'int',
     unit: '{call}',
     description:
       "The broker's count of gRPC transport sends (grpc_call_result), by hook and result: ok, or why the event was lost (deadline_exceeded, unavailable, invalid_argument, dropped when every worker queue was full, ...).",
@@ -579,6 +643,7 @@ export const SIDECAR_METRICS = {
   upstreamMissing: {
     name: 'vmq_sidecar.upstream.missing',
     kind: 'updown',
+    valueType: 'int',
     unit: '{event}',
     description:
       'Since the first broker scrape (carried across sidecar restarts by --state-file, started over when the broker restarts): events the broker attempted minus those received here, by hook: its failed sends (vmq_sidecar.broker.sidecar_event_errors) plus what it sent that no sidecar process read. For sampled hooks (publish, deliver, delivery_complete) this includes the sampled-out events.',
@@ -588,6 +653,7 @@ export const SIDECAR_METRICS = {
   processCpuTime: {
     name: 'process.cpu.time',
     kind: 'counter',
+    valueType: 'double',
     unit: 's',
     description: "CPU time of the sidecar's process since it started, every thread (the event loop, V8's compiler and garbage collector, libuv's pool), by mode.",
     attributes: [A.cpuMode],
@@ -597,6 +663,7 @@ export const SIDECAR_METRICS = {
   processMemoryUsage: {
     name: 'process.memory.usage',
     kind: 'updown',
+    valueType: 'int',
     unit: 'By',
     description: "Resident set size of the sidecar's process.",
     attributes: [],
@@ -606,6 +673,7 @@ export const SIDECAR_METRICS = {
   eventLoopTime: {
     name: 'nodejs.eventloop.time',
     kind: 'counter',
+    valueType: 'double',
     unit: 's',
     description:
       'Time the event loop spent active and idle since it started; active / (active + idle) over an interval is its utilization. Every event is decoded and aggregated on this one loop: near 1, the sidecar is at its throughput limit and the plugin\'s sends wait in the kernel (docs/architecture.md, "One event loop").',
@@ -616,6 +684,7 @@ export const SIDECAR_METRICS = {
   eventLoopDelayP99: {
     name: 'nodejs.eventloop.delay.p99',
     kind: 'gauge',
+    valueType: 'double',
     unit: 's',
     description: "99th percentile of the event loop's delay (perf_hooks.monitorEventLoopDelay) in the last complete 10 s window (the monitor's 10 ms timer period taken off, so an idle loop reads about 0): how late timers and I/O callbacks ran, what exports, scrapes and probes waited. 0 until the first window closes.",
     attributes: [],
@@ -625,6 +694,7 @@ export const SIDECAR_METRICS = {
   eventLoopDelayMax: {
     name: 'nodejs.eventloop.delay.max',
     kind: 'gauge',
+    valueType: 'double',
     unit: 's',
     description: "The event loop's longest delay in the last complete 10 s window (perf_hooks.monitorEventLoopDelay, its 10 ms timer period taken off): the longest a timer, an export or a probe waited. 0 until the first window closes.",
     attributes: [],
@@ -637,13 +707,15 @@ export const SIDECAR_METRICS = {
 const BROKER_ATTRIBUTES: Record<string, AttributeDef<string>> = {
   'vernemq.listener.type': attribute<string>({ name: 'vernemq.listener.type', type: 'string', values: 'tcp (active_mqtt_connections: TCP and TLS listeners), websocket (active_mqttws_connections)', convention: 'VerneMQ\'s listener kind; namespaced, no convention' }),
   'network.io.direction': attribute<string>({ name: 'network.io.direction', type: 'string', values: 'receive, transmit', convention: 'semconv network.io.direction' }),
-  'network.protocol.version': attribute<string>({ name: 'network.protocol.version', type: 'string', values: 'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"), 5', convention: 'semconv network.protocol.version (the application protocol\'s version, with MQTT as the protocol)' }),
+  'network.protocol.version': ATTR.protocolVersion,
 };
 
 function brokerMetricDef(b: BrokerMetricDef): MetricDef {
   return {
     name: b.name,
     kind: b.kind,
+    // The broker's metrics re-exported here are all counts (messages, bytes, connections).
+    valueType: 'int',
     unit: b.unit,
     description: b.description,
     attributes: b.attributes.map((a) => {

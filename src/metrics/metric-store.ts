@@ -14,14 +14,15 @@ import type { AttributeDef, AttributeValue, MetricDef } from './metric-catalog.j
 
 export type { AttributeValue };
 
-/** Up to five attribute values, in the order of the metric's attributes. */
+/** Up to six attribute values, in the order of the metric's attributes. */
 type AttributeTuple =
   | []
   | [AttributeValue]
   | [AttributeValue, AttributeValue]
   | [AttributeValue, AttributeValue, AttributeValue]
   | [AttributeValue, AttributeValue, AttributeValue, AttributeValue]
-  | [AttributeValue, AttributeValue, AttributeValue, AttributeValue, AttributeValue];
+  | [AttributeValue, AttributeValue, AttributeValue, AttributeValue, AttributeValue]
+  | [AttributeValue, AttributeValue, AttributeValue, AttributeValue, AttributeValue, AttributeValue];
 
 type ValueOf<A> = A extends AttributeDef<infer V> ? V : never;
 
@@ -62,9 +63,9 @@ abstract class Family<S, V extends AttributeTuple> {
     private readonly maxSeries: number,
   ) {
     this.arity = def.attributes.length;
-    // get() takes the values as up to five positional arguments (no array per call): a sixth
-    // attribute would silently reuse the fifth's value.
-    if (this.arity > 5) throw new Error(`${def.name}: ${this.arity} attributes; the store takes at most 5`);
+    // get() takes the values as up to six positional arguments (no array per call): a seventh
+    // attribute would silently reuse the sixth's value.
+    if (this.arity > 6) throw new Error(`${def.name}: ${this.arity} attributes; the store takes at most 6`);
   }
 
   protected abstract create(attributes: Attributes): S;
@@ -75,12 +76,12 @@ abstract class Family<S, V extends AttributeTuple> {
    * implemented with positional parameters: no array per call.
    */
   get(...values: V): S;
-  get(a?: AttributeValue, b?: AttributeValue, c?: AttributeValue, d?: AttributeValue, e?: AttributeValue): S {
+  get(a?: AttributeValue, b?: AttributeValue, c?: AttributeValue, d?: AttributeValue, e?: AttributeValue, f?: AttributeValue): S {
     const n = this.arity;
     if (n === 0) return (this.solo ??= this.add({}));
     let node = this.root;
     for (let i = 0; i < n - 1; i++) {
-      const v = (i === 0 ? a : i === 1 ? b : i === 2 ? c : d)!;
+      const v = (i === 0 ? a : i === 1 ? b : i === 2 ? c : i === 3 ? d : e)!;
       let next = node.get(v) as Level<S> | undefined;
       if (next === undefined) {
         next = new Map();
@@ -88,11 +89,11 @@ abstract class Family<S, V extends AttributeTuple> {
       }
       node = next;
     }
-    const last = (n === 1 ? a : n === 2 ? b : n === 3 ? c : n === 4 ? d : e)!;
+    const last = (n === 1 ? a : n === 2 ? b : n === 3 ? c : n === 4 ? d : n === 5 ? e : f)!;
     let s = node.get(last) as S | undefined;
     if (s === undefined) {
       if (this.series.length >= this.maxSeries) return (this.overflow ??= this.create(OVERFLOW_ATTRIBUTES));
-      const values = [a, b, c, d, e];
+      const values = [a, b, c, d, e, f];
       const attrs: Attributes = {};
       this.def.attributes.forEach((def, i) => {
         if (!(def.absentWhenEmpty && values[i] === '')) attrs[def.name] = values[i]!;

@@ -313,6 +313,18 @@ export const LOG_ATTRIBUTES_ADDED = [
     values: 'the --client-groups name (src/metrics/client-grouper.ts), only when --client-groups is set',
     convention: 'no convention; bounded, same values as the metric attribute',
   },
+  {
+    name: 'network.protocol.version',
+    hooks: ['on_register', 'on_register_failed', 'on_subscribe', 'on_unsubscribe', 'on_publish', 'on_deliver', 'on_delivery_complete', 'on_message_drop'],
+    values: '5 on the events of the companion plugin vmq_events_sidecar_m5, 3.1.1 on the plugin\'s events of hooks that fire for MQTT 3.1/3.1.1 sessions only; absent on session-layer events',
+    convention: 'semconv network.protocol.version (the application protocol\'s version, with MQTT as the protocol)',
+  },
+  {
+    name: 'mqtt.subscription.reason_codes',
+    hooks: ['on_subscribe'],
+    values: 'MQTT 5 SUBSCRIBE only: the SUBACK reason code per filter',
+    convention: 'no convention; MQTT 5\'s reason codes, as mqtt.subscription.qos',
+  },
 ] as const;
 
 /**

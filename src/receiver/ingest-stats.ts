@@ -53,6 +53,11 @@ export class IngestStats implements Component {
   /** List and map items of events beyond the decoder's caps (not decoded), by HOOKS index. */
   readonly itemsTruncatedByHook: number[] = HOOKS.map(() => 0);
   readonly rejected: Record<RejectReason, number> = zeroRejects();
+  /** Events of the companion plugin vmq_events_sidecar_m5 (MQTT 5 sessions), by HOOKS index. */
+  readonly mqtt5EventsByHook: number[] = HOOKS.map(() => 0);
+  /** Milliseconds since the epoch of the companion's first and last event (0 = none yet). */
+  mqtt5FirstSeenMs = 0;
+  mqtt5LastSeenMs = 0;
 
   /**
    * One decoded event, whichever transport carried it: the one place both receivers count an
@@ -64,6 +69,11 @@ export class IngestStats implements Component {
     this.eventsByHook[i]!++;
     this.lastSeenByHook[i] = nowMs;
     if (event.truncatedItems > 0) this.itemsTruncatedByHook[i]! += event.truncatedItems;
+    if (event.protocolVersion === '5') {
+      if (this.mqtt5FirstSeenMs === 0) this.mqtt5FirstSeenMs = nowMs;
+      this.mqtt5LastSeenMs = nowMs;
+      this.mqtt5EventsByHook[i]!++;
+    }
   }
 
   eventsOf(hook: (typeof HOOKS)[number]): number {

@@ -92,6 +92,11 @@ export class UnregisteredWakeups implements EventSink, Component {
   private head = 0;
   private lastRegisterArrival = -Infinity;
   private lastNow = 0;
+  /**
+   * An MQTT 5 register arrived (the companion plugin vmq_events_sidecar_m5): MQTT 5 wakeups pair
+   * with its registers, so the ones left unpaired are not MQTT 5 sessions but lost registers.
+   */
+  private companionRegisters = false;
 
   constructor(
     private readonly logger: LimitedLogger | null,
@@ -101,7 +106,10 @@ export class UnregisteredWakeups implements EventSink, Component {
   consume(e: SidecarEvent, arrivalMs: number): void {
     if (e.hook !== 'on_client_wakeup' && e.hook !== 'on_register') return;
     const isRegister = e.hook === 'on_register';
-    if (isRegister) this.lastRegisterArrival = arrivalMs;
+    if (isRegister) {
+      this.lastRegisterArrival = arrivalMs;
+      if (e.protocolVersion === '5') this.companionRegisters = true;
+    }
     const bySession = e.sessionId !== '';
     const key = bySession ? 's' + e.sessionId : 'c' + clientKey(e.mountpoint, e.clientId);
     const brokerMs = e.timeSec * 1000 + e.timeNanos / 1e6;
@@ -169,7 +177,15 @@ export class UnregisteredWakeups implements EventSink, Component {
     } else {
       this.head = i;
     }
-    if (newlyUnregistered > 0 && this.logger !== null) {
+    if (newlyUnregistered > 0 && this.logger !== null && this.companionRegisters) {
+      this.logger.limited(
+        'warn',
+        'unregistered-wakeups',
+        10 * 60_000,
+        'clients wake up without on_register although the MQTT 5 companion (vmq_events_sidecar_m5) reports registers: these registers were lost on the way, not MQTT 5 blind spots',
+        { unregisteredWakeups: this.unregistered, hint: 'see vmq_sidecar.upstream.missing and vmq_sidecar.frame.rejected; docs/mqtt5.md' },
+      );
+    } else if (newlyUnregistered > 0 && this.logger !== null) {
       const s = this.summary();
       this.logger.limited(
         'warn',

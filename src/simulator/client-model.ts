@@ -16,6 +16,11 @@
  * expired, and offline_message / message_drop for messages queued for them; never register,
  * register_failed, subscribe, unsubscribe, publish, deliver or delivery_complete. As observed on
  * gojek/vernemq v5.1.0: session_id "" and username "", every disconnect reason unspecified.
+ *
+ * With `mqtt5Companion`, the companion plugin vmq_events_sidecar_m5 is installed too: MQTT 5
+ * clients also produce register, subscribe, unsubscribe, publish and deliver events (marked
+ * `mqtt5: true`, encoded as the companion's messages), with no ACL, no session_id, trace context
+ * in the PUBLISH's user properties, and still no register_failed or delivery_complete.
  */
 import { Prng } from './prng.js';
 import type { HookName } from '../events/event-types.js';
@@ -97,6 +102,8 @@ export interface ClientModelOptions {
   tracedShare?: number;
   /** Share of clients connecting with MQTT 5. */
   mqtt5Share?: number;
+  /** The MQTT 5 companion plugin reports their per-client hooks too. */
+  mqtt5Companion?: boolean;
 }
 
 export class ClientModel {
@@ -105,11 +112,13 @@ export class ClientModel {
   /** Subscribers per topic family. */
   private readonly subscribers: Set<VirtualClient>[] = FAMILIES.map(() => new Set());
   private readonly tracedShare: number;
+  private readonly companion: boolean;
   private clock: { sec: number; nanos: number };
 
   constructor(options: ClientModelOptions) {
     this.rng = new Prng(options.seed);
     this.tracedShare = options.tracedShare ?? 0.3;
+    this.companion = options.mqtt5Companion ?? false;
     const persistentShare = options.persistentShare ?? 0.4;
     const mqtt5Share = options.mqtt5Share ?? 0;
     this.clients = [];
@@ -216,6 +225,8 @@ export class ClientModel {
     c.state = 'online';
     if (c.mqtt5) {
       emit({ hook: 'on_client_wakeup', ...this.base(c) });
+      // on_register_m5 through the companion: peer and username, no CONNECT user properties.
+      if (this.companion) emit({ hook: 'on_register', mqtt5: true, ...this.base(c), peerAddr: '10.1.0.' + (c.peerPort % 250), peerPort: c.peerPort, username: c.username, userProperties: {} });
       return;
     }
     const userProperties: Record<string, string> = {};
@@ -275,6 +286,8 @@ export class ClientModel {
       }
     }
     if (!c.mqtt5) emit({ hook: 'on_subscribe', ...this.base(c), username: c.username, topics });
+    // The companion: no ACL, the SUBACK reason code (0x87 not authorized for a refused filter).
+    else if (this.companion) emit({ hook: 'on_subscribe', mqtt5: true, ...this.base(c), username: c.username, topics: topics.map((t) => ({ topic: t.topic, qos: t.qos, matchedAcl: null, reasonCode: t.qos === 128 ? 0x87 : t.qos })) });
   }
 
   private unsubscribe(c: VirtualClient, emit: (e: SimEvent) => void): void {
@@ -282,7 +295,7 @@ export class ClientModel {
     c.subscriptions.delete(f);
     this.subscribers[f]!.delete(c);
     const fam = FAMILIES[f]!;
-    if (!c.mqtt5) emit({ hook: 'on_unsubscribe', ...this.base(c), username: c.username, topics: [fam.pattern || 'misc/#'] });
+    if (!c.mqtt5 || this.companion) emit({ hook: 'on_unsubscribe', ...(c.mqtt5 ? { mqtt5: true } : {}), ...this.base(c), username: c.username, topics: [fam.pattern || 'misc/#'] });
   }
 
   private payload(): Buffer {
@@ -309,6 +322,12 @@ export class ClientModel {
     const payload = this.payload();
     const matchedAcl = fam.acl !== '' ? { name: fam.acl, pattern: fam.pattern } : null;
     if (!c.mqtt5) emit({ hook: 'on_publish', ...this.base(c), username: c.username, qos, topic, payload, retain, matchedAcl });
+    // An MQTT 5 publisher carries its trace context in user properties (the W3C MQTT carrier).
+    const userProperties: Record<string, string> = {};
+    if (c.mqtt5 && this.companion) {
+      if (rng.chance(this.tracedShare)) userProperties.traceparent = `00-${rng.hex(16)}-${rng.hex(8)}-01`;
+      emit({ hook: 'on_publish', mqtt5: true, ...this.base(c), username: c.username, qos, topic, payload, retain, matchedAcl: null, userProperties });
+    }
 
     // Route to up to three subscribers of the family picked at random: online ones get the
     // message delivered, offline persistent sessions get it queued (or dropped when full).
@@ -318,7 +337,11 @@ export class ClientModel {
     for (let k = 0; k < 3 && k < pool.length; k++) {
       const s = pool[rng.int(pool.length)]!;
       if (s.state === 'online') {
-        if (s.mqtt5) continue;
+        if (s.mqtt5) {
+          // on_deliver_m5 through the companion: the subscription's QoS, no completion event.
+          if (this.companion) emit({ hook: 'on_deliver', mqtt5: true, ...this.base(s), username: s.username, topic, payload, matchedAcl: null, isRetain: retain, persisted: false, qos: s.subscriptions.get(f)!, userProperties });
+          continue;
+        }
         // As the broker reports it: on_deliver carries the subscription's QoS, delivery_complete
         // the QoS the message travelled with (the lower of the two), and QoS 0 completes nothing.
         const subQos = s.subscriptions.get(f)!;

@@ -12,8 +12,13 @@ function bump(map: Record<string, number>, key: string | number, by = 1): void {
 
 export class GroundTruth {
   total = 0;
-  /** Wakeups of MQTT 5 clients (session_id ""): no on_register follows them. */
+  /** Wakeups of MQTT 5 clients (session_id ""): no on_register follows them (without the companion). */
   mqtt5Wakeups = 0;
+  /** MQTT 5 events of the companion (marked mqtt5), by hook. */
+  private readonly mqtt5Sent: Partial<Record<HookName, number>> = {};
+
+  /** `mqtt5Companion`: MQTT 5 wakeups get a register from the companion, so none stays unregistered. */
+  constructor(private readonly mqtt5Companion = false) {}
   private readonly sent: Partial<Record<HookName, number>> = {};
   private readonly publishedByQos: Record<string, number> = {};
   private readonly disconnects: { offline: Record<string, number>; gone: Record<string, number> } = { offline: {}, gone: {} };
@@ -24,10 +29,11 @@ export class GroundTruth {
   record(e: SimEvent): void {
     this.total++;
     this.sent[e.hook] = (this.sent[e.hook] ?? 0) + 1;
+    if (e.mqtt5 === true) this.mqtt5Sent[e.hook] = (this.mqtt5Sent[e.hook] ?? 0) + 1;
     switch (e.hook) {
       case 'on_client_wakeup':
         // Only MQTT 5 wakeups have no session_id: the simulator gives 3.1.1 sessions one.
-        if (e.sessionId === '') this.mqtt5Wakeups++;
+        if (e.sessionId === '' && !this.mqtt5Companion) this.mqtt5Wakeups++;
         break;
       case 'on_publish':
         bump(this.publishedByQos, e.qos as number);
@@ -62,6 +68,8 @@ export class GroundTruth {
       subscriptions: this.subscriptions,
       /** Wakeups with no on_register: what vmq_sidecar.session.unregistered_wakeups should count. */
       mqtt5Wakeups: this.mqtt5Wakeups,
+      /** Of `sent`, the events of the MQTT 5 companion (network.protocol.version 5), by hook. */
+      mqtt5Sent: this.mqtt5Sent,
       /** Per mountpoint ("" is the default mountpoint), valid when no event was dropped. */
       connectedClients: gauges.connected,
       offlineSessions: gauges.offline,

@@ -11,6 +11,7 @@ export interface SimulatorSettings {
   events: number | undefined;
   preencode: boolean;
   mqtt5Share: number;
+  mqtt5Companion: boolean;
   json: boolean;
   transport: 'tcp' | 'grpc' | 'both';
   grpcTarget: HostPort[];
@@ -86,6 +87,15 @@ export const SIMULATOR_OPTIONS: OptionTable<SimulatorSettings> = {
     description:
       'Share of the virtual clients that connect with MQTT 5: as from the real plugin, they produce only session-layer events (wakeup, offline, gone, expired, offline_message, message_drop) with session_id "", username "" and disconnect reason unspecified. The summary\'s mqtt5Wakeups is what vmq_sidecar.session.unregistered_wakeups should count.',
     parse: numberInRange(0, 1),
+  },
+  mqtt5Companion: {
+    flag: 'mqtt5-companion',
+    default: 'false',
+    boolean: true,
+    accepted: 'true or false',
+    description:
+      'The MQTT 5 companion plugin vmq_events_sidecar_m5 is installed (docs/mqtt5.md): the --mqtt5-share clients also send register, subscribe, unsubscribe, publish and deliver events, as its messages (network.protocol.version 5), with trace context in PUBLISH user properties; none of their wakeups stays unregistered.',
+    parse: parseBoolean,
   },
   json: {
     flag: 'json',

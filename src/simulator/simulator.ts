@@ -30,6 +30,8 @@ export interface SimulatorOptions {
   preencode?: boolean;
   /** Share of the clients connecting with MQTT 5 (only session-layer events). */
   mqtt5Share?: number;
+  /** The MQTT 5 companion plugin reports the MQTT 5 clients' per-client hooks too. */
+  mqtt5Companion?: boolean;
   /** Which transport carries the events; default tcp. */
   transport?: SimTransport;
   /** The plugin's gRPC side; needed unless the transport is tcp. */
@@ -200,10 +202,10 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   if (options.durationMs === undefined && options.events === undefined) {
     throw new Error('the simulator needs a duration or an event count to stop by itself');
   }
-  const model = new ClientModel({ clients: options.clients, seed: options.seed, mqtt5Share: options.mqtt5Share ?? 0 });
+  const model = new ClientModel({ clients: options.clients, seed: options.seed, mqtt5Share: options.mqtt5Share ?? 0, mqtt5Companion: options.mqtt5Companion ?? false });
   const encoder = new FrameEncoder();
   const pick = new Prng(options.seed ^ 0x5eed);
-  const truth = new GroundTruth();
+  const truth = new GroundTruth(options.mqtt5Companion ?? false);
   const limit = options.events ?? Infinity;
   let bytes = 0;
   let droppedBacklog = 0;

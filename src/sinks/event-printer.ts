@@ -43,11 +43,13 @@ function userProperties(props: Record<string, string>): string {
 }
 
 /** Each topic as topic@qos ("refused" for 128), with ;acl=NAME;acl_pattern=PATTERN when sent. */
-function subscribedTopics(topics: readonly { topic: string; qos: number; matchedAcl: { name: string; pattern: string } | null }[]): string {
+function subscribedTopics(topics: readonly { topic: string; qos: number; matchedAcl: { name: string; pattern: string } | null; reasonCode?: number }[]): string {
   return topics
     .map((t) => {
       const a = t.matchedAcl && (t.matchedAcl.name !== '' || t.matchedAcl.pattern !== '') ? `;acl=${t.matchedAcl.name};acl_pattern=${t.matchedAcl.pattern}` : '';
-      return `${t.topic}@${t.qos === 128 ? 'refused' : t.qos}${a}`;
+      // MQTT 5 (the companion) says why a filter was refused: refused(0x87).
+      const code = t.qos === 128 && t.reasonCode !== undefined && t.reasonCode !== 128 ? `(0x${t.reasonCode.toString(16)})` : '';
+      return `${t.topic}@${t.qos === 128 ? 'refused' : t.qos}${code}${a}`;
     })
     .join(',');
 }
@@ -57,7 +59,8 @@ function subscribedTopics(topics: readonly { topic: string; qos: number; matched
  * quoted when empty or holding spaces, quotes or "=".
  */
 export function formatEvent(e: SidecarEvent): string {
-  const head = `${formatEventTime(e.timeSec, e.timeNanos)} ${e.hook}${e.timeMissing ? ' time_missing=true' : ''} mountpoint=${str(e.mountpoint)} client_id=${str(e.clientId)}`;
+  // mqtt=5 marks the companion's events (vmq_events_sidecar_m5); the plugin's lines are as before.
+  const head = `${formatEventTime(e.timeSec, e.timeNanos)} ${e.hook}${e.protocolVersion === '5' ? ' mqtt=5' : ''}${e.timeMissing ? ' time_missing=true' : ''} mountpoint=${str(e.mountpoint)} client_id=${str(e.clientId)}`;
   switch (e.hook) {
     case 'on_register':
       return `${head} username=${str(e.username)} peer=${str(e.peerAddr)}:${e.peerPort} session_id=${str(e.sessionId)}${userProperties(e.userProperties)}`;
@@ -74,10 +77,10 @@ export function formatEvent(e: SidecarEvent): string {
     case 'on_unsubscribe':
       return `${head} username=${str(e.username)} session_id=${str(e.sessionId)} topics=${str(e.topics.join(','))}`;
     case 'on_publish':
-      return `${head} username=${str(e.username)} session_id=${str(e.sessionId)} topic=${str(e.topic)} qos=${e.qos} retain=${e.retain} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
+      return `${head} username=${str(e.username)} session_id=${str(e.sessionId)} topic=${str(e.topic)} qos=${e.qos} retain=${e.retain} bytes=${e.payload.length}${acl(e.matchedAcl)}${e.userProperties ? userProperties(e.userProperties) : ''}`;
     case 'on_deliver':
     case 'on_delivery_complete':
-      return `${head} username=${str(e.username)} session_id=${str(e.sessionId)} topic=${str(e.topic)} qos=${e.qos} retain=${e.isRetain} persisted=${e.persisted} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
+      return `${head} username=${str(e.username)} session_id=${str(e.sessionId)} topic=${str(e.topic)} qos=${e.qos} retain=${e.isRetain} persisted=${e.persisted} bytes=${e.payload.length}${acl(e.matchedAcl)}${e.hook === 'on_deliver' && e.userProperties ? userProperties(e.userProperties) : ''}`;
     case 'on_offline_message':
       return `${head} session_id=${str(e.sessionId)} topic=${str(e.topic)} qos=${e.qos} retain=${e.retain} bytes=${e.payload.length}`;
     case 'on_message_drop':

@@ -17,7 +17,7 @@ import { ObjectRecordBuilder, WireRecordBuilder, type LogAttributeValue, type Lo
 import type { LogAttributeKey } from './log-catalog.js';
 import { HOOKS, type HookName, type MatchedAcl, type SidecarEvent } from '../events/event-types.js';
 import { isFailedDisconnect } from '../events/reason-names.js';
-import { PayloadTraceFinder, traceFromUserProperties, type TraceContext } from './trace-context.js';
+import { PayloadTraceFinder, traceFromUserProperties, type TraceContext, type TracedMessage } from './trace-context.js';
 import { Redactor, type RedactOptions } from './redaction.js';
 import { TopicTemplates, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 import type { ClientGrouper } from '../metrics/client-grouper.js';
@@ -122,7 +122,7 @@ export class LogSink implements EventSink {
     let ctx: TraceContext | null = null;
     if (this.checkPayloadTrace[e.hookIndex]) {
       // Only message events (they all have a payload) get here.
-      if (log || this.options.tracedMessages) ctx = this.finder.find((e as { payload: Uint8Array }).payload);
+      if (log || this.options.tracedMessages) ctx = this.finder.find(e as TracedMessage);
       if (!log && ctx !== null) log = true;
     }
     if (!log) {
@@ -147,6 +147,8 @@ export class LogSink implements EventSink {
     if (clientId !== '' || red === null || !red.clientId) this.attr('messaging.client.id', clientId);
     // Absent for the default mountpoint, like user.name for a client without username.
     if (e.mountpoint !== '') this.attr('mqtt.mountpoint', e.mountpoint);
+    // Absent on session-layer events, which do not say (event-types.ts, ProtocolVersion).
+    if (e.protocolVersion) this.attr('network.protocol.version', e.protocolVersion);
     // The group of the raw client id (before --redact), as on the metrics.
     const cg = this.options.clientGrouper;
     if (cg && CLIENT_GROUP_HOOKS.has(e.hook)) this.attr('mqtt.client.group', cg.group(e.clientId, 'username' in e ? e.username : undefined));
@@ -202,6 +204,7 @@ export class LogSink implements EventSink {
         const kept = e.topics.length > MAX_TOPICS_PER_RECORD ? e.topics.slice(0, MAX_TOPICS_PER_RECORD) : e.topics;
         this.attr('mqtt.subscription.topics', kept.map((t) => t.topic));
         this.attr('mqtt.subscription.qos', kept.map((t) => t.qos));
+        if (e.protocolVersion === '5') this.attr('mqtt.subscription.reason_codes', kept.map((t) => t.reasonCode ?? t.qos));
         if (kept !== e.topics) this.attr('mqtt.subscription.topics.dropped', e.topics.length - kept.length);
         break;
       }
@@ -218,6 +221,7 @@ export class LogSink implements EventSink {
         this.session(e.sessionId);
         this.message(e.topic, e.qos, e.payload, e.matchedAcl);
         this.attr('mqtt.retain', e.retain);
+        if (e.userProperties !== undefined) overCap = this.userProperties(e.userProperties);
         break;
       case 'on_deliver':
       case 'on_delivery_complete':
@@ -227,6 +231,7 @@ export class LogSink implements EventSink {
         this.message(e.topic, e.qos, e.payload, e.matchedAcl, e.hook === 'on_deliver' ? 'mqtt.subscription.qos' : 'mqtt.qos');
         this.attr('mqtt.retain', e.isRetain);
         this.attr('mqtt.persisted', e.persisted);
+        if (e.hook === 'on_deliver' && e.userProperties !== undefined) overCap = this.userProperties(e.userProperties);
         break;
       case 'on_offline_message':
         body = `message on ${e.topic} queued for offline client ${who}`;
@@ -327,7 +332,7 @@ export class LogSink implements EventSink {
   }
 
   /**
-   * CONNECT user properties are chosen by the client (an auth_token, say): only allowlisted keys
+   * User properties (CONNECT, MQTT 5 PUBLISH) are chosen by the client (an auth_token, say): only allowlisted keys
    * (--log-user-properties) are copied, at most MAX_USER_PROPERTIES of them. Two keys that are
    * the same once cut at MAX_USER_PROPERTY_CHARS give one attribute, the first.
    */

@@ -107,12 +107,12 @@ export class MetricsSink implements EventSink {
       case 'on_publish': {
         const group = this.grouper.group(e.matchedAcl, e.topic);
         const qos = this.qos(e.qos);
-        m.published.get(mp, qos, e.retain, group, this.cg(e.clientId, e.username)).value++;
+        m.published.get(mp, qos, e.retain, group, this.cg(e.clientId, e.username), e.protocolVersion ?? '').value++;
         m.payloadSize.get(qos, group).record(e.payload.length);
         break;
       }
       case 'on_deliver':
-        m.delivered.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic), e.persisted, this.cg(e.clientId, e.username)).value++;
+        m.delivered.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic), e.persisted, this.cg(e.clientId, e.username), e.protocolVersion ?? '').value++;
         break;
       case 'on_delivery_complete':
         m.deliveryCompleted.get(mp, this.qos(e.qos), this.grouper.group(e.matchedAcl, e.topic), this.cg(e.clientId, e.username)).value++;
@@ -124,7 +124,7 @@ export class MetricsSink implements EventSink {
         m.dropped.get(mp, this.qos(e.qos), this.dropReasons.fold(e.reason), this.grouper.group(e.matchedAcl, e.topic), this.cg(e.clientId)).value++;
         break;
       case 'on_register':
-        m.registrations.get(mp, this.cg(e.clientId, e.username)).value++;
+        m.registrations.get(mp, this.cg(e.clientId, e.username), e.protocolVersion ?? '').value++;
         break;
       case 'on_register_failed':
         m.registrationFailures.get(mp, e.reasonName, this.cg(e.clientId, e.username)).value++;
@@ -138,14 +138,16 @@ export class MetricsSink implements EventSink {
       case 'on_session_expired':
         m.expirations.get(mp).value++;
         break;
-      case 'on_subscribe':
+      case 'on_subscribe': {
+        const version = e.protocolVersion ?? '';
         for (const t of e.topics) {
-          m.subscriptions.get(mp, this.grantedQos(t.qos), t.qos === 128 ? 'refused' : '', this.grouper.group(t.matchedAcl, t.topic)).value++;
+          m.subscriptions.get(mp, this.grantedQos(t.qos), t.qos === 128 ? 'refused' : '', this.grouper.group(t.matchedAcl, t.topic), version).value++;
         }
         break;
+      }
       case 'on_unsubscribe':
         // Topics past the decoder's cap were not decoded but were unsubscribed all the same.
-        m.unsubscriptions.get(mp).value += e.topics.length + e.truncatedItems;
+        m.unsubscriptions.get(mp, e.protocolVersion ?? '').value += e.topics.length + e.truncatedItems;
         break;
       case 'on_client_wakeup':
         break;

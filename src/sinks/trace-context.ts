@@ -1,8 +1,10 @@
 /**
  * W3C Trace Context from what MQTT clients send: `traceparent` in the user properties of an
  * MQTT 3.1.1 CONNECT (Gojek's fork reads a properties block after the CONNECT payload and passes
- * it to on_register; MQTT 5 connects fire no on_register), or a `traceparent` field in a JSON
- * payload (message events).
+ * it to on_register; MQTT 5 connects fire no on_register), `traceparent` / `tracestate` user
+ * properties of an MQTT 5 PUBLISH (the W3C MQTT carrier; the companion plugin
+ * vmq_events_sidecar_m5 sends them with its publish and deliver events), or a `traceparent` field
+ * in a JSON payload (message events).
  *
  * Payloads are searched with byte checks only (first non-blank byte is '{', then a native
  * substring search for the quoted field name): no JSON parsing, no string made of the payload.
@@ -49,6 +51,13 @@ function isBlank(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 }
 
+/** A message event as far as its trace context goes (every message event is one). */
+export interface TracedMessage {
+  payload: Uint8Array;
+  /** MQTT 5 user properties (the companion's publish and deliver events); absent otherwise. */
+  userProperties?: Record<string, string>;
+}
+
 export class PayloadTraceFinder {
   private readonly needle: Buffer;
 
@@ -56,8 +65,24 @@ export class PayloadTraceFinder {
     this.needle = Buffer.from(JSON.stringify(field), 'utf8');
   }
 
+  /**
+   * The trace context of a message: given the event, its MQTT 5 `traceparent` user property
+   * when it has a valid one (the protocol's own carrier wins over a payload field), else the
+   * payload's JSON field; given only a payload, the payload's field. Null when there is none.
+   * Every output that reads trace context (log records, spans) should pass the event.
+   */
+  find(message: TracedMessage | Uint8Array): TraceContext | null {
+    if (message instanceof Uint8Array) return this.findInPayload(message);
+    const props = message.userProperties;
+    if (props !== undefined && props.traceparent !== undefined) {
+      const ctx = traceFromUserProperties(props);
+      if (ctx !== null) return ctx;
+    }
+    return this.findInPayload(message.payload);
+  }
+
   /** The trace context in a JSON object payload's field, or null (cheaply, for non-JSON). */
-  find(payload: Uint8Array): TraceContext | null {
+  findInPayload(payload: Uint8Array): TraceContext | null {
     const len = payload.length;
     let i = 0;
     while (i < len && i < 16 && isBlank(payload[i]!)) i++;

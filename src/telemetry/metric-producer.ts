@@ -53,7 +53,7 @@ export class StoreMetricProducer implements MetricProducer {
       const delta = this.temporality !== 'cumulative' && f.def.kind !== 'updown' && f.def.kind !== 'gauge';
       const startTime: HrTime = delta ? deltaStart : cumulativeStart;
       const temporality = delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
-      const descriptor = { name: f.def.name, description: f.def.description, unit: f.def.unit, valueType: ValueType.INT };
+      const descriptor = { name: f.def.name, description: f.def.description, unit: f.def.unit, valueType: f.def.valueType === 'double' ? ValueType.DOUBLE : ValueType.INT };
       if (f instanceof SumFamily && f.def.kind === 'gauge') {
         const dataPoints = f.all().map((s) => ({ attributes: s.attributes, startTime, endTime, value: s.value }));
         if (dataPoints.length === 0) continue;
@@ -108,7 +108,7 @@ export class StoreMetricProducer implements MetricProducer {
         }
         if (dataPoints.length === 0) continue;
         metrics.push({
-          descriptor: { ...descriptor, valueType: ValueType.DOUBLE },
+          descriptor,
           aggregationTemporality: temporality,
           dataPointType: DataPointType.HISTOGRAM,
           dataPoints,

@@ -15,7 +15,7 @@ import { ClientModel } from '../../src/simulator/client-model.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 
 const schema = loadEventSchema();
-const EXTRAS = ['hook', 'hookIndex', 'timeSec', 'timeNanos', 'timeMissing', 'reasonName', 'truncatedItems'];
+const EXTRAS = ['hook', 'hookIndex', 'timeSec', 'timeNanos', 'timeMissing', 'reasonName', 'truncatedItems', 'protocolVersion'];
 
 /** Values as a reader of the event sees them (bytes by content, messages by their fields). */
 function view(v: unknown): unknown {

@@ -42,6 +42,8 @@ export interface ReceivedPoint {
   temporality: number;
   attributes: Record<string, Value>;
   value: number;
+  /** Which field of the number data point carried the value (histograms: undefined). */
+  wireType?: 'asInt' | 'asDouble';
   histogram?: { count: number; sum: number; bucketCounts: number[]; bounds: number[] };
   startTimeUnixNano: bigint;
   timeUnixNano: bigint;
@@ -127,6 +129,7 @@ function decodeMetrics(req: Obj): ReceivedPoint[] {
               temporality: Number(data.aggregationTemporality ?? 0),
               attributes: keyValues(p.attributes as Obj[]),
               value: p.asInt !== undefined ? Number(p.asInt) : Number(p.asDouble ?? 0),
+              wireType: p.asInt !== undefined ? 'asInt' : 'asDouble',
               startTimeUnixNano: big(p.startTimeUnixNano),
               timeUnixNano: big(p.timeUnixNano),
             });

@@ -16,23 +16,23 @@ test('series accessors check attribute order, count and kind at compile time', (
   const mp = mountpoints.fold('');
   const group = groups.fold('telemetry');
   const published = store.sum(MQTT_METRICS.published);
-  published.get(mp, 1, false, group, '').value++;
+  published.get(mp, 1, false, group, '', '3.1.1').value++;
   const disconnects = store.sum(MQTT_METRICS.disconnects);
   disconnects.get(mp, 'tcp_closed', true, '').value++;
   // Never called: these lines only have to (fail to) compile.
   const wrongCalls = () => {
     // @ts-expect-error mountpoint and topic group swapped
-    published.get(group, 1, false, mp, '');
+    published.get(group, 1, false, mp, '', '3.1.1');
     // @ts-expect-error qos and retain swapped
-    published.get(mp, false, 1, group, '');
-    // @ts-expect-error a sixth attribute
-    published.get(mp, 1, false, group, '', 'extra');
+    published.get(mp, false, 1, group, '', '3.1.1');
+    // @ts-expect-error a seventh attribute
+    published.get(mp, 1, false, group, '', '3.1.1', 'extra');
     // @ts-expect-error an attribute missing
-    published.get(mp, 1, false, group);
+    published.get(mp, 1, false, group, '');
     // @ts-expect-error an unbounded string is not a mountpoint
-    published.get('raw-mountpoint', 1, false, group, '');
+    published.get('raw-mountpoint', 1, false, group, '', '3.1.1');
     // @ts-expect-error a QoS outside 0, 1, 2, "invalid"
-    published.get(mp, 3, false, group, '');
+    published.get(mp, 3, false, group, '', '3.1.1');
     // @ts-expect-error a reason the catalog does not list
     disconnects.get(mp, 'made_up', true, '');
     // @ts-expect-error an unbounded string is not a client group
@@ -43,7 +43,7 @@ test('series accessors check attribute order, count and kind at compile time', (
     store.gauge(MQTT_METRICS.published);
   };
   void wrongCalls;
-  assert.equal(published.get(mp, 1, false, group, '').value, 1);
+  assert.equal(published.get(mp, 1, false, group, '', '3.1.1').value, 1);
   // "" for an absentWhenEmpty attribute (mqtt.client.group without --client-groups): no attribute.
-  assert.deepEqual(published.get(mp, 1, false, group, '').attributes, { 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': false, 'mqtt.topic.group': 'telemetry' });
+  assert.deepEqual(published.get(mp, 1, false, group, '', '3.1.1').attributes, { 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': false, 'mqtt.topic.group': 'telemetry', 'network.protocol.version': '3.1.1' });
 });

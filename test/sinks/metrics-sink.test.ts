@@ -35,7 +35,7 @@ test('each MQTT hook moves its metric, with the attributes in catalog order', ()
   sink.consume(decode({ ...SAMPLE_EVENTS.on_client_gone, mountpoint: 'tenant', reason: 17 }), now);
   sink.consume(decode({ ...SAMPLE_EVENTS.on_client_offline, mountpoint: 'tenant', reason: 99 }), now);
   sink.consume(decode({ ...SAMPLE_EVENTS.on_register_failed, mountpoint: '', reason: 2 }), now);
-  assert.deepEqual(series(MQTT_METRICS.published), [{ 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': true, 'mqtt.topic.group': 'devices', value: 1 }]);
+  assert.deepEqual(series(MQTT_METRICS.published), [{ 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': true, 'mqtt.topic.group': 'devices', 'network.protocol.version': '3.1.1', value: 1 }]);
   assert.deepEqual(series(MQTT_METRICS.payloadSize), [{ 'mqtt.qos': 1, 'mqtt.topic.group': 'devices', value: 1 }]);
   assert.deepEqual(series(MQTT_METRICS.disconnects), [
     { 'mqtt.mountpoint': 'tenant', 'mqtt.disconnect.reason': 'tcp_closed', 'mqtt.session.persistent': false, value: 1 },
@@ -51,9 +51,42 @@ test('a subscription refused (qos 128) and granted ones; unsubscriptions count s
     Date.now(),
   );
   assert.deepEqual(series(MQTT_METRICS.subscriptions), [
-    { 'mqtt.mountpoint': '', 'mqtt.qos': 128, 'error.type': 'refused', 'mqtt.topic.group': 'devices', value: 1 },
-    { 'mqtt.mountpoint': '', 'mqtt.qos': 2, 'mqtt.topic.group': 'unmatched', value: 2 },
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 128, 'error.type': 'refused', 'mqtt.topic.group': 'devices', 'network.protocol.version': '3.1.1', value: 1 },
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 2, 'mqtt.topic.group': 'unmatched', 'network.protocol.version': '3.1.1', value: 2 },
   ]);
+});
+
+test('MQTT 5 events of the companion plugin count on the same series, told apart by network.protocol.version', () => {
+  const { sink, series } = setUp();
+  const now = Date.now();
+  const v5 = (e: Record<string, unknown>): SidecarEvent => {
+    const f = encoder.encodeMqtt5Frame(e);
+    return decoder.decode(f, 4, f.length, now)!;
+  };
+  sink.consume(decode({ ...SAMPLE_EVENTS.on_register, mountpoint: '' }), now);
+  sink.consume(v5({ ...SAMPLE_EVENTS.on_register, mountpoint: '', sessionId: '', userProperties: {} }), now);
+  sink.consume(v5({ ...SAMPLE_EVENTS.on_register, mountpoint: '', clientId: 'v5-b', sessionId: '', userProperties: {} }), now);
+  sink.consume(decode({ ...SAMPLE_EVENTS.on_publish, mountpoint: '', qos: 1, retain: false, topic: 'x', matchedAcl: undefined }), now);
+  sink.consume(v5({ ...SAMPLE_EVENTS.on_publish, mountpoint: '', qos: 1, retain: false, topic: 'x', matchedAcl: undefined, sessionId: '', userProperties: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } }), now);
+  sink.consume(v5({ ...SAMPLE_EVENTS.on_deliver, mountpoint: '', qos: 2, topic: 'x', matchedAcl: undefined, persisted: false, sessionId: '' }), now);
+  sink.consume(v5({ ...SAMPLE_EVENTS.on_subscribe, mountpoint: '', topics: [{ topic: 'x', qos: 1, reasonCode: 1 }, { topic: 'y', qos: 128, reasonCode: 0x87 }] }), now);
+  sink.consume(v5({ ...SAMPLE_EVENTS.on_unsubscribe, mountpoint: '', topics: ['x', 'y'] }), now);
+  assert.deepEqual(series(MQTT_METRICS.registrations), [
+    { 'mqtt.mountpoint': '', 'network.protocol.version': '3.1.1', value: 1 },
+    { 'mqtt.mountpoint': '', 'network.protocol.version': '5', value: 2 },
+  ]);
+  assert.deepEqual(series(MQTT_METRICS.published), [
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': false, 'mqtt.topic.group': 'unmatched', 'network.protocol.version': '3.1.1', value: 1 },
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': false, 'mqtt.topic.group': 'unmatched', 'network.protocol.version': '5', value: 1 },
+  ]);
+  assert.deepEqual(series(MQTT_METRICS.delivered), [
+    { 'mqtt.mountpoint': '', 'mqtt.subscription.qos': 2, 'mqtt.topic.group': 'unmatched', 'mqtt.persisted': false, 'network.protocol.version': '5', value: 1 },
+  ]);
+  assert.deepEqual(series(MQTT_METRICS.subscriptions), [
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.topic.group': 'unmatched', 'network.protocol.version': '5', value: 1 },
+    { 'mqtt.mountpoint': '', 'mqtt.qos': 128, 'error.type': 'refused', 'mqtt.topic.group': 'unmatched', 'network.protocol.version': '5', value: 1 },
+  ]);
+  assert.deepEqual(series(MQTT_METRICS.unsubscriptions), [{ 'mqtt.mountpoint': '', 'network.protocol.version': '5', value: 2 }]);
 });
 
 test('the event delay is recorded from the broker timestamp; events without one are not', () => {
@@ -116,5 +149,5 @@ test('--client-groups: mqtt.client.group on the client metrics; a client\'s -1 o
 test('without --client-groups the metrics have no mqtt.client.group attribute', () => {
   const { sink, series } = setUp();
   sink.consume(decode({ ...SAMPLE_EVENTS.on_register, mountpoint: '' }), Date.now());
-  assert.deepEqual(series(MQTT_METRICS.registrations), [{ 'mqtt.mountpoint': '', value: 1 }]);
+  assert.deepEqual(series(MQTT_METRICS.registrations), [{ 'mqtt.mountpoint': '', 'network.protocol.version': '3.1.1', value: 1 }]);
 });

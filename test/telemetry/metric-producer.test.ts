@@ -22,11 +22,11 @@ test('cumulative: totals since start; delta: what changed since the last collect
   const cumulative = new StoreMetricProducer(store, 'cumulative');
   const delta = new StoreMetricProducer(store, 'delta');
 
-  published.get(mp(''), 1, false, group('g'), '').value += 5;
+  published.get(mp(''), 1, false, group('g'), '', '3.1.1').value += 5;
   connected.get(mp(''), '').value += 3;
   size.get(1, group('g')).record(100);
   await collect(delta);
-  published.get(mp(''), 1, false, group('g'), '').value += 2;
+  published.get(mp(''), 1, false, group('g'), '', '3.1.1').value += 2;
   connected.get(mp(''), '').value -= 1;
   size.get(1, group('g')).record(20);
 
@@ -37,7 +37,7 @@ test('cumulative: totals since start; delta: what changed since the last collect
   const cPub = find<SumMetricData>(c, 'mqtt.message.published');
   assert.equal(cPub.aggregationTemporality, AggregationTemporality.CUMULATIVE);
   assert.equal(cPub.dataPoints[0]!.value, 7);
-  assert.deepEqual(cPub.dataPoints[0]!.attributes, { 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': false, 'mqtt.topic.group': 'g' });
+  assert.deepEqual(cPub.dataPoints[0]!.attributes, { 'mqtt.mountpoint': '', 'mqtt.qos': 1, 'mqtt.retain': false, 'mqtt.topic.group': 'g', 'network.protocol.version': '3.1.1' });
   const dPub = find<SumMetricData>(d, 'mqtt.message.published');
   assert.equal(dPub.aggregationTemporality, AggregationTemporality.DELTA);
   assert.equal(dPub.dataPoints[0]!.value, 2);
@@ -59,7 +59,7 @@ test('cumulative: totals since start; delta: what changed since the last collect
 test('past the series limit, new combinations are counted in one overflow series', async () => {
   const store = new MetricStore(3);
   const reg = store.sum(MQTT_METRICS.registrations);
-  for (const m of ['a', 'b', 'c', 'd', 'e']) reg.get(mp(m), '').value++;
+  for (const m of ['a', 'b', 'c', 'd', 'e']) reg.get(mp(m), '', '3.1.1').value++;
   const ms = await collect(new StoreMetricProducer(store));
   const points = (ms[0] as SumMetricData).dataPoints;
   assert.equal(points.length, 4);

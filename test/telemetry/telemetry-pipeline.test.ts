@@ -14,7 +14,7 @@ test('counters, up-down counters and gauges reach /metrics with the Prometheus t
   const pipeline = await TelemetryPipeline.create({ otel: testOtel(), store, logger: new SidecarLogger('silent'), version: 'test', instanceId: 'i' });
   pipeline.registerMetrics(store);
   const mp = new BoundedValues('mqtt.mountpoint', 10).fold('');
-  store.sum(MQTT_METRICS.registrations).get(mp, '').value = 5;
+  store.sum(MQTT_METRICS.registrations).get(mp, '', '3.1.1').value = 5;
   store.sum(MQTT_METRICS.connected).get(mp, '').value = 3;
   store.gauge(SIDECAR_METRICS.snapshotAge).get().value = 42;
   try {
