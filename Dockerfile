@@ -41,11 +41,12 @@ COPY --from=plugin /plugin/vmq_events_sidecar_m5/ebin ./plugin/vmq_events_sideca
 USER node
 # 8890: the plugin's connections (keep it on loopback next to the broker); 9464: admin listener.
 EXPOSE 8890 9464
-# The health check runs apart from the sidecar and cannot see its flags: it finds the admin
-# listener through VMQ_SIDECAR_ADMIN_LISTEN, so set the admin address with the variable, not with
-# --admin-listen. With the admin listener off there is nothing to ask: it passes.
+# The health check runs apart from the sidecar and cannot see its flags: it asks /readyz at the
+# admin listener's configured address, VMQ_SIDECAR_ADMIN_LISTEN (else OTEL_EXPORTER_PROMETHEUS_HOST/
+# _PORT, else 127.0.0.1:9464; a wildcard address is asked on loopback), so set the admin address
+# with a variable, not with --admin-listen. With the admin listener off there is nothing to ask: it passes.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "const a = process.env.VMQ_SIDECAR_ADMIN_LISTEN || '127.0.0.1:9464'; if (a.trim().toLowerCase() === 'off') process.exit(0); fetch('http://127.0.0.1:' + a.split(':').pop() + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const e = process.env; const a = (e.VMQ_SIDECAR_ADMIN_LISTEN || '').trim(); if (a.toLowerCase() === 'off') process.exit(0); const m = /^\\[(.*)\\]:(\\d+)$/.exec(a) || /^(.*):(\\d+)$/.exec(a); let host = m ? m[1] : (e.OTEL_EXPORTER_PROMETHEUS_HOST || '127.0.0.1').trim(); const port = m ? m[2] : (e.OTEL_EXPORTER_PROMETHEUS_PORT || '9464').trim(); if (host === '' || host === '0.0.0.0') host = '127.0.0.1'; if (host === '::') host = '::1'; fetch('http://' + (host.includes(':') ? '[' + host + ']' : host) + ':' + port + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
 # Node flags: src/cli/node-flags.ts says why.
 ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/src/cli/main.js"]

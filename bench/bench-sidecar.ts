@@ -2,10 +2,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { processCpu, processPeakRssMb } from './process-usage.js';
+import { processTreeCpu, processTreePeakRssMb } from './process-usage.js';
 import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+// BENCH_SIDECAR_CLI: another build's dist/src/cli/main.js (before/after figures).
+const CLI = process.env.BENCH_SIDECAR_CLI ?? fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 export interface SidecarStatus {
   events: { total: number };
@@ -22,7 +23,9 @@ export interface BenchSidecar {
   status(): Promise<SidecarStatus>;
   /** Waits until the sidecar has decoded `total` events; returns when (performance.now()). */
   waitForEvents(total: number, timeoutMs?: number): Promise<number>;
+  /** User and system CPU of the sidecar and its worker processes. */
   cpu(): { userSec: number; sysSec: number };
+  /** Peak RSS of the sidecar and its worker processes, added up. */
   peakRssMb(): number;
   stop(): Promise<void>;
 }
@@ -70,8 +73,9 @@ export async function startBenchSidecar(args: string[], env: Record<string, stri
       }
       return performance.now();
     },
-    cpu: () => processCpu(pid),
-    peakRssMb: () => processPeakRssMb(pid),
+    // With --workers, the worker processes too.
+    cpu: () => processTreeCpu(pid),
+    peakRssMb: () => processTreePeakRssMb(pid),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

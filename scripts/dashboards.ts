@@ -79,7 +79,7 @@ export const DASHBOARDS: DashboardDef[] = [
       stat('Offline sessions', U.sessions, 'Persistent sessions whose client is away (clean_session=false), all selected nodes.', `sum(mqtt_session_offline{${I}})`),
       stat('Connects /s', U.connectsPerSecond, 'Successful CONNECTs per second (on_register), all selected nodes.', `sum(rate(mqtt_client_registrations_total{${I}}[${RI}]))`),
       stat('Disconnects /s', U.disconnectsPerSecond, 'Client disconnects per second, every reason, all selected nodes.', `sum(rate(mqtt_client_disconnects_total{${I}}[${RI}]))`),
-      ts('Connected clients per node', U.clients, 'Clients connected now, one line per broker node.', [{ expr: `sum by (instance) (mqtt_client_connected{${I}})`, legend: '{{instance}}' }]),
+      ts('Connected clients per node', U.clients, 'Clients connected now, one line per broker node; a central deployment (--gauge-mode deltas) is one line for all its replicas (the Collector\'s sum, no instance).', [{ expr: `sum by (job, instance) (mqtt_client_connected{${I}})`, legend: '{{instance}}{{job}}' }]),
       ts('Offline sessions per node', U.sessions, 'Persistent sessions whose client is away, one line per broker node.', [{ expr: `sum by (instance) (mqtt_session_offline{${I}})`, legend: '{{instance}}' }]),
       row('Why are clients disconnecting?'),
       ts('Disconnects by reason', U.disconnectsPerSecond, 'Disconnects per second by reason (normal_disconnect, tcp_closed, keep-alive timeouts, ...), stacked.', [
@@ -158,7 +158,7 @@ export const DASHBOARDS: DashboardDef[] = [
     panels: [
       row('Intake'),
       stat('Events /s', U.eventsPerSecond, 'Plugin events decoded per second, every hook, all selected sidecars.', `sum(rate(vmq_sidecar_event_received_total{${I}}[${RI}]))`),
-      stat('Open plugin connections', U.connections, 'TCP connections from the vmq_events_sidecar plugin open now (its pool_size per node, 100 by default).', `sum(vmq_sidecar_connection_open{${I}})`),
+      stat('Open plugin connections', U.connections, 'Connections from the vmq_events_sidecar plugin open now: TCP (its pool_size per node, 100 by default) and gRPC (a central deployment\'s replicas share the brokers\' gRPC connections).', `sum(vmq_sidecar_connection_open{${I}})`),
       stat('Rejected frames /s', U.framesPerSecond, 'Frames per second that did not become events (unknown type, undecodable, oversized); those events are lost.', `sum(rate(vmq_sidecar_frame_rejected_total{${I}}[${RI}]))`),
       stat('Log records dropped /s', U.recordsPerSecond, 'Log records per second dropped before export (queue full, export failed, shutdown).', `(sum(rate(otel_sdk_processor_log_processed_total{error_type!="",${I}}[${RI}])) or on() vector(0)) + (sum(rate(otel_sdk_exporter_log_exported_total{error_type!="",${I}}[${RI}])) or on() vector(0))`),
       ts('Events by hook', U.eventsPerSecond, 'Plugin events decoded per second by hook, stacked.', [
@@ -178,7 +178,7 @@ export const DASHBOARDS: DashboardDef[] = [
         { expr: `sum by (instance) (rate(vmq_sidecar_received_bytes_total{${I}}[${RI}]))`, legend: '{{instance}}' },
       ]),
       ts('Plugin connections per node', U.connections, 'Plugin connections open now, per sidecar.', [
-        { expr: `sum by (instance) (vmq_sidecar_connection_open{${I}})`, legend: '{{instance}}' },
+        { expr: `sum by (instance, vmq_sidecar_transport) (vmq_sidecar_connection_open{${I}})`, legend: '{{instance}} {{vmq_sidecar_transport}}' },
       ]),
       ts('Refused plugin connections', U.connectionsPerSecond, 'Plugin connections refused per second because --max-connections was reached, per sidecar.', [
         { expr: `sum by (instance) (rate(vmq_sidecar_connection_refused_total{${I}}[${RI}]))`, legend: '{{instance}}' },

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderConfigurationDoc, renderTelemetryDoc } from './reference-docs.js';
 import { DASHBOARDS, renderDashboard } from './dashboards.js';
-import { budgetTableMarkdown } from '../src/metrics/cardinality-budget.js';
+import { budgetTableMarkdown } from './cardinality-budget.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 writeFileSync(`${root}docs/telemetry.md`, renderTelemetryDoc());

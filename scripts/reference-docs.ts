@@ -11,7 +11,7 @@ import { OTEL_VARIABLES } from '../src/telemetry/otel-config.js';
 import type { OptionSpec } from '../src/config/option-parser.js';
 import { SIDECAR_OPTION_GROUPS, SIMULATOR_OPTION_GROUPS, type OptionGroup } from '../src/config/option-groups.js';
 import { prometheusLabel } from '../src/metrics/prometheus-naming.js';
-import { LOG_ATTRIBUTE_RENAMES, LOG_ATTRIBUTES_ADDED, METRIC_ATTRIBUTE_RENAMES, METRIC_RENAMES, renameFor, type MetricRename } from '../src/metrics/semconv-renames.js';
+import { LOG_ATTRIBUTE_RENAMES, LOG_ATTRIBUTES_ADDED, METRIC_ATTRIBUTE_RENAMES, METRIC_RENAMES, renameFor, type MetricRename } from './semconv-renames.js';
 
 /** The convention a metric's name follows, from the rename table, with its 0.1.0 name when it changed. */
 function metricConvention(d: MetricDef): string {

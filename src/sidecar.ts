@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { TcpReceiver } from './receiver/tcp-receiver.js';
 import { GrpcReceiver } from './receiver/grpc-receiver.js';
 import { IngestStats } from './receiver/ingest-stats.js';
+import { GrpcWorkerPool, WorkerReporter, isGrpcWorker, reusePortSupported, workerReport } from './receiver/grpc-workers.js';
 import { FanoutSink, type EventSink } from './sinks/event-sink.js';
 import { EventPrinter } from './sinks/event-printer.js';
 import { MetricsSink } from './sinks/metrics-sink.js';
@@ -25,9 +26,11 @@ import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups, type WakeupMatchOptions } fr
 import { Mqtt5Companion } from './reconcile/mqtt5-companion.js';
 import { SidecarLogger } from './logging/sidecar-logger.js';
 import { MetricStore } from './metrics/metric-store.js';
+import { MQTT_METRICS, SIDECAR_METRICS } from './metrics/metric-catalog.js';
 import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
 import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
 import { AdminServer } from './admin/admin-server.js';
+import { cgroupMemoryLimit, checkMemoryPlan, memoryPlan } from './lifecycle/memory-plan.js';
 import { otherListenProblems, resolveAdminListen, type ListenAddress } from './config/listen-address.js';
 import { ComponentSet, type Component, type StatusReport } from './lifecycle/component.js';
 import { RuntimeMetrics } from './telemetry/runtime-metrics.js';
@@ -44,8 +47,15 @@ export interface SidecarOptions {
   sinks?: EventSink[];
   /** When a gauge's missing hooks are reported (tests shorten it). */
   hookCoverage?: HookCoverageOptions;
+  /**
+   * What --workers auto means (the CLI: defaultWorkers(), the CPU quota). 1 when absent: an
+   * embedding program (the tests) does not fork itself unless it asks.
+   */
+  autoWorkers?: number;
   /** How wakeups are paired with registers (tests shorten the window). */
   wakeupMatch?: Partial<WakeupMatchOptions>;
+  /** Where the container's memory limit is read (tests give a file of their own). */
+  cgroupMemoryFiles?: readonly string[];
 }
 
 export interface RunningSidecar {
@@ -64,20 +74,59 @@ export interface RunningSidecar {
   stop(): Promise<void>;
 }
 
+/**
+ * --workers resolved: `auto` is `autoWorkers` (the CLI passes the CPU quota, see
+ * defaultWorkers()) in deltas mode with gRPC, else 1; more than 1 needs deltas mode and gRPC.
+ */
+export function resolveWorkers(settings: Pick<SidecarSettings, 'workers' | 'gaugeMode' | 'grpcListen'>, autoWorkers = 1): number {
+  const central = settings.gaugeMode === 'deltas' && settings.grpcListen !== null;
+  if (settings.workers === 'auto') return central ? autoWorkers : 1;
+  if (settings.workers > 1 && settings.gaugeMode !== 'deltas') {
+    throw new ConfigError([
+      `--workers ${settings.workers}: needs --gauge-mode deltas (sessions mode keeps each client's state in one process, and the workers would each see a share of a client's events); use 1, or deltas mode for a central deployment`,
+    ]);
+  }
+  if (settings.workers > 1 && settings.grpcListen === null) {
+    throw new ConfigError([`--workers ${settings.workers}: the workers serve the gRPC listener; set --grpc-listen, or use 1`]);
+  }
+  return settings.workers;
+}
+
 export async function startSidecar(options: SidecarOptions): Promise<RunningSidecar> {
   const { settings } = options;
-  const otel = options.otel ?? parseOtelConfig(process.env);
+  const workerCount = resolveWorkers(settings, options.autoWorkers);
+  // A cluster worker of a primary with --workers > 1: the gRPC receiver and its outputs only.
+  const role: 'single' | 'primary' | 'worker' = isGrpcWorker() ? 'worker' : workerCount > 1 ? 'primary' : 'single';
+  const parsedOtel = options.otel ?? parseOtelConfig(process.env);
+  // A worker's metrics go to the primary, which exports one set of series.
+  const otel: OtelConfig = role === 'worker' ? { ...parsedOtel, metricsExporters: [] } : parsedOtel;
   const logger = options.logger ?? new SidecarLogger(settings.logLevel);
   routeGrpcJsLog(logger);
   const startedAt = Date.now();
   const store = new MetricStore();
   const stats = new IngestStats(settings.grpcListen ? ['tcp', 'grpc'] : ['tcp']);
   const instanceId = otel.resourceAttributes['service.instance.id'] ?? `${os.hostname()}:${settings.listen.port}`;
-  const telemetry = await TelemetryPipeline.create({ otel, store, logger, version: VERSION, instanceId, logQueueMaxBytes: settings.logQueueMaxBytes });
+  const telemetry = await TelemetryPipeline.create({
+    otel,
+    store,
+    logger,
+    version: VERSION,
+    instanceId,
+    logQueueMaxBytes: role === 'worker' ? Math.floor(settings.logQueueMaxBytes / workerCount) : settings.logQueueMaxBytes,
+    // A deltas-mode replica's connected gauge is its share of a sum: as deltas, the Collector
+    // accumulates it across the replica's restarts (docs/scaling.md, "Exact across rollouts").
+    deltaShares: settings.gaugeMode === 'deltas' ? new Set([MQTT_METRICS.connected.name]) : undefined,
+  });
 
   // Outputs: what events become.
   const metrics = new MetricsSink(store, settings);
-  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: settings.maxTrackedClients, mode: settings.gaugeMode, clientGrouper: metrics.clientGrouper });
+  const sessions = new SessionTracker(store, metrics.mountpoints, {
+    maxClients: settings.maxTrackedClients,
+    mode: settings.gaugeMode,
+    clientGrouper: metrics.clientGrouper,
+    // The metrics sink comes first in the fan-out below and sights every event's mountpoint.
+    mountpointsSightedEarlier: true,
+  });
   if (settings.gaugeMode === 'deltas' && metrics.clientGrouper?.usesUsernames) {
     logger.warn('--gauge-mode deltas: mqtt.client.connected is grouped by the client id patterns of --client-groups only', {
       why: 'a wakeup carries no username, so user: patterns could put the +1 and the -1 of one connection in different groups; other metrics use every pattern',
@@ -85,7 +134,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   }
   // Pairing a wakeup with its register needs both events, which deltas mode's replicas each see
   // a random share of: every replica would count most MQTT 3.1.1 wakeups as unregistered.
-  const wakeups = settings.gaugeMode === 'deltas' ? null : new UnregisteredWakeups(logger, { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch });
+  const wakeups = settings.gaugeMode === 'deltas' || role === 'worker' ? null : new UnregisteredWakeups(logger, { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch });
   const logs = telemetry.logOutput
     ? new LogSink(telemetry.logOutput, telemetry.resource, telemetry.scope, {
         ratios: settings.logHooks,
@@ -99,11 +148,12 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         clientGrouper: metrics.clientGrouper,
       })
     : null;
-  const outputs = new FanoutSink([metrics, sessions, ...(wakeups ? [wakeups] : []), ...(logs ? [logs] : []), ...(settings.printEvents ? [new EventPrinter()] : []), ...(options.sinks ?? [])]);
+  const printer = settings.printEvents ? new EventPrinter(process.stdout, logger) : null;
+  const outputs = new FanoutSink([metrics, sessions, ...(wakeups ? [wakeups] : []), ...(logs ? [logs] : []), ...(printer ? [printer] : []), ...(options.sinks ?? [])]);
 
   // Checks on the outputs: hooks the gauges need, the broker's own counts, state across restarts.
-  const coverage = new HookCoverage(stats, logger, options.hookCoverage);
-  const reconciler = settings.brokerMetricsUrl
+  const coverage = role === 'worker' ? null : new HookCoverage(stats, logger, options.hookCoverage);
+  const reconciler = settings.brokerMetricsUrl && role !== 'worker'
     ? new BrokerReconciler(
         settings.brokerMetricsUrl,
         settings.brokerScrapeIntervalMs,
@@ -114,7 +164,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         logger,
       )
     : null;
-  const snapshot = settings.stateFile
+  const snapshot = settings.stateFile && role !== 'worker'
     ? new SnapshotLifecycle(new SessionSnapshot(settings.stateFile, sessions, reconciler?.snapshotSection()), { intervalMs: settings.stateIntervalMs, maxAgeMs: settings.stateMaxAgeMs }, logger)
     : null;
 
@@ -134,21 +184,42 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       port: settings.listen.port,
       maxFrameBytes: settings.maxFrameBytes,
       maxConnections: settings.maxConnections,
-      maxBufferedBytes: settings.maxBufferedBytes,
+      // Workers split the memory budgets: N processes hold what one would.
+      maxBufferedBytes: role === 'worker' ? Math.floor(settings.maxBufferedBytes / workerCount) : settings.maxBufferedBytes,
       fields,
     },
     outputs,
     stats,
     logger,
   );
-  const grpc = settings.grpcListen
-    ? new GrpcReceiver({ host: settings.grpcListen.host, port: settings.grpcListen.port, maxMessageBytes: settings.maxFrameBytes }, outputs, stats, logger, new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }))
+  const grpc = settings.grpcListen && role !== 'primary'
+    ? new GrpcReceiver(
+        {
+          host: settings.grpcListen.host,
+          port: settings.grpcListen.port,
+          // Each worker its own socket on the port, balanced by the kernel (Node >= 22.12);
+          // else (and for port 0, which would give each worker a port of its own) the cluster
+          // primary hands connections out.
+          reusePort: role === 'worker' && settings.grpcListen.port !== 0 && reusePortSupported(),
+          maxMessageBytes: settings.maxFrameBytes,
+          maxConnections: settings.grpcMaxConnections,
+          maxStreams: settings.grpcMaxStreams,
+          budget: tcp.budget,
+        },
+        outputs,
+        stats,
+        logger,
+        new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }),
+      )
     : null;
+  if (grpc) metrics.reportBounded(grpc.userTypes);
+  const pool = role === 'primary' ? new GrpcWorkerPool(workerCount, stats, logger, {}, settings.grpcListen!.host) : null;
+  const reporter = role === 'worker' && grpc ? new WorkerReporter((final) => workerReport(store, stats, grpc, final)) : null;
 
   const admin: AdminServer = new AdminServer(
     {
       // Not ready while a new plugin connection would be refused (every slot held by a sender).
-      ready: () => tcp.acceptingConnections && (grpc?.listening ?? true),
+      ready: () => tcp.acceptingConnections && (grpc?.listening ?? true) && (pool?.listening ?? true),
       metrics: telemetry.prometheusEnabled ? () => telemetry.prometheusText() : null,
       status: () => parts.status(),
     },
@@ -160,24 +231,34 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   // output is ready before the first event); stop order is the reverse. The first entry is the
   // shape of /status when optional parts are off.
   const parts: ComponentSet = new ComponentSet([
-    { status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), gaugeMode: settings.gaugeMode, grpc: null, snapshot: null, broker: null, logs: null }) },
-    admin,
+    { status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), gaugeMode: settings.gaugeMode, workers: workerCount, grpc: null, snapshot: null, broker: null, logs: null }) },
+    ...(role === 'worker' ? [] : [admin]),
     telemetry,
-    new RuntimeMetrics(),
-    stats,
-    coverage,
+    ...(role === 'worker' ? [] : [new RuntimeMetrics()]),
+    // In a worker the ingest counters go to the primary in its reports, not as metrics.
+    ...(role === 'worker' ? [{ status: () => stats.status() }] : [stats]),
+    ...(coverage ? [coverage] : []),
     sessions,
     ...(wakeups ? [wakeups] : []),
     ...(snapshot ? [snapshot] : []),
     ...(reconciler ? [reconciler] : []),
     ...(logs ? [{ status: () => ({ logs: { emitted: logs.emitted } }) }] : []),
+    ...(printer ? [{ status: () => printer.status() }] : []),
     outputs,
-    tcp,
-    ...(grpc ? [grpc] : []),
+    ...(role === 'worker' ? [] : [tcp]),
+    // A worker's reporter stops after its receiver (stop order is reversed): its final report
+    // holds the calls answered while draining.
+    ...(reporter ? [reporter] : []),
+    ...(grpc && role === 'worker' ? [{ start: () => grpc.start(), stop: (d?: number) => grpc.stop(d), status: () => grpc.status() }] : grpc ? [grpc] : []),
+    ...(pool ? [pool] : []),
     // Last: says "not seen yet" only once the receivers listen (not before a start that fails).
-    new Mqtt5Companion(stats, logger),
+    // The companion's events arrive over TCP, which a gRPC worker does not serve.
+    ...(role === 'worker' ? [] : [new Mqtt5Companion(stats, logger)]),
   ]);
   parts.registerMetrics(store);
+  store.gauge(SIDECAR_METRICS.gaugeMode).get(settings.gaugeMode).value = 1;
+  // Last: the workers' series are added after every component has set its own.
+  pool?.registerMergeLast(store);
   try {
     await parts.start();
   } catch (err) {
@@ -191,10 +272,23 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     throw new ConfigError([...err.problems, ...(await otherListenProblems(err, addresses))]);
   }
 
+  if (role === 'worker') {
+    return {
+      address: { address: settings.listen.host, port: 0, family: 'IPv4' },
+      adminAddress: null,
+      grpcAddress: grpc?.address ?? null,
+      stats,
+      telemetry,
+      component: (type) => parts.find(type),
+      status: () => parts.status(),
+      stop: () => parts.stop(Date.now() + settings.shutdownTimeoutMs),
+    };
+  }
   admin.logReady();
   const adminAddress = admin.address;
   const adminUrl = adminAddress ? `http://${formatHostPort(adminAddress.address, adminAddress.port)}` : null;
   for (const target of exportTargets(otel, adminUrl)) logger.info('export target', { ...target });
+  checkMemoryPlan(logger, memoryPlan(settings, telemetry.logQueue !== null), cgroupMemoryLimit(options.cgroupMemoryFiles));
   if (otel.embeddedDefault) {
     logger.info('no OTLP endpoint configured: metrics on the admin listener\'s /metrics, log records as lines on stdout', {
       hint: 'set OTEL_EXPORTER_OTLP_ENDPOINT to export to a collector',
@@ -217,7 +311,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   return {
     address: tcp.address!,
     adminAddress,
-    grpcAddress: grpc?.address ?? null,
+    grpcAddress: grpc?.address ?? pool?.address ?? null,
     stats,
     telemetry,
     component: (type) => parts.find(type),

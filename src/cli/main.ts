@@ -9,6 +9,7 @@ import { parseOtelConfig, type OtelConfig } from '../telemetry/otel-config.js';
 import { SIMULATOR_OPTIONS } from '../simulator/simulator-config.js';
 import { SIDECAR_OPTION_GROUPS, SIMULATOR_OPTION_GROUPS, type OptionGroup } from '../config/option-groups.js';
 import { startSidecar } from '../sidecar.js';
+import { defaultWorkers } from '../receiver/grpc-workers.js';
 import { runSimulator, type SimulatorSummary } from '../simulator/simulator.js';
 import { SidecarLogger } from '../logging/sidecar-logger.js';
 import { VERSION } from '../version.js';
@@ -59,7 +60,7 @@ async function runSidecar(argv: string[]): Promise<void> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     logger.limited('warn', 'stdout-error', 60_000, 'stdout is not writable; printed output is lost', { code: err.code });
   });
-  const sidecar = await startSidecar({ settings, otel, logger });
+  const sidecar = await startSidecar({ settings, otel, logger, autoWorkers: defaultWorkers() });
   let signalled = false;
   let signalledAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {

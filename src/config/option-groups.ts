@@ -29,6 +29,7 @@ export const SIDECAR_OPTION_GROUPS: readonly OptionGroup[] = [
     options: {
       listen: { value: 'HOST:PORT', summary: 'the plugin\'s TCP connections' },
       'grpc-listen': { value: 'HOST:PORT|off', summary: 'the plugin\'s gRPC transport' },
+      workers: { value: 'auto|N', summary: 'processes serving the gRPC listener (central replicas)' },
       'admin-listen': { value: 'HOST:PORT|off', summary: '/healthz, /readyz, /status, /metrics (default 127.0.0.1:9464)' },
     },
   },
@@ -61,7 +62,9 @@ export const SIDECAR_OPTION_GROUPS: readonly OptionGroup[] = [
     name: 'Limits',
     summary: 'bounds on what peers can make the sidecar hold, and on shutdown',
     options: {
-      'max-connections': { value: 'N', summary: 'plugin connections served at once' },
+      'max-connections': { value: 'N', summary: 'plugin TCP connections served at once' },
+      'grpc-max-connections': { value: 'N', summary: 'gRPC connections served at once' },
+      'grpc-max-streams': { value: 'N', summary: 'calls in flight at once per gRPC connection' },
       'max-frame-bytes': { value: 'BYTES', summary: 'largest frame decoded; longer ones are skipped, counted' },
       'max-buffered-bytes': { value: 'BYTES', summary: 'memory for partial frames, all connections together' },
       'log-queue-max-bytes': { value: 'BYTES', summary: 'memory for log records waiting to be exported' },

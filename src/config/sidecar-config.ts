@@ -54,6 +54,10 @@ export interface SidecarSettings {
   redactKey: string | undefined;
   /** null: the gRPC transport is off. */
   grpcListen: HostPort | null;
+  grpcMaxConnections: number;
+  grpcMaxStreams: number;
+  /** 'auto': the CPU quota (else the CPUs the process may use) in deltas mode with --grpc-listen, else 1. */
+  workers: number | 'auto';
   gaugeMode: GaugeMode;
 }
 
@@ -90,12 +94,19 @@ export function parseRedact(raw: string): readonly RedactField[] {
 export type GaugeMode = 'sessions' | 'deltas';
 export const GAUGE_MODES: readonly GaugeMode[] = ['sessions', 'deltas'];
 
-/** "lifecycle", "all", "none" and hook[:ratio] items, comma-separated. */
+/**
+ * "lifecycle", "all", "none" and hook[:ratio] items, comma-separated; a hook item after
+ * lifecycle or all sets that hook's ratio. Nothing at all, none with anything else, or a hook
+ * named twice is refused.
+ */
 export function parseLogHooks(raw: string): Partial<Record<HookName, number>> {
   const ratios: Partial<Record<HookName, number>> = {};
-  for (const part of raw.split(',')) {
-    const item = part.trim().toLowerCase();
-    if (item === '') continue;
+  const items = raw.split(',').map((p) => p.trim().toLowerCase()).filter((i) => i !== '');
+  // Contradictions are refused rather than resolved by a silent rule.
+  if (items.length === 0) throw new Error('no item; give none to log no events');
+  if (items.includes('none') && items.length > 1) throw new Error('none cannot be combined with other items');
+  const named = new Set<HookName>();
+  for (const item of items) {
     if (item === 'none') continue;
     if (item === 'lifecycle') {
       for (const h of DEFAULT_LOG_HOOKS) ratios[h] = 1;
@@ -108,6 +119,8 @@ export function parseLogHooks(raw: string): Partial<Record<HookName, number>> {
     const [name, ratioText] = item.split(':', 2) as [string, string | undefined];
     const hook = (name.startsWith('on_') ? name : `on_${name}`) as HookName;
     if (!HOOKS.includes(hook)) throw new Error(`unknown hook ${JSON.stringify(name)}`);
+    if (named.has(hook)) throw new Error(`${hook} is given twice`);
+    named.add(hook);
     const ratio = ratioText === undefined ? 1 : Number(ratioText);
     if (ratioText !== undefined && (ratioText.trim() === '' || !Number.isFinite(ratio) || ratio < 0 || ratio > 1)) {
       throw new Error(`sampling ratio ${JSON.stringify(ratioText)} of ${hook} is not a number from 0 to 1`);
@@ -139,8 +152,8 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
   maxBufferedBytes: {
     flag: 'max-buffered-bytes',
     env: 'VMQ_SIDECAR_MAX_BUFFERED_BYTES',
-    default: '256MiB',
-    accepted: 'a byte size from 1MiB to 64GiB, e.g. 256MiB',
+    default: '64MiB',
+    accepted: 'a byte size from 1MiB to 64GiB, e.g. 64MiB',
     description:
       'Memory for partial frames (received in part, waiting for the rest), all connections together. ' +
       'Frame buffers grow as bytes arrive; past this budget, the connection holding the most is closed and counted ' +
@@ -197,7 +210,7 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     env: 'VMQ_SIDECAR_LOG_HOOKS',
     default: 'lifecycle',
     accepted:
-      'a comma-separated list of lifecycle (register, register_failed, client_wakeup, client_offline, client_gone, session_expired, subscribe, unsubscribe, message_drop), all, none, and HOOK or HOOK:RATIO (RATIO from 0 to 1), e.g. lifecycle,on_publish:0.01',
+      'none, or a comma-separated list of lifecycle (register, register_failed, client_wakeup, client_offline, client_gone, session_expired, subscribe, unsubscribe, message_drop), all, and HOOK or HOOK:RATIO (RATIO from 0 to 1; each hook once), e.g. lifecycle,on_publish:0.01',
     description: 'Which events become log records, and what share of them (a sampling ratio per hook).',
     parse: parseLogHooks,
   },
@@ -283,16 +296,17 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
   maxTrackedClients: {
     flag: 'max-tracked-clients',
     env: 'VMQ_SIDECAR_MAX_TRACKED_CLIENTS',
-    default: '2000000',
+    default: '750000',
     accepted: 'a whole number from 1 to 100000000',
     description:
-      'Clients whose session state is kept for the connected/offline gauges (about 200 bytes each); events of further clients are counted in vmq_sidecar.session.untracked.',
+      'Clients whose session state is kept for the connected/offline gauges (about 300 bytes of memory each, measured); events of further clients are counted in vmq_sidecar.session.untracked. ' +
+      'The default fits a 512 MiB container with the other defaults (docs/operations.md, memory plan).',
     parse: intInRange(1, 100_000_000),
   },
   stateFile: {
     flag: 'state-file',
     env: 'VMQ_SIDECAR_STATE_FILE',
-    accepted: 'a file path in an existing, writable directory',
+    accepted: 'a path in an existing, writable directory: a new file, or a regular file holding a snapshot (not a symbolic link, device, FIFO, socket or directory)',
     description:
       'Keep the session state (who is connected, which sessions are offline) and, with --broker-metrics-url, the upstream loss count in this file, written every --state-interval and on shutdown, and load it at start, so the gauges and vmq_sidecar.upstream.missing survive restarts. Off when not set.',
     parse: (raw) => {
@@ -393,8 +407,37 @@ export const SIDECAR_OPTIONS: OptionTable<SidecarSettings> = {
     default: 'off',
     accepted: 'HOST:PORT ([IPv6]:PORT for IPv6; port 0 picks a free port), or off',
     description:
-      "Also serve the plugin's gRPC transport here: /webhook.v1beta1.PluginService/Event over HTTP/2 without TLS (vmq_events_sidecar.grpc_endpoint/grpc_port), and grpc.health.v1.Health/Check.",
+      "Also serve the plugin's gRPC transport here: /webhook.v1beta1.PluginService/Event over HTTP/2 without TLS (vmq_events_sidecar.grpc_endpoint/grpc_port), and grpc.health.v1.Health (Check, Watch). " +
+      'A request message held while it arrives counts against --max-buffered-bytes (with TCP\'s partial frames); a call that does not fit, or is longer than --max-frame-bytes, is answered RESOURCE_EXHAUSTED and counted.',
     parse: (raw) => (raw.trim().toLowerCase() === 'off' ? null : parseHostPort(raw)),
+  },
+  grpcMaxConnections: {
+    flag: 'grpc-max-connections',
+    env: 'VMQ_SIDECAR_GRPC_MAX_CONNECTIONS',
+    default: '1024',
+    accepted: 'a whole number from 1 to 65535',
+    description:
+      'gRPC connections served at once (each broker node opens its gRPC pool, 100 by default). Further connections are closed at accept and counted (vmq_sidecar.connection.refused{vmq_sidecar.transport=grpc}).',
+    parse: intInRange(1, 65535),
+  },
+  grpcMaxStreams: {
+    flag: 'grpc-max-streams',
+    env: 'VMQ_SIDECAR_GRPC_MAX_STREAMS',
+    default: '100',
+    accepted: 'a whole number from 1 to 10000',
+    description:
+      "Calls in flight at once per gRPC connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; the plugin's workers have one call each in flight, spread over its connections). A client queues calls past it.",
+    parse: intInRange(1, 10000),
+  },
+  workers: {
+    flag: 'workers',
+    env: 'VMQ_SIDECAR_WORKERS',
+    default: 'auto',
+    accepted: 'auto, or a whole number from 1 to 256',
+    description:
+      'Processes serving the gRPC listener, on one port (SO_REUSEPORT on Node >= 22.12, else the cluster module), for a central replica in --gauge-mode deltas: each counts its share and exports its own log records; the metrics are merged into one set of series. ' +
+      'auto: the container\'s CPU quota (cgroup cpu.max, rounded up), or without one the CPUs the process may run on (its affinity), never the node\'s cores past a quota; 1 outside deltas mode with --grpc-listen. Sessions mode (per-client state) refuses more than 1.',
+    parse: (raw) => (raw.trim().toLowerCase() === 'auto' ? 'auto' : intInRange(1, 256)(raw)),
   },
   gaugeMode: {
     flag: 'gauge-mode',

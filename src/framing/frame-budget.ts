@@ -36,6 +36,17 @@ export class FrameBudget {
     }
   }
 
+  /**
+   * Accounts `bytes` only when they fit within the limit (a gRPC message about to be held): the
+   * caller refuses what does not fit instead of closing someone else's connection.
+   */
+  tryReserve(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    if (this.used > this.peak) this.peak = this.used;
+    return true;
+  }
+
   release(bytes: number): void {
     this.used -= bytes;
   }

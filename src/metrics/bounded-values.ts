@@ -82,6 +82,16 @@ export class BoundedValues<A extends string = string> {
     if (this.known.size < this.max && !this.known.has(value)) this.known.set(value, value);
   }
 
+  /**
+   * The value fold() gave for `value` at its latest sighting, without counting another one: for
+   * a second reader of the same event (one event is one sighting, whichever outputs read it).
+   */
+  verdict(value: string): Bounded<A> {
+    const v = this.known.get(value);
+    if (v !== undefined) return v as Bounded<A>;
+    return (isWellFormedValue(value) ? OTHER_VALUE : INVALID_VALUE) as Bounded<A>;
+  }
+
   fold(value: string): Bounded<A> {
     const v = this.known.get(value);
     if (v !== undefined) return v as Bounded<A>;

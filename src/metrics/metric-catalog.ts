@@ -31,7 +31,7 @@ export interface AttributeDef<V extends AttributeValue = AttributeValue> {
    * sets it only on failures, so a failure ratio is `x{error_type!=""} / x`).
    */
   absentWhenEmpty?: true;
-  /** For attributes added after the semantic-conventions pass (not in semconv-renames.ts): the convention the name follows. */
+  /** For attributes added after the semantic-conventions pass (not in scripts/semconv-renames.ts): the convention the name follows. */
   convention?: string;
   /** Never set: carries V for the compiler, which types the metric store's accessors with it. */
   readonly valueType?: V;
@@ -67,7 +67,7 @@ export interface MetricDef {
   source: string;
   /** Explicit bucket boundaries (histograms). */
   buckets?: readonly number[];
-  /** For metrics added after the semantic-conventions pass (no entry in semconv-renames.ts): the convention the name follows. */
+  /** For metrics added after the semantic-conventions pass (no entry in scripts/semconv-renames.ts): the convention the name follows. */
   conventionNote?: string;
 }
 
@@ -126,7 +126,7 @@ export const ATTR = {
   logExportError: attribute<'' | 'export_failed' | 'rejected'>({
     name: 'error.type',
     type: 'string',
-    values: 'absent for records exported; export_failed (the batch could not be exported and there was no room to retry it), rejected (refused for good by the collector, e.g. HTTP 400/413 or gRPC INVALID_ARGUMENT, or not serializable: dropped without retry after bisecting the batch down to the refused records)',
+    values: 'absent for records exported; export_failed (the batch could not be exported and there was no room to retry it), rejected (refused for good by the collector, e.g. HTTP 400/413 or gRPC INVALID_ARGUMENT, or not serializable: dropped without retry after bisecting the batch, within bounds, down to the refused records)',
     absentWhenEmpty: true,
   }),
   componentType: attribute<string>({
@@ -146,7 +146,7 @@ export const ATTR = {
   invalidAttribute: attribute<string>({
     name: 'vmq_sidecar.attribute.name',
     type: 'string',
-    values: 'mqtt.qos, mqtt.mountpoint, error.type (the drop reason of mqtt.message.dropped), mqtt.topic.group: the metric attribute whose value was outside the protocol\'s domain and became "invalid"',
+    values: 'mqtt.qos, mqtt.mountpoint, error.type (the drop reason of mqtt.message.dropped), mqtt.topic.group, vernemq.user_type (the gRPC user-type metadata): the metric attribute whose value was outside the protocol\'s domain and became "invalid"',
   }),
   scrapeError: attribute<'' | 'error' | 'timeout' | 'invalid'>({
     name: 'error.type',
@@ -155,10 +155,11 @@ export const ATTR = {
     absentWhenEmpty: true,
   }),
   writeError: attribute<'' | 'error'>({ name: 'error.type', type: 'string', values: 'absent on success; error', absentWhenEmpty: true }),
+  gaugeMode: attribute<'sessions' | 'deltas'>({ name: 'vmq_sidecar.gauge_mode', type: 'string', values: 'sessions, deltas (--gauge-mode)', convention: 'no convention for this configuration value; namespaced under vmq_sidecar' }),
   gauge: attribute<string>({ name: 'vmq_sidecar.gauge.name', type: 'string', values: 'mqtt.client.connected, mqtt.session.offline' }),
-  grpcResult: attribute<string>({ name: 'error.type', type: 'string', absentWhenEmpty: true, values: "absent for the broker's result ok; else its result names as it reports them: deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed, ..." }),
+  grpcResult: attribute<string>({ name: 'error.type', type: 'string', absentWhenEmpty: true, values: "absent for the broker's result ok; else its result names as it reports them: deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed, ...; at most 8 names, then other; a name with control characters or over 128 characters is invalid" }),
   transport: attribute<Transport>({ name: 'vmq_sidecar.transport', type: 'string', values: `${list(TRANSPORTS)}: tcp (the plugin's connection pool), grpc (PluginService/Event calls, --grpc-listen)` }),
-  grpcCode: attribute<string>({ name: 'rpc.grpc.status', type: 'string', values: 'OK (accepted), INVALID_ARGUMENT (undecodable event or unknown type); oversized requests are refused by the gRPC library with RESOURCE_EXHAUSTED before they are counted' }),
+  grpcCode: attribute<string>({ name: 'rpc.grpc.status', type: 'string', values: 'OK (accepted), INVALID_ARGUMENT (undecodable event or unknown type), RESOURCE_EXHAUSTED (longer than --max-frame-bytes, or the bytes held would pass --max-buffered-bytes), DEADLINE_EXCEEDED (grpc-timeout passed before the message was complete), CANCELLED (reset by the client before the message was complete), UNAVAILABLE (shutting down), UNIMPLEMENTED (an unsupported grpc-encoding), INTERNAL (a malformed grpc-timeout, a compressed message without grpc-encoding); OK and INVALID_ARGUMENT always reported, the others once they occur' }),
   cpuMode: attribute<'user' | 'system'>({ name: 'cpu.mode', type: 'string', values: 'user, system', convention: 'semconv cpu.mode' }),
   eventLoopState: attribute<'active' | 'idle'>({
     name: 'nodejs.eventloop.state',
@@ -170,10 +171,10 @@ export const ATTR = {
     name: 'network.protocol.version',
     type: 'string',
     values:
-      'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"; on event metrics: events of vmq_events_sidecar, whose per-client hooks fire for MQTT 3.1 and 3.1.1 sessions only), 5 (the broker\'s mqtt_version="5"; on event metrics: events of the companion plugin vmq_events_sidecar_m5, docs/mqtt5.md)',
+      'the MQTT version of the sessions: 3.1.1 (the broker\'s mqtt_version="4"; on event metrics: events of vmq_events_sidecar, whose per-client hooks fire for MQTT 3.1 and 3.1.1 sessions only), 5 (the broker\'s mqtt_version="5"; on event metrics: events of the companion plugin vmq_events_sidecar_m5, docs/mqtt5.md); on the broker\'s re-exported metrics, invalid for any other value its page carries',
     convention: 'semconv network.protocol.version (the application protocol\'s version, with MQTT as the protocol)',
   }),
-  userType: attribute<string>({ name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values, then "other"' }),
+  userType: attribute<string>({ name: 'vernemq.user_type', type: 'string', values: 'the user-type metadata of the call (the plugin\'s vmq_events_sidecar.user_type, "default" unless set); "" when absent; at most 20 distinct values (10 at first sighting, 10 more once a value recurs), then "other"; "invalid" for a value over 128 characters or with control characters (counted in vmq_sidecar.attribute_value.invalid)' }),
 } as const satisfies Record<string, AttributeDef>;
 
 // Bucket boundaries sized for what they measure (the SDK default is for milliseconds).
@@ -330,27 +331,27 @@ export const SIDECAR_METRICS = {
     kind: 'updown',
     valueType: 'int',
     unit: '{connection}',
-    description: 'Plugin connections open now.',
-    attributes: [],
-    source: 'the TCP receiver',
+    description: 'Plugin connections open now, by transport (TCP connections of the plugin\'s pool; HTTP/2 connections of its gRPC transport).',
+    attributes: [A.transport],
+    source: 'the TCP and gRPC receivers',
   },
   connectionsAccepted: {
     name: 'vmq_sidecar.connection.accepted',
     kind: 'counter',
     valueType: 'int',
     unit: '{connection}',
-    description: 'Plugin connections accepted.',
-    attributes: [],
-    source: 'the TCP receiver',
+    description: 'Plugin connections accepted, by transport.',
+    attributes: [A.transport],
+    source: 'the TCP and gRPC receivers',
   },
   connectionsRefused: {
     name: 'vmq_sidecar.connection.refused',
     kind: 'counter',
     valueType: 'int',
     unit: '{connection}',
-    description: 'Plugin connections refused because --max-connections were open.',
-    attributes: [],
-    source: 'the TCP receiver',
+    description: 'Plugin connections refused because --max-connections (tcp) or --grpc-max-connections (grpc) were open, by transport.',
+    attributes: [A.transport],
+    source: 'the TCP and gRPC receivers',
   },
   connectionsClosed: {
     name: 'vmq_sidecar.connection.closed',
@@ -425,6 +426,17 @@ export const SIDECAR_METRICS = {
     attributes: [],
     source: 'every event with a timestamp',
     buckets: DELAY_BUCKETS,
+  },
+  eventDelayClamped: {
+    name: 'vmq_sidecar.event.delay.clamped',
+    kind: 'counter',
+    valueType: 'int',
+    unit: '{event}',
+    description:
+      'Events whose delay was more than a day either way (a broker clock far off, or a forged timestamp): recorded in vmq_sidecar.event.delay as 86,400 s (late) or 0 (from the future), so that one such event cannot make the histogram\'s sum meaningless.',
+    attributes: [],
+    source: 'every event with a timestamp',
+    conventionNote: 'no convention for clamped measurements; named after the histogram it guards (added after the pass: no 0.1.0 name)',
   },
   sessionsTracked: {
     name: 'vmq_sidecar.session.tracked',
@@ -556,6 +568,17 @@ export const SIDECAR_METRICS = {
     description: 'Seconds since the last successful snapshot (since start, before the first one).',
     attributes: [],
     source: 'the snapshot writer',
+  },
+  gaugeMode: {
+    name: 'vmq_sidecar.gauge.mode',
+    kind: 'gauge',
+    valueType: 'int',
+    unit: '{mode}',
+    description:
+      'Always 1, with the configured --gauge-mode as attribute: alerts and dashboards sum a deltas-mode deployment\'s replicas (whose gauges mean nothing alone) and judge a sessions-mode sidecar on its own.',
+    attributes: [A.gaugeMode],
+    source: 'the configuration',
+    conventionNote: 'an info-style gauge (always 1) under the vmq_sidecar namespace, as semconv general/naming.md; no convention describes a configuration value',
   },
   snapshotInterval: {
     name: 'vmq_sidecar.snapshot.interval',

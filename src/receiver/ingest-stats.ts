@@ -41,6 +41,8 @@ export class IngestStats implements Component {
   connectionsRefused = 0;
   /** Connections the receiver closed itself, by reason. */
   readonly connectionsClosed: Record<CloseReason, number> = { buffer_budget: 0, evicted_idle: 0 };
+  /** The gRPC listener's connections (open, accepted, refused), when it runs. */
+  grpcConnections: { open: number; accepted: number; refused: number } | null = null;
   /** The receiver's budget for partial frames (bytes held now: `used`), once it started. */
   frameBudget: FrameBudget | null = null;
   bytesReceived = 0;
@@ -110,9 +112,15 @@ export class IngestStats implements Component {
     const rejected = store.sum(M.framesRejected);
     // Every hook and reason is reported from the start (as 0), so rate() and alerts see them.
     store.onCollect(() => {
-      open.get().value = this.connectionsOpen;
-      accepted.get().value = this.connectionsAccepted;
-      refused.get().value = this.connectionsRefused;
+      open.get('tcp').value = this.connectionsOpen;
+      accepted.get('tcp').value = this.connectionsAccepted;
+      refused.get('tcp').value = this.connectionsRefused;
+      const g = this.grpcConnections;
+      if (g !== null) {
+        open.get('grpc').value = g.open;
+        accepted.get('grpc').value = g.accepted;
+        refused.get('grpc').value = g.refused;
+      }
       for (const r of CLOSE_REASONS) closed.get(r).value = this.connectionsClosed[r];
       buffered.get().value = this.frameBudget?.used ?? 0;
       HOOKS.forEach((h, i) => {

@@ -58,6 +58,8 @@ export class TcpReceiver implements Component {
   private server: net.Server | null = null;
   /** Open connections, in the order they were accepted. */
   private readonly connections = new Set<Connection>();
+  /** Connections the sidecar closed, by reason, for the summary lines. */
+  private readonly closedByUs = new Map<string, number>();
   readonly budget: FrameBudget;
   /**
    * One decoder for every connection: decoding is synchronous, so its scratch state is never
@@ -180,8 +182,9 @@ export class TcpReceiver implements Component {
       this.connections.delete(conn);
       this.stats.connectionsOpen--;
       const reason = handler.unframeable ? 'unframeable stream' : handler.closedFor;
-      // Closed by us for a reason: always worth a line. Closed by the plugin: as for opening.
-      this.logger.log(reason ? 'info' : 'debug', 'plugin connection closed', {
+      // One line per connection at debug; at info a summary at most every 10 s, per reason when
+      // we closed it (a flood of evictions made one line each: 1,053 lines for 1,100 evictions).
+      this.logger.debug('plugin connection closed', {
         peer,
         frames: handler.frames,
         events: handler.events,
@@ -192,6 +195,14 @@ export class TcpReceiver implements Component {
         ...(reason ? { reason } : {}),
       });
       if (!reason) this.logger.summarized('info', 'plugin-connections-closed', LIMIT_LOG_INTERVAL_MS, 'plugin connections closed', () => ({ open: this.stats.connectionsOpen }));
+      else {
+        this.closedByUs.set(reason, (this.closedByUs.get(reason) ?? 0) + 1);
+        this.logger.summarized('info', `plugin-connections-closed-${reason}`, LIMIT_LOG_INTERVAL_MS, 'plugin connections closed by the sidecar', () => ({
+          reason,
+          closedTotal: this.closedByUs.get(reason),
+          open: this.stats.connectionsOpen,
+        }));
+      }
     });
   }
 

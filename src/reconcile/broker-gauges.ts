@@ -16,6 +16,7 @@
  * node), other labels are mapped to attributes or summed away.
  */
 import type { Sample } from './prometheus-text.js';
+import { INVALID_VALUE, isWellFormedValue } from '../metrics/bounded-values.js';
 
 export type BrokerMetricKind = 'counter' | 'gauge';
 
@@ -43,7 +44,10 @@ export interface BrokerMetricDef {
 export interface LabelMapping {
   label: string;
   attribute: string;
-  /** Broker value -> attribute value; a value not listed is kept as sent. */
+  /**
+   * Broker value -> attribute value; a value not listed becomes "invalid" (the page is a peer's
+   * text: its label values are not ours to turn into series).
+   */
   values?: Readonly<Record<string, string>>;
 }
 
@@ -264,7 +268,8 @@ function attributesOf(def: BrokerMetricDef, source: BrokerSource, labels: Readon
   const out: Record<string, string> = { ...source.attributes };
   for (const m of def.labels ?? []) {
     const v = labels[m.label];
-    if (v !== undefined) out[m.attribute] = m.values?.[v] ?? v;
+    if (v === undefined) continue;
+    out[m.attribute] = m.values === undefined ? (isWellFormedValue(v) ? v : INVALID_VALUE) : Object.hasOwn(m.values, v) ? m.values[v]! : INVALID_VALUE;
   }
   return out;
 }

@@ -22,6 +22,13 @@ import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { SnapshotSection } from '../sessions/session-snapshot.js';
 import { maskUrl, splitCredentials } from '../logging/url-masking.js';
 import { parsePrometheusText, sumBy, sumOf } from './prometheus-text.js';
+import { BoundedValues, isWellFormedValue } from '../metrics/bounded-values.js';
+
+/**
+ * Distinct gRPC result names of the broker kept as error.type values (it reports about six);
+ * further ones become "other", malformed ones "invalid": the broker's page is a peer's text.
+ */
+export const MAX_BROKER_GRPC_RESULTS = 8;
 
 export type ScrapeOutcome = 'success' | 'error' | 'timeout' | 'invalid';
 
@@ -80,6 +87,7 @@ export class BrokerReconciler implements Component {
   /** The broker's own metrics (vernemq.*) at the last successful scrape, re-exported as they are. */
   readings: BrokerReading[] = [];
   lastError: string | undefined;
+  private readonly grpcResultNames = new BoundedValues('error.type', MAX_BROKER_GRPC_RESULTS);
   private baseline: Baseline | undefined;
   /** The broker's counters at the previous process's last scrape, until this one scrapes. */
   private restoredLast: Counters | undefined;
@@ -145,7 +153,20 @@ export class BrokerReconciler implements Component {
       for (const [hook, n] of v.attempts) if (isHook(hook)) attempts.get(hook).value = n;
       for (const [hook, n] of v.errors) if (isHook(hook)) errors.get(hook).value = n;
       for (const [hook, n] of this.missing()) missing.get(hook).value = n;
-      for (const [hook, byResult] of v.grpcResults) if (isHook(hook)) for (const [result, n] of byResult) grpcCalls.get(hook, result === 'ok' ? '' : result).value = n;
+      for (const [hook, byResult] of v.grpcResults) {
+        if (!isHook(hook)) continue;
+        // Names folded into one value add up there.
+        const sums = new Map<string, number>();
+        for (const [result, n] of byResult) {
+          // The first names get the places (the broker's set is small and fixed; this bound is
+          // against a page that is not the broker's), not the half-for-recurring rule: every
+          // collection would count as a sighting.
+          if (result !== 'ok' && isWellFormedValue(result)) this.grpcResultNames.trust(result);
+          const k = result === 'ok' ? '' : this.grpcResultNames.fold(result);
+          sums.set(k, (sums.get(k) ?? 0) + n);
+        }
+        for (const [k, n] of sums) grpcCalls.get(hook, k).value = n;
+      }
     });
   }
 

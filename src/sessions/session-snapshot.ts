@@ -18,8 +18,8 @@
  * of another version or too old is reported and ignored, never fatal.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, accessSync, openSync, readSync, statSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { closeSync, constants, accessSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
+import { lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ClientState, KEY_SEP, clientKey, type SessionTracker } from './session-tracker.js';
 import type { Mountpoint } from '../metrics/bounded-values.js';
@@ -131,22 +131,40 @@ export function checkStateFileDirectory(file: string): void {
   } catch {
     throw new Error(`directory ${dir} is not writable`);
   }
+  // lstat, never open, first: opening a FIFO blocks the start forever, and a device (size 0)
+  // would be replaced by the first snapshot's rename (as root, --state-file /dev/null replaced
+  // the machine's /dev/null).
   let st2;
   try {
-    st2 = statSync(file);
+    st2 = lstatSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     return;
   }
-  if (st2.isDirectory()) throw new Error(`${file} is a directory`);
+  // A link is refused rather than followed: the snapshot is renamed into place, which would
+  // replace the link itself, not write where it points.
+  if (st2.isSymbolicLink()) throw new Error(`${file} is a symbolic link; point --state-file at the file itself`);
+  if (!st2.isFile()) throw new Error(`${file} is ${fileKind(st2)}, not a regular file; point --state-file at a regular file or a new path`);
   // A file that is there and not a snapshot is someone's data (a mistyped path): the first
   // snapshot written would replace it.
   if (st2.size > 0 && !startsWithMagic(file)) throw new Error(`${file} exists and is not a vmq-otel-sidecar snapshot: it would be overwritten; point --state-file at a new file, or remove it`);
 }
 
+function fileKind(st: import('node:fs').Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** Opens without following a link and without blocking on a FIFO; the caller checks the type. */
+const SAFE_READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 function startsWithMagic(file: string): boolean {
   const head = Buffer.alloc(MAGIC.length);
-  const fd = openSync(file, 'r');
+  const fd = openSync(file, SAFE_READ_FLAGS);
   try {
     return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(MAGIC);
   } finally {
@@ -160,6 +178,21 @@ function startsWithMagic(file: string): boolean {
  * the sidecar overwrite another file by planting a link where the temporary file will be.
  */
 const TEMP_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** A temporary file is named `<state file>.tmp-<16 hex digits>`. */
+const TEMP_INFIX = '.tmp-';
+const TEMP_SUFFIX = /^[0-9a-f]{16}$/;
+
+/** The whole file, when it is a regular file; opened without following a link or blocking. */
+async function readRegularFile(file: string): Promise<Buffer> {
+  const fh = await open(file, SAFE_READ_FLAGS);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new Error(`${file} is ${fileKind(st)}, not a regular file`);
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
 
 export class SessionSnapshot {
   constructor(
@@ -170,11 +203,40 @@ export class SessionSnapshot {
     private readonly tempSuffix: () => string = () => randomBytes(8).toString('hex'),
   ) {}
 
+  /**
+   * Removes temporary files an earlier process left behind (killed mid-write: kill -9, OOM), so
+   * that a crash loop does not fill the volume. Only names of our own pattern (the state file's
+   * name, ".tmp-", 16 hex digits) that are regular files; returns the names removed.
+   */
+  async removeStaleTemporaries(): Promise<string[]> {
+    const dir = path.dirname(path.resolve(this.path));
+    const base = path.basename(this.path);
+    const removed: string[] = [];
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return removed;
+    }
+    for (const name of names) {
+      if (!name.startsWith(base + TEMP_INFIX) || !TEMP_SUFFIX.test(name.slice(base.length + TEMP_INFIX.length))) continue;
+      const full = path.join(dir, name);
+      try {
+        if (!(await lstat(full)).isFile()) continue;
+        await unlink(full);
+        removed.push(name);
+      } catch {
+        // Gone meanwhile, or not ours to remove: the next start tries again.
+      }
+    }
+    return removed;
+  }
+
   /** Loads the snapshot into the (empty) tracker; returns why not when it cannot. */
   async load(maxAgeMs: number, nowMs = Date.now()): Promise<SnapshotLoadResult> {
     let buf: Buffer;
     try {
-      buf = await readFile(this.path);
+      buf = await readRegularFile(this.path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       return { loaded: false, reason: code === 'ENOENT' ? 'no snapshot file yet' : `cannot read: ${(err as Error).message}` };
@@ -204,7 +266,7 @@ export class SessionSnapshot {
    */
   async write(nowMs = Date.now()): Promise<SnapshotWriteResult> {
     const started = performance.now();
-    const tmp = `${this.path}.tmp-${this.tempSuffix()}`;
+    const tmp = `${this.path}${TEMP_INFIX}${this.tempSuffix()}`;
     const fh = await open(tmp, TEMP_FLAGS, 0o600);
     let bytes = 0;
     let count = 0;

@@ -40,6 +40,13 @@ export interface SessionTrackerOptions {
    * they are not produced. Default 'sessions'.
    */
   mode?: 'sessions' | 'deltas';
+  /**
+   * true: the mountpoints are the metrics sink's, which sees every event before the tracker (it
+   * comes first in the fan-out) and records each event's sighting of its mountpoint; the tracker
+   * then only reads the verdict, so that one event is one sighting (two would let one-off
+   * mountpoints take the places kept for recurring ones). Absent: the tracker folds itself.
+   */
+  mountpointsSightedEarlier?: boolean;
 }
 
 export class ClientState {
@@ -136,15 +143,17 @@ export class SessionTracker implements EventSink, Component {
    * the gauges.
    */
   restore(key: string, mountpoint: string, saved: ClientState): void {
+    // Each restored client is a sighting of its mountpoint (no event sighted it in this run).
+    const mp = this.mountpoints.fold(mountpoint) as string as Mountpoint;
     if (this.deltas) {
       // A sessions-mode snapshot read in deltas mode (a sidecar switched over): its connected
       // clients are the delta to start from, as their disconnects will come as -1s; no client
       // entry is kept, so none is saved or restored again.
-      if (saved.connected) this.connected.get(this.mountpoint(mountpoint), this.groupByClientId(key.slice(mountpoint.length + 1))).value += 1;
+      if (saved.connected) this.connected.get(mp, this.groupByClientId(key.slice(mountpoint.length + 1))).value += 1;
       return;
     }
     if (this.clients.has(key) || this.clients.size >= this.options.maxClients) return;
-    const c = new ClientState(this.mountpoint(mountpoint));
+    const c = new ClientState(mp);
     c.connected = saved.connected;
     c.offline = saved.offline;
     c.sec = saved.sec;
@@ -257,7 +266,8 @@ export class SessionTracker implements EventSink, Component {
 
   /** A mountpoint as attribute value, bounded by the metrics sink's mountpoints. */
   private mountpoint(raw: string): Mountpoint {
-    return this.mountpoints.fold(raw) as string as Mountpoint;
+    const m = this.mountpoints;
+    return (this.options.mountpointsSightedEarlier === true ? m.verdict(raw) : m.fold(raw)) as string as Mountpoint;
   }
 
   /** Gauges move only when a client's state changes, so they can never go negative. */

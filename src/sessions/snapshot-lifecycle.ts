@@ -47,6 +47,8 @@ export class SnapshotLifecycle implements Component {
   /** Restores the state of the last run, then writes every interval. */
   async start(): Promise<void> {
     const path = this.snapshot.path;
+    const stale = await this.snapshot.removeStaleTemporaries();
+    if (stale.length > 0) this.logger.info('removed temporary snapshot files an earlier process left behind', { path, files: stale });
     const r = await this.snapshot.load(this.schedule.maxAgeMs);
     if (r.loaded) {
       const ageSeconds = Math.round(r.ageMs / 1000);

@@ -5,6 +5,7 @@
  */
 import type { SidecarEvent } from '../events/event-types.js';
 import type { EventSink } from './event-sink.js';
+import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import { escapeControl, hasControl } from './control-chars.js';
 
 /** Lines held before a write; past this, lines are dropped until stdout drains. */
@@ -95,7 +96,11 @@ export class EventPrinter implements EventSink {
   private scheduled = false;
   private blocked = false;
 
-  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {
+  constructor(
+    private readonly out: NodeJS.WritableStream = process.stdout,
+    /** Told of drops, at most once a minute; null: nobody (tests). */
+    private readonly logger: SidecarLogger | null = null,
+  ) {
     out.on('drain', () => {
       this.blocked = false;
     });
@@ -104,6 +109,7 @@ export class EventPrinter implements EventSink {
   consume(event: SidecarEvent): void {
     if (this.blocked || this.pending.length >= MAX_PENDING_LINES) {
       this.dropped++;
+      this.logger?.limited('warn', 'print-events-dropped', 60_000, '--print-events: stdout does not keep up; event lines dropped', { droppedTotal: this.dropped });
       return;
     }
     // Fields printed without str() (topic lists) are client-chosen too: one event, one line.
@@ -116,6 +122,10 @@ export class EventPrinter implements EventSink {
 
   async shutdown(): Promise<void> {
     this.flushPending();
+  }
+
+  status(): { printEvents: { dropped: number } } {
+    return { printEvents: { dropped: this.dropped } };
   }
 
   private flushPending(): void {

@@ -10,6 +10,9 @@ import { BoundedValues, INVALID_VALUE, type ClientGroup, type GrantedQos, type Q
 import { ClientGrouper, type ClientGroupPattern } from '../metrics/client-grouper.js';
 import { TopicGrouper, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 
+/** The event delay histogram records at most this (a day), and counts what it clamped. */
+export const MAX_RECORDED_DELAY_S = 86_400;
+
 export interface MetricsSinkOptions {
   topicGroups: readonly TopicGroupPattern[];
   maxTopicGroups: number;
@@ -36,6 +39,7 @@ function mqttFamilies(store: MetricStore) {
     subscriptions: store.sum(M.subscriptions),
     unsubscriptions: store.sum(M.unsubscriptions),
     eventDelay: store.histogram(SIDECAR_METRICS.eventDelay),
+    eventDelayClamped: store.sum(SIDECAR_METRICS.eventDelayClamped),
   };
 }
 
@@ -51,6 +55,11 @@ export class MetricsSink implements EventSink {
   readonly clientGrouper: ClientGrouper | null;
   /** Events whose QoS was outside the protocol's domain (recorded as "invalid"). */
   invalidQos = 0;
+  /** Events whose delay was beyond MAX_RECORDED_DELAY_S either way (recorded clamped). */
+  clampedDelays = 0;
+
+  /** The attributes whose folded and invalid values this sink reports. */
+  private readonly bounded: BoundedValues[];
 
   /** The families this sink records into, typed from the catalog. */
   private readonly m: ReturnType<typeof mqttFamilies>;
@@ -62,16 +71,24 @@ export class MetricsSink implements EventSink {
     this.grouper = new TopicGrouper(options.topicGroups, this.topicGroupNames);
     this.clientGrouper = options.clientGroups && options.clientGroups.length > 0 ? new ClientGrouper(options.clientGroups) : null;
     this.m = mqttFamilies(store);
+    // The zero series from the start: a rate reads 0, not "no data", before the first clamp.
+    this.m.eventDelayClamped.get();
 
     const folded = store.sum(SIDECAR_METRICS.attributeValuesFolded);
     const invalid = store.sum(SIDECAR_METRICS.attributeValuesInvalid);
+    this.bounded = [this.mountpoints, this.dropReasons, this.topicGroupNames];
     store.onCollect(() => {
-      for (const b of [this.mountpoints, this.dropReasons, this.topicGroupNames]) {
+      for (const b of this.bounded) {
         if (b.folded > 0) folded.get(b.attribute).value = b.folded;
         if (b.invalid > 0) invalid.get(b.attribute).value = b.invalid;
       }
       if (this.invalidQos > 0) invalid.get('mqtt.qos').value = this.invalidQos;
     });
+  }
+
+  /** Reports another attribute's folded and invalid values (the gRPC receiver's user-type) beside ours. */
+  reportBounded(values: BoundedValues): void {
+    this.bounded.push(values);
   }
 
   /** A message's QoS as attribute value: 0, 1, 2, or "invalid" (counted). */
@@ -100,7 +117,15 @@ export class MetricsSink implements EventSink {
     const m = this.m;
     if (!e.timeMissing) {
       const delay = (arrivalMs - e.timeSec * 1000) / 1000 - e.timeNanos / 1e9;
-      m.eventDelay.get().record(delay > 0 ? delay : 0);
+      // A small negative delay is clock skew (0); beyond a day either way the timestamp is not
+      // the event's time (one ancient timestamp made the _sum 9.22e18 for the process's life).
+      if (delay > 0 && delay <= MAX_RECORDED_DELAY_S) m.eventDelay.get().record(delay);
+      else if (delay >= -MAX_RECORDED_DELAY_S && delay <= 0) m.eventDelay.get().record(0);
+      else {
+        this.clampedDelays++;
+        m.eventDelayClamped.get().value++;
+        m.eventDelay.get().record(delay > 0 ? MAX_RECORDED_DELAY_S : 0);
+      }
     }
     const mp = this.mountpoints.fold(e.mountpoint);
     switch (e.hook) {

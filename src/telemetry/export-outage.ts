@@ -11,7 +11,10 @@ export interface ExportOutageOptions {
   endpoint: string;
   /** Whether this tracker writes the WARN line (the log export queue writes its own). */
   warn: boolean;
-  /** What was lost so far, a running total; the recovery line reports the difference. */
+  /**
+   * What was lost so far, a running total; the recovery line reports the difference from the
+   * last successful export before the outage.
+   */
   lost?: () => Record<string, number>;
   warnIntervalMs?: number;
 }
@@ -62,7 +65,8 @@ export class ExportOutage {
     this.since = this.now();
     this.failuresAtStart = this.failures;
     this.timeoutsInOutage = 0;
-    this.lostAtStart = this.options.lost?.() ?? {};
+    // lostAtStart stays as of the last success: records dropped before the first failed export
+    // (the exporter retries inside its timeout first, while the queue fills) belong to the outage.
   }
 
   private warn(error: string): void {
@@ -77,7 +81,10 @@ export class ExportOutage {
   }
 
   succeeded(): void {
-    if (this.since === null) return;
+    if (this.since === null) {
+      if (this.options.lost) this.lostAtStart = this.options.lost();
+      return;
+    }
     const { signal, endpoint } = this.options;
     const lost: Record<string, number> = {};
     for (const [k, v] of Object.entries(this.options.lost?.() ?? {})) lost[k] = v - (this.lostAtStart[k] ?? 0);
@@ -89,6 +96,7 @@ export class ExportOutage {
       ...lost,
     });
     this.since = null;
+    this.lostAtStart = this.options.lost?.() ?? {};
   }
 }
 

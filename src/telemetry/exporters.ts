@@ -45,7 +45,19 @@ function httpOptions(c: OtlpSignalConfig) {
     headers: c.headers,
     timeoutMillis: c.timeoutMillis,
     compression: c.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
+    // Always given, so that the exporter does not read the certificate variables from
+    // process.env itself: the ones parseOtelConfig read and checked are used (an http://
+    // endpoint ignores them).
+    httpAgentOptions: { keepAlive: true, ...c.tls },
   };
+}
+
+/** gRPC: TLS with the configured roots and client certificate for https://, plaintext for http://. */
+async function grpcOptions(c: OtlpSignalConfig) {
+  const base = { url: c.url, timeoutMillis: c.timeoutMillis, compression: httpOptions(c).compression };
+  if (!c.url.startsWith('https:')) return base;
+  const { credentials } = await import('@grpc/grpc-js');
+  return { ...base, credentials: credentials.createSsl(c.tls.ca ?? null, c.tls.key ?? null, c.tls.cert ?? null) };
 }
 
 /** Whether the log exporter for `c` takes records as OTLP protobuf bytes (LogRecordEncoder). */
@@ -85,7 +97,7 @@ export async function createOtlpLogExporter(
     case 'grpc': {
       // gRPC headers come from OTEL_EXPORTER_OTLP_[LOGS_]HEADERS, read by the exporter itself.
       const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-grpc');
-      return new OtlpTimeGuard(new OTLPLogExporter({ url: c.url, timeoutMillis: c.timeoutMillis, compression: httpOptions(c).compression }));
+      return new OtlpTimeGuard(new OTLPLogExporter(await grpcOptions(c)));
     }
   }
 }
@@ -102,7 +114,7 @@ export async function createOtlpMetricExporter(c: OtlpSignalConfig): Promise<Pus
     }
     case 'grpc': {
       const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-grpc');
-      return new OTLPMetricExporter({ url: c.url, timeoutMillis: c.timeoutMillis, compression: httpOptions(c).compression });
+      return new OTLPMetricExporter(await grpcOptions(c));
     }
   }
 }

@@ -14,6 +14,15 @@
  * INVALID_ARGUMENT/RESOURCE_EXHAUSTED, an exporter that throws), it is bisected and the halves
  * sent again, so only the record(s) that cannot be exported are dropped (reason rejected); any
  * other refusal (401, 403, 404...) drops the batch at once.
+ *
+ * Bisection is bounded, so that a collector refusing everything costs a small multiple of what
+ * plain failure costs, not two requests per record (seen: 57,297 POSTs for 40,000 records):
+ * - a batch is split two levels deep (7 requests) for free; deeper only once some part of it
+ *   was accepted (the refusal is then about some records, not about everything);
+ * - at most 4·⌈log2 n⌉ + 1 requests per batch of n (enough to isolate two bad records);
+ * - a batch refused with no part accepted pauses exporting with the same exponential back-off
+ *   as a failed export (reset by the next success).
+ * Each refused record is counted once, when its part is dropped.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { ErrorTypeCounts } from './export-error-type.js';
@@ -51,6 +60,35 @@ export interface LogExportQueueOptions {
   maxBackoffMillis?: number;
 }
 
+/** Split levels a refused batch gets before any part of it was accepted. */
+const FREE_SPLIT_DEPTH = 2;
+
+/** A refused batch being bisected: what its parts have cost and shown so far. */
+interface RefusedBatch {
+  /** Requests sent for it and its parts. */
+  sends: number;
+  /** Most requests it may cost. */
+  readonly budget: number;
+  /** A part of it was exported: the refusal is about some records, not every record. */
+  accepted: boolean;
+  /** Parts waiting to be sent or answered. */
+  outstanding: number;
+  /** Exporting was paused for it already (once per batch, however many of its parts are dropped). */
+  pausedFor: boolean;
+  /**
+   * Refused parts past the free depth, waiting for the outstanding parts' answers: split further
+   * when one of them is accepted, dropped when none is.
+   */
+  held: SplitPart[];
+}
+
+/** A half (of a half...) of a refused batch, waiting to be sent. */
+interface SplitPart {
+  records: QueuedLogRecord[];
+  origin: RefusedBatch;
+  depth: number;
+}
+
 /** Put where a record left the queue array, so that the array holds nothing it does not need. */
 const EMPTY_RECORD: QueuedLogRecord = -1;
 
@@ -71,8 +109,11 @@ export class LogExportQueue {
   private inFlight = 0;
   private inFlightRecords = 0;
   /** Halves of refused batches, sent before the queue (see the header comment). */
-  private splits: QueuedLogRecord[][] = [];
+  private splits: SplitPart[] = [];
   private splitRecords = 0;
+  /** Records in RefusedBatch.held parts. */
+  private heldRecords = 0;
+  private readonly holding = new Set<RefusedBatch>();
   /** Set once what was left at shutdown has been counted: late completions change nothing. */
   private abandoned = false;
   private pumping = false;
@@ -119,7 +160,7 @@ export class LogExportQueue {
 
   /** Records queued or being exported: neither exported nor dropped yet. */
   get pending(): number {
-    return this.queued + this.splitRecords + this.inFlightRecords;
+    return this.queued + this.splitRecords + this.heldRecords + this.inFlightRecords;
   }
 
   /**
@@ -127,7 +168,7 @@ export class LogExportQueue {
    * their turn): during an outage, the batch the exporter keeps retrying.
    */
   get exporting(): number {
-    return this.splitRecords + this.inFlightRecords;
+    return this.splitRecords + this.heldRecords + this.inFlightRecords;
   }
 
   /** Records lost for any reason. */
@@ -211,7 +252,10 @@ export class LogExportQueue {
       this.logger.warn('log records not exported before the shutdown deadline', { dropped: left });
     }
     this.release(this.queue, this.head);
-    for (const part of this.splits) this.release(part);
+    for (const part of this.splits) this.release(part.records);
+    for (const origin of this.holding) for (const part of origin.held) this.release(part.records);
+    this.holding.clear();
+    this.heldRecords = 0;
     this.queue = [];
     this.head = 0;
     this.queuedBytes = 0;
@@ -280,12 +324,12 @@ export class LogExportQueue {
       this.schedule();
       return;
     }
-    // Halves of refused batches first; each split is final work (at most 2n-1 sends for a batch
-    // of n), so even an exporter that throws for every record cannot make this loop spin.
+    // Halves of refused batches first; each split is final work (bounded per batch, see the
+    // header comment), so even an exporter that throws for every record cannot make this loop spin.
     while (this.inFlight < this.maxConcurrent && this.splits.length > 0 && Date.now() >= this.backoffUntil) {
       const part = this.splits.pop()!;
-      this.splitRecords -= part.length;
-      this.send(part);
+      this.splitRecords -= part.records.length;
+      this.send(part.records, part);
     }
     // The back-off is checked on every turn: an exporter that fails synchronously (a serializer
     // or formatter that throws) puts its batch back at once, and without this check the loop
@@ -314,7 +358,7 @@ export class LogExportQueue {
     if (this.queued > 0 || this.splits.length > 0) this.schedule();
   }
 
-  private send(batch: QueuedLogRecord[]): void {
+  private send(batch: QueuedLogRecord[], part: SplitPart | null = null): void {
     this.inFlight++;
     this.inFlightRecords += batch.length;
     let settled = false;
@@ -330,10 +374,15 @@ export class LogExportQueue {
         this.exported += batch.length;
         this.release(batch);
         this.backoffMs = this.minBackoff;
+        if (part !== null) part.origin.accepted = true;
       } else {
         const verdict = classifyExportFailure(result.error, thrown);
         if (verdict === 'retry') this.failed(batch, result.error);
-        else this.refused(batch, result.error, verdict === 'split');
+        else this.refused(batch, result.error, verdict === 'split', part);
+      }
+      if (part !== null) {
+        part.origin.outstanding--;
+        this.settleHeld(part.origin);
       }
       const more = this.queued > 0 || this.splits.length > 0;
       if (this.inFlight === 0 || more) this.idleWaiters.splice(0).forEach((w) => w());
@@ -350,23 +399,68 @@ export class LogExportQueue {
     }
   }
 
-  /** A batch refused for good: bisected when one record may be the cause, else dropped. */
-  private refused(batch: QueuedLogRecord[], error: Error | undefined, bisect: boolean): void {
+  /** A batch refused for good: bisected when one record may be the cause (within bounds), else dropped. */
+  private refused(batch: QueuedLogRecord[], error: Error | undefined, bisect: boolean, part: SplitPart | null): void {
     if (bisect && batch.length > 1 && !this.closed) {
-      const mid = batch.length >> 1;
-      // pop() takes the first half first.
-      this.splits.push(batch.slice(mid), batch.slice(0, mid));
-      this.splitRecords += batch.length;
-      return;
+      const origin = part?.origin ?? { sends: 1, budget: 4 * Math.ceil(Math.log2(batch.length)) + 1, accepted: false, outstanding: 0, pausedFor: false, held: [] };
+      const depth = part?.depth ?? 0;
+      if (origin.sends + 2 <= origin.budget) {
+        if (depth < FREE_SPLIT_DEPTH || origin.accepted) {
+          this.split({ records: batch, origin, depth });
+          return;
+        }
+        // The part's own answer is counted out after this call: others are still under way.
+        if (origin.outstanding > 1) {
+          origin.held.push({ records: batch, origin, depth });
+          this.heldRecords += batch.length;
+          this.holding.add(origin);
+          return;
+        }
+      }
     }
+    this.drop(batch, error, part?.origin ?? null);
+  }
+
+  private split(part: SplitPart): void {
+    const { records, origin, depth } = part;
+    const mid = records.length >> 1;
+    // pop() takes the first half first.
+    this.splits.push({ records: records.slice(mid), origin, depth: depth + 1 }, { records: records.slice(0, mid), origin, depth: depth + 1 });
+    this.splitRecords += records.length;
+    origin.outstanding += 2;
+    origin.sends += 2;
+  }
+
+  /** Held parts of a refused batch: split once a part was accepted, dropped once none can be. */
+  private settleHeld(origin: RefusedBatch): void {
+    if (origin.held.length === 0 || this.abandoned) return;
+    if (!origin.accepted && origin.outstanding > 0) return;
+    const held = origin.held.splice(0);
+    this.holding.delete(origin);
+    for (const p of held) {
+      this.heldRecords -= p.records.length;
+      if (origin.accepted && !this.closed && origin.sends + 2 <= origin.budget) this.split(p);
+      else this.drop(p.records, undefined, origin);
+    }
+  }
+
+  /** Refused records leave for good: counted once, here. `origin`: the batch they were part of, if split. */
+  private drop(batch: QueuedLogRecord[], error: Error | undefined, origin: RefusedBatch | null): void {
     this.dropped.rejected += batch.length;
     this.release(batch);
+    if (origin === null || (!origin.accepted && !origin.pausedFor)) {
+      // Nothing of this batch was taken: the collector may refuse everything. Pause as after a
+      // failure (once per batch), so that a refusing collector is not sent one batch after another.
+      if (origin !== null) origin.pausedFor = true;
+      this.backoffUntil = Date.now() + this.backoffMs;
+      this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoff);
+    }
     this.logger.limited('warn', 'log-export-rejected', 10_000, 'log records refused by the exporter for good: dropped, not retried', {
-      error: firstLine(error),
-      code: (error as { code?: unknown } | undefined)?.code,
+      ...(error ? { error: firstLine(error), code: (error as { code?: unknown }).code } : {}),
       records: batch.length,
       droppedRejected: this.dropped.rejected,
     });
+    this.schedule();
   }
 
   private failed(batch: QueuedLogRecord[], error: Error | undefined): void {

@@ -3,6 +3,8 @@
  * (the exporters would otherwise read some of them themselves and fail late, or quietly).
  * Every problem is collected and names its variable and the accepted values.
  */
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { ConfigError, type Env } from '../config/option-parser.js';
 import { maskUrl } from '../logging/url-masking.js';
 
@@ -17,6 +19,17 @@ export interface OtlpSignalConfig {
   headers: Record<string, string>;
   timeoutMillis: number;
   compression: 'gzip' | 'none';
+  /**
+   * For an https:// endpoint: PEM bytes of the trusted root certificate(s) (instead of Node's
+   * bundled ones), and of the client certificate and key (mutual TLS); read at start.
+   */
+  tls: OtlpTls;
+}
+
+export interface OtlpTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
 }
 
 export interface OtelConfig {
@@ -148,7 +161,52 @@ function signal(problems: string[], env: Env, kind: 'METRICS' | 'LOGS'): OtlpSig
   const timeoutName = env[`OTEL_EXPORTER_OTLP_${kind}_TIMEOUT`] !== undefined ? `OTEL_EXPORTER_OTLP_${kind}_TIMEOUT` : 'OTEL_EXPORTER_OTLP_TIMEOUT';
   const timeoutMillis = int(problems, env, timeoutName, 10_000, 1, 600_000);
   const compression = oneOf(problems, env, [`OTEL_EXPORTER_OTLP_${kind}_COMPRESSION`, 'OTEL_EXPORTER_OTLP_COMPRESSION'], ['gzip', 'none'] as const, 'none');
-  return { protocol, url: endpoint, headers, timeoutMillis, compression };
+  return { protocol, url: endpoint, headers, timeoutMillis, compression, tls: tlsFiles(problems, env, kind) };
+}
+
+/**
+ * OTEL_EXPORTER_OTLP_[KIND_]CERTIFICATE, _CLIENT_CERTIFICATE and _CLIENT_KEY, read and checked
+ * now: the SDK would read them itself at the first export and, on a missing file, only log a
+ * diagnostic and go on without (every export then failing the TLS handshake, or the collector
+ * refusing a client without its certificate).
+ */
+function tlsFiles(problems: string[], env: Env, kind: 'METRICS' | 'LOGS'): OtlpTls {
+  const read = (suffix: string): Buffer | undefined => {
+    const specific = `OTEL_EXPORTER_OTLP_${kind}_${suffix}`;
+    const name = env[specific] !== undefined && env[specific]!.trim() !== '' ? specific : `OTEL_EXPORTER_OTLP_${suffix}`;
+    const file = env[name]?.trim();
+    if (file === undefined || file === '') return undefined;
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      problems.push(`${name}: cannot read ${JSON.stringify(file)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); accepted: a readable PEM file`);
+      return undefined;
+    }
+    if (!bytes.includes('-----BEGIN ')) {
+      problems.push(`${name}: ${JSON.stringify(file)} is not PEM; accepted: a PEM file (-----BEGIN ...)`);
+      return undefined;
+    }
+    return bytes;
+  };
+  const tls: OtlpTls = {};
+  const ca = read('CERTIFICATE');
+  const cert = read('CLIENT_CERTIFICATE');
+  const key = read('CLIENT_KEY');
+  if (ca) tls.ca = ca;
+  if (cert && key) {
+    try {
+      // A key that does not belong to the certificate, or bytes that are not one, fail here.
+      createSecureContext({ cert, key });
+      tls.cert = cert;
+      tls.key = key;
+    } catch (err) {
+      problems.push(`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE / _CLIENT_KEY: the client certificate and key do not go together (${(err as Error).message}); accepted: a PEM certificate and its private key`);
+    }
+  } else if (cert || key) {
+    problems.push(`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE / _CLIENT_KEY: one was given without the other; accepted: both (mutual TLS) or neither`);
+  }
+  return tls;
 }
 
 function withPath(base: string, path: string): string {
@@ -251,6 +309,8 @@ export const OTEL_VARIABLES: readonly { name: string; default: string; meaning: 
   { name: 'OTEL_EXPORTER_OTLP_HEADERS (and _METRICS_ / _LOGS_)', default: '', meaning: 'key=value,... headers sent with every export' },
   { name: 'OTEL_EXPORTER_OTLP_TIMEOUT (and _METRICS_ / _LOGS_)', default: '10000', meaning: 'export timeout, ms' },
   { name: 'OTEL_EXPORTER_OTLP_COMPRESSION (and _METRICS_ / _LOGS_)', default: 'none', meaning: 'gzip or none' },
+  { name: 'OTEL_EXPORTER_OTLP_CERTIFICATE (and _METRICS_ / _LOGS_)', default: '', meaning: 'PEM file of the root certificate(s) that sign the collector\'s certificate, for an https:// endpoint (default: Node\'s bundled roots); read at start' },
+  { name: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE / _CLIENT_KEY (and _METRICS_ / _LOGS_)', default: '', meaning: 'PEM files of the client certificate and its private key, for a collector that requires mutual TLS; both or neither, read at start' },
   { name: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', default: 'cumulative', meaning: 'cumulative, delta or lowmemory (counters and histograms as deltas; gauges stay cumulative)' },
   { name: 'OTEL_METRIC_EXPORT_INTERVAL', default: '60000', meaning: 'ms between OTLP metric exports' },
   { name: 'OTEL_METRIC_EXPORT_TIMEOUT', default: '30000', meaning: 'ms allowed per metric export (at most the interval)' },

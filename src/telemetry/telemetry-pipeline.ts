@@ -23,7 +23,7 @@ import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import { prometheusName } from '../metrics/prometheus-naming.js';
-import { StoreMetricProducer } from './metric-producer.js';
+import { StoreMetricProducer, settleDeltas } from './metric-producer.js';
 import { LogExportQueue } from './log-export-queue.js';
 import { ReadableLogExporter } from './readable-log-exporter.js';
 import { createOtlpLogExporter, createOtlpMetricExporter, takesEncodedLogRecords } from './exporters.js';
@@ -44,6 +44,8 @@ export interface TelemetryOptions {
   instanceId: string;
   /** --log-queue-max-bytes: bytes of log records queued at most (beside OTEL_BLRP_MAX_QUEUE_SIZE). */
   logQueueMaxBytes?: number;
+  /** Up-down counters exported as deltas under delta temporality (metric-producer.ts). */
+  deltaShares?: ReadonlySet<string>;
 }
 
 /** A reader that only collects when asked (the admin listener's /metrics). */
@@ -65,8 +67,11 @@ class CountingMetricExporter implements PushMetricExporter {
 
   export(metrics: ResourceMetrics, done: (r: ExportResult) => void): void {
     this.inner.export(metrics, (r) => {
-      // With cumulative temporality the next export carries the totals; with delta the points are lost.
-      if (r.code === ExportResultCode.SUCCESS) this.outage.succeeded();
+      // With cumulative temporality the next export carries the totals; with delta, a failed
+      // export's deltas are added into the next one (settleDeltas).
+      const ok = r.code === ExportResultCode.SUCCESS;
+      settleDeltas(metrics, ok);
+      if (ok) this.outage.succeeded();
       else this.outage.failed(r.error);
       done(r);
     });
@@ -218,7 +223,7 @@ export class TelemetryPipeline implements Component {
             exporter: metricExporter,
             exportIntervalMillis: interval,
             exportTimeoutMillis: timeout,
-            metricProducers: [new StoreMetricProducer(store, otel.temporality, o.version)],
+            metricProducers: [new StoreMetricProducer(store, otel.temporality, o.version, o.deltaShares)],
           }),
         );
       } else if (name === 'console') {

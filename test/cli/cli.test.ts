@@ -62,7 +62,7 @@ test('a port in use is a configuration error naming its flag (exit 64), with no 
   }
 });
 
-test('a busy --grpc-listen port: exit 64 naming the flag, and stderr stays JSON lines up to that message (grpc-js\'s own complaint included)', async () => {
+test('a busy --grpc-listen port: exit 64 naming the flag, and stderr stays JSON lines up to that message, no stack trace', async () => {
   const { port, release } = await busyPort();
   try {
     const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', 'off', '--grpc-listen', `127.0.0.1:${port}`]);
@@ -70,7 +70,7 @@ test('a busy --grpc-listen port: exit 64 naming the flag, and stderr stays JSON 
     const lines = p.stderr().trim().split('\n');
     assert.equal(lines.pop(), `vmq-otel-sidecar: invalid configuration: --grpc-listen: 127.0.0.1:${port} is already in use by another process (EADDRINUSE); choose another HOST:PORT`);
     for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), l);
-    assert.ok(lines.some((l) => (JSON.parse(l) as { msg: string }).msg.startsWith('grpc-js: ')), 'grpc-js\'s line went through the sidecar\'s log');
+    assert.doesNotMatch(p.stderr(), /\n\s+at /);
   } finally {
     release();
   }
@@ -254,4 +254,24 @@ test('a closed stdout (a pipe whose reader went away) does not take the sidecar 
   } finally {
     sidecar.child.kill('SIGKILL');
   }
+});
+
+test('contradictory --log-hooks exit 64 with one line: nothing given, none with others, a hook twice', async () => {
+  for (const [value, why] of [
+    [',', /no item; give none to log no events/],
+    ['all,none', /none cannot be combined with other items/],
+    ['on_publish:0.1,publish:0.5', /on_publish is given twice/],
+  ] as const) {
+    const p = runCli(['--admin-listen', '127.0.0.1:0', '--log-hooks', value]);
+    const { code } = await p.exited;
+    assert.equal(code, 64, p.stderr());
+    const lines = p.stderr().trim().split('\n');
+    assert.equal(lines.length, 1, p.stderr());
+    assert.match(lines[0]!, /^vmq-otel-sidecar: invalid configuration: --log-hooks: /);
+    assert.match(lines[0]!, why);
+  }
+  // An override after a group is not a contradiction.
+  const { parseLogHooks } = await import('../../src/config/sidecar-config.js');
+  assert.equal(parseLogHooks('all,on_publish:0.01').on_publish, 0.01);
+  assert.deepEqual(parseLogHooks('none'), {});
 });

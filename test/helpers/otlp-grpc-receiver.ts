@@ -22,7 +22,8 @@ export class OtlpGrpcReceiver {
   refuseLogs: ((logs: ReceivedLog[]) => number | null) | null = null;
   private server = new grpc.Server();
 
-  async start(): Promise<number> {
+  /** `credentials`: TLS (grpc.ServerCredentials.createSsl) instead of plaintext HTTP/2. */
+  async start(credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
     this.server.addService(
       { Export: { path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export', ...raw } },
       {
@@ -48,7 +49,7 @@ export class OtlpGrpcReceiver {
       },
     );
     return new Promise((resolve, reject) =>
-      this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+      this.server.bindAsync('127.0.0.1:0', credentials, (err, port) => (err ? reject(err) : resolve(port))),
     );
   }
 

@@ -5,6 +5,8 @@
  * the OTLP/JSON mapping specifies (hex trace ids, int64 as strings, camelCase keys).
  */
 import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -185,9 +187,13 @@ export class OtlpReceiver {
   readonly refused: Record<number, number> = {};
   private server: http.Server | null = null;
   port = 0;
+  /** With TLS: the subject CN of each request's client certificate ('' when none was shown). */
+  readonly clientNames: string[] = [];
 
-  async start(port = 0): Promise<number> {
-    const server = http.createServer((req, res) => {
+  /** `tls`: serve HTTPS with these options (key, cert, and ca + requestCert for mutual TLS). */
+  async start(port = 0, tls?: https.ServerOptions): Promise<number> {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (tls) this.clientNames.push(String((req.socket as TLSSocket).getPeerCertificate?.()?.subject?.CN ?? ''));
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -223,7 +229,8 @@ export class OtlpReceiver {
         }
         res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '');
       });
-    });
+    };
+    const server: http.Server = tls ? (https.createServer(tls, handler) as unknown as http.Server) : http.createServer(handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: '127.0.0.1', port }, () => resolve());

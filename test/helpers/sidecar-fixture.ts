@@ -46,7 +46,7 @@ export function otlpOtel(endpoint: string, env: Record<string, string> = {}): Ot
 export async function startTestSidecar(
   overrides: Partial<SidecarSettings> = {},
   otel: OtelConfig = testOtel(),
-  extra: Pick<SidecarOptions, 'wakeupMatch' | 'hookCoverage'> = {},
+  extra: Pick<SidecarOptions, 'wakeupMatch' | 'hookCoverage' | 'cgroupMemoryFiles'> = {},
 ): Promise<SidecarFixture> {
   const logLines: Record<string, unknown>[] = [];
   const settings = testSettings(overrides);

@@ -14,7 +14,7 @@ import {
   prometheusRenames,
   renameFor,
   type MetricRename,
-} from '../../src/metrics/semconv-renames.js';
+} from '../../scripts/semconv-renames.js';
 
 const renames = METRIC_RENAMES as Record<string, MetricRename>;
 

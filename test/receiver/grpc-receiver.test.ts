@@ -13,7 +13,9 @@ import * as grpc from '@grpc/grpc-js';
 import { PROTO_DIR } from '../../src/decoding/proto-schema.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { EVENT_METHOD_PATH, eventRequest } from '../../src/simulator/grpc-sender.js';
-import { HEALTH_CHECK_PATH } from '../../src/receiver/grpc-receiver.js';
+import { HEALTH_CHECK_PATH, HEALTH_WATCH_PATH } from '../../src/receiver/grpc-receiver.js';
+import http2 from 'node:http2';
+import { eventually } from '../helpers/eventually.js';
 import { TYPE_URL_PREFIX } from '../../src/events/event-types.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
 import { startTestSidecar, type SidecarFixture } from '../helpers/sidecar-fixture.js';
@@ -47,6 +49,21 @@ function call(c: grpc.Client, method: string, req: Buffer, userType?: string): P
     c.makeUnaryRequest(method, raw, raw, req, md, { deadline: Date.now() + 5000 }, (err, response) => {
       resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK, details: '', response });
     });
+  });
+}
+
+/** One raw HTTP/2 request; `end` false leaves the request open (a call whose message never completes). */
+function h2Request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body: Buffer, end = true): Promise<{ headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = session.request(headers, { endStream: false });
+    let got: Record<string, unknown> = {};
+    req.on('response', (h) => (got = { ...h }));
+    req.on('trailers', (t) => (got = { ...got, ...t }));
+    req.on('error', reject);
+    req.on('close', () => resolve({ headers: got }));
+    req.resume();
+    if (end) req.end(body);
+    else req.write(body);
   });
 }
 
@@ -133,13 +150,73 @@ test('the gRPC health service says SERVING; /readyz covers the gRPC listener', a
   assert.equal((await fetch(`http://127.0.0.1:${s.adminAddress!.port}/readyz`)).status, 200);
 });
 
-test('user-type values are bounded: past 20 distinct ones they are counted as "other"', async () => {
+test('user-type values are bounded like any label value from a peer: fair slots, "other", and "invalid" for a 7,000-character value', async () => {
   const { s, c } = await start();
   const req = eventRequest(encoder.encodeFrame(SAMPLE_EVENTS.on_publish).subarray(4));
+  // 25 one-off values: the first 10 (half the places) get their own, the rest fold into "other".
   for (let i = 0; i < 25; i++) assert.equal((await call(c, EVENT_METHOD_PATH, req, `t${i}`)).code, grpc.status.OK);
+  // A real value arriving after the flood recurs, and gets one of the places kept for recurring values.
+  for (let i = 0; i < 3; i++) assert.equal((await call(c, EVENT_METHOD_PATH, req, 'tenant-late')).code, grpc.status.OK);
+  assert.equal((await call(c, EVENT_METHOD_PATH, req, 'x'.repeat(7000))).code, grpc.status.OK);
+  assert.equal((await call(c, EVENT_METHOD_PATH, req, 'y'.repeat(129))).code, grpc.status.OK);
   const st = s.status() as { grpc: { calls: Record<string, { OK: number }> } };
-  assert.equal(Object.keys(st.grpc.calls).length, 21);
-  assert.equal(st.grpc.calls.other!.OK, 5);
+  assert.equal(st.grpc.calls.other!.OK, 15 + 1);
+  assert.equal(st.grpc.calls['tenant-late']!.OK, 2);
+  assert.equal(st.grpc.calls.invalid!.OK, 2);
+  assert.equal(Object.keys(st.grpc.calls).length, 10 + 3);
+  const text = await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/metrics`)).text();
+  for (const line of text.split('\n')) assert.ok(line.length < 1000, `a /metrics line of ${line.length} characters`);
+  assert.match(text, /vmq_sidecar_attribute_value_invalid_total\{[^}]*vmq_sidecar_attribute_name="vernemq.user_type"[^}]*\} 2/);
+  assert.match(text, /vmq_sidecar_grpc_calls_total\{[^}]*vernemq_user_type="invalid"[^}]*\} 2/);
+});
+
+test('other methods are UNIMPLEMENTED, non-gRPC requests get HTTP errors, and grpc-timeout is honoured', async () => {
+  const { s, c } = await start();
+  const other = await call(c, '/webhook.v1beta1.PluginService/Other', Buffer.alloc(0));
+  assert.equal(other.code, grpc.status.UNIMPLEMENTED);
+  const h2 = http2.connect(`http://127.0.0.1:${s.grpcAddress!.port}`);
+  try {
+    const plain = await h2Request(h2, { ':method': 'POST', ':path': EVENT_METHOD_PATH, 'content-type': 'application/json' }, Buffer.from('{}'));
+    assert.equal(plain.headers[':status'], 415);
+    // A message announced as 1,000 bytes of which 10 arrive: the 50 ms grpc-timeout ends the
+    // call with DEADLINE_EXCEEDED, the bytes held are given back, the call is counted.
+    const partial = Buffer.concat([Buffer.from([0, 0, 0, 0x03, 0xe8]), Buffer.alloc(10)]);
+    const r = await h2Request(h2, { ':method': 'POST', ':path': EVENT_METHOD_PATH, 'content-type': 'application/grpc', 'grpc-timeout': '50m', te: 'trailers' }, partial, false);
+    assert.equal(r.headers['grpc-status'], String(grpc.status.DEADLINE_EXCEEDED));
+    assert.equal(s.stats.grpc.rejected.truncated, 1);
+    assert.equal(s.stats.frameBudget!.used, 0);
+    // A malformed grpc-timeout is refused before the message is read.
+    const bad = await h2Request(h2, { ':method': 'POST', ':path': EVENT_METHOD_PATH, 'content-type': 'application/grpc', 'grpc-timeout': '1x' }, Buffer.alloc(5));
+    assert.equal(bad.headers['grpc-status'], String(grpc.status.INTERNAL));
+  } finally {
+    h2.close();
+  }
+});
+
+test('a gzip-compressed EventRequest (grpc-js client with compression) is decoded and answered OK', async () => {
+  sidecar = await startTestSidecar({ grpcListen: { host: '127.0.0.1', port: 0 } });
+  client = new grpc.Client(`127.0.0.1:${sidecar.grpcAddress!.port}`, grpc.credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 });
+  const payload = Buffer.alloc(4096, 0x61);
+  const req = eventRequest(encoder.encodeFrame({ ...SAMPLE_EVENTS.on_publish, payload } as never).subarray(4));
+  const r = await call(client, EVENT_METHOD_PATH, req, 'default');
+  assert.equal(r.code, grpc.status.OK, r.details);
+  assert.equal(sidecar.capture.events.length, 1);
+});
+
+test('the health service\'s Watch says SERVING, then NOT_SERVING when the sidecar stops', async () => {
+  const { s, c } = await start();
+  const seen: number[][] = [];
+  const ended = new Promise<void>((resolve) => {
+    const st = c.makeServerStreamRequest(HEALTH_WATCH_PATH, raw, raw, Buffer.alloc(0), new grpc.Metadata(), {});
+    st.on('data', (b: Buffer) => seen.push([...b]));
+    st.on('status', () => resolve());
+    st.on('error', () => {});
+  });
+  await eventually(() => assert.deepEqual(seen, [[0x08, 0x01]]));
+  await s.stop();
+  sidecar = undefined;
+  await ended;
+  assert.deepEqual(seen, [[0x08, 0x01], [0x08, 0x02]]);
 });
 
 test('a gRPC port already in use fails the start, as a --grpc-listen configuration problem', async () => {
@@ -164,4 +241,26 @@ test('stop with a plugin connection still open: the call in hand is answered, th
   assert.equal(s.status().grpc && (s.status().grpc as { listening: boolean }).listening, false);
   const after = await call(c, EVENT_METHOD_PATH, req, 'default');
   assert.equal(after.code, grpc.status.UNAVAILABLE);
+});
+
+test('--grpc-max-connections refuses connections past the cap (counted); --grpc-max-streams is advertised to the client as SETTINGS', async () => {
+  sidecar = await startTestSidecar({ grpcListen: { host: '127.0.0.1', port: 0 }, grpcMaxConnections: 2, grpcMaxStreams: 7 });
+  const url = `http://127.0.0.1:${sidecar.grpcAddress!.port}`;
+  const sessions = [http2.connect(url), http2.connect(url)];
+  try {
+    const settings = await Promise.all(sessions.map((s) => new Promise<http2.Settings>((resolve) => s.once('remoteSettings', resolve))));
+    for (const st of settings) assert.equal(st.maxConcurrentStreams, 7);
+    const third = http2.connect(url);
+    third.on('error', () => {});
+    await new Promise((resolve) => third.once('close', resolve));
+    const req = eventRequest(encoder.encodeFrame(SAMPLE_EVENTS.on_client_wakeup).subarray(4));
+    const ok = await h2Request(sessions[0]!, { ':method': 'POST', ':path': EVENT_METHOD_PATH, 'content-type': 'application/grpc', te: 'trailers' }, Buffer.concat([Buffer.from([0, 0, 0, 0, req.length]), req]));
+    assert.equal(ok.headers['grpc-status'], '0');
+    const text = await (await fetch(`http://127.0.0.1:${sidecar.adminAddress!.port}/metrics`)).text();
+    assert.match(text, /vmq_sidecar_connection_refused_total\{[^}]*vmq_sidecar_transport="grpc"[^}]*\} 1\b/);
+    assert.match(text, /vmq_sidecar_connection_open\{[^}]*vmq_sidecar_transport="grpc"[^}]*\} 2\b/);
+    assert.match(text, /vmq_sidecar_connection_accepted_total\{[^}]*vmq_sidecar_transport="grpc"[^}]*\} 2\b/);
+  } finally {
+    for (const s of sessions) s.close();
+  }
 });

@@ -191,6 +191,24 @@ test('1024 idle connections cannot lock the plugin out: the longest idle one wit
   for (const s of squatters) s.destroy();
 });
 
+test('1,100 evictions make a few summary lines at info, not one line each', async () => {
+  sidecar = await startTestSidecar({ logLevel: 'info', maxConnections: 10 });
+  const opened: import('node:net').Socket[] = [];
+  for (let i = 0; i < 1110; i += 10) {
+    const batch = await Promise.all(Array.from({ length: 10 }, () => connect(sidecar!.port)));
+    for (const s of batch) s.on('error', () => {});
+    opened.push(...batch);
+    // Each batch of ten is in before the next one evicts it.
+    await eventually(() => assert.equal(sidecar!.stats.connectionsAccepted, opened.length));
+  }
+  await eventually(() => assert.equal(sidecar!.stats.connectionsClosed.evicted_idle, 1100));
+  const lines = sidecar.logLines.filter((l) => /closed/.test(String(l.msg)) || /make room/.test(String(l.msg)));
+  assert.ok(lines.length <= 6, `${lines.length} lines: ${JSON.stringify(lines.slice(0, 8))}`);
+  const summary = sidecar.logLines.find((l) => l.msg === 'plugin connections closed by the sidecar');
+  assert.equal(summary?.reason, 'evicted_idle');
+  for (const s of opened) s.destroy();
+});
+
 test('stop then start again on the same port works, and stop is idempotent', async () => {
   const first = await startTestSidecar();
   const port = first.port;

@@ -55,13 +55,14 @@ test('a vernemq/vernemq 2.x page: netsplits detected and resolved', () => {
   assert.deepEqual(t['vernemq.connection.active'], { 'vernemq.listener.type=tcp': 5 }, 'only the listener type the page has');
 });
 
-test('labels other than the mapped ones are summed away; unknown versions kept as sent; bad values skipped', () => {
+test('labels other than the mapped ones are summed away; a version outside the mapping is invalid, never a new series; bad values skipped', () => {
   const page = [
     'retain_messages{node="a"} 2',
     'retain_messages{node="b"} 3',
     'client_keepalive_expired{node="a",mqtt_version="4"} 1',
     'client_keepalive_expired{node="a",mqtt_version="4",listener="x"} 2',
     'client_keepalive_expired{node="a",mqtt_version="7"} 5',
+    'client_keepalive_expired{node="a",mqtt_version="constructor"} 1',
     'router_subscriptions{node="a"} NaN',
     'queue_processes{node="a"} -1',
     'bytes_sent_total{node="a"} 10',
@@ -70,7 +71,7 @@ test('labels other than the mapped ones are summed away; unknown versions kept a
   const t = table(brokerReadings(parsePrometheusText(page)));
   assert.deepEqual(t, {
     'vernemq.retain.messages': { '': 5 },
-    'vernemq.client.keepalive.expired': { 'network.protocol.version=3.1.1': 3, 'network.protocol.version=7': 5 },
+    'vernemq.client.keepalive.expired': { 'network.protocol.version=3.1.1': 3, 'network.protocol.version=invalid': 6 },
     'vernemq.network.io': { 'network.io.direction=transmit': 10 },
   });
 });

@@ -81,7 +81,8 @@ async function wakeups(n: number, from: number): Promise<void> {
 before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
-  sidecar = await startTestSidecar({ brokerMetricsUrl: url, brokerScrapeIntervalMs: 3_600_000, brokerScrapeTimeoutMs: 300, logLevel: 'info' });
+  // 1 s: the scrape at start must not time out on a loaded machine; the slow endpoint answers after 1.5 s.
+  sidecar = await startTestSidecar({ brokerMetricsUrl: url, brokerScrapeIntervalMs: 3_600_000, brokerScrapeTimeoutMs: 1000, logLevel: 'info' });
 });
 
 after(async () => {

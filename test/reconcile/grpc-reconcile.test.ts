@@ -121,3 +121,32 @@ test('the rollout percentage splits events between this TCP sidecar and a gRPC S
     server.close();
   }
 });
+
+test("the broker's gRPC result names are bounded: 8 names, then other; an overlong name is invalid; the counts add up", async () => {
+  const n = 'node="VerneMQ@127.0.0.1"';
+  const h = 'hook="on_client_wakeup"';
+  const page = [
+    `active_mqtt_connections{${n}} 0`,
+    `grpc_call_result{${n},${h},result="ok"} 7`,
+    ...Array.from({ length: 30 }, (_, i) => `grpc_call_result{${n},${h},result="made_up_${i}"} 1`),
+    `grpc_call_result{${n},${h},result="${'x'.repeat(300)}"} 5`,
+    '',
+  ].join('\n');
+  const server = http.createServer((_q, res) => res.end(page));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  const s = await startTestSidecar({ brokerMetricsUrl: url, brokerScrapeIntervalMs: 3_600_000 });
+  try {
+    await eventually(() => assert.ok(s.component(BrokerReconciler)!.last));
+    const samples = parseExposition(await (await fetch(`http://127.0.0.1:${s.adminAddress!.port}/metrics`)).text()).filter((x) => x.name === 'vmq_sidecar_broker_grpc_calls_total');
+    const byType = new Map(samples.map((x) => [x.labels.error_type ?? '', x.value]));
+    assert.equal(byType.size, 1 + 8 + 2, JSON.stringify([...byType.keys()]));
+    assert.equal(byType.get(''), 7);
+    assert.equal(byType.get('invalid'), 5);
+    assert.equal(byType.get('other'), 30 - 8);
+    assert.ok([...byType.keys()].every((k) => k.length <= 128));
+  } finally {
+    await s.stop();
+    server.close();
+  }
+});

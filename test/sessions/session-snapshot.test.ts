@@ -269,3 +269,74 @@ test('a --state-file in a missing directory, under a file, or on a file that is 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a --state-file naming a character device, a FIFO, a socket, a directory or a link exits 64 without opening it; the device is untouched', async () => {
+  const { runCli } = await import('../helpers/cli-process.js');
+  const { execFileSync } = await import('node:child_process');
+  const { mkdirSync, statSync, symlinkSync } = await import('node:fs');
+  const net = await import('node:net');
+  const dir = tmp();
+  const socketPath = path.join(dir, 'sock');
+  const server = net.createServer().listen(socketPath);
+  try {
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    mkdirSync(path.join(dir, 'a-dir'));
+    const target = path.join(dir, 'target.bin');
+    writeFileSync(target, '');
+    symlinkSync(target, path.join(dir, 'link.bin'));
+    const devNull = statSync('/dev/null');
+    const cases: [string, RegExp][] = [
+      ['/dev/null', /is a character device, not a regular file/],
+      [fifo, /is a FIFO, not a regular file/],
+      [socketPath, /is a socket, not a regular file/],
+      [path.join(dir, 'a-dir'), /is a directory/],
+      [path.join(dir, 'link.bin'), /is a symbolic link/],
+    ];
+    for (const [bad, why] of cases) {
+      const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', 'off', '--state-file', bad]);
+      // A FIFO opened for reading would block the start forever: this bound is the test's, the
+      // sidecar has to exit by itself.
+      const timeout = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+      const { code } = await p.exited;
+      clearTimeout(timeout);
+      assert.equal(code, 64, `${bad}: ${p.stderr()}`);
+      const lines = p.stderr().trim().split('\n');
+      assert.equal(lines.length, 1, p.stderr());
+      assert.match(lines[0]!, /--state-file: /);
+      assert.match(lines[0]!, why);
+    }
+    const after = statSync('/dev/null');
+    assert.ok(after.isCharacterDevice());
+    assert.equal(after.rdev, devNull.rdev);
+    assert.equal(after.ino, devNull.ino);
+    assert.equal(readFileSync(target, 'utf8'), '', 'the link target is untouched');
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('temporary snapshot files a killed process left behind are gone after the next start; other files stay', async () => {
+  const dir = tmp();
+  try {
+    const { readdirSync } = await import('node:fs');
+    const stateFile = path.join(dir, 'sessions.bin');
+    // As a kill -9 mid-write leaves them: our naming pattern, partly written.
+    writeFileSync(`${stateFile}.tmp-0123456789abcdef`, 'VMQSNAP\npartial');
+    writeFileSync(`${stateFile}.tmp-fedcba9876543210`, '');
+    writeFileSync(`${stateFile}.tmp-notours`, 'keep');
+    writeFileSync(path.join(dir, 'other.bin.tmp-0123456789abcdef'), 'keep');
+    const sidecar = await startTestSidecar({ stateFile, logLevel: 'info' });
+    try {
+      assert.deepEqual(readdirSync(dir).sort(), ['other.bin.tmp-0123456789abcdef', 'sessions.bin.tmp-notours']);
+      const line = sidecar.logLines.find((l) => l.msg === 'removed temporary snapshot files an earlier process left behind');
+      assert.deepEqual((line?.files as string[]).sort(), ['sessions.bin.tmp-0123456789abcdef', 'sessions.bin.tmp-fedcba9876543210']);
+    } finally {
+      await sidecar.stop();
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['other.bin.tmp-0123456789abcdef', 'sessions.bin', 'sessions.bin.tmp-notours']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

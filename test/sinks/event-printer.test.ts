@@ -35,3 +35,22 @@ test('--print-events: every field of every hook is on the line; the payload as i
   const sub = formatEvent(decoder.decode(encoder.encodeFrame(SAMPLE_EVENTS.on_subscribe), 4, encoder.encodeFrame(SAMPLE_EVENTS.on_subscribe).length, Date.now())!);
   assert.match(sub, /;acl=[^;]+;acl_pattern=/, 'subscription ACLs');
 });
+
+test('--print-events: lines dropped while stdout does not keep up are shown in /status and logged once a minute', async () => {
+  const { Writable } = await import('node:stream');
+  const { EventPrinter } = await import('../../src/sinks/event-printer.js');
+  const { SidecarLogger } = await import('../../src/logging/sidecar-logger.js');
+  // A reader that never reads: the first write fills its buffer, the printer waits for a drain.
+  const stuck = new Writable({ highWaterMark: 16, write: () => {} });
+  const lines: Record<string, unknown>[] = [];
+  const printer = new EventPrinter(stuck, new SidecarLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)));
+  const decoder = new EventDecoder();
+  const frame = encoder.encodeFrame(SAMPLE_EVENTS.on_client_wakeup);
+  printer.consume(decoder.decode(frame, 4, frame.length, Date.now())!);
+  await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 100; i++) printer.consume(decoder.decode(frame, 4, frame.length, Date.now())!);
+  assert.deepEqual(printer.status(), { printEvents: { dropped: 100 } });
+  const warned = lines.filter((l) => l.msg === '--print-events: stdout does not keep up; event lines dropped');
+  assert.equal(warned.length, 1);
+  assert.equal(warned[0]!.droppedTotal, 1);
+});

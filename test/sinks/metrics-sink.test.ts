@@ -151,3 +151,44 @@ test('without --client-groups the metrics have no mqtt.client.group attribute', 
   sink.consume(decode({ ...SAMPLE_EVENTS.on_register, mountpoint: '' }), Date.now());
   assert.deepEqual(series(MQTT_METRICS.registrations), [{ 'mqtt.mountpoint': '', 'network.protocol.version': '3.1.1', value: 1 }]);
 });
+
+test('--max-mountpoints 10: ten one-off mountpoints sent as wakeups, then a real one with 20 wakeups: the real one keeps its own series', async () => {
+  const { startTestSidecar, connect, write } = await import('../helpers/sidecar-fixture.js');
+  const { eventually } = await import('../helpers/eventually.js');
+  const sidecar = await startTestSidecar({ maxMountpoints: 10, logLevel: 'warn' });
+  try {
+    const base = Math.floor(Date.now() / 1000);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 10; i++) frames.push(encoder.encodeFrame({ ...SAMPLE_EVENTS.on_client_wakeup, mountpoint: `one-off-${i}`, clientId: `x${i}`, timestamp: { seconds: base, nanos: i } }));
+    for (let i = 0; i < 20; i++) frames.push(encoder.encodeFrame({ ...SAMPLE_EVENTS.on_client_wakeup, mountpoint: 'tenant-a', clientId: `c${i}`, timestamp: { seconds: base, nanos: 100 + i } }));
+    const s = await connect(sidecar.port);
+    await write(s, Buffer.concat(frames));
+    await eventually(() => assert.equal(sidecar.stats.eventsTotal, 30));
+    s.destroy();
+    const text = await sidecar.telemetry.prometheusText();
+    const connected = (mp: string) => Number(new RegExp(`^mqtt_client_connected\\{[^}]*mqtt_mountpoint="${mp}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    // Its first wakeup is a first sighting while only recurring values get places: "other".
+    assert.equal(connected('tenant-a'), 19, text.split('\n').filter((l) => l.startsWith('mqtt_client_connected')).join('\n'));
+    // Half of the ten places went to one-off values at their first event; the other five stayed "other".
+    const oneOffSeries = text.split('\n').filter((l) => /^mqtt_client_connected\{[^}]*mqtt_mountpoint="one-off-/.test(l)).length;
+    assert.equal(oneOffSeries, 5);
+    assert.equal(connected('other'), 6);
+  } finally {
+    await sidecar.stop();
+  }
+});
+
+test('the event delay histogram clamps timestamps more than a day off and counts them; clock skew records 0 uncounted', () => {
+  const { store, sink } = setUp();
+  const now = Date.now();
+  const at = (seconds: number) => decode({ ...SAMPLE_EVENTS.on_client_wakeup, timestamp: { seconds, nanos: 0 } });
+  sink.consume(at(Math.floor(now / 1000) - 2), now); // 2 s late
+  sink.consume(at(Math.floor(now / 1000) + 1), now); // 1 s from the future: skew
+  sink.consume(at(1), now); // 1970
+  sink.consume(at(9.2e15), now); // far future
+  const h = (store.family(SIDECAR_METRICS.eventDelay.name) as HistogramFamily).all()[0]!;
+  assert.equal(h.count, 4);
+  assert.ok(h.sum >= 2 && h.sum <= 2 + 1 + 86_400, `sum ${h.sum}`);
+  assert.equal((store.family(SIDECAR_METRICS.eventDelayClamped.name) as SumFamily).all()[0]!.value, 2);
+  assert.equal(sink.clampedDelays, 2);
+});

@@ -24,6 +24,10 @@ test('promtool test rules: every alert fires on its trouble and stays silent oth
   assert.match(promtool('test', 'rules', 'tests/vmq-otel-sidecar.test.yml'), /SUCCESS/);
 });
 
+test('promtool test rules, central deployment: nothing fires while healthy or during a rollout; losing every connection or the clients fires once for the deployment', () => {
+  assert.match(promtool('test', 'rules', 'tests/central.test.yml'), /SUCCESS/);
+});
+
 test('every alert has a test scenario, a summary, a description and a runbook section', () => {
   const rules = YAML.parse(readFileSync(`${ALERTS}vmq-otel-sidecar.rules.yml`, 'utf8')) as { groups: { rules: { alert: string; annotations: Record<string, string> }[] }[] };
   const tests = readFileSync(`${ALERTS}tests/vmq-otel-sidecar.test.yml`, 'utf8');

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { PINNED_PLUGIN_VERSION, PLUGIN_VERSIONS, refusedHooks } from '../../src/events/plugin-versions.js';
+import { PINNED_PLUGIN_VERSION, PLUGIN_VERSIONS, refusedHooks } from '../helpers/plugin-versions.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (p: string) => readFileSync(path.join(ROOT, p), 'utf8');

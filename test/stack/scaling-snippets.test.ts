@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { compatRecordingRules } from '../../src/metrics/semconv-renames.js';
+import { compatRecordingRules } from '../../scripts/semconv-renames.js';
 import { ALL_METRICS, prometheusSeriesOf } from '../../src/metrics/metric-catalog.js';
-import { budgetTableMarkdown } from '../../src/metrics/cardinality-budget.js';
+import { budgetTableMarkdown } from '../../scripts/cardinality-budget.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SCALING = path.join(ROOT, 'deploy/scaling');
@@ -189,7 +189,7 @@ test('VictoriaMetrics relabelling: valid Prometheus relabel_configs (promtool) g
 
 test('compatibility rules: generated from the rename table, promtool-checked and -tested, recording documented old names', () => {
   const file = YAML.parse(read('alerts/compat/pre-semconv-names.rules.yml')) as { groups: { name: string; rules: { record: string; expr: string }[] }[] };
-  assert.deepEqual(file.groups.flatMap((g) => g.rules), compatRecordingRules(), 'alerts/compat/pre-semconv-names.rules.yml matches src/metrics/semconv-renames.ts');
+  assert.deepEqual(file.groups.flatMap((g) => g.rules), compatRecordingRules(), 'alerts/compat/pre-semconv-names.rules.yml matches scripts/semconv-renames.ts');
   // The rules record the old names from the new series: no old name is a current series.
   const current = new Set(ALL_METRICS.flatMap(prometheusSeriesOf));
   for (const r of compatRecordingRules()) {

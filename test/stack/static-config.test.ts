@@ -107,9 +107,11 @@ test('Dockerfile HEALTHCHECK, run as Docker would: healthy on a ready sidecar, u
   const { startTestSidecar } = await import('../helpers/sidecar-fixture.js');
   const { spawn } = await import('node:child_process');
   // Asynchronous: the sidecar under test answers from this process's event loop.
-  const check = (adminListen: string) =>
+  const check = (adminListen: string | undefined, extra: Record<string, string> = {}) =>
     new Promise<number | null>((resolve) => {
-      const p = spawn(process.execPath, cmd.slice(1), { env: { ...process.env, VMQ_SIDECAR_ADMIN_LISTEN: adminListen }, stdio: 'ignore', timeout: 10_000 });
+      const env: Record<string, string | undefined> = { ...process.env, VMQ_SIDECAR_ADMIN_LISTEN: adminListen, ...extra };
+      if (adminListen === undefined) delete env.VMQ_SIDECAR_ADMIN_LISTEN;
+      const p = spawn(process.execPath, cmd.slice(1), { env, stdio: 'ignore', timeout: 10_000 });
       p.on('exit', (code) => resolve(code));
     });
   const sidecar = await startTestSidecar({ logLevel: 'warn' });
@@ -119,9 +121,49 @@ test('Dockerfile HEALTHCHECK, run as Docker would: healthy on a ready sidecar, u
   } finally {
     await sidecar.stop();
   }
+  // An admin listener on a specific address is asked there, not on 127.0.0.1.
+  const elsewhere = await startTestSidecar({ logLevel: 'warn', adminListen: { host: '127.0.0.2', port: 0 } });
+  try {
+    const port = elsewhere.adminAddress!.port;
+    assert.equal(await check(`127.0.0.2:${port}`), 0);
+    assert.equal(await check(undefined, { OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.2', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) }), 0);
+    assert.equal(await check(`127.0.0.1:${port}`), 1, 'nothing listens on 127.0.0.1 at that port');
+  } finally {
+    await elsewhere.stop();
+  }
   assert.equal(await check('127.0.0.1:1'), 1);
   assert.equal(await check('off'), 0);
   assert.equal(await check(' OFF '), 0, 'spelt as the option parser accepts it');
+});
+
+test('otel-collector-central.yaml: the shares pipeline accumulates mqtt.client.connected per slot and keeps a scaled-down slot\'s value; every component defined and used', () => {
+  const c = YAML.parse(read('otel-collector-central.yaml')) as Obj;
+  const service = c.service as { pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
+  const used = new Set<string>();
+  for (const [name, p] of Object.entries(service.pipelines)) {
+    for (const s of ['receivers', 'processors', 'exporters'] as const) {
+      for (const comp of p[s]) {
+        assert.ok(comp in ((c[s] as Obj) ?? {}), `pipeline ${name} uses undefined ${s} ${comp}`);
+        used.add(`${s}/${comp}`);
+      }
+    }
+    assert.equal(p.processors[0], 'memory_limiter');
+  }
+  for (const s of ['receivers', 'processors', 'exporters'] as const) for (const comp of Object.keys(c[s] as Obj)) assert.ok(used.has(`${s}/${comp}`), `${s} ${comp} unused`);
+  const shares = service.pipelines['metrics/shares']!;
+  const processors = c.processors as Record<string, Obj>;
+  const filter = shares.processors.find((p) => p.startsWith('filter'))!;
+  assert.deepEqual((processors[filter]!.metrics as { metric: string[] }).metric, ['name != "mqtt.client.connected"']);
+  const acc = shares.processors.find((p) => p.startsWith('deltatocumulative'))!;
+  assert.ok(shares.processors.indexOf(acc) > shares.processors.indexOf(filter));
+  assert.match(String(processors[acc]!.max_stale), /^\d+h$/);
+  assert.ok(parseInt(String(processors[acc]!.max_stale), 10) >= 24 * 30, 'a slot away for a month still comes back to its sum');
+  const exporter = (c.exporters as Record<string, Obj>)[shares.exporters[0]!]!;
+  assert.ok(parseInt(String(exporter.metric_expiration), 10) >= 24 * 30);
+  // The other pipeline takes everything but the shares, also accumulated (counters are deltas too).
+  const others = service.pipelines.metrics!;
+  assert.ok(others.processors.some((p) => p.startsWith('deltatocumulative')));
+  assert.deepEqual((processors[others.processors.find((p) => p.startsWith('filter'))!]!.metrics as { metric: string[] }).metric, ['name == "mqtt.client.connected"']);
 });
 
 test('otel-collector.yaml: pipelines use only defined components, each defined one is used', () => {
@@ -277,14 +319,19 @@ test('the demo application is valid JavaScript with pinned dependencies', () => 
   assert.ok(statSync(path.join(ROOT, 'demo/Dockerfile')).isFile());
 });
 
-test('Kubernetes central example: gRPC Deployment in deltas mode, Service on the plugin\'s port, HPA on CPU', () => {
+test('Kubernetes central example: gRPC StatefulSet in deltas mode exporting deltas, Service on the plugin\'s port, HPA on CPU', () => {
   const docs = YAML.parseAllDocuments(read('deploy/kubernetes/central-grpc-sidecar.yaml')).map((d) => d.toJS() as Obj);
   const kinds = docs.map((d) => d.kind);
-  for (const k of ['Service', 'Deployment', 'HorizontalPodAutoscaler']) assert.ok(kinds.includes(k), k);
-  const dep = docs.find((d) => d.kind === 'Deployment') as { metadata: { name: string }; spec: { template: { spec: { containers: Obj[] } } } };
+  // A StatefulSet: each replica slot keeps its name (service.instance.id) across restarts, so
+  // the Collector's accumulated share of a slot continues (otel-collector-central.yaml).
+  for (const k of ['Service', 'StatefulSet', 'HorizontalPodAutoscaler']) assert.ok(kinds.includes(k), k);
+  const dep = docs.find((d) => d.kind === 'StatefulSet') as { metadata: { name: string }; spec: { template: { spec: { containers: Obj[] } } } };
   const c = dep.spec.template.spec.containers[0]!;
   const env = Object.fromEntries((c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
   assert.equal(env.VMQ_SIDECAR_GAUGE_MODE, 'deltas');
+  assert.equal(env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, 'delta');
+  assert.equal(env.OTEL_METRICS_EXPORTER, 'otlp', 'metrics only through the accumulating Collector');
+  assert.match(String(env.OTEL_RESOURCE_ATTRIBUTES), /service\.instance\.id=\$\(POD_NAME\)/);
   const grpcPort = Number(String(env.VMQ_SIDECAR_GRPC_LISTEN).split(':').pop());
   assert.ok((c.ports as { containerPort: number; name: string }[]).some((p) => p.containerPort === grpcPort && p.name === 'grpc'));
   assert.deepEqual((c.readinessProbe as { grpc: { port: number } }).grpc.port, grpcPort);
@@ -298,4 +345,17 @@ test('Kubernetes central example: gRPC Deployment in deltas mode, Service on the
   for (const name of Object.keys(env).filter((n) => n.startsWith('VMQ_SIDECAR_'))) {
     assert.ok(Object.values(SIDECAR_OPTIONS).some((o) => o.env === name), name);
   }
+  // Only broker pods reach the gRPC port: a NetworkPolicy on these pods whose every rule for the
+  // gRPC port names the broker pods' label.
+  const np = docs.find((d) => d.kind === 'NetworkPolicy') as {
+    spec: { podSelector: { matchLabels: Obj }; policyTypes: string[]; ingress: { from: { podSelector?: { matchLabels: Obj } }[]; ports: { port: string | number }[] }[] };
+  };
+  assert.ok(np, 'a NetworkPolicy');
+  assert.deepEqual(np.spec.podSelector.matchLabels, (dep.spec as unknown as { selector: { matchLabels: Obj } }).selector.matchLabels);
+  assert.ok(np.spec.policyTypes.includes('Ingress'));
+  const grpcRules = np.spec.ingress.filter((r) => r.ports.some((p) => p.port === 'grpc' || p.port === grpcPort));
+  assert.equal(grpcRules.length, 1);
+  for (const peer of grpcRules[0]!.from) assert.deepEqual(peer.podSelector?.matchLabels, { app: 'vernemq' });
+  // The bounds fit the 512Mi limit: at most 64MiB of requests held.
+  assert.equal(env.VMQ_SIDECAR_MAX_BUFFERED_BYTES, '64MiB');
 });

@@ -101,3 +101,81 @@ test('gRPC INVALID_ARGUMENT for one record drops that record only', async () => 
     await receiver.stop();
   }
 });
+
+test('a collector answering 400 to every log export: at most 1,000 POSTs for 20,000 records, each record counted once as rejected', async () => {
+  const { LogExportQueue } = await import('../../src/telemetry/log-export-queue.js');
+  const { createOtlpLogExporter } = await import('../../src/telemetry/exporters.js');
+  const { parseOtelConfig } = await import('../../src/telemetry/otel-config.js');
+  const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  const { SidecarLogger } = await import('../../src/logging/sidecar-logger.js');
+  const receiver = new OtlpReceiver();
+  const port = await receiver.start();
+  receiver.refuseLogs = () => 400;
+  const otel = parseOtelConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' });
+  const exporter = await createOtlpLogExporter(otel.logs);
+  // The default batch size; a short back-off so that the test does not wait out the real one.
+  const q = new LogExportQueue(
+    exporter,
+    { maxQueueSize: 20_000, maxExportBatchSize: 512, scheduledDelayMillis: 5, exportTimeoutMillis: 10_000, minBackoffMillis: 5, maxBackoffMillis: 20 },
+    new SidecarLogger('silent'),
+  );
+  const resource = resourceFromAttributes({ 'service.name': 'test' });
+  const N = 20_000;
+  try {
+    for (let i = 0; i < N; i++) {
+      q.add({
+        hrTime: [1764133200 + i, 0],
+        hrTimeObserved: [1764133200 + i, 0],
+        severityNumber: 9,
+        severityText: 'INFO',
+        body: `client c${i} connected`,
+        resource,
+        instrumentationScope: { name: 'vmq-otel-sidecar' },
+        attributes: { 'messaging.client.id': `c${i}` },
+        droppedAttributesCount: 0,
+      } as never);
+    }
+    await eventually(() => assert.equal(q.pending, 0), 60_000);
+    const posts = receiver.refused[400] ?? 0;
+    assert.ok(posts <= 1000, `${posts} POSTs for ${N} records`);
+    assert.ok(posts >= Math.ceil(N / 512), 'every batch was tried');
+    assert.equal(q.dropped.rejected, N, 'each refused record counted once');
+    assert.equal(q.droppedTotal, N);
+    assert.equal(q.exported, 0);
+    assert.equal(q.failedExports, 0);
+  } finally {
+    await q.shutdown(1000);
+    await receiver.stop();
+  }
+});
+
+test('two bad records in different halves of one batch: both isolated, the other records exported', async () => {
+  const { LogExportQueue } = await import('../../src/telemetry/log-export-queue.js');
+  const { ExportResultCode } = await import('@opentelemetry/core');
+  const { SidecarLogger } = await import('../../src/logging/sidecar-logger.js');
+  let calls = 0;
+  const exported: string[] = [];
+  const bad = new Set(['r7', 'r400']);
+  // A collector answering 400 (as the OTLP HTTP exporter reports it) when a batch holds a bad record.
+  const exporter = {
+    export(batch: { body: string }[], done: (r: { code: number; error?: Error }) => void) {
+      calls++;
+      setImmediate(() => {
+        if (batch.some((r) => bad.has(r.body))) done({ code: ExportResultCode.FAILED, error: Object.assign(new Error('Bad Request'), { name: 'OTLPExporterError', code: 400 }) });
+        else {
+          exported.push(...batch.map((r) => r.body));
+          done({ code: ExportResultCode.SUCCESS });
+        }
+      });
+    },
+    shutdown: async () => {},
+    forceFlush: async () => {},
+  };
+  const q = new LogExportQueue(exporter as never, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5, exportTimeoutMillis: 1000 }, new SidecarLogger('silent'));
+  for (let i = 0; i < 512; i++) q.add({ body: `r${i}` } as never);
+  await eventually(() => assert.equal(q.pending, 0));
+  assert.equal(q.dropped.rejected, 2);
+  assert.equal(exported.length, 510);
+  assert.ok(calls <= 4 * 9 + 1, `${calls} export calls`);
+  await q.shutdown(100);
+});

@@ -45,6 +45,28 @@ test('an outage is one rate-limited WARN line with the error\'s first line, then
   });
 });
 
+test('the recovery line counts the records dropped before the first failed export too (the exporter retries inside its timeout first)', () => {
+  const lines: Record<string, unknown>[] = [];
+  let now = 0;
+  const logger = new SidecarLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>), () => now);
+  let dropped = 7; // before the last success: not this outage's
+  const outage = new ExportOutage(logger, { signal: 'logs', endpoint: 'http://c:4318/v1/logs', warn: true, lost: () => ({ droppedRecords: dropped }) }, () => now);
+  outage.succeeded();
+  // The collector goes away; the queue fills while the exporter is still retrying its batch.
+  dropped += 300;
+  now += 10_000;
+  outage.failed(new Error('connect ECONNREFUSED 127.0.0.1:4318'));
+  dropped += 20;
+  now += 1000;
+  outage.succeeded();
+  assert.equal(lines.find((l) => l.msg === 'logs exports recovered')!.droppedRecords, 320);
+  // The next outage starts from what the recovery left.
+  dropped += 4;
+  outage.failed(new Error('connect ECONNREFUSED 127.0.0.1:4318'));
+  outage.succeeded();
+  assert.equal(lines.filter((l) => l.msg === 'logs exports recovered')[1]!.droppedRecords, 4);
+});
+
 test('a timed-out export and failed ones in the same outage make one WARN line per interval', () => {
   const lines: Record<string, unknown>[] = [];
   let now = 0;

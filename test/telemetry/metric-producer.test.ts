@@ -7,10 +7,12 @@ import type { Mountpoint, TopicGroup } from '../../src/metrics/bounded-values.js
 const mp = (v: string) => v as Mountpoint;
 const group = (v: string) => v as TopicGroup;
 import { MQTT_METRICS } from '../../src/metrics/metric-catalog.js';
-import { StoreMetricProducer } from '../../src/telemetry/metric-producer.js';
+import { StoreMetricProducer, settleDeltas } from '../../src/telemetry/metric-producer.js';
 
-async function collect(p: StoreMetricProducer) {
+/** One collection and its export's outcome (ok: the exporter reported success). */
+async function collect(p: StoreMetricProducer, ok = true) {
   const { resourceMetrics } = await p.collect();
+  settleDeltas(resourceMetrics, ok);
   return resourceMetrics.scopeMetrics[0]!.metrics;
 }
 
@@ -65,4 +67,29 @@ test('past the series limit, new combinations are counted in one overflow series
   assert.equal(points.length, 4);
   assert.deepEqual(points[3]!.attributes, { 'otel.metric.overflow': true });
   assert.equal(points[3]!.value, 2);
+});
+
+test('delta: a failed export\'s changes go out with the next one; in deltas mode the connected share is a delta too', async () => {
+  const store = new MetricStore();
+  const published = store.sum(MQTT_METRICS.published);
+  const connected = store.sum(MQTT_METRICS.connected);
+  const delta = new StoreMetricProducer(store, 'delta', undefined, new Set([MQTT_METRICS.connected.name]));
+  const value = (ms: unknown[], name: string) => (ms as SumMetricData[]).find((m) => m.descriptor.name === name)!.dataPoints[0]!.value;
+  published.get(mp(''), 1, false, group('g'), '', '3.1.1').value += 5;
+  connected.get(mp(''), '').value += 3;
+  const first = await collect(delta);
+  assert.equal(value(first, 'mqtt.message.published'), 5);
+  assert.equal((first as SumMetricData[]).find((m) => m.descriptor.name === 'mqtt.client.connected')!.aggregationTemporality, AggregationTemporality.DELTA);
+  assert.equal(value(first, 'mqtt.client.connected'), 3);
+  // The next export fails: its 2 and -4 are not lost, they go out with the one after.
+  published.get(mp(''), 1, false, group('g'), '', '3.1.1').value += 2;
+  connected.get(mp(''), '').value -= 4;
+  const failed = await collect(delta, false);
+  assert.equal(value(failed, 'mqtt.message.published'), 2);
+  published.get(mp(''), 1, false, group('g'), '', '3.1.1').value += 1;
+  const next = await collect(delta);
+  assert.equal(value(next, 'mqtt.message.published'), 3);
+  assert.equal(value(next, 'mqtt.client.connected'), -4);
+  const after = await collect(delta);
+  assert.equal(value(after, 'mqtt.message.published'), 0);
 });

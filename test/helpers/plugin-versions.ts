@@ -4,7 +4,7 @@
  * does not start) when one name is not in it, so every hook list this project ships is tested
  * against this table (test/stack/hook-lists.test.ts). Facts only, each with where it was read.
  */
-import type { HookName } from './event-types.js';
+import type { HookName } from '../../src/events/event-types.js';
 
 export interface PluginVersion {
   /** Repository and version as users name them. */

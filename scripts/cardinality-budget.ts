@@ -6,7 +6,7 @@
  * combination (histograms: one per bucket, +Inf, _sum and _count). docs/scaling.md's budget
  * table is this function's output; the test holds the doc to it.
  */
-import { ALL_METRICS, type MetricDef } from './metric-catalog.js';
+import { ALL_METRICS, type MetricDef } from '../src/metrics/metric-catalog.js';
 
 /** The SDK's cardinality limit per metric (docs/telemetry.md), plus its overflow series. */
 export const COMBINATIONS_PER_METRIC = 2000;
@@ -42,8 +42,8 @@ const SELF_METRIC_VALUES: Record<string, number> = {
   'otel.sdk.processor.log.queue.size otel.component.name': 1,
   'otel.sdk.processor.log.queue.capacity otel.component.type': 1,
   'otel.sdk.processor.log.queue.capacity otel.component.name': 1,
-  'vmq_sidecar.attribute_value.folded vmq_sidecar.attribute.name': 3,
-  'vmq_sidecar.attribute_value.invalid vmq_sidecar.attribute.name': 4,
+  'vmq_sidecar.attribute_value.folded vmq_sidecar.attribute.name': 4,
+  'vmq_sidecar.attribute_value.invalid vmq_sidecar.attribute.name': 5,
   // The metric exporter and the log exporter.
   'vmq_sidecar.export.failures otel.component.type': 2,
   // At most 20 classes, then _OTHER (export-error-type.ts), and the zero series without one.
@@ -52,13 +52,18 @@ const SELF_METRIC_VALUES: Record<string, number> = {
   'vmq_sidecar.broker.scrapes error.type': 4,
   'vmq_sidecar.hook.missing vmq_sidecar.gauge.name': 2,
   'vmq_sidecar.event.received vmq_sidecar.transport': 2,
+  'vmq_sidecar.connection.open vmq_sidecar.transport': 2,
+  'vmq_sidecar.connection.accepted vmq_sidecar.transport': 2,
+  'vmq_sidecar.connection.refused vmq_sidecar.transport': 2,
+  'vmq_sidecar.gauge.mode vmq_sidecar.gauge_mode': 1,
   'vmq_sidecar.frame.rejected vmq_sidecar.transport': 2,
-  // OK and INVALID_ARGUMENT; oversized calls are refused by grpc-js before they are counted.
-  'vmq_sidecar.grpc.calls rpc.grpc.status': 2,
-  // 20 values, then "other", and "" when the metadata is absent.
-  'vmq_sidecar.grpc.calls vernemq.user_type': 22,
-  // The broker's result names (absent for ok, deadline_exceeded, unavailable, invalid_argument, dropped, no_workers, crashed).
-  'vmq_sidecar.broker.grpc_calls error.type': 7,
+  // The answers of grpc-receiver.ts's GRPC_ANSWERS.
+  'vmq_sidecar.grpc.calls rpc.grpc.status': 8,
+  // 20 values, then "other", "invalid", and "" when the metadata is absent.
+  'vmq_sidecar.grpc.calls vernemq.user_type': 23,
+  // Absent for ok, at most 8 of the broker's result names (deadline_exceeded, unavailable,
+  // invalid_argument, dropped, no_workers, crashed...), then "other", and "invalid".
+  'vmq_sidecar.broker.grpc_calls error.type': 11,
   'process.cpu.time cpu.mode': 2,
   'nodejs.eventloop.time nodejs.eventloop.state': 2,
 };
@@ -92,8 +97,10 @@ export function attributeBound(metric: MetricDef, attribute: string, s: BudgetSe
       return s.clientGroups === 0 ? 1 : s.clientGroups + 1;
     case 'vernemq.listener.type':
     case 'network.io.direction':
-    case 'network.protocol.version':
       return 2;
+    case 'network.protocol.version':
+      // 3.1.1 and 5, and "invalid" for a value the broker should not send.
+      return 3;
     case 'vernemq.hook':
       return 13;
     default:

@@ -32,8 +32,8 @@
  * metric; attribute changes that apply wherever the attribute appears are in
  * METRIC_ATTRIBUTE_RENAMES.
  */
-import { ALL_METRICS, type MetricDef } from './metric-catalog.js';
-import { prometheusLabel, prometheusName } from './prometheus-naming.js';
+import { ALL_METRICS, type MetricDef } from '../src/metrics/metric-catalog.js';
+import { prometheusLabel, prometheusName } from '../src/metrics/prometheus-naming.js';
 
 export interface AttributeChange {
   from: string;
