@@ -75,7 +75,7 @@ export const DASHBOARDS: DashboardDef[] = [
     description: 'Clients, sessions, disconnect reasons, message flow and broker events, from vmq-otel-sidecar.',
     panels: [
       row('Is the broker healthy?'),
-      stat('Connected clients', U.clients, 'Clients connected now, all selected nodes. Derived from events since each sidecar started (or its --state-file); see "How far can I trust the gauges?" in the README.', `sum(mqtt_client_connected{${I}})`),
+      stat('Connected clients', U.clients, 'Clients connected now, all selected nodes. Derived from events since each sidecar started (or its --state-file); see "How far can I trust the gauges?" in docs/operations.md.', `sum(mqtt_client_connected{${I}})`),
       stat('Offline sessions', U.sessions, 'Persistent sessions whose client is away (clean_session=false), all selected nodes.', `sum(mqtt_session_offline{${I}})`),
       stat('Connects /s', U.connectsPerSecond, 'Successful CONNECTs per second (on_register), all selected nodes.', `sum(rate(mqtt_client_registrations_total{${I}}[${RI}]))`),
       stat('Disconnects /s', U.disconnectsPerSecond, 'Client disconnects per second, every reason, all selected nodes.', `sum(rate(mqtt_client_disconnects_total{${I}}[${RI}]))`),

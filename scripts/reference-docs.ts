@@ -10,6 +10,7 @@ import { SIDECAR_OPTIONS } from '../src/config/sidecar-config.js';
 import { SIMULATOR_OPTIONS } from '../src/simulator/simulator-config.js';
 import { OTEL_VARIABLES } from '../src/telemetry/otel-config.js';
 import type { OptionSpec } from '../src/config/option-parser.js';
+import { SIDECAR_OPTION_GROUPS, SIMULATOR_OPTION_GROUPS, type OptionGroup } from '../src/config/option-groups.js';
 import { prometheusLabel } from '../src/metrics/prometheus-naming.js';
 import { LOG_ATTRIBUTE_RENAMES, LOG_ATTRIBUTES_ADDED, METRIC_ATTRIBUTE_RENAMES, METRIC_RENAMES, renameFor, type MetricRename } from './semconv-renames.js';
 
@@ -262,12 +263,28 @@ export function renderTelemetryDoc(): string {
   return out.join('\n');
 }
 
-function optionTable(table: Record<string, OptionSpec<unknown>>): string[] {
+function optionTable(options: readonly OptionSpec<unknown>[]): string[] {
   const lines = ['| flag | environment variable | default | accepted | meaning |', '|---|---|---|---|---|'];
-  for (const o of Object.values(table)) {
+  for (const o of options) {
     lines.push(`| \`--${o.flag}\` | ${o.env ? `\`${o.env}\`` : '-'} | ${o.default !== undefined && o.default !== '' ? `\`${o.default}\`` : '-'} | ${cell(o.accepted)} | ${cell(o.description)} |`);
   }
   return lines;
+}
+
+/** One section per group of --help (src/config/option-groups.ts), in its order; ungrouped options last. */
+function groupedOptionTables(table: Record<string, OptionSpec<unknown>>, groups: readonly OptionGroup[]): string[] {
+  const specs = Object.values(table);
+  const out: string[] = [];
+  const listed = new Set<string>();
+  for (const g of groups.filter((g) => g.see === undefined)) {
+    const options = Object.keys(g.options).flatMap((flag) => specs.filter((s) => s.flag === flag));
+    for (const o of options) listed.add(o.flag);
+    const summary = `${g.summary[0]!.toUpperCase()}${g.summary.slice(1)}.`.replace('the OTEL_* variables', 'the [`OTEL_*` variables](#opentelemetry-environment-variables)');
+    out.push(`### ${g.name}`, '', summary, '', ...optionTable(options), '');
+  }
+  const other = specs.filter((s) => !listed.has(s.flag));
+  if (other.length > 0) out.push('### Other', '', ...optionTable(other), '');
+  return out;
 }
 
 export function renderConfigurationDoc(): string {
@@ -279,12 +296,18 @@ export function renderConfigurationDoc(): string {
     'Our own settings are command-line flags, each with an environment variable; a flag wins over',
     'its variable. OpenTelemetry settings are the standard `OTEL_*` variables. Any invalid value',
     'stops the sidecar with exit status 64 and one line per problem naming the setting and what it',
-    'accepts.',
+    'accepts (an unknown flag gets a "did you mean"; a duration needs its unit: `10s`, not `10`); so',
+    'does a listen address already in use, naming `--listen`, `--admin-listen` or `--grpc-listen`. A',
+    '`VMQ_SIDECAR_*` variable that no setting reads (a misspelt name) is not an error, as a removed',
+    'setting must not stop a deployment, but it gets a WARN line at start with the nearest name.',
+    'Boolean flags take `--flag`, `--flag=false` or `--flag no` alike. `vmq-otel-sidecar --help` (or',
+    '`-h`) lists the options in the groups below, one line each; `--version` prints the version.',
     '',
     '## `vmq-otel-sidecar` (run)',
     '',
-    ...optionTable(SIDECAR_OPTIONS as unknown as Record<string, OptionSpec<unknown>>),
+    'In the groups of `--help`: ' + SIDECAR_OPTION_GROUPS.map((g) => (g.see === undefined ? `[${g.name.toLowerCase()}](#${g.name.toLowerCase()})` : `[${g.name.toLowerCase()}](#${g.name.toLowerCase()}-vmq-otel-sidecar-simulate)`)).join(', ') + '.',
     '',
+    ...groupedOptionTables(SIDECAR_OPTIONS as unknown as Record<string, OptionSpec<unknown>>, SIDECAR_OPTION_GROUPS),
     '## OpenTelemetry environment variables',
     '',
     '| variable | default | meaning |',
@@ -296,9 +319,8 @@ export function renderConfigurationDoc(): string {
     'switches metrics and log records to OTLP and turns spans on. The sidecar\'s own JSON log stays on',
     'stderr either way.',
     '',
-    '## `vmq-otel-sidecar simulate`',
+    '## Simulator: `vmq-otel-sidecar simulate`',
     '',
-    ...optionTable(SIMULATOR_OPTIONS as unknown as Record<string, OptionSpec<unknown>>),
-    '',
+    ...groupedOptionTables(SIMULATOR_OPTIONS as unknown as Record<string, OptionSpec<unknown>>, SIMULATOR_OPTION_GROUPS),
   ].join('\n');
 }

@@ -7,6 +7,7 @@ import { ConfigError, formatHelp, formatHostPort, parseOptions, unknownVariables
 import { SIDECAR_OPTIONS, type SidecarSettings } from '../config/sidecar-config.js';
 import { parseOtelConfig, type OtelConfig } from '../telemetry/otel-config.js';
 import { SIMULATOR_OPTIONS } from '../simulator/simulator-config.js';
+import { SIDECAR_OPTION_GROUPS, SIMULATOR_OPTION_GROUPS, type OptionGroup } from '../config/option-groups.js';
 import { startSidecar } from '../sidecar.js';
 import { defaultWorkers } from '../receiver/grpc-workers.js';
 import { runSimulator, type SimulatorSummary } from '../simulator/simulator.js';
@@ -20,12 +21,11 @@ const EXIT_UNAVAILABLE = 69;
 
 const SIDECAR_USAGE =
   'Usage: vmq-otel-sidecar [run] [options]     receive vmq_events_sidecar events, export OpenTelemetry metrics and logs\n' +
-  '       vmq-otel-sidecar simulate [options]  play the plugin\'s side against a running sidecar (simulate --help)\n\n' +
-  'OpenTelemetry settings come from the standard OTEL_* variables (docs/configuration.md).';
+  '       vmq-otel-sidecar simulate [options]  play the plugin\'s side against a running sidecar (simulate --help)';
 
 /** Handles -h/--help and --version; true when the command should not run. */
-function answeredInfo(parsed: { help: boolean; version: boolean }, usage: string, table: Parameters<typeof formatHelp>[1]): boolean {
-  if (parsed.help) process.stdout.write(formatHelp(usage, table));
+function answeredInfo(parsed: { help: boolean; version: boolean }, usage: string, table: Parameters<typeof formatHelp>[1], groups: readonly OptionGroup[], reference: string): boolean {
+  if (parsed.help) process.stdout.write(formatHelp(usage, table, groups, 'VMQ_SIDECAR_', [reference]));
   else if (parsed.version) process.stdout.write(`vmq-otel-sidecar ${VERSION}\n`);
   return parsed.help || parsed.version;
 }
@@ -37,7 +37,7 @@ async function runSidecar(argv: string[]): Promise<void> {
   let otel: OtelConfig | undefined;
   try {
     parsed = parseOptions(SIDECAR_OPTIONS, argv, process.env);
-    if (answeredInfo(parsed, SIDECAR_USAGE, SIDECAR_OPTIONS)) return;
+    if (answeredInfo(parsed, SIDECAR_USAGE, SIDECAR_OPTIONS, SIDECAR_OPTION_GROUPS, 'Accepted values, details and the OTEL_* variables (exporters, endpoints): docs/configuration.md')) return;
     if (parsed.positional.length > 0) problems.push(`unexpected argument ${JSON.stringify(parsed.positional[0])} (commands: run, simulate; --help lists the options)`);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -126,7 +126,7 @@ function reportLostConnections(s: SimulatorSummary, connections: number): void {
 
 async function simulate(argv: string[]): Promise<void> {
   const parsed = parseOptions(SIMULATOR_OPTIONS, argv, process.env);
-  if (answeredInfo(parsed, 'Usage: vmq-otel-sidecar simulate [options]', SIMULATOR_OPTIONS)) return;
+  if (answeredInfo(parsed, 'Usage: vmq-otel-sidecar simulate [options]', SIMULATOR_OPTIONS, SIMULATOR_OPTION_GROUPS, 'Accepted values and details: docs/configuration.md#simulator-vmq-otel-sidecar-simulate')) return;
   const { settings } = parsed;
   if (parsed.positional.length > 0) throw new ConfigError([`unexpected argument ${JSON.stringify(parsed.positional[0])} (--help lists the options)`]);
   if (settings.preencode && settings.events === undefined) throw new ConfigError(['--preencode needs --events N: it encodes every frame before sending, so the run needs an event count, not a duration']);

@@ -5,6 +5,7 @@
  * reports all of them, each naming the setting.
  */
 import { parseArgs } from 'node:util';
+import type { HelpEntry, OptionGroup } from './option-groups.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -171,16 +172,42 @@ export function parseOptions<S>(table: OptionTable<S>, argv: readonly string[], 
   return { settings: settings as S, positional, help, version };
 }
 
-/** Plain-text help listing every option of a table. */
-export function formatHelp<S>(usage: string, table: OptionTable<S>): string {
-  const lines = [usage, '', 'Options:'];
-  for (const spec of Object.values(table) as OptionSpec<unknown>[]) {
-    const env = spec.env ? ` (env ${spec.env})` : '';
-    const def = spec.default !== undefined && spec.default !== '' ? ` [default: ${spec.default}]` : '';
-    const value = spec.boolean ? '[=true|false]' : ' VALUE';
-    lines.push(`  --${spec.flag}${value}${env}${def}`, `      ${spec.description} Accepted: ${spec.accepted}.`);
+/**
+ * Plain-text help: the options by group (option-groups.ts), one line each with its default; an
+ * option no group lists still shows, under "Other". Environment variables named by the rule
+ * (envPrefix + the flag in capitals, - as _) are said once at the end; others by the option.
+ */
+export function formatHelp<S>(usage: string, table: OptionTable<S>, groups: readonly OptionGroup[], envPrefix: string, footer: readonly string[]): string {
+  const specs = Object.values(table) as OptionSpec<unknown>[];
+  const byFlag = new Map(specs.map((s) => [s.flag, s]));
+  const listed = new Set(groups.flatMap((g) => Object.keys(g.options)));
+  const other = specs.filter((s) => !listed.has(s.flag));
+  const all: OptionGroup[] = [...groups];
+  if (other.length > 0) {
+    all.push({ name: 'Other', summary: 'options without a group yet', options: Object.fromEntries(other.map((s) => [s.flag, { value: s.boolean ? undefined : 'VALUE', summary: s.description.split(/\.( |$)/)[0]! }])) });
   }
-  lines.push('  -h, --help', '      Print this help and exit.', '  --version', '      Print the version and exit.');
+  const ruleEnv = (s: OptionSpec<unknown>) => s.env === envPrefix + s.flag.toUpperCase().replace(/-/g, '_');
+  const left = (flag: string, e: HelpEntry) => `  --${flag}${e.value ? ` ${e.value}` : ''}`;
+  const width = Math.min(38, Math.max(...all.flatMap((g) => Object.entries(g.options).map(([f, e]) => left(f, e).length))) + 2);
+  const lines = [usage];
+  for (const g of all) {
+    lines.push('', `${g.name}: ${g.summary}`);
+    if (g.see) lines.push(`  ${g.see}`);
+    for (const [flag, e] of Object.entries(g.options)) {
+      const spec = byFlag.get(flag);
+      if (!spec) continue;
+      const l = left(flag, e);
+      const def = spec.default !== undefined && spec.default !== '' && !(spec.boolean && spec.default === 'false') ? ` [${spec.default}]` : '';
+      const env = spec.env && !ruleEnv(spec) ? ` (env ${spec.env})` : '';
+      lines.push(`${l.length < width ? l.padEnd(width) : `${l}  `}${e.summary}${def}${env}`);
+    }
+  }
+  lines.push('', `${'  -h, --help'.padEnd(width)}print this help and exit`, `${'  --version'.padEnd(width)}print the version and exit`);
+  if (specs.some(ruleEnv)) {
+    const example = specs.find(ruleEnv)!;
+    lines.push('', `Each option can also be set by its environment variable, ${envPrefix} and its name in capitals`, `(--${example.flag}: ${example.env}); the flag wins.`);
+  }
+  lines.push(...footer);
   return lines.join('\n') + '\n';
 }
 

@@ -627,8 +627,11 @@ function respondHttpError(stream: http2.ServerHttp2Stream, status: number): void
 function closeAfterAnswer(stream: http2.ServerHttp2Stream): void {
   if (stream.readableEnded) return;
   // NO_ERROR: "the server does not need the rest of the request" (RFC 9113 8.1); gRPC clients
-  // keep the status they already received.
-  stream.close(NGHTTP2_NO_ERROR);
+  // keep the status they already received. After the answer has gone out: Node 26 sends a reset
+  // given in the same turn before the HEADERS frame, and the client sees no status at all.
+  setImmediate(() => {
+    if (!stream.destroyed && !stream.readableEnded) stream.close(NGHTTP2_NO_ERROR);
+  });
 }
 
 /** grpc-message: percent-encode what is not printable ASCII, and '%' (PROTOCOL-HTTP2.md). */

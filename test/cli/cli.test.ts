@@ -26,12 +26,6 @@ test('an unknown command is refused with the list of commands', async () => {
   assert.match(p.stderr(), /unknown command "serve"; accepted: run, simulate/);
 });
 
-test('--help lists every option with its environment variable', async () => {
-  const p = runCli(['--help']);
-  assert.equal((await p.exited).code, 0);
-  for (const v of ['--listen', 'VMQ_SIDECAR_LISTEN', '--max-frame-bytes', '--print-events', '--shutdown-timeout']) assert.ok(p.stdout().includes(v), v);
-  assert.doesNotMatch(p.stdout(), /\[default: \]/, 'an empty default is not shown');
-});
 
 test('an invalid --client-groups says once what is accepted', async () => {
   const p = runCli(['--client-groups', 'foo']);

@@ -22,7 +22,7 @@ test('npm start, the Dockerfile and bench:fuzz (the sidecar in the bench process
 test('the young generation is as small as the flags say', () => {
   const out = spawnSync(process.execPath, [...NODE_FLAGS, '-p', "require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size"], { encoding: 'utf8' });
   assert.equal(out.status, 0, out.stderr);
-  // Two semi-spaces of --max-semi-space-size MiB at most (Node 20's default: two of 16 MiB).
+  // Two semi-spaces of --max-semi-space-size MiB at most (Node 24's default: up to two of 32 MiB).
   const semiMiB = Number(/--max-semi-space-size=(\d+)/.exec(NODE_FLAGS.join(' '))![1]);
   assert.ok(Number(out.stdout) <= 2 * semiMiB * 1024 * 1024, `new space ${out.stdout.trim()} bytes`);
 });

@@ -12,6 +12,7 @@ import { eventually } from '../helpers/eventually.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { EVENT_METHOD_PATH, eventRequest } from '../../src/simulator/grpc-sender.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 const MiB = 1024 * 1024;
 // The client queues whole 15 MiB messages: more than nghttp2's default 10 MB per session on its side.
@@ -42,9 +43,13 @@ function grpcCall(session: http2.ClientHttp2Session, message: Buffer): Promise<n
 }
 
 test('40 concurrent 15 MiB gRPC calls with --max-buffered-bytes 64MiB: memory within the budget + 160 MB, the rest RESOURCE_EXHAUSTED and counted, a small call afterwards OK', async () => {
+  // With the Node flags npm start and the image run it with (src/cli/node-flags.ts): without
+  // them Node 24's young generation alone grows to 64 MiB of garbage, which is not the memory
+  // a deployed sidecar holds.
   const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--max-buffered-bytes', '64MiB'], {
     OTEL_METRICS_EXPORTER: 'prometheus',
     OTEL_LOGS_EXPORTER: 'none',
+    NODE_OPTIONS: NODE_FLAGS.join(' '),
   });
   try {
     const ports = await eventually(() => {

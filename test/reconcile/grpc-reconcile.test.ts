@@ -71,7 +71,7 @@ test('the rollout percentage splits events between this TCP sidecar and a gRPC S
   const server = http.createServer((_q, res) => res.end(text()));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
-  // A per-pod sidecar on the TCP pool only, in deltas mode as the README says for a split; the
+  // A per-pod sidecar on the TCP pool only, in deltas mode as docs/deployment.md says for a split; the
   // plugin's gRPC calls go to another endpoint.
   const s = await startTestSidecar({ brokerMetricsUrl: url, brokerScrapeIntervalMs: 3_600_000, gaugeMode: 'deltas' });
   try {

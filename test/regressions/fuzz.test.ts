@@ -87,7 +87,9 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as const) {
       const started = Date.now();
       await sidecar.stop();
       assert.ok(Date.now() - started < 5000 + 1000, 'stopped within the shutdown timeout');
-      assert.ok(watchdog.maxStallMs < MAX_STALL_MS, `event loop stalled ${Math.round(watchdog.maxStallMs)} ms`);
+      // Held by the process itself, not by a machine busy with other work (1.6 s wall-clock gaps
+      // were seen beside a load average of 20, with the process waiting for a core).
+      assert.ok(watchdog.maxBusyStallMs < MAX_STALL_MS, `event loop held ${Math.round(watchdog.maxBusyStallMs)} ms of CPU (wall clock ${Math.round(watchdog.maxStallMs)} ms)`);
       process.stderr.write(
         `# fuzz ${protocol}: events ${sidecar.stats.eventsTotal}, rejected ${JSON.stringify(sidecar.stats.rejected)}, records exported ${q.exported}, dropped ${JSON.stringify(q.dropped)}, max stall ${Math.round(watchdog.maxStallMs)} ms\n`,
       );

@@ -162,7 +162,7 @@ test('--redact hash: client id, username and peer replaced by a keyed hash, stab
   const redact = { fields: ['client_id', 'username', 'peer'] as const, mode: 'hash' as const, key: 'a-key-of-16-chars-or-more' };
   const one = sink({ ratios: parseLogHooks('all'), redact });
   for (const e of Object.values(SAMPLE_EVENTS)) one.s.consume(decode(e), Date.now());
-  // Topics are not redacted (they may hold a client id: README, Personal data).
+  // Topics are not redacted (they may hold a client id: docs/operations.md, Personal data).
   const text = JSON.stringify(one.records().map((r) => [r.body, r.attributes])).replace(/devices\/dev-1\/\w+/g, '');
   for (const secret of ['dev-1', 'dev-2', 'alice', 'mallory', '10.0.0.7', '10.0.0.8', '53122']) assert.ok(!text.includes(secret), `${secret} not in any record`);
   const reg = one.records().find((r) => r.eventName === 'vernemq.on_register')!;
