@@ -76,6 +76,10 @@ interface Receipt {
   sec: number;
   nanos: number;
   qos: number;
+  /** The publish's destination template (its matched ACL's pattern, else --topic-groups). */
+  template: string | null;
+  /** Estimated bytes held for it (the template counts: an ACL pattern comes from the broker). */
+  bytes: number;
 }
 
 /** A delivery whose publish has not been seen (yet). */
@@ -85,6 +89,8 @@ interface WaitingDelivery {
   span: BrokerSpan | null;
   clientId: string;
   subscriptionQos: number;
+  /** False for MQTT 5 sessions: no on_delivery_complete is ever sent for them (no _m5 hook). */
+  completes: boolean;
   /** Broker time of the delivery. */
   sec: number;
   nanos: number;
@@ -224,12 +230,14 @@ export class SpanSink implements EventSink {
     }
     let receipt = this.receipts.get(key);
     if (receipt === undefined) {
-      receipt = { at: now, sec: e.timeSec, nanos: e.timeNanos, qos: e.qos };
-      this.makeRoom(RECEIPT_BYTES);
+      const template = this.template(e.matchedAcl, e.topic);
+      const bytes = RECEIPT_BYTES + 2 * (template?.length ?? 0);
+      receipt = { at: now, sec: e.timeSec, nanos: e.timeNanos, qos: e.qos, template, bytes };
+      this.makeRoom(bytes);
       this.receipts.set(key, receipt);
-      this.bytes += RECEIPT_BYTES;
+      this.bytes += bytes;
     }
-    if (early !== undefined) for (const w of early) this.delivered(w.span, w.series, key, w.clientId, w.subscriptionQos, w.sec, w.nanos, receipt, now);
+    if (early !== undefined) for (const w of early) this.delivered(w.span, w.series, key, w.clientId, w.subscriptionQos, w.completes, w.sec, w.nanos, receipt, now);
   }
 
   private deliver(e: DeliverEvent, ctx: TraceContext, receiptId: string, key: string): void {
@@ -252,7 +260,7 @@ export class SpanSink implements EventSink {
     }
     const receipt = this.receipts.get(key);
     if (receipt !== undefined) {
-      this.delivered(span, series, key, e.clientId, e.qos, e.timeSec, e.timeNanos, receipt, now);
+      this.delivered(span, series, key, e.clientId, e.qos, e.protocolVersion !== '5', e.timeSec, e.timeNanos, receipt, now);
       return;
     }
     // Not seen (yet): the publish may be behind it in the pool, or elsewhere. A delivery from the
@@ -263,7 +271,7 @@ export class SpanSink implements EventSink {
     }
     const bytes = DELIVERY_BYTES + 2 * (e.clientId.length + e.topic.length);
     this.makeRoom(bytes);
-    const w: WaitingDelivery = { at: now, span, clientId: e.clientId, subscriptionQos: e.qos, sec: e.timeSec, nanos: e.timeNanos, series, bytes };
+    const w: WaitingDelivery = { at: now, span, clientId: e.clientId, subscriptionQos: e.qos, completes: e.protocolVersion !== '5', sec: e.timeSec, nanos: e.timeNanos, series, bytes };
     const list = this.waiting.get(key);
     if (list === undefined) this.waiting.set(key, [w]);
     else list.push(w);
@@ -278,6 +286,7 @@ export class SpanSink implements EventSink {
     key: string,
     clientId: string,
     subscriptionQos: number,
+    completes: boolean,
     sec: number,
     nanos: number,
     receipt: Receipt,
@@ -293,8 +302,14 @@ export class SpanSink implements EventSink {
       span.startNanos = receipt.nanos;
     }
     span.attributes['vmq_sidecar.receipt_time_known'] = true;
+    // The broker names the ACL but not its pattern on deliveries (acl_pattern ""): the publish's
+    // template, so that the delivery span is named like its receipt span.
+    if (receipt.template !== null && span.attributes['messaging.destination.template'] === undefined) {
+      span.attributes['messaging.destination.template'] = receipt.template;
+      span.name = `deliver ${receipt.template}`;
+    }
     // The QoS the message travels with to this subscriber: a completion comes only above 0.
-    if (Math.min(receipt.qos, subscriptionQos) > 0) this.awaitCompletion(span, key + clientId, now);
+    if (completes && Math.min(receipt.qos, subscriptionQos) > 0) this.awaitCompletion(span, key + clientId, now);
     else this.emit(span);
   }
 
@@ -394,7 +409,7 @@ export class SpanSink implements EventSink {
     for (const [k, r] of this.receipts) {
       if (r.at + o.receiptRetentionMs > at) break;
       this.receipts.delete(k);
-      this.bytes -= RECEIPT_BYTES;
+      this.bytes -= r.bytes;
     }
   }
 
@@ -410,7 +425,7 @@ export class SpanSink implements EventSink {
       for (const x of [r, w, h, c]) if (x !== undefined && atOf(x[1]) < oldest) oldest = atOf(x[1]);
       if (r !== undefined && r[1].at === oldest) {
         this.receipts.delete(r[0]);
-        this.bytes -= RECEIPT_BYTES;
+        this.bytes -= r[1].bytes;
         this.evicted.receipt++;
       } else if (w !== undefined && w[1][0]!.at === oldest) {
         this.waiting.delete(w[0]);

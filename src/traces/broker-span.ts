@@ -32,7 +32,8 @@ export class BrokerSpan {
     /** W3C tracestate of the publisher's context ('' when none). */
     readonly traceState: string,
     readonly flags: number,
-    readonly name: string,
+    /** Not readonly: a delivery span takes its publish's destination template once the receipt is known. */
+    public name: string,
     readonly kind: number,
     public startSec: number,
     public startNanos: number,

@@ -209,3 +209,30 @@ test('an MQTT 5 message (the companion) traced by its traceparent user property:
   assert.equal(spans.length, before);
   await s.shutdown();
 });
+
+test('an MQTT 5 delivery at QoS 1/2 is exported at once: no on_delivery_complete ever comes for MQTT 5 sessions', async () => {
+  const { s, spans } = sink();
+  const p = Buffer.from('{"n":2}');
+  const props = { userProperties: { traceparent: `00-${T}-5555555555555555-01` } };
+  s.consume(ev('on_publish', 'pub5', 0, p, { mqtt5: true, qos: 1, ...props }), 0);
+  s.consume(ev('on_deliver', 'sub5', 40, p, { mqtt5: true, qos: 2, ...props }), 0);
+  const delivery = spans.find((x) => x.attributes['messaging.client.id'] === 'sub5');
+  assert.ok(delivery, 'exported without waiting for a completion');
+  assert.notEqual(delivery.attributes['mqtt.delivery.completed'], false, 'not claimed as never completed');
+  assert.equal(s.entries, 1, 'only the receipt time is held');
+  await s.shutdown();
+});
+
+test('a delivery takes its publish\'s template (the broker sends the ACL name without its pattern on on_deliver)', async () => {
+  const { s, spans } = sink();
+  const p = payload('6666666666666666');
+  const acl = { name: 'demo-telemetry', pattern: 'demo/+/telemetry' };
+  s.consume(ev('on_publish', 'pub', 0, p, { topic: 'demo/d1/telemetry', matchedAcl: acl }), 0);
+  s.consume(ev('on_deliver', 'sub', 30, p, { topic: 'demo/d1/telemetry', matchedAcl: { name: 'demo-telemetry', pattern: '' } }), 0);
+  const receipt = spans.find((x) => x.parentSpanId === '6666666666666666')!;
+  const delivery = spans.find((x) => x.parentSpanId === receipt.spanId)!;
+  assert.equal(receipt.name, 'receive demo/+/telemetry');
+  assert.equal(delivery.name, 'deliver demo/+/telemetry');
+  assert.equal(delivery.attributes['messaging.destination.template'], 'demo/+/telemetry');
+  await s.shutdown();
+});
