@@ -94,11 +94,89 @@ export function resolveWorkers(settings: Pick<SidecarSettings, 'workers' | 'gaug
   return settings.workers;
 }
 
+type Role = 'single' | 'primary' | 'worker';
+
+/**
+ * What every stage of the assembly reads: the settings and the services the components share
+ * (the metric store, the ingest counters, the telemetry pipeline, the logger).
+ */
+interface Host {
+  options: SidecarOptions;
+  settings: SidecarSettings;
+  /** A cluster worker of a primary with --workers > 1 serves the gRPC receiver and its outputs only. */
+  role: Role;
+  workerCount: number;
+  otel: OtelConfig;
+  logger: SidecarLogger;
+  store: MetricStore;
+  stats: IngestStats;
+  telemetry: TelemetryPipeline;
+  startedAt: number;
+}
+
+/** What events become, and the checks on them. */
+interface Outputs {
+  metrics: MetricsSink;
+  sessions: SessionTracker;
+  wakeups: UnregisteredWakeups | null;
+  logs: LogSink | null;
+  spans: SpanSink | null;
+  printer: EventPrinter | null;
+  fanout: FanoutSink;
+  coverage: HookCoverage | null;
+  reconciler: BrokerReconciler | null;
+  snapshot: SnapshotLifecycle | null;
+}
+
+/** The fronts events arrive through. */
+interface Receivers {
+  tcp: TcpReceiver;
+  grpc: GrpcReceiver | null;
+  pool: GrpcWorkerPool | null;
+  reporter: WorkerReporter | null;
+}
+
 export async function startSidecar(options: SidecarOptions): Promise<RunningSidecar> {
+  const host = await createHost(options);
+  // The wakeup matcher waits for the slowest plugin connection, which the TCP receiver (built
+  // after the outputs it feeds) knows.
+  const late: { tcp?: TcpReceiver } = {};
+  const outputs = createOutputs(host, () => late.tcp?.lowWatermark());
+  const receivers = createReceivers(host, outputs);
+  late.tcp = receivers.tcp;
+  const { parts, admin } = assemble(host, outputs, receivers);
+  await startOrExplain(host, parts);
+  if (host.role === 'worker') {
+    return {
+      address: { address: host.settings.listen.host, port: 0, family: 'IPv4' },
+      adminAddress: null,
+      grpcAddress: receivers.grpc?.address ?? null,
+      stats: host.stats,
+      telemetry: host.telemetry,
+      component: (type) => parts.find(type),
+      status: () => parts.status(),
+      stop: () => parts.stop(Date.now() + host.settings.shutdownTimeoutMs),
+    };
+  }
+  announce(host, admin);
+  let stopping: Promise<void> | undefined;
+  return {
+    address: receivers.tcp.address!,
+    adminAddress: admin.address,
+    grpcAddress: receivers.grpc?.address ?? receivers.pool?.address ?? null,
+    stats: host.stats,
+    telemetry: host.telemetry,
+    component: (type) => parts.find(type),
+    status: () => parts.status(),
+    stop: () => (stopping ??= stopWithin(host, parts, admin)),
+  };
+}
+
+/** The settings resolved (workers, role, OTEL_*) and the shared services. */
+async function createHost(options: SidecarOptions): Promise<Host> {
   const { settings } = options;
   const workerCount = resolveWorkers(settings, options.autoWorkers);
-  // A cluster worker of a primary with --workers > 1: the gRPC receiver and its outputs only.
-  const role: 'single' | 'primary' | 'worker' = isGrpcWorker() ? 'worker' : workerCount > 1 ? 'primary' : 'single';
+  const role: Role = isGrpcWorker() ? 'worker' : workerCount > 1 ? 'primary' : 'single';
   const parsedOtel = options.otel ?? parseOtelConfig(process.env);
   // A worker's metrics go to the primary, which exports one set of series.
   const otel: OtelConfig = role === 'worker' ? { ...parsedOtel, metricsExporters: [] } : parsedOtel;
@@ -120,8 +198,12 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     deltaShares: settings.gaugeMode === 'deltas' ? new Set([MQTT_METRICS.connected.name]) : undefined,
     traceServiceName: settings.traceServiceName,
   });
+  return { options, settings, role, workerCount, otel, logger, store, stats, telemetry, startedAt };
+}
 
-  // Outputs: what events become.
+/** Outputs: what events become (metrics, session state, log records, spans), and the checks on them. */
+function createOutputs(host: Host, lowWatermark: () => number | undefined): Outputs {
+  const { settings, options, logger, store, stats, role } = host;
   const metrics = new MetricsSink(store, settings);
   const sessions = new SessionTracker(store, metrics.mountpoints, {
     maxClients: settings.maxTrackedClients,
@@ -146,80 +228,13 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         logger,
       )
     : null;
-  // Pairing a wakeup with its register needs both events, which deltas mode's replicas each see
-  // a random share of: every replica would count most MQTT 3.1.1 wakeups as unregistered.
-  const wakeupMatch = { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch };
   // The snapshot says whether this process took over from another (created below, read later).
-  let snapshot: SnapshotLifecycle | null = null;
-  const wakeups: UnregisteredWakeups | null =
-    settings.gaugeMode === 'deltas' || role === 'worker'
-      ? null
-      : new UnregisteredWakeups(logger, wakeupMatch, {
-          pool: {
-            get connectionsAccepted() {
-              return stats.connectionsAccepted;
-            },
-            get connectionsOpen() {
-              return stats.connectionsOpen;
-            },
-            get lastAcceptedAt() {
-              return stats.lastAcceptedAt;
-            },
-            get lastClosedAt() {
-              return stats.lastClosedAt;
-            },
-            lowWatermark: (): number | undefined => tcp.lowWatermark(),
-          },
-          ...(reconciler ? { broker: reconciler } : {}),
-          restarted: () => snapshot?.restoredState ?? false,
-        });
-  if (wakeups && reconciler) {
-    // Registers the broker failed to send (or sent into a dead process) in a scrape interval:
-    // its wakeups cannot be told from MQTT 5 ones.
-    reconciler.onScrape = (r) => {
-      if ((r.lostSince.get('on_register') ?? 0) > 0) wakeups.holdOff((r.previousAt ?? -Infinity) - wakeupMatch.windowMs, r.at + wakeupMatch.windowMs);
-    };
-  }
-  const logs = telemetry.logOutput
-    ? new LogSink(telemetry.logOutput, telemetry.resource, telemetry.scope, {
-        ratios: settings.logHooks,
-        tracedMessages: settings.logTracedMessages,
-        traceContextField: settings.traceContextField,
-        payloadMaxBytes: settings.logPayloadBytes,
-        userProperties: settings.logUserProperties,
-        redact: settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null,
-        limits: otel.logRecordLimits,
-        topicGroups: settings.topicGroups,
-        clientGrouper: metrics.clientGrouper,
-      })
-    : null;
+  const holder: { snapshot: SnapshotLifecycle | null } = { snapshot: null };
+  const wakeups = createWakeupMatcher(host, reconciler, lowWatermark, () => holder.snapshot?.restoredState ?? false);
+  const logs = createLogSink(host, metrics);
+  const spans = createSpanSink(host, metrics, logs);
   const printer = settings.printEvents ? new EventPrinter(process.stdout, logger) : null;
-  const spans = telemetry.spanOutput
-    ? new SpanSink(telemetry.spanOutput, {
-        traceContextField: settings.traceContextField,
-        reorderWindowMs: settings.traceReorderWindowMs,
-        completionWaitMs: settings.traceCompletionWaitMs,
-        receiptRetentionMs: settings.traceReceiptRetentionMs,
-        maxEntries: settings.traceStateMaxEntries,
-        maxBytes: settings.traceStateMaxBytes,
-        redact: settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null,
-        redactor: logs?.redactor ?? null,
-        topicGroups: settings.topicGroups,
-        durationSeries: (acl, topic, qos) => metrics.deliveryDurationSeries(acl, topic, qos),
-      })
-    : null;
-  if (spans) {
-    const M = SIDECAR_METRICS;
-    const entries = store.gauge(M.traceStateEntries);
-    const evicted = store.sum(M.traceStateEvicted);
-    const unknown = store.sum(M.deliveriesWithoutReceipt);
-    store.onCollect(() => {
-      entries.get().value = spans.entries;
-      for (const k of TRACE_STATE_KINDS) evicted.get(k).value = spans.evicted[k];
-      unknown.get().value = spans.receiptUnknown;
-    });
-  }
-  const outputs = new FanoutSink([
+  const fanout = new FanoutSink([
     metrics,
     sessions,
     ...(wakeups ? [wakeups] : []),
@@ -228,30 +243,118 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     ...(printer ? [printer] : []),
     ...(options.sinks ?? []),
   ]);
-
   // Checks on the outputs: hooks the gauges need, the broker's own counts, state across restarts.
   const coverage = role === 'worker' ? null : new HookCoverage(stats, logger, options.hookCoverage, Date.now, {
     endsUnseen: () => sessions.endsUnseen,
     brokerAttempts: () => reconciler?.last?.attempts,
   });
-  snapshot = settings.stateFile && role !== 'worker'
+  holder.snapshot = settings.stateFile && role !== 'worker'
     ? new SnapshotLifecycle(new SessionSnapshot(settings.stateFile, sessions, reconciler?.snapshotSection()), { intervalMs: settings.stateIntervalMs, maxAgeMs: settings.stateMaxAgeMs }, logger)
     : null;
+  return { metrics, sessions, wakeups, logs, spans, printer, fanout, coverage, reconciler, snapshot: holder.snapshot };
+}
 
+/**
+ * Pairing a wakeup with its register needs both events, which deltas mode's replicas each see a
+ * random share of: every replica would count most MQTT 3.1.1 wakeups as unregistered. None there.
+ */
+function createWakeupMatcher(host: Host, reconciler: BrokerReconciler | null, lowWatermark: () => number | undefined, restarted: () => boolean): UnregisteredWakeups | null {
+  const { settings, options, logger, stats, role } = host;
+  if (settings.gaugeMode === 'deltas' || role === 'worker') return null;
+  const wakeupMatch = { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch };
+  const wakeups = new UnregisteredWakeups(logger, wakeupMatch, {
+    pool: {
+      get connectionsAccepted() {
+        return stats.connectionsAccepted;
+      },
+      get connectionsOpen() {
+        return stats.connectionsOpen;
+      },
+      get lastAcceptedAt() {
+        return stats.lastAcceptedAt;
+      },
+      get lastClosedAt() {
+        return stats.lastClosedAt;
+      },
+      lowWatermark,
+    },
+    ...(reconciler ? { broker: reconciler } : {}),
+    restarted,
+  });
+  if (reconciler) {
+    // Registers the broker failed to send (or sent into a dead process) in a scrape interval:
+    // its wakeups cannot be told from MQTT 5 ones.
+    reconciler.onScrape = (r) => {
+      if ((r.lostSince.get('on_register') ?? 0) > 0) wakeups.holdOff((r.previousAt ?? -Infinity) - wakeupMatch.windowMs, r.at + wakeupMatch.windowMs);
+    };
+  }
+  return wakeups;
+}
+
+function redaction(settings: SidecarSettings) {
+  return settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null;
+}
+
+function createLogSink(host: Host, metrics: MetricsSink): LogSink | null {
+  const { settings, telemetry } = host;
+  if (!telemetry.logOutput) return null;
+  return new LogSink(telemetry.logOutput, telemetry.resource, telemetry.scope, {
+    ratios: settings.logHooks,
+    tracedMessages: settings.logTracedMessages,
+    traceContextField: settings.traceContextField,
+    payloadMaxBytes: settings.logPayloadBytes,
+    userProperties: settings.logUserProperties,
+    redact: redaction(settings),
+    limits: host.otel.logRecordLimits,
+    topicGroups: settings.topicGroups,
+    clientGrouper: metrics.clientGrouper,
+  });
+}
+
+function createSpanSink(host: Host, metrics: MetricsSink, logs: LogSink | null): SpanSink | null {
+  const { settings, telemetry, store } = host;
+  if (!telemetry.spanOutput) return null;
+  const spans = new SpanSink(telemetry.spanOutput, {
+    traceContextField: settings.traceContextField,
+    reorderWindowMs: settings.traceReorderWindowMs,
+    completionWaitMs: settings.traceCompletionWaitMs,
+    receiptRetentionMs: settings.traceReceiptRetentionMs,
+    maxEntries: settings.traceStateMaxEntries,
+    maxBytes: settings.traceStateMaxBytes,
+    redact: redaction(settings),
+    redactor: logs?.redactor ?? null,
+    topicGroups: settings.topicGroups,
+    durationSeries: (acl, topic, qos) => metrics.deliveryDurationSeries(acl, topic, qos),
+  });
+  const M = SIDECAR_METRICS;
+  const entries = store.gauge(M.traceStateEntries);
+  const evicted = store.sum(M.traceStateEvicted);
+  const unknown = store.sum(M.deliveriesWithoutReceipt);
+  store.onCollect(() => {
+    entries.get().value = spans.entries;
+    for (const k of TRACE_STATE_KINDS) evicted.get(k).value = spans.evicted[k];
+    unknown.get().value = spans.receiptUnknown;
+  });
+  return spans;
+}
+
+/**
+ * Receivers: two fronts (the plugin's TCP pool, its gRPC calls), one ingest core behind them
+ * (decode, count, outputs). One decoder for both: decoding is synchronous, so its scratch state
+ * is never shared by two events at once, and its per-hook functions are optimised once.
+ */
+function createReceivers(host: Host, outputs: Outputs): Receivers {
+  const { settings, options, logger, store, stats, role, workerCount } = host;
   // What the outputs read of each event: the decoders produce just those fields.
   const fields = fieldsForOutputs({
     topicGroups: settings.topicGroups.length > 0,
     clientGroups: settings.clientGroups.length > 0,
-    logRatios: logs === null ? null : settings.logHooks,
+    logRatios: outputs.logs === null ? null : settings.logHooks,
     logTracedMessages: settings.logTracedMessages,
     readsEverything: settings.printEvents || (options.sinks?.length ?? 0) > 0,
-    spans: spans !== null,
+    spans: outputs.spans !== null,
   });
-
-  // Receivers: two fronts (the plugin's TCP pool, its gRPC calls), one ingest core behind them
-  // (decode, count, outputs). One decoder for both: decoding is synchronous, so its scratch
-  // state is never shared by two events at once, and its per-hook functions are optimised once.
-  const ingest = new IngestCore(outputs, stats, logger, new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }));
+  const ingest = new IngestCore(outputs.fanout, stats, logger, new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }));
   const tcp = new TcpReceiver(
     {
       host: settings.listen.host,
@@ -284,10 +387,20 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
         logger,
       )
     : null;
-  if (grpc) metrics.reportBounded(grpc.userTypes);
+  if (grpc) outputs.metrics.reportBounded(grpc.userTypes);
   const pool = role === 'primary' ? new GrpcWorkerPool(workerCount, stats, logger, {}, settings.grpcListen!.host) : null;
   const reporter = role === 'worker' && grpc ? new WorkerReporter((final) => workerReport(store, stats, grpc, final)) : null;
+  return { tcp, grpc, pool, reporter };
+}
 
+/**
+ * The components in start order: the admin listener first, the receivers last (the state is
+ * loaded and every output is ready before the first event); stop order is the reverse. The
+ * first entry is the shape of /status when optional parts are off.
+ */
+function assemble(host: Host, o: Outputs, r: Receivers): { parts: ComponentSet; admin: AdminServer } {
+  const { settings, role, stats, store, telemetry, logger, workerCount, startedAt } = host;
+  const { tcp, grpc, pool, reporter } = r;
   const admin: AdminServer = new AdminServer(
     {
       // Not ready while a new plugin connection would be refused (every slot held by a sender).
@@ -296,47 +409,51 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
       status: () => parts.status(),
     },
     logger,
-    resolveAdminListen(settings, otel),
+    resolveAdminListen(settings, host.otel),
   );
-
-  // Start order: the admin listener first, the receivers last (the state is loaded and every
-  // output is ready before the first event); stop order is the reverse. The first entry is the
-  // shape of /status when optional parts are off.
+  const worker = role === 'worker';
+  const { logs, printer, spans } = o;
   const parts: ComponentSet = new ComponentSet([
     { status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), gaugeMode: settings.gaugeMode, workers: workerCount, grpc: null, snapshot: null, broker: null, logs: null, spans: null }) },
-    ...(role === 'worker' ? [] : [admin]),
+    ...(worker ? [] : [admin]),
     telemetry,
-    ...(role === 'worker' ? [] : [new RuntimeMetrics()]),
+    ...(worker ? [] : [new RuntimeMetrics()]),
     // In a worker the ingest counters go to the primary in its reports, not as metrics.
-    ...(role === 'worker' ? [{ status: () => stats.status() }] : [stats]),
-    ...(coverage ? [coverage] : []),
-    sessions,
-    ...(wakeups ? [wakeups] : []),
-    ...(snapshot ? [snapshot] : []),
-    ...(reconciler ? [reconciler] : []),
+    ...(worker ? [{ status: () => stats.status() }] : [stats]),
+    ...(o.coverage ? [o.coverage] : []),
+    o.sessions,
+    ...(o.wakeups ? [o.wakeups] : []),
+    ...(o.snapshot ? [o.snapshot] : []),
+    ...(o.reconciler ? [o.reconciler] : []),
     ...(logs ? [{ status: () => ({ logs: { emitted: logs.emitted } }) }] : []),
     ...(printer ? [{ status: () => printer.status() }] : []),
     ...(spans ? [{ status: () => ({ spans: { produced: spans.spans, stateEntries: spans.entries, stateBytes: spans.heldBytes, receiptUnknown: spans.receiptUnknown, evicted: spans.evicted } }) }] : []),
-    outputs,
-    ...(role === 'worker' ? [] : [tcp]),
+    o.fanout,
+    ...(worker ? [] : [tcp]),
     // A worker's reporter stops after its receiver (stop order is reversed): its final report
     // holds the calls answered while draining.
     ...(reporter ? [reporter] : []),
-    ...(grpc && role === 'worker' ? [{ start: () => grpc.start(), stop: (d?: number) => grpc.stop(d), status: () => grpc.status() }] : grpc ? [grpc] : []),
+    ...(grpc && worker ? [{ start: () => grpc.start(), stop: (d?: number) => grpc.stop(d), status: () => grpc.status() }] : grpc ? [grpc] : []),
     ...(pool ? [pool] : []),
     // Last: says "not seen yet" only once the receivers listen (not before a start that fails).
     // The companion's events arrive over TCP, which a gRPC worker does not serve.
-    ...(role === 'worker' ? [] : [new Mqtt5Companion(stats, logger)]),
+    ...(worker ? [] : [new Mqtt5Companion(stats, logger)]),
   ]);
   parts.registerMetrics(store);
   store.gauge(SIDECAR_METRICS.gaugeMode).get(settings.gaugeMode).value = 1;
   // Last: the workers' series are added after every component has set its own.
   pool?.registerMergeLast(store);
+  return { parts, admin };
+}
+
+/** Starts the components; a listen address in use names every busy address in one error. */
+async function startOrExplain(host: Host, parts: ComponentSet): Promise<void> {
+  const { settings } = host;
   try {
     await parts.start();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const adminAt = resolveAdminListen(settings, otel);
+    const adminAt = resolveAdminListen(settings, host.otel);
     const addresses: ListenAddress[] = [
       ...(adminAt ? [adminAt] : []),
       { ...settings.listen, setting: '--listen' },
@@ -344,52 +461,35 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
     ];
     throw new ConfigError([...err.problems, ...(await otherListenProblems(err, addresses))]);
   }
+}
 
-  if (role === 'worker') {
-    return {
-      address: { address: settings.listen.host, port: 0, family: 'IPv4' },
-      adminAddress: null,
-      grpcAddress: grpc?.address ?? null,
-      stats,
-      telemetry,
-      component: (type) => parts.find(type),
-      status: () => parts.status(),
-      stop: () => parts.stop(Date.now() + settings.shutdownTimeoutMs),
-    };
-  }
+/** The lines a started sidecar logs: where it listens, where each signal goes, the memory plan. */
+function announce(host: Host, admin: AdminServer): void {
+  const { logger, otel, settings, telemetry } = host;
   admin.logReady();
   const adminAddress = admin.address;
   const adminUrl = adminAddress ? `http://${formatHostPort(adminAddress.address, adminAddress.port)}` : null;
   for (const target of exportTargets(otel, adminUrl)) logger.info('export target', { ...target });
-  checkMemoryPlan(logger, memoryPlan(settings, telemetry.logQueue !== null), cgroupMemoryLimit(options.cgroupMemoryFiles));
+  checkMemoryPlan(logger, memoryPlan(settings, telemetry.logQueue !== null), cgroupMemoryLimit(host.options.cgroupMemoryFiles));
   if (otel.embeddedDefault) {
     logger.info('no OTLP endpoint configured: metrics on the admin listener\'s /metrics, log records as lines on stdout', {
       hint: 'set OTEL_EXPORTER_OTLP_ENDPOINT to export to a collector',
     });
   }
+}
 
-  let stopping: Promise<void> | undefined;
-  const stop = async (): Promise<void> => {
-    const timeoutMs = settings.shutdownTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<true>((r) => (timer = setTimeout(() => r(true), timeoutMs)));
-    const late = await Promise.race([parts.stop(Date.now() + timeoutMs).then(() => false), timedOut]);
-    clearTimeout(timer);
-    if (late) {
-      logger.warn('shutdown timed out; exiting with work left undone', { timeoutMs });
-      telemetry.logQueue?.abandon();
-      telemetry.spanQueue?.abandon();
-      await Promise.race([admin.stop(), new Promise((r) => setTimeout(r, 100).unref())]);
-    }
-  };
-  return {
-    address: tcp.address!,
-    adminAddress,
-    grpcAddress: grpc?.address ?? pool?.address ?? null,
-    stats,
-    telemetry,
-    component: (type) => parts.find(type),
-    status: () => parts.status(),
-    stop: () => (stopping ??= stop()),
-  };
+/** Stops through the component contract within --shutdown-timeout; past it, gives up on the queues. */
+async function stopWithin(host: Host, parts: ComponentSet, admin: AdminServer): Promise<void> {
+  const { logger, telemetry } = host;
+  const timeoutMs = host.settings.shutdownTimeoutMs;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<true>((r) => (timer = setTimeout(() => r(true), timeoutMs)));
+  const late = await Promise.race([parts.stop(Date.now() + timeoutMs).then(() => false), timedOut]);
+  clearTimeout(timer);
+  if (late) {
+    logger.warn('shutdown timed out; exiting with work left undone', { timeoutMs });
+    telemetry.logQueue?.abandon();
+    telemetry.spanQueue?.abandon();
+    await Promise.race([admin.stop(), new Promise((r) => setTimeout(r, 100).unref())]);
+  }
 }
