@@ -57,8 +57,8 @@ function httpOptions(c: OtlpSignalConfig) {
 async function grpcOptions(c: OtlpSignalConfig) {
   const base = { url: c.url, timeoutMillis: c.timeoutMillis, compression: httpOptions(c).compression };
   if (!c.url.startsWith('https:')) return base;
-  const { credentials } = await import('@grpc/grpc-js');
-  return { ...base, credentials: credentials.createSsl(c.tls.ca ?? null, c.tls.key ?? null, c.tls.cert ?? null) };
+  const { grpcTlsCredentials } = await import('./grpc-tls-credentials.js');
+  return { ...base, credentials: grpcTlsCredentials(c.tls.ca ?? null, c.tls.key ?? null, c.tls.cert ?? null) };
 }
 
 /** Whether the log exporter for `c` takes records as OTLP protobuf bytes (LogRecordEncoder). */

@@ -42,6 +42,8 @@ before(() => {
   issue('client', 'vmq-otel-sidecar-test', 'extendedKeyUsage=clientAuth\n');
   // A second client key, not the one of client.pem.
   issue('other', 'someone-else', 'extendedKeyUsage=clientAuth\n');
+  // A collector certificate from the same CA for another address.
+  issue('elsewhere', 'elsewhere', 'subjectAltName=IP:10.9.9.9,DNS:elsewhere\nextendedKeyUsage=serverAuth\n');
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,6 +108,28 @@ test('gRPC over TLS (https:// endpoint) with a client certificate: log records a
   try {
     await sendWakeups(sidecar.port, 4);
     await eventually(() => assert.equal(receiver.logs.length, 4), 10_000);
+  } finally {
+    await sidecar.stop();
+    await receiver.stop();
+  }
+});
+
+// The endpoint is an IP address: grpc-js would send it as the TLS server name, which Node 26
+// refuses (grpc-tls-credentials.ts). Leaving it out must not leave out the check of the
+// collector's certificate against that address.
+test('gRPC over TLS to a collector whose certificate names another address: nothing is accepted and the failures are counted', async () => {
+  const receiver = new OtlpGrpcReceiver();
+  const port = await receiver.start(
+    grpc.ServerCredentials.createSsl(readFileSync(file('ca.pem')), [{ private_key: readFileSync(file('elsewhere.key')), cert_chain: readFileSync(file('elsewhere.pem')) }], true),
+  );
+  const sidecar = await startTestSidecar(
+    { logHooks: parseLogHooks('lifecycle'), logLevel: 'warn', shutdownTimeoutMs: 500 },
+    otlpOtel(`https://127.0.0.1:${port}`, { ...TLS_ENV(), OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_METRICS_EXPORTER: 'none', OTEL_EXPORTER_OTLP_TIMEOUT: '500' }),
+  );
+  try {
+    await sendWakeups(sidecar.port, 3);
+    await eventually(() => assert.ok(sidecar.telemetry.logQueue!.failedExports > 0), 15_000);
+    assert.equal(receiver.logs.length, 0);
   } finally {
     await sidecar.stop();
     await receiver.stop();
