@@ -13,10 +13,10 @@
  * back) starts the count over.
  */
 import { HOOKS } from '../events/event-types.js';
-import { BROKER_METRIC_DEFS, SIDECAR_METRICS, type MetricDef } from '../metrics/metric-catalog.js';
+import { BROKER_METRIC_DEFS, SIDECAR_METRICS, type BrokerMetricDef } from '../metrics/metric-catalog.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
 import type { MetricStore, SumFamily } from '../metrics/metric-store.js';
-import { brokerReadings, type BrokerReading } from './broker-gauges.js';
+import { brokerReadings, type BrokerPoint, type BrokerReading } from './broker-gauges.js';
 import type { IngestStats } from '../receiver/ingest-stats.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { SnapshotSection } from '../sessions/session-snapshot.js';
@@ -151,19 +151,13 @@ export class BrokerReconciler implements Component {
     const grpcCalls = store.sum(M.brokerGrpcCalls);
     // The broker's own metrics: one family per catalog entry, its points set from the last
     // successful scrape (a metric the broker does not serve gets no series, no invented zero).
-    const broker = new Map<string, { def: MetricDef; family: SumFamily }>();
-    for (const def of BROKER_METRIC_DEFS) {
-      const family = (def.kind === 'gauge' ? store.gauge(def as MetricDef & { kind: 'gauge' }) : store.sum(def as MetricDef & { kind: 'counter' })) as unknown as SumFamily;
-      broker.set(def.name, { def, family });
-    }
+    const broker = new Map<BrokerMetricDef, SumFamily<[] | [string]>>();
+    for (const def of BROKER_METRIC_DEFS) broker.set(def, def.kind === 'gauge' ? store.gauge(def) : store.sum(def));
     store.onCollect(() => {
       for (const r of this.readings) {
-        const f = broker.get(r.def.name);
-        if (f === undefined) continue;
-        for (const p of r.points) {
-          const values = f.def.attributes.map((a) => p.attributes[a.name] ?? '') as Parameters<SumFamily['get']>;
-          f.family.get(...values).value = p.value;
-        }
+        const family = broker.get(r.def);
+        if (family === undefined) continue;
+        for (const p of r.points) family.get(...pointValues(r.def, p)).value = p.value;
       }
     });
     store.onCollect(() => {
@@ -528,4 +522,10 @@ function sumByTwo(samples: ReturnType<typeof parsePrometheusText>, name: string,
 
 function isHook(h: string): boolean {
   return (HOOKS as readonly string[]).includes(h);
+}
+
+/** A broker point's attribute values in its metric's order ("" for one the page did not give). */
+function pointValues(def: BrokerMetricDef, p: BrokerPoint): [] | [string] {
+  const [a] = def.attributes;
+  return a === undefined ? [] : [p.attributes[a.name] ?? ''];
 }
