@@ -13,7 +13,8 @@
  * back) starts the count over.
  */
 import { HOOKS, type HookName } from '../events/event-types.js';
-import { BROKER_METRIC_DEFS, SIDECAR_METRICS, type BrokerMetricDef } from '../metrics/metric-catalog.js';
+import { BROKER_METRIC_DEFS, type BrokerMetricDef } from '../metrics/metric-catalog.js';
+import { sidecarFamilies } from '../metrics/sidecar-families.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
 import type { MetricStore, SumFamily } from '../metrics/metric-store.js';
 import { brokerReadings, type BrokerPoint, type BrokerReading } from './broker-gauges.js';
@@ -148,15 +149,7 @@ export class BrokerReconciler implements Component {
   }
 
   registerMetrics(store: MetricStore): void {
-    const M = SIDECAR_METRICS;
-    const scrapes = store.sum(M.brokerScrapes);
-    const connections = store.gauge(M.brokerConnections);
-    const queues = store.gauge(M.brokerQueues);
-    const drift = store.gauge(M.brokerDrift);
-    const attempts = store.sum(M.brokerSidecarEvents);
-    const errors = store.sum(M.brokerSidecarEventErrors);
-    const missing = store.sum(M.upstreamMissing);
-    const grpcCalls = store.sum(M.brokerGrpcCalls);
+    const f = sidecarFamilies(store, ['brokerScrapes', 'brokerConnections', 'brokerQueues', 'brokerDrift', 'brokerSidecarEvents', 'brokerSidecarEventErrors', 'upstreamMissing', 'brokerGrpcCalls']);
     // The broker's own metrics: one family per catalog entry, its points set from the last
     // successful scrape (a metric the broker does not serve gets no series, no invented zero).
     const broker = new Map<BrokerMetricDef, SumFamily<[] | [string]>>();
@@ -169,15 +162,15 @@ export class BrokerReconciler implements Component {
       }
     });
     store.onCollect(() => {
-      for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) scrapes.get(o === 'success' ? '' : o).value = this.outcomes[o];
+      for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) f.brokerScrapes.get(o === 'success' ? '' : o).value = this.outcomes[o];
       const v = this.last;
       if (!v) return;
-      if (v.connections !== undefined) connections.get().value = v.connections;
-      if (v.drift !== undefined) drift.get().value = v.drift;
-      if (v.queues !== undefined) queues.get().value = v.queues;
-      for (const [hook, n] of v.attempts) if (isHook(hook)) attempts.get(hook).value = n;
-      for (const [hook, n] of v.errors) if (isHook(hook)) errors.get(hook).value = n;
-      for (const [hook, n] of this.missing()) missing.get(hook).value = n;
+      if (v.connections !== undefined) f.brokerConnections.get().value = v.connections;
+      if (v.drift !== undefined) f.brokerDrift.get().value = v.drift;
+      if (v.queues !== undefined) f.brokerQueues.get().value = v.queues;
+      for (const [hook, n] of v.attempts) if (isHook(hook)) f.brokerSidecarEvents.get(hook).value = n;
+      for (const [hook, n] of v.errors) if (isHook(hook)) f.brokerSidecarEventErrors.get(hook).value = n;
+      for (const [hook, n] of this.missing()) f.upstreamMissing.get(hook).value = n;
       for (const [hook, byResult] of v.grpcResults) {
         if (!isHook(hook)) continue;
         // Names folded into one value add up there.
@@ -190,7 +183,7 @@ export class BrokerReconciler implements Component {
           const k = result === 'ok' ? '' : this.grpcResultNames.fold(result);
           sums.set(k, (sums.get(k) ?? 0) + n);
         }
-        for (const [k, n] of sums) grpcCalls.get(hook, k).value = n;
+        for (const [k, n] of sums) f.brokerGrpcCalls.get(hook, k).value = n;
       }
     });
   }
