@@ -6,7 +6,6 @@
 import { prometheusName } from './prometheus-naming.js';
 import type { ClientGroup, DropReason, GrantedQos, Mountpoint, Qos, TopicGroup } from './bounded-values.js';
 import { CLIENT_GROUP_ATTRIBUTE_DEF } from './client-grouper.js';
-import { ALL_BROKER_METRICS, type BrokerMetricDef } from '../reconcile/broker-gauges.js';
 import { DISCONNECT_REASONS, REGISTRATION_FAILURE_REASONS, type DisconnectReason, type RegistrationFailureReason } from '../events/reason-names.js';
 import { HOOKS } from '../events/event-types.js';
 import { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport } from '../receiver/ingest-attributes.js';
@@ -831,37 +830,270 @@ export const SIDECAR_METRICS = {
   },
 } as const satisfies Record<string, MetricDef>;
 
-/** The attributes the broker's metrics carry (mapped from its labels or its metric names). */
-const BROKER_ATTRIBUTES: Record<string, AttributeDef<string>> = {
-  'vernemq.listener.type': attribute<string>({ name: 'vernemq.listener.type', type: 'string', values: 'tcp (active_mqtt_connections: TCP and TLS listeners), websocket (active_mqttws_connections)', convention: 'VerneMQ\'s listener kind; namespaced, no convention' }),
-  'network.io.direction': attribute<string>({ name: 'network.io.direction', type: 'string', values: 'receive, transmit', convention: 'semconv network.io.direction' }),
-  'network.protocol.version': ATTR.protocolVersion,
-};
+// ---- the broker's own metrics ----
 
-function brokerMetricDef(b: BrokerMetricDef): MetricDef {
+/**
+ * The broker node's own metrics, re-exported under `vernemq.*` from the page --broker-metrics-url
+ * already scrapes (only when it is set), so that backends that only take OTLP see retained
+ * messages, subscriptions, bytes in/out, netsplits and keep-alive expirations beside the metrics
+ * derived from events: the numbers the broker counts itself (src/reconcile/broker-gauges.ts reads
+ * them from the page).
+ *
+ * Names on the broker side are VerneMQ's (apps/vmq_server/src/vmq_metrics.erl), as served by its
+ * Prometheus listener (vmq_metrics_http.erl: the bare name, no `_total`, a `node` label, for some
+ * an `mqtt_version` label of "4" for MQTT 3.1/3.1.1 sessions and "5" for MQTT 5):
+ *   - gojek/vernemq v5.1.0 (the fork this sidecar runs against): all below except netsplit_*;
+ *     offline_messages exists only in the fork.
+ *   - vernemq/vernemq 2.x (upstream, 2.2.0): netsplit_detected / netsplit_resolved (counters,
+ *     from vmq_cluster:netsplit_statistics/0); no offline_messages.
+ * A metric the broker does not serve is simply not reported (no zero is invented).
+ *
+ * The `node` label is dropped (one sidecar per node; the sidecar's resource attributes say which
+ * node), other labels are mapped to attributes or summed away.
+ */
+export type BrokerMetricDef = (BrokerMetricFields & { kind: 'counter' }) | (BrokerMetricFields & { kind: 'gauge' });
+
+interface BrokerMetricFields extends MetricDef {
+  /** At most one: the broker-metrics reader passes a point's values by position. */
+  attributes: readonly [] | readonly [AttributeDef<string>];
+  /** Where the points come from on the broker's page. */
+  broker: BrokerMapping;
+}
+
+export interface BrokerMapping {
+  sources: readonly BrokerSource[];
+  /** Broker labels kept, as attribute name and value mapping. */
+  labels?: readonly LabelMapping[];
+  /** Which VerneMQ versions serve it. */
+  versions: string;
+}
+
+export interface BrokerSource {
+  /** The broker's metric name. */
+  broker: string;
+  /** Attributes this source's samples get (beside those mapped from labels). */
+  attributes?: Readonly<Record<string, string>>;
+}
+
+export interface LabelMapping {
+  label: string;
+  attribute: string;
+  /**
+   * Broker value -> attribute value; a value not listed becomes "invalid" (the page is a peer's
+   * text: its label values are not ours to turn into series).
+   */
+  values?: Readonly<Record<string, string>>;
+}
+
+/** The attributes the broker's metrics carry (mapped from its labels or its metric names). */
+const BROKER_ATTR = {
+  listenerType: attribute<string>({ name: 'vernemq.listener.type', type: 'string', values: 'tcp (active_mqtt_connections: TCP and TLS listeners), websocket (active_mqttws_connections)', convention: 'VerneMQ\'s listener kind; namespaced, no convention' }),
+  ioDirection: attribute<string>({ name: 'network.io.direction', type: 'string', values: 'receive, transmit', convention: 'semconv network.io.direction' }),
+} as const;
+
+/** An entry of the broker's metrics, with its catalog source and naming note said from where it comes. */
+function brokerMetric<const D extends Omit<BrokerMetricDef, 'source' | 'conventionNote'>>(d: D): D & Pick<MetricDef, 'source' | 'conventionNote'> {
+  const names = d.broker.sources.map((s) => s.broker);
   return {
-    name: b.name,
-    kind: b.kind,
-    // The broker's metrics re-exported here are all counts (messages, bytes, connections).
-    valueType: 'int',
-    unit: b.unit,
-    description: b.description,
-    attributes: b.attributes.map((a) => {
-      const def = BROKER_ATTRIBUTES[a];
-      if (def === undefined) throw new Error(`broker attribute ${a} has no definition`);
-      return def;
-    }),
-    source: `from the broker: ${b.sources.map((s) => s.broker).join(', ')} at each --broker-metrics-url scrape (${b.versions})`,
-    conventionNote: `VerneMQ's own ${b.sources.map((s) => s.broker).join(' / ')} under the vernemq namespace (general/naming.md: singular namespace, snake_case leaf); no semconv for MQTT brokers${b.attributes.some((a) => a.startsWith('network.')) ? '; network.* attributes as semconv' : ''}`,
+    ...d,
+    source: `from the broker: ${names.join(', ')} at each --broker-metrics-url scrape (${d.broker.versions})`,
+    conventionNote: `VerneMQ's own ${names.join(' / ')} under the vernemq namespace (general/naming.md: singular namespace, snake_case leaf); no semconv for MQTT brokers${d.attributes.some((a) => a.name.startsWith('network.')) ? '; network.* attributes as semconv' : ''}`,
   };
 }
 
-/**
- * The broker node's own metrics, re-exported from the --broker-metrics-url scrape (only when it
- * is set): the numbers the broker counts itself, as opposed to the MQTT metrics above, which are
- * derived from events (src/reconcile/broker-gauges.ts maps the names).
- */
-export const BROKER_METRIC_DEFS: readonly MetricDef[] = ALL_BROKER_METRICS.map(brokerMetricDef);
+const FORK = 'gojek/vernemq v5.1.0 and vernemq/vernemq 2.x';
+const MQTT_VERSION: LabelMapping = { label: 'mqtt_version', attribute: 'network.protocol.version', values: { '4': '3.1.1', '5': '5' } };
+
+/** A pair of the broker's byte counters, one per network.io.direction. */
+function directions(received: string, sent: string): BrokerSource[] {
+  return [
+    { broker: received, attributes: { 'network.io.direction': 'receive' } },
+    { broker: sent, attributes: { 'network.io.direction': 'transmit' } },
+  ];
+}
+
+export const BROKER_METRICS = {
+  retainedMessages: brokerMetric({
+    name: 'vernemq.retain.messages',
+    kind: 'gauge',
+    valueType: 'int',
+    unit: '{message}',
+    description: 'Retained messages the broker node stores now (retain_messages).',
+    attributes: [],
+    broker: { sources: [{ broker: 'retain_messages' }], versions: FORK },
+  }),
+  retainedMemory: brokerMetric({
+    name: 'vernemq.retain.memory',
+    kind: 'gauge',
+    valueType: 'int',
+    unit: 'By',
+    description: 'Memory used by the stored retained messages (retain_memory).',
+    attributes: [],
+    broker: { sources: [{ broker: 'retain_memory' }], versions: FORK },
+  }),
+  subscriptions: brokerMetric({
+    name: 'vernemq.router.subscriptions',
+    kind: 'gauge',
+    valueType: 'int',
+    unit: '{subscription}',
+    description: "Subscriptions in the broker's routing table now (router_subscriptions).",
+    attributes: [],
+    broker: { sources: [{ broker: 'router_subscriptions' }], versions: FORK },
+  }),
+  routerMemory: brokerMetric({
+    name: 'vernemq.router.memory',
+    kind: 'gauge',
+    valueType: 'int',
+    unit: 'By',
+    description: 'Memory used by the routing table (router_memory).',
+    attributes: [],
+    broker: { sources: [{ broker: 'router_memory' }], versions: FORK },
+  }),
+  queueProcesses: brokerMetric({
+    name: 'vernemq.queue.processes',
+    kind: 'gauge',
+    valueType: 'int',
+    unit: '{queue}',
+    description: 'Session queues on the node, online and offline (queue_processes).',
+    attributes: [],
+    broker: { sources: [{ broker: 'queue_processes' }], versions: FORK },
+  }),
+  offlineMessages: brokerMetric({
+    name: 'vernemq.queue.offline_messages',
+    kind: 'gauge',
+    valueType: 'int',
+    unit: '{message}',
+    description: "Messages stored for offline sessions (offline_messages; Gojek's fork only).",
+    attributes: [],
+    broker: { sources: [{ broker: 'offline_messages' }], versions: 'gojek/vernemq v5.1.0' },
+  }),
+  activeConnections: brokerMetric({
+    name: 'vernemq.connection.active',
+    kind: 'gauge',
+    valueType: 'int',
+    unit: '{connection}',
+    description: 'MQTT connections open on the node now, by listener type (active_mqtt_connections: TCP and TLS listeners; active_mqttws_connections: WebSocket listeners).',
+    attributes: [BROKER_ATTR.listenerType],
+    broker: {
+      sources: [
+        { broker: 'active_mqtt_connections', attributes: { 'vernemq.listener.type': 'tcp' } },
+        { broker: 'active_mqttws_connections', attributes: { 'vernemq.listener.type': 'websocket' } },
+      ],
+      versions: FORK,
+    },
+  }),
+  networkIo: brokerMetric({
+    name: 'vernemq.network.io',
+    kind: 'counter',
+    valueType: 'int',
+    unit: 'By',
+    description: 'Bytes received from and sent to MQTT clients (bytes_received, bytes_sent).',
+    attributes: [BROKER_ATTR.ioDirection],
+    broker: { sources: directions('bytes_received', 'bytes_sent'), versions: FORK },
+  }),
+  clusterNetworkIo: brokerMetric({
+    name: 'vernemq.cluster.network.io',
+    kind: 'counter',
+    valueType: 'int',
+    unit: 'By',
+    description: 'Bytes received from and sent to other cluster nodes (cluster_bytes_received, cluster_bytes_sent).',
+    attributes: [BROKER_ATTR.ioDirection],
+    broker: { sources: directions('cluster_bytes_received', 'cluster_bytes_sent'), versions: FORK },
+  }),
+  clusterDropped: brokerMetric({
+    name: 'vernemq.cluster.network.dropped',
+    kind: 'counter',
+    valueType: 'int',
+    unit: 'By',
+    description: 'Bytes for other cluster nodes dropped because the connection to them was down or its buffer full (cluster_bytes_dropped).',
+    attributes: [],
+    broker: { sources: [{ broker: 'cluster_bytes_dropped' }], versions: FORK },
+  }),
+  netsplitsDetected: brokerMetric({
+    name: 'vernemq.netsplit.detected',
+    kind: 'counter',
+    valueType: 'int',
+    unit: '{netsplit}',
+    description: 'Netsplits this node detected (netsplit_detected).',
+    attributes: [],
+    broker: { sources: [{ broker: 'netsplit_detected' }], versions: 'vernemq/vernemq 2.x (not served by gojek/vernemq v5.1.0)' },
+  }),
+  netsplitsResolved: brokerMetric({
+    name: 'vernemq.netsplit.resolved',
+    kind: 'counter',
+    valueType: 'int',
+    unit: '{netsplit}',
+    description: 'Netsplits this node saw resolved (netsplit_resolved).',
+    attributes: [],
+    broker: { sources: [{ broker: 'netsplit_resolved' }], versions: 'vernemq/vernemq 2.x (not served by gojek/vernemq v5.1.0)' },
+  }),
+  keepaliveExpired: brokerMetric({
+    name: 'vernemq.client.keepalive.expired',
+    kind: 'counter',
+    valueType: 'int',
+    unit: '{client}',
+    description: 'Clients disconnected because they sent nothing within their keep-alive period (client_keepalive_expired), by MQTT version.',
+    attributes: [ATTR.protocolVersion],
+    broker: { sources: [{ broker: 'client_keepalive_expired' }], labels: [MQTT_VERSION], versions: FORK },
+  }),
+  publishReceived: brokerMetric({
+    name: 'vernemq.mqtt.publish.received',
+    kind: 'counter',
+    valueType: 'int',
+    unit: '{packet}',
+    description: 'PUBLISH packets received from clients (mqtt_publish_received), by MQTT version; not sampled, unlike on_publish.',
+    attributes: [ATTR.protocolVersion],
+    broker: { sources: [{ broker: 'mqtt_publish_received' }], labels: [MQTT_VERSION], versions: FORK },
+  }),
+  publishSent: brokerMetric({
+    name: 'vernemq.mqtt.publish.sent',
+    kind: 'counter',
+    valueType: 'int',
+    unit: '{packet}',
+    description: 'PUBLISH packets sent to clients (mqtt_publish_sent), by MQTT version; not sampled, unlike on_deliver.',
+    attributes: [ATTR.protocolVersion],
+    broker: { sources: [{ broker: 'mqtt_publish_sent' }], labels: [MQTT_VERSION], versions: FORK },
+  }),
+  queueMessagesIn: brokerMetric({
+    name: 'vernemq.queue.message.in',
+    kind: 'counter',
+    valueType: 'int',
+    unit: '{message}',
+    description: 'Messages put into session queues (queue_message_in).',
+    attributes: [],
+    broker: { sources: [{ broker: 'queue_message_in' }], versions: FORK },
+  }),
+  queueMessagesOut: brokerMetric({
+    name: 'vernemq.queue.message.out',
+    kind: 'counter',
+    valueType: 'int',
+    unit: '{message}',
+    description: 'Messages taken out of session queues to be sent (queue_message_out).',
+    attributes: [],
+    broker: { sources: [{ broker: 'queue_message_out' }], versions: FORK },
+  }),
+  queueMessagesDropped: brokerMetric({
+    name: 'vernemq.queue.message.dropped',
+    kind: 'counter',
+    valueType: 'int',
+    unit: '{message}',
+    description: 'Messages dropped because a session queue was full (queue_message_drop).',
+    attributes: [],
+    broker: { sources: [{ broker: 'queue_message_drop' }], versions: FORK },
+  }),
+  queueMessagesExpired: brokerMetric({
+    name: 'vernemq.queue.message.expired',
+    kind: 'counter',
+    valueType: 'int',
+    unit: '{message}',
+    description: 'Messages that expired in session queues (queue_message_expired).',
+    attributes: [],
+    broker: { sources: [{ broker: 'queue_message_expired' }], versions: FORK },
+  }),
+} as const satisfies Record<string, BrokerMetricDef>;
+
+/** The broker's metrics in catalog order (the order of their families, readings and docs). */
+export const BROKER_METRIC_DEFS: readonly BrokerMetricDef[] = Object.values(BROKER_METRICS);
 
 export const ALL_METRICS: readonly MetricDef[] = [...Object.values(MQTT_METRICS), ...Object.values(SIDECAR_METRICS), ...BROKER_METRIC_DEFS];
 

@@ -5,7 +5,7 @@
 import { HOOKS, type SidecarEvent } from '../events/event-types.js';
 import { MAX_ITEMS } from '../decoding/event-decoder.js';
 import type { FrameBudget } from '../framing/frame-budget.js';
-import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
+import { sidecarFamilies } from '../metrics/sidecar-families.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
 import { CLOSE_REASONS, REJECT_REASONS, TRANSPORTS, type CloseReason, type RejectReason, type Transport } from './ingest-attributes.js';
@@ -129,37 +129,28 @@ export class IngestStats implements Component {
 
   /** Copied into the metric families at collection time: the hot path only bumps fields. */
   registerMetrics(store: MetricStore): void {
-    const M = SIDECAR_METRICS;
-    const open = store.sum(M.connectionsOpen);
-    const accepted = store.sum(M.connectionsAccepted);
-    const refused = store.sum(M.connectionsRefused);
-    const closed = store.sum(M.connectionsClosed);
-    const buffered = store.sum(M.framesBuffered);
-    const truncated = store.sum(M.itemsTruncated);
-    const bytes = store.sum(M.bytesReceived);
-    const events = store.sum(M.eventsReceived);
-    const rejected = store.sum(M.framesRejected);
+    const f = sidecarFamilies(store, ['connectionsOpen', 'connectionsAccepted', 'connectionsRefused', 'connectionsClosed', 'framesBuffered', 'itemsTruncated', 'bytesReceived', 'eventsReceived', 'framesRejected']);
     // Every hook and reason is reported from the start (as 0), so rate() and alerts see them.
     store.onCollect(() => {
-      open.get('tcp').value = this.connectionsOpen;
-      accepted.get('tcp').value = this.connectionsAccepted;
-      refused.get('tcp').value = this.connectionsRefused;
+      f.connectionsOpen.get('tcp').value = this.connectionsOpen;
+      f.connectionsAccepted.get('tcp').value = this.connectionsAccepted;
+      f.connectionsRefused.get('tcp').value = this.connectionsRefused;
       const g = this.grpcConnections;
       if (g !== null) {
-        open.get('grpc').value = g.open;
-        accepted.get('grpc').value = g.accepted;
-        refused.get('grpc').value = g.refused;
+        f.connectionsOpen.get('grpc').value = g.open;
+        f.connectionsAccepted.get('grpc').value = g.accepted;
+        f.connectionsRefused.get('grpc').value = g.refused;
       }
-      for (const r of CLOSE_REASONS) closed.get(r).value = this.connectionsClosed[r];
-      buffered.get().value = this.frameBudget?.used ?? 0;
+      for (const r of CLOSE_REASONS) f.connectionsClosed.get(r).value = this.connectionsClosed[r];
+      f.framesBuffered.get().value = this.frameBudget?.used ?? 0;
       HOOKS.forEach((h, i) => {
-        if (MAX_ITEMS[h] !== undefined || this.itemsTruncatedByHook[i]! > 0) truncated.get(h).value = this.itemsTruncatedByHook[i]!;
+        if (MAX_ITEMS[h] !== undefined || this.itemsTruncatedByHook[i]! > 0) f.itemsTruncated.get(h).value = this.itemsTruncatedByHook[i]!;
       });
-      bytes.get().value = this.bytesReceived;
+      f.bytesReceived.get().value = this.bytesReceived;
       for (const t of this.transports) {
         const c = this.of(t);
-        HOOKS.forEach((h, i) => (events.get(h, t).value = c.eventsByHook[i]!));
-        for (const r of REJECT_REASONS) rejected.get(r, t).value = c.rejected[r];
+        HOOKS.forEach((h, i) => (f.eventsReceived.get(h, t).value = c.eventsByHook[i]!));
+        for (const r of REJECT_REASONS) f.framesRejected.get(r, t).value = c.rejected[r];
       }
     });
   }

@@ -12,11 +12,12 @@
  * still count as missing after the restart. A broker restart (its counters or its uptime going
  * back) starts the count over.
  */
-import { HOOKS } from '../events/event-types.js';
-import { BROKER_METRIC_DEFS, SIDECAR_METRICS, type MetricDef } from '../metrics/metric-catalog.js';
+import { HOOKS, type HookName } from '../events/event-types.js';
+import { BROKER_METRIC_DEFS, type BrokerMetricDef } from '../metrics/metric-catalog.js';
+import { sidecarFamilies } from '../metrics/sidecar-families.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
 import type { MetricStore, SumFamily } from '../metrics/metric-store.js';
-import { brokerReadings, type BrokerReading } from './broker-gauges.js';
+import { brokerReadings, type BrokerPoint, type BrokerReading } from './broker-gauges.js';
 import type { IngestStats } from '../receiver/ingest-stats.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { SnapshotSection } from '../sessions/session-snapshot.js';
@@ -94,6 +95,14 @@ type Counters = Pick<BrokerView, 'at' | 'attempts' | 'errors' | 'uptimeMs'>;
 /** Slack for comparing the broker's uptime with our clock (scrape latency, clock steps). */
 const UPTIME_SLACK_MS = 10_000;
 
+/** A scrape's answer, and our counts when it arrived. */
+interface FetchedPage {
+  text: string;
+  gaugeAtScrape: BrokerView['gaugeAtScrape'];
+  receivedAtScrape: number[];
+  receivedGrpcAtScrape: number[];
+}
+
 interface Baseline {
   attempts: Map<string, number>;
   errors: Map<string, number>;
@@ -140,42 +149,28 @@ export class BrokerReconciler implements Component {
   }
 
   registerMetrics(store: MetricStore): void {
-    const M = SIDECAR_METRICS;
-    const scrapes = store.sum(M.brokerScrapes);
-    const connections = store.gauge(M.brokerConnections);
-    const queues = store.gauge(M.brokerQueues);
-    const drift = store.gauge(M.brokerDrift);
-    const attempts = store.sum(M.brokerSidecarEvents);
-    const errors = store.sum(M.brokerSidecarEventErrors);
-    const missing = store.sum(M.upstreamMissing);
-    const grpcCalls = store.sum(M.brokerGrpcCalls);
+    const f = sidecarFamilies(store, ['brokerScrapes', 'brokerConnections', 'brokerQueues', 'brokerDrift', 'brokerSidecarEvents', 'brokerSidecarEventErrors', 'upstreamMissing', 'brokerGrpcCalls']);
     // The broker's own metrics: one family per catalog entry, its points set from the last
     // successful scrape (a metric the broker does not serve gets no series, no invented zero).
-    const broker = new Map<string, { def: MetricDef; family: SumFamily }>();
-    for (const def of BROKER_METRIC_DEFS) {
-      const family = (def.kind === 'gauge' ? store.gauge(def as MetricDef & { kind: 'gauge' }) : store.sum(def as MetricDef & { kind: 'counter' })) as unknown as SumFamily;
-      broker.set(def.name, { def, family });
-    }
+    const broker = new Map<BrokerMetricDef, SumFamily<[] | [string]>>();
+    for (const def of BROKER_METRIC_DEFS) broker.set(def, def.kind === 'gauge' ? store.gauge(def) : store.sum(def));
     store.onCollect(() => {
       for (const r of this.readings) {
-        const f = broker.get(r.def.name);
-        if (f === undefined) continue;
-        for (const p of r.points) {
-          const values = f.def.attributes.map((a) => p.attributes[a.name] ?? '') as Parameters<SumFamily['get']>;
-          f.family.get(...values).value = p.value;
-        }
+        const family = broker.get(r.def);
+        if (family === undefined) continue;
+        for (const p of r.points) family.get(...pointValues(r.def, p)).value = p.value;
       }
     });
     store.onCollect(() => {
-      for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) scrapes.get(o === 'success' ? '' : o).value = this.outcomes[o];
+      for (const o of Object.keys(this.outcomes) as ScrapeOutcome[]) f.brokerScrapes.get(o === 'success' ? '' : o).value = this.outcomes[o];
       const v = this.last;
       if (!v) return;
-      if (v.connections !== undefined) connections.get().value = v.connections;
-      if (v.drift !== undefined) drift.get().value = v.drift;
-      if (v.queues !== undefined) queues.get().value = v.queues;
-      for (const [hook, n] of v.attempts) if (isHook(hook)) attempts.get(hook).value = n;
-      for (const [hook, n] of v.errors) if (isHook(hook)) errors.get(hook).value = n;
-      for (const [hook, n] of this.missing()) missing.get(hook).value = n;
+      if (v.connections !== undefined) f.brokerConnections.get().value = v.connections;
+      if (v.drift !== undefined) f.brokerDrift.get().value = v.drift;
+      if (v.queues !== undefined) f.brokerQueues.get().value = v.queues;
+      for (const [hook, n] of v.attempts) if (isHook(hook)) f.brokerSidecarEvents.get(hook).value = n;
+      for (const [hook, n] of v.errors) if (isHook(hook)) f.brokerSidecarEventErrors.get(hook).value = n;
+      for (const [hook, n] of this.missing()) f.upstreamMissing.get(hook).value = n;
       for (const [hook, byResult] of v.grpcResults) {
         if (!isHook(hook)) continue;
         // Names folded into one value add up there.
@@ -188,7 +183,7 @@ export class BrokerReconciler implements Component {
           const k = result === 'ok' ? '' : this.grpcResultNames.fold(result);
           sums.set(k, (sums.get(k) ?? 0) + n);
         }
-        for (const [k, n] of sums) grpcCalls.get(hook, k).value = n;
+        for (const [k, n] of sums) f.brokerGrpcCalls.get(hook, k).value = n;
       }
     });
   }
@@ -253,19 +248,13 @@ export class BrokerReconciler implements Component {
    * count as missing (the broker counts them as failed too).
    */
   missing(): Map<string, number> {
-    const out = new Map<string, number>();
-    const v = this.last;
-    const b = this.baseline;
-    if (!v || !b) return out;
-    HOOKS.forEach((hook, i) => {
-      if (!v.attempts.has(hook)) return;
+    return this.perHookSinceBaseline((hook, i, v, b) => {
+      if (!v.attempts.has(hook)) return undefined;
       const attempted = (v.attempts.get(hook) ?? 0) - (b.attempts.get(hook) ?? 0);
       const received = v.receivedAtScrape[i]! - b.received[i]!;
-      const results = v.grpcResults.get(hook);
-      const okElsewhere = results ? Math.max(0, (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0) - (v.receivedGrpcAtScrape[i]! - b.receivedGrpc[i]!)) : 0;
-      out.set(hook, Math.max(0, attempted - received - okElsewhere));
+      const okElsewhere = Math.max(0, grpcOkBeyondReceived(hook, i, v, b) ?? 0);
+      return Math.max(0, attempted - received - okElsewhere);
     });
-    return out;
   }
 
   /**
@@ -274,16 +263,21 @@ export class BrokerReconciler implements Component {
    * broker reports grpc_call_result for.
    */
   lateGrpc(): Map<string, number> {
+    return this.perHookSinceBaseline((hook, i, v, b) => {
+      const beyond = grpcOkBeyondReceived(hook, i, v, b);
+      return beyond === undefined ? undefined : Math.max(0, -beyond);
+    });
+  }
+
+  /** Per hook, what `count` says of the last scrape against the baseline (undefined: no entry); empty before both exist. */
+  private perHookSinceBaseline(count: (hook: HookName, i: number, last: BrokerView, baseline: Baseline) => number | undefined): Map<string, number> {
     const out = new Map<string, number>();
     const v = this.last;
     const b = this.baseline;
     if (!v || !b) return out;
     HOOKS.forEach((hook, i) => {
-      const results = v.grpcResults.get(hook);
-      if (!results) return;
-      const ok = (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0);
-      const receivedGrpc = v.receivedGrpcAtScrape[i]! - b.receivedGrpc[i]!;
-      out.set(hook, Math.max(0, receivedGrpc - ok));
+      const n = count(hook, i, v, b);
+      if (n !== undefined) out.set(hook, n);
     });
     return out;
   }
@@ -372,76 +366,72 @@ export class BrokerReconciler implements Component {
   }
 
   private async scrape(): Promise<ScrapeOutcome> {
-    let text: string;
-    let gaugeAtScrape: BrokerView['gaugeAtScrape'];
-    let receivedAtScrape: number[];
-    let receivedGrpcAtScrape: number[];
+    const page = await this.fetchPage();
+    if (typeof page === 'string') return page;
+    let parsed: { view: BrokerView; readings: BrokerReading[] };
+    try {
+      parsed = this.parsePage(page);
+    } catch (err) {
+      return this.fail('invalid', (err as Error).message);
+    }
+    this.readings = parsed.readings;
+    this.accept(parsed.view);
+    return 'success';
+  }
+
+  /** The page, with our counts at the broker's answer; the outcome (counted, logged) when there is none. */
+  private async fetchPage(): Promise<FetchedPage | ScrapeOutcome> {
     try {
       const gauge = this.derivedConnected;
       const sent = gauge ? gauge() : 0;
       const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'text/plain', ...(this.authorization ? { authorization: this.authorization } : {}) } });
       // The broker rendered its count before its headers left: the body adds nothing to the window.
-      gaugeAtScrape = { sent, answered: gauge ? gauge() : 0 };
+      const gaugeAtScrape = { sent, answered: gauge ? gauge() : 0 };
       // Its sidecar_events counters too: what it had attempted by then is compared with what had
       // arrived here by then. Events still in flight at this instant read as missing until the
       // next scrape (on loopback, the few read after the answer).
-      receivedAtScrape = this.stats.eventsByHook.slice();
-      receivedGrpcAtScrape = this.stats.grpc.eventsByHook.slice();
+      const receivedAtScrape = this.stats.eventsByHook.slice();
+      const receivedGrpcAtScrape = this.stats.grpc.eventsByHook.slice();
       if (!res.ok) return this.fail('error', `HTTP ${res.status}`);
       const length = Number(res.headers.get('content-length') ?? 0);
       if (length > MAX_BODY_BYTES) return this.fail('invalid', `response of ${length} bytes`);
-      text = await res.text();
+      return { text: await res.text(), gaugeAtScrape, receivedAtScrape, receivedGrpcAtScrape };
     } catch (err) {
       const e = err as Error;
       if (e.name === 'TimeoutError' || e.name === 'AbortError') return this.fail('timeout', `no answer within ${this.timeoutMs} ms`);
       return this.fail('error', (e.cause as Error | undefined)?.message ?? e.message);
     }
-    let view: BrokerView;
-    try {
-      const samples = parsePrometheusText(text);
-      const connections = brokerConnectionCount(samples);
-      view = {
-        at: Date.now(),
-        connections,
-        gaugeAtScrape,
-        drift: connections === undefined || this.derivedConnected === null ? undefined : driftAtScrape(gaugeAtScrape, connections),
-        queues: sumOf(samples, 'queue_processes'),
-        attempts: sumBy(samples, 'sidecar_events', 'hook'),
-        errors: sumBy(samples, 'sidecar_events_error', 'hook'),
-        uptimeMs: sumOf(samples, 'system_wallclock'),
-        grpcResults: sumByTwo(samples, 'grpc_call_result', 'hook', 'result'),
-        receivedAtScrape,
-        receivedGrpcAtScrape,
-      };
-      if (view.connections === undefined && view.attempts.size === 0) throw new Error('no VerneMQ metrics (active_mqtt_connections, sidecar_events) in the response');
-      this.readings = brokerReadings(samples);
-    } catch (err) {
-      return this.fail('invalid', (err as Error).message);
-    }
+  }
+
+  /** What the page says; throws when it is not a VerneMQ metrics page. */
+  private parsePage(page: FetchedPage): { view: BrokerView; readings: BrokerReading[] } {
+    const samples = parsePrometheusText(page.text);
+    const connections = brokerConnectionCount(samples);
+    const view: BrokerView = {
+      at: Date.now(),
+      connections,
+      gaugeAtScrape: page.gaugeAtScrape,
+      drift: connections === undefined || this.derivedConnected === null ? undefined : driftAtScrape(page.gaugeAtScrape, connections),
+      queues: sumOf(samples, 'queue_processes'),
+      attempts: sumBy(samples, 'sidecar_events', 'hook'),
+      errors: sumBy(samples, 'sidecar_events_error', 'hook'),
+      uptimeMs: sumOf(samples, 'system_wallclock'),
+      grpcResults: sumByTwo(samples, 'grpc_call_result', 'hook', 'result'),
+      receivedAtScrape: page.receivedAtScrape,
+      receivedGrpcAtScrape: page.receivedGrpcAtScrape,
+    };
+    if (view.connections === undefined && view.attempts.size === 0) throw new Error('no VerneMQ metrics (active_mqtt_connections, sidecar_events) in the response');
+    return { view, readings: brokerReadings(samples) };
+  }
+
+  /** A successful scrape: the view becomes the last, the baseline starts (over) when it must, onScrape is told. */
+  private accept(view: BrokerView): void {
     const prev = this.last ?? this.restoredLast;
     const afterRestore = this.last === undefined && this.restoredLast !== undefined;
     // First scrape (and nothing restored), or the broker restarted: counting starts over. What the
     // broker attempted between our last scrape and its restart is not knowable.
     const restarted = prev !== undefined && brokerRestarted(prev, view);
-    // A snapshot of a version that kept no gRPC counts, and the broker sends over gRPC: the OK
-    // calls since the restored baseline are unknown, so the count starts over too.
-    const grpcUnknown = this.grpcBaselinePending && view.grpcResults.size > 0;
-    if (!this.baseline || restarted || grpcUnknown) {
-      if (restarted) this.logger.info('the broker restarted: upstream loss is counted from its restart on', { url: this.shownUrl });
-      else if (grpcUnknown) this.logger.info('the snapshot has no gRPC counts: upstream loss is counted from now on', { url: this.shownUrl });
-      const grpcOk = new Map([...view.grpcResults].map(([hook, r]) => [hook, r.get('ok') ?? 0]));
-      this.grpcBaselinePending = false;
-      this.baseline = {
-        attempts: new Map(view.attempts),
-        errors: new Map(view.errors),
-        received: view.receivedAtScrape.slice(),
-        grpcOk,
-        receivedGrpc: view.receivedGrpcAtScrape.slice(),
-      };
-    } else {
-      // Restored without gRPC counts, and no gRPC in use: nothing was sent that way.
-      this.grpcBaselinePending = false;
-    }
+    this.updateBaseline(view, restarted);
     this.last = view;
     this.restoredLast = undefined;
     if (this.onScrape !== undefined) {
@@ -455,7 +445,25 @@ export class BrokerReconciler implements Component {
     }
     if (this.lastError !== undefined) this.logger.info('broker metrics reachable again', { url: this.shownUrl });
     this.lastError = undefined;
-    return 'success';
+  }
+
+  private updateBaseline(view: BrokerView, restarted: boolean): void {
+    // A snapshot of a version that kept no gRPC counts, and the broker sends over gRPC: the OK
+    // calls since the restored baseline are unknown, so the count starts over too.
+    const grpcUnknown = this.grpcBaselinePending && view.grpcResults.size > 0;
+    // Known from here on: the count starts over now, or (restored without gRPC counts, and no
+    // gRPC in use) nothing was sent that way.
+    this.grpcBaselinePending = false;
+    if (this.baseline && !restarted && !grpcUnknown) return;
+    if (restarted) this.logger.info('the broker restarted: upstream loss is counted from its restart on', { url: this.shownUrl });
+    else if (grpcUnknown) this.logger.info('the snapshot has no gRPC counts: upstream loss is counted from now on', { url: this.shownUrl });
+    this.baseline = {
+      attempts: new Map(view.attempts),
+      errors: new Map(view.errors),
+      received: view.receivedAtScrape.slice(),
+      grpcOk: new Map([...view.grpcResults].map(([hook, r]) => [hook, r.get('ok') ?? 0])),
+      receivedGrpc: view.receivedGrpcAtScrape.slice(),
+    };
   }
 
   private fail(outcome: ScrapeOutcome, detail: string): ScrapeOutcome {
@@ -528,4 +536,22 @@ function sumByTwo(samples: ReturnType<typeof parsePrometheusText>, name: string,
 
 function isHook(h: string): boolean {
   return (HOOKS as readonly string[]).includes(h);
+}
+
+/** A broker point's attribute values in its metric's order ("" for one the page did not give). */
+function pointValues(def: BrokerMetricDef, p: BrokerPoint): [] | [string] {
+  const [a] = def.attributes;
+  return a === undefined ? [] : [p.attributes[a.name] ?? ''];
+}
+
+/**
+ * Since the baseline: the calls of a hook the broker saw answered OK minus its events received
+ * here over gRPC (positive: answered by another endpoint; negative: received here after the
+ * broker's deadline). Undefined when the broker reports no grpc_call_result for the hook.
+ */
+function grpcOkBeyondReceived(hook: HookName, i: number, v: BrokerView, b: Baseline): number | undefined {
+  const results = v.grpcResults.get(hook);
+  if (!results) return undefined;
+  const ok = (results.get('ok') ?? 0) - (b.grpcOk.get(hook) ?? 0);
+  return ok - (v.receivedGrpcAtScrape[i]! - b.receivedGrpc[i]!);
 }

@@ -43,6 +43,7 @@
 import type { SidecarEvent } from '../events/event-types.js';
 import type { EventSink } from '../sinks/event-sink.js';
 import { clientKey } from '../sessions/session-tracker.js';
+import { HeadQueue } from '../sessions/head-queue.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
@@ -147,8 +148,7 @@ export class UnregisteredWakeups implements EventSink, Component {
   private readonly wakeups = new Map<string, Pending[]>();
   private readonly registers = new Map<string, Pending[]>();
   /** Everything held, in arrival order: decided from the head as the watermark passes. */
-  private queue: Pending[] = [];
-  private head = 0;
+  private readonly queue = new HeadQueue<Pending>();
   /** The latest broker time seen (ms), and where the quiet-spell clock takes it. */
   private watermark = -Infinity;
   /**
@@ -218,9 +218,9 @@ export class UnregisteredWakeups implements EventSink, Component {
         }
       }
     }
-    if (this.queue.length - this.head >= this.options.maxPending) {
+    if (this.queue.size >= this.options.maxPending) {
       this.decide();
-      if (this.queue.length - this.head >= this.options.maxPending) {
+      if (this.queue.size >= this.options.maxPending) {
         this.overflow++;
         return;
       }
@@ -236,7 +236,7 @@ export class UnregisteredWakeups implements EventSink, Component {
 
   private advance(brokerMs: number): void {
     this.watermark = brokerMs;
-    const next = this.queue[this.head];
+    const next = this.queue.first();
     if (next !== undefined && next.brokerMs + this.options.windowMs <= Math.min(brokerMs, this.lowWatermark)) this.decide();
   }
 
@@ -296,8 +296,8 @@ export class UnregisteredWakeups implements EventSink, Component {
     this.watchPool();
     const known = this.sources.broker?.knownUntil();
     const end = Math.min(this.watermark, this.lowWatermark, known ?? Infinity) - this.options.windowMs;
-    const q = this.queue;
-    let i = this.head;
+    const q = this.queue.items;
+    let i = this.queue.head;
     let newlyUnregistered = 0;
     while (i < q.length && q[i]!.brokerMs <= end) {
       const p = q[i++]!;
@@ -317,14 +317,9 @@ export class UnregisteredWakeups implements EventSink, Component {
         newlyUnregistered++;
       }
     }
-    if (i > 1024 && i * 2 > q.length) {
-      this.queue = q.slice(i);
-      this.head = 0;
-    } else {
-      this.head = i;
-    }
+    this.queue.takenTo(i);
     // Hold-offs before anything still pending are spent.
-    const oldest = this.queue[this.head]?.brokerMs ?? end;
+    const oldest = this.queue.first()?.brokerMs ?? end;
     while (this.holds.length > 0 && this.holds[0]![1] < oldest) this.holds.shift();
     if (newlyUnregistered > 0 && this.logger !== null && this.companionRegisters) {
       this.logger.limited(
@@ -409,7 +404,7 @@ export class UnregisteredWakeups implements EventSink, Component {
       share: decided === 0 ? 0 : this.unregistered / decided,
       withoutRegisterHook: this.withoutRegisterHook,
       heldOff: this.heldOff,
-      pending: this.queue.length - this.head,
+      pending: this.queue.size,
       overflow: this.overflow,
       registersFlowing: this.registersFlowing(),
     };

@@ -19,7 +19,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, accessSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
-import { lstat, open, readdir, rename, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ClientState, KEY_SEP, clientKey, type SessionTracker } from './session-tracker.js';
 import type { Mountpoint } from '../metrics/bounded-values.js';
@@ -268,73 +268,9 @@ export class SessionSnapshot {
     const started = performance.now();
     const tmp = `${this.path}${TEMP_INFIX}${this.tempSuffix()}`;
     const fh = await open(tmp, TEMP_FLAGS, 0o600);
-    let bytes = 0;
-    let count = 0;
+    let written: { clients: number; bytes: number };
     try {
-      const header = Buffer.alloc(HEADER_BYTES);
-      MAGIC.copy(header, 0);
-      header.writeUInt32LE(SNAPSHOT_VERSION, MAGIC.length);
-      header.writeDoubleLE(nowMs, MAGIC.length + 4);
-      // The count is patched in after the last slice (clients come and go while writing).
-      const put = async (b: Buffer) => {
-        await fh.write(b, 0, b.length, bytes);
-        bytes += b.length;
-      };
-      await put(header);
-      const it = this.tracker.clients.entries();
-      let slice = Buffer.allocUnsafe(SLICE * 96);
-      for (;;) {
-        let p = 0;
-        let n = 0;
-        let done = false;
-        while (n < SLICE) {
-          const next = it.next();
-          if (next.done) {
-            done = true;
-            break;
-          }
-          const [key, c] = next.value;
-          const sep = key.indexOf(KEY_SEP);
-          // Worst case for this record: 3 bytes per UTF-16 unit of the key, plus fixed fields.
-          const worst = key.length * 3 + 4 + 29;
-          if (p + worst > slice.length) {
-            const bigger = Buffer.allocUnsafe(Math.max(slice.length * 2, p + worst));
-            slice.copy(bigger, 0, 0, p);
-            slice = bigger;
-          }
-          const mpLen = slice.write(key.slice(0, sep), p + 2, 'utf8');
-          slice.writeUInt16LE(mpLen, p);
-          p += 2 + mpLen;
-          const idLen = slice.write(key.slice(sep + 1), p + 2, 'utf8');
-          slice.writeUInt16LE(idLen, p);
-          p += 2 + idLen;
-          slice[p] = (c.connected ? 1 : 0) | (c.offline ? 2 : 0);
-          slice.writeDoubleLE(c.sec, p + 1);
-          slice.writeUInt32LE(c.nanos, p + 9);
-          slice.writeDoubleLE(c.sinceMs, p + 13);
-          slice.writeDoubleLE(c.removedAt, p + 21);
-          p += 29;
-          n++;
-        }
-        count += n;
-        // The file write copies nothing: the slice is not reused until the write completed.
-        if (p > 0) await put(slice.subarray(0, p));
-        if (done) break;
-        // Let ingest run between slices.
-        await new Promise((r) => setImmediate(r));
-      }
-      const section = this.section?.save();
-      const sectionLength = Buffer.alloc(4);
-      sectionLength.writeUInt32LE(section?.length ?? 0);
-      await put(sectionLength);
-      if (section) await put(section);
-      // Patch the client count, then recompute the digest over the final bytes.
-      const countBuf = Buffer.alloc(4);
-      countBuf.writeUInt32LE(count);
-      await fh.write(countBuf, 0, 4, MAGIC.length + 12);
-      const digest = await digestOf(fh, bytes);
-      await fh.write(digest, 0, DIGEST_BYTES, bytes);
-      bytes += DIGEST_BYTES;
+      written = await this.writeContents(fh, nowMs);
       await fh.sync();
     } catch (err) {
       await fh.close().catch(() => {});
@@ -349,8 +285,97 @@ export class SessionSnapshot {
       throw err;
     }
     await syncDirectory(path.dirname(this.path));
-    return { clients: count, bytes, ms: performance.now() - started };
+    return { ...written, ms: performance.now() - started };
   }
+
+  /** The whole file (format at the top), written into `fh` from offset 0. */
+  private async writeContents(fh: FileHandle, nowMs: number): Promise<{ clients: number; bytes: number }> {
+    let bytes = 0;
+    const put = async (b: Buffer) => {
+      await fh.write(b, 0, b.length, bytes);
+      bytes += b.length;
+    };
+    const header = Buffer.alloc(HEADER_BYTES);
+    MAGIC.copy(header, 0);
+    header.writeUInt32LE(SNAPSHOT_VERSION, MAGIC.length);
+    header.writeDoubleLE(nowMs, MAGIC.length + 4);
+    // The count is patched in after the last slice (clients come and go while writing).
+    await put(header);
+    const encoder = new ClientSliceEncoder(this.tracker.clients.entries());
+    let count = 0;
+    for (;;) {
+      const slice = encoder.next();
+      count += encoder.count;
+      // The file write copies nothing: the slice is written before the encoder fills its buffer again.
+      if (slice.length > 0) await put(slice);
+      if (encoder.done) break;
+      // Let ingest run between slices.
+      await new Promise((r) => setImmediate(r));
+    }
+    const section = this.section?.save();
+    const sectionLength = Buffer.alloc(4);
+    sectionLength.writeUInt32LE(section?.length ?? 0);
+    await put(sectionLength);
+    if (section) await put(section);
+    // Patch the client count, then compute the digest over the final bytes.
+    const countBuf = Buffer.alloc(4);
+    countBuf.writeUInt32LE(count);
+    await fh.write(countBuf, 0, 4, MAGIC.length + 12);
+    await put(await digestOf(fh, bytes));
+    return { clients: count, bytes };
+  }
+}
+
+/** The client records of a snapshot, SLICE clients at a time. */
+class ClientSliceEncoder {
+  /** Clients in the last slice, and whether the clients are all encoded. */
+  count = 0;
+  done = false;
+  private buf = Buffer.allocUnsafe(SLICE * 96);
+
+  constructor(private readonly clients: Iterator<[string, ClientState]>) {}
+
+  /** The next slice's bytes, valid until the next call (the buffer is reused). */
+  next(): Buffer {
+    let p = 0;
+    let n = 0;
+    while (n < SLICE) {
+      const next = this.clients.next();
+      if (next.done) {
+        this.done = true;
+        break;
+      }
+      const [key, c] = next.value;
+      // Worst case for this record: 3 bytes per UTF-16 unit of the key, plus fixed fields.
+      const worst = key.length * 3 + 4 + 29;
+      if (p + worst > this.buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, p + worst));
+        this.buf.copy(bigger, 0, 0, p);
+        this.buf = bigger;
+      }
+      p = encodeClient(this.buf, p, key, c);
+      n++;
+    }
+    this.count = n;
+    return this.buf.subarray(0, p);
+  }
+}
+
+/** One client record at `p` (room checked by the caller); returns the offset after it. */
+function encodeClient(buf: Buffer, p: number, key: string, c: ClientState): number {
+  const sep = key.indexOf(KEY_SEP);
+  const mpLen = buf.write(key.slice(0, sep), p + 2, 'utf8');
+  buf.writeUInt16LE(mpLen, p);
+  p += 2 + mpLen;
+  const idLen = buf.write(key.slice(sep + 1), p + 2, 'utf8');
+  buf.writeUInt16LE(idLen, p);
+  p += 2 + idLen;
+  buf[p] = (c.connected ? 1 : 0) | (c.offline ? 2 : 0);
+  buf.writeDoubleLE(c.sec, p + 1);
+  buf.writeUInt32LE(c.nanos, p + 9);
+  buf.writeDoubleLE(c.sinceMs, p + 13);
+  buf.writeDoubleLE(c.removedAt, p + 21);
+  return p + 29;
 }
 
 async function syncDirectory(dir: string): Promise<void> {
@@ -363,7 +388,7 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 /** SHA-256 of the first `length` bytes of an open file, read in large chunks. */
-async function digestOf(fh: import('node:fs/promises').FileHandle, length: number): Promise<Buffer> {
+async function digestOf(fh: FileHandle, length: number): Promise<Buffer> {
   const h = createHash('sha256');
   const chunk = Buffer.allocUnsafe(1024 * 1024);
   for (let pos = 0; pos < length; ) {

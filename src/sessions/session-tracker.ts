@@ -12,7 +12,9 @@
  */
 import type { EventSink } from '../sinks/event-sink.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
-import type { HookName, RegisterEvent, SidecarEvent } from '../events/event-types.js';
+import type { ClientGoneEvent, ClientOfflineEvent, HookName, RegisterEvent, SidecarEvent } from '../events/event-types.js';
+import { unhandledHook } from '../events/unhandled-hook.js';
+import { HeadQueue } from './head-queue.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { HistogramFamilyOf, MetricStore, NumberFamilyOf } from '../metrics/metric-store.js';
 
@@ -88,8 +90,7 @@ export class SessionTracker implements EventSink, Component {
   private readonly offline: NumberFamilyOf<typeof MQTT_METRICS.offline>;
   private readonly duration: HistogramFamilyOf<typeof MQTT_METRICS.sessionDuration>;
   /** Removed sessions in removal order, for expiring tombstones without scanning every client. */
-  private tombstones: { key: string; at: number }[] = [];
-  private tombstoneHead = 0;
+  private readonly tombstones = new HeadQueue<{ key: string; at: number }>();
   private readonly tombstoneMs: number;
   private readonly deltas: boolean;
   /** The session-layer hooks: a connection's start and end, a session's expiry (and on_register for username groups). */
@@ -202,24 +203,10 @@ export class SessionTracker implements EventSink, Component {
         c.removedAt = 0;
         return;
       }
-      case 'on_client_offline': {
-        this.endArrived(e);
-        const c = this.transition(e);
-        if (c === null) return;
-        this.disconnect(c, e.timeSec, e.timeNanos, true);
-        this.setOffline(c, true);
-        c.removedAt = 0;
+      case 'on_client_offline':
+      case 'on_client_gone':
+        this.connectionEnded(e);
         return;
-      }
-      case 'on_client_gone': {
-        this.endArrived(e);
-        const c = this.transition(e);
-        if (c === null) return;
-        this.disconnect(c, e.timeSec, e.timeNanos, false);
-        this.setOffline(c, false);
-        this.remove(c, e.mountpoint, e.clientId);
-        return;
-      }
       case 'on_session_expired': {
         const c = this.transition(e);
         if (c === null) return;
@@ -234,9 +221,34 @@ export class SessionTracker implements EventSink, Component {
         if (this.regroups) this.regroup(e);
         return;
       }
-      default:
+      // Hooks that do not change a session's state.
+      case 'on_register_failed':
+      case 'on_subscribe':
+      case 'on_unsubscribe':
+      case 'on_publish':
+      case 'on_deliver':
+      case 'on_delivery_complete':
+      case 'on_offline_message':
+      case 'on_message_drop':
         return;
+      default:
+        unhandledHook(e);
     }
+  }
+
+  /**
+   * on_client_offline (the session is kept: offline) or on_client_gone (it is removed). Either
+   * ends the connection, stale or not, as far as hook coverage is concerned.
+   */
+  private connectionEnded(e: ClientOfflineEvent | ClientGoneEvent): void {
+    this.endArrived(e);
+    const c = this.transition(e);
+    if (c === null) return;
+    const kept = e.hook === 'on_client_offline';
+    this.disconnect(c, e.timeSec, e.timeNanos, kept);
+    this.setOffline(c, kept);
+    if (kept) c.removedAt = 0;
+    else this.remove(c, e.mountpoint, e.clientId);
   }
 
   /**
@@ -357,16 +369,14 @@ export class SessionTracker implements EventSink, Component {
 
   /** Orders the tombstone queue by removal time (after a restore, which adds them unordered). */
   sortTombstones(): void {
-    const q = this.tombstones.slice(this.tombstoneHead).sort((a, b) => a.at - b.at);
-    this.tombstones = q;
-    this.tombstoneHead = 0;
+    this.tombstones.sort((a, b) => a.at - b.at);
   }
 
   /** Forgets removed sessions older than the tombstone period. */
   expireTombstones(): void {
     const cutoff = this.now() - this.tombstoneMs;
-    const q = this.tombstones;
-    let i = this.tombstoneHead;
+    const q = this.tombstones.items;
+    let i = this.tombstones.head;
     while (i < q.length && q[i]!.at <= cutoff) {
       const { key, at } = q[i]!;
       const c = this.clients.get(key);
@@ -374,11 +384,6 @@ export class SessionTracker implements EventSink, Component {
       if (c !== undefined && c.removedAt === at && !c.connected && !c.offline) this.clients.delete(key);
       i++;
     }
-    if (i > 1024 && i * 2 > q.length) {
-      this.tombstones = q.slice(i);
-      this.tombstoneHead = 0;
-    } else {
-      this.tombstoneHead = i;
-    }
+    this.tombstones.takenTo(i);
   }
 }

@@ -202,41 +202,60 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   if (options.durationMs === undefined && options.events === undefined) {
     throw new Error('the simulator needs a duration or an event count to stop by itself');
   }
-  const model = new ClientModel({ clients: options.clients, seed: options.seed, mqtt5Share: options.mqtt5Share ?? 0, mqtt5Companion: options.mqtt5Companion ?? false });
-  const encoder = new FrameEncoder();
-  const pick = new Prng(options.seed ^ 0x5eed);
-  const truth = new GroundTruth(options.mqtt5Companion ?? false);
-  const limit = options.events ?? Infinity;
-  let bytes = 0;
-  let droppedBacklog = 0;
+  const run: SimRun = {
+    model: new ClientModel({ clients: options.clients, seed: options.seed, mqtt5Share: options.mqtt5Share ?? 0, mqtt5Companion: options.mqtt5Companion ?? false }),
+    encoder: new FrameEncoder(),
+    pick: new Prng(options.seed ^ 0x5eed),
+    truth: new GroundTruth(options.mqtt5Companion ?? false),
+    limit: options.events ?? Infinity,
+    bytes: 0,
+    droppedBacklog: 0,
+  };
+  return options.preencode ? runPreencoded(options, run) : runLive(options, run);
+}
 
-  if (options.preencode) {
-    if (options.events === undefined) throw new Error('--preencode needs --events');
-    if ((options.transport ?? 'tcp') !== 'tcp') throw new Error('--preencode is for the TCP transport only');
-    // Frames are laid out per connection first; the clock starts when sending starts.
-    const perConn: Buffer[][] = Array.from({ length: options.connections }, () => []);
-    const emit = (e: SimEvent) => {
-      const frame = encoder.encodeFrame(e);
-      perConn[pick.int(options.connections)]!.push(frame);
-      truth.record(e);
-      bytes += frame.length;
-    };
-    while (truth.total < limit) model.step(emit);
-    const chunks = perConn.map((frames) => coalesce(frames));
-    const pool = await connectPool(options.target, options.connections, options.connectTimeoutMs);
-    const started = performance.now();
-    await Promise.all(
-      pool.map(async (c, i) => {
-        for (const chunk of chunks[i]!) {
-          if (c.socket.destroyed) break;
-          if (!c.socket.write(chunk)) await waitDrain(c.socket);
-        }
-      }),
-    );
-    await closePool(pool);
-    return summarize(truth, model, bytes, performance.now() - started, droppedBacklog, pool);
-  }
+/** The state of one run: the client model, what was sent (ground truth) and what was not. */
+interface SimRun {
+  readonly model: ClientModel;
+  readonly encoder: FrameEncoder;
+  /** Picks a pool connection per event. */
+  readonly pick: Prng;
+  readonly truth: GroundTruth;
+  /** Events to send at most. */
+  readonly limit: number;
+  bytes: number;
+  droppedBacklog: number;
+}
 
+/** --preencode: every frame encoded and laid out per connection first; the clock starts when sending starts. */
+async function runPreencoded(options: SimulatorOptions, run: SimRun): Promise<SimulatorSummary> {
+  if (options.events === undefined) throw new Error('--preencode needs --events');
+  if ((options.transport ?? 'tcp') !== 'tcp') throw new Error('--preencode is for the TCP transport only');
+  const perConn: Buffer[][] = Array.from({ length: options.connections }, () => []);
+  const emit = (e: SimEvent) => {
+    const frame = run.encoder.encodeFrame(e);
+    perConn[run.pick.int(options.connections)]!.push(frame);
+    run.truth.record(e);
+    run.bytes += frame.length;
+  };
+  while (run.truth.total < run.limit) run.model.step(emit);
+  const chunks = perConn.map((frames) => coalesce(frames));
+  const pool = await connectPool(options.target, options.connections, options.connectTimeoutMs);
+  const started = performance.now();
+  await Promise.all(
+    pool.map(async (c, i) => {
+      for (const chunk of chunks[i]!) {
+        if (c.socket.destroyed) break;
+        if (!c.socket.write(chunk)) await waitDrain(c.socket);
+      }
+    }),
+  );
+  await closePool(pool);
+  return summarize(run, performance.now() - started, pool);
+}
+
+/** Events generated as they are sent, over the TCP pool, gRPC, or both (the plugin's per-event coin). */
+async function runLive(options: SimulatorOptions, run: SimRun): Promise<SimulatorSummary> {
   const transport = options.transport ?? 'tcp';
   if (transport !== 'tcp' && !options.grpc) throw new Error(`--transport ${transport} needs the gRPC target`);
   const grpcShare = transport === 'grpc' ? 100 : transport === 'both' ? options.grpc!.percent : 0;
@@ -245,7 +264,6 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   await sender?.ready();
   const pool = grpcShare < 100 ? await connectPool(options.target, options.connections, options.connectTimeoutMs) : [];
   const started = performance.now();
-  const deadline = options.durationMs !== undefined ? started + options.durationMs : Infinity;
   const rateMode = options.rate > 0;
   let grpcSent = 0;
   let tcpSent = 0;
@@ -253,36 +271,53 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   const emit = (e: SimEvent) => {
     // The plugin's per-event coin: gRPC with probability grpc_percent/100, else the TCP pool.
     if (sender && (grpcShare >= 100 || split.int(100) < grpcShare)) {
-      const frame = encoder.encodeFrame(e);
+      const frame = run.encoder.encodeFrame(e);
       if (!sender.send(frame.subarray(4))) {
-        droppedBacklog++;
+        run.droppedBacklog++;
         return;
       }
       grpcSent++;
-      truth.record(e);
-      bytes += frame.length - 4;
+      run.truth.record(e);
+      run.bytes += frame.length - 4;
       return;
     }
     tcpSent++;
-    const conn = pool[pick.int(pool.length)]!;
+    const conn = pool[run.pick.int(pool.length)]!;
     if (rateMode && conn.unsent > BACKLOG_BYTES) {
-      droppedBacklog++;
+      run.droppedBacklog++;
       return;
     }
-    const frame = encoder.encodeFrame(e);
+    const frame = run.encoder.encodeFrame(e);
     conn.add(frame);
-    truth.record(e);
-    bytes += frame.length;
+    run.truth.record(e);
+    run.bytes += frame.length;
   };
 
-  while (truth.total + droppedBacklog < limit) {
+  await pace(options, run, emit, pool, sender, started);
+  await Promise.all([closePool(pool), sender?.waitBelow(0)]);
+  sender?.close();
+  const summary = summarize(run, performance.now() - started, pool);
+  summary.tcpSent = tcpSent;
+  if (sender) summary.grpc = { sent: grpcSent, ...grpcCounts(sender.outcome) };
+  return summary;
+}
+
+/**
+ * Steps the client model until the event count or the duration is reached: at the target rate
+ * (in ticks, the backlog dropping what a slow connection cannot take), or as fast as the sidecar
+ * reads (waiting for a full socket to drain, or for gRPC calls to be answered).
+ */
+async function pace(options: SimulatorOptions, run: SimRun, emit: (e: SimEvent) => void, pool: readonly PooledConnection[], sender: GrpcSender | null, started: number): Promise<void> {
+  const { model, truth, limit } = run;
+  const deadline = options.durationMs !== undefined ? started + options.durationMs : Infinity;
+  while (truth.total + run.droppedBacklog < limit) {
     const now = performance.now();
     if (now >= deadline) break;
     // The sidecar closed every connection (it stopped): nothing sent from here on could arrive.
     if (sender === null && pool.every((c) => c.socket.destroyed)) break;
-    if (rateMode) {
+    if (options.rate > 0) {
       const due = Math.min(limit, Math.floor((options.rate * (now - started)) / 1000));
-      while (truth.total + droppedBacklog < due) model.step(emit);
+      while (truth.total + run.droppedBacklog < due) model.step(emit);
       for (const c of pool) c.flush();
       await new Promise((r) => setTimeout(r, TICK_MS));
     } else {
@@ -295,12 +330,6 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
       else await new Promise((r) => setImmediate(r));
     }
   }
-  await Promise.all([closePool(pool), sender?.waitBelow(0)]);
-  sender?.close();
-  const summary = summarize(truth, model, bytes, performance.now() - started, droppedBacklog, pool);
-  summary.tcpSent = tcpSent;
-  if (sender) summary.grpc = { sent: grpcSent, ...grpcCounts(sender.outcome) };
-  return summary;
 }
 
 function grpcCounts(o: GrpcSendOutcome) {
@@ -325,16 +354,17 @@ function coalesce(frames: Buffer[]): Buffer[] {
   return out;
 }
 
-function summarize(truth: GroundTruth, model: ClientModel, bytes: number, ms: number, droppedBacklog: number, pool: readonly PooledConnection[]): SimulatorSummary {
+function summarize(run: SimRun, ms: number, pool: readonly PooledConnection[]): SimulatorSummary {
+  const { truth } = run;
   const seconds = ms / 1000;
-  const expected = truth.toJSON(model.gauges());
+  const expected = truth.toJSON(run.model.gauges());
   return {
     sent: expected.sent,
     total: truth.total,
-    bytes,
+    bytes: run.bytes,
     seconds: Math.round(seconds * 1000) / 1000,
     eventsPerSecond: Math.round(truth.total / seconds),
-    droppedBacklog,
+    droppedBacklog: run.droppedBacklog,
     tcpSent: truth.total,
     connectionsLost: pool.filter((c) => c.lost).length,
     expected,

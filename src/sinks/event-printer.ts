@@ -7,6 +7,7 @@ import type { SidecarEvent } from '../events/event-types.js';
 import type { EventSink } from './event-sink.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import { escapeControl, hasControl } from './control-chars.js';
+import { unhandledHook } from '../events/unhandled-hook.js';
 
 /** Lines held before a write; past this, lines are dropped until stdout drains. */
 const MAX_PENDING_LINES = 10_000;
@@ -86,6 +87,8 @@ export function formatEvent(e: SidecarEvent): string {
       return `${head} session_id=${str(e.sessionId)} topic=${str(e.topic)} qos=${e.qos} retain=${e.retain} bytes=${e.payload.length}`;
     case 'on_message_drop':
       return `${head} session_id=${str(e.sessionId)} topic=${str(e.topic)} qos=${e.qos} reason=${str(e.reason)} bytes=${e.payload.length}${acl(e.matchedAcl)}`;
+    default:
+      return unhandledHook(e);
   }
 }
 

@@ -43,10 +43,16 @@ export const LOG_ATTRIBUTES = {
 /** An attribute key of a log record (user properties add their own key after mqtt.user_property.). */
 export type LogAttributeKey = Exclude<keyof typeof LOG_ATTRIBUTES, 'mqtt.user_property.<key>'>;
 
-const COMMON: (keyof typeof LOG_ATTRIBUTES)[] = ['messaging.system', 'messaging.client.id', 'mqtt.mountpoint'];
+type Key = keyof typeof LOG_ATTRIBUTES;
+
+const COMMON: readonly Key[] = ['messaging.system', 'messaging.client.id', 'mqtt.mountpoint'];
 /** COMMON, on the records of hooks whose events say the session's MQTT version. */
-const VERSIONED: (keyof typeof LOG_ATTRIBUTES)[] = [...COMMON, 'network.protocol.version'];
-const MESSAGE: (keyof typeof LOG_ATTRIBUTES)[] = ['messaging.destination.name', 'mqtt.qos', 'messaging.message.body.size', 'mqtt.payload', 'mqtt.payload.encoding', 'mqtt.payload.truncated'];
+const VERSIONED: readonly Key[] = [...COMMON, 'network.protocol.version'];
+/** A connection attempt, accepted (on_register) or refused (on_register_failed). */
+const CONNECTING: readonly Key[] = [...VERSIONED, 'mqtt.client.group', 'client.address', 'client.port', 'user.name'];
+/** A connection's end: on_client_offline and on_client_gone carry the same attributes. */
+const DISCONNECT: readonly Key[] = [...COMMON, 'mqtt.client.group', 'user.name', 'mqtt.session.id', 'mqtt.disconnect.reason', 'error.type', 'mqtt.session.persistent'];
+const MESSAGE: readonly Key[] = ['messaging.destination.name', 'mqtt.qos', 'messaging.message.body.size', 'mqtt.payload', 'mqtt.payload.encoding', 'mqtt.payload.truncated'];
 // on_deliver carries the subscription's QoS where other message hooks carry the message's.
 const DELIVERY = MESSAGE.map((a) => (a === 'mqtt.qos' ? 'mqtt.subscription.qos' : a));
 
@@ -54,7 +60,7 @@ export interface LogRecordDoc {
   body: string;
   severity: string;
   trace: string;
-  attributes: string[];
+  attributes: readonly string[];
 }
 
 export const LOG_RECORDS: Record<HookName, LogRecordDoc> = {
@@ -62,26 +68,26 @@ export const LOG_RECORDS: Record<HookName, LogRecordDoc> = {
     body: 'client C connected from ADDR:PORT',
     severity: 'INFO',
     trace: 'traceparent/tracestate user properties (MQTT 3.1.1 CONNECT)',
-    attributes: [...VERSIONED, 'mqtt.client.group', 'client.address', 'client.port', 'user.name', 'mqtt.session.id', 'mqtt.user_property.<key>', 'mqtt.user_properties.dropped'],
+    attributes: [...CONNECTING, 'mqtt.session.id', 'mqtt.user_property.<key>', 'mqtt.user_properties.dropped'],
   },
   on_register_failed: {
     body: 'client C refused: REASON',
     severity: 'WARN',
     trace: '-',
-    attributes: [...VERSIONED, 'mqtt.client.group', 'client.address', 'client.port', 'user.name', 'error.type', 'mqtt.clean_session'],
+    attributes: [...CONNECTING, 'error.type', 'mqtt.clean_session'],
   },
   on_client_wakeup: { body: 'client C attached to its session', severity: 'INFO', trace: '-', attributes: [...COMMON, 'mqtt.session.id'] },
   on_client_offline: {
     body: 'client C went offline (REASON); session kept',
     severity: 'INFO for normal_disconnect, mqtt_client_disconnect, session_taken_over, remote_session_taken_over, disconnect_migration and unspecified (every MQTT 5 disconnect); WARN otherwise',
     trace: '-',
-    attributes: [...COMMON, 'mqtt.client.group', 'user.name', 'mqtt.session.id', 'mqtt.disconnect.reason', 'error.type', 'mqtt.session.persistent'],
+    attributes: DISCONNECT,
   },
   on_client_gone: {
     body: 'client C disconnected (REASON); session removed',
     severity: 'as on_client_offline',
     trace: '-',
-    attributes: [...COMMON, 'mqtt.client.group', 'user.name', 'mqtt.session.id', 'mqtt.disconnect.reason', 'error.type', 'mqtt.session.persistent'],
+    attributes: DISCONNECT,
   },
   on_session_expired: { body: 'session of client C expired', severity: 'INFO', trace: '-', attributes: [...COMMON, 'mqtt.session.id'] },
   on_subscribe: {

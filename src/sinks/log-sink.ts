@@ -14,16 +14,31 @@ import type { Resource } from '@opentelemetry/resources';
 import { formatHostPort } from '../config/option-parser.js';
 import type { EventSink } from './event-sink.js';
 import { ObjectRecordBuilder, WireRecordBuilder, type LogAttributeValue, type LogRecordBuilder, type LogRecordOutput, type WireLogOutput } from './log-record-builder.js';
-import type { LogAttributeKey } from './log-catalog.js';
-import { HOOKS, type HookName, type MatchedAcl, type SidecarEvent } from '../events/event-types.js';
+import { LOG_RECORDS, type LogAttributeKey } from './log-catalog.js';
+import {
+  HOOKS,
+  type ClientGoneEvent,
+  type ClientOfflineEvent,
+  type DeliverEvent,
+  type DeliveryCompleteEvent,
+  type HookName,
+  type MatchedAcl,
+  type PublishEvent,
+  type RegisterEvent,
+  type RegisterFailedEvent,
+  type SidecarEvent,
+  type SubscribeEvent,
+  type UnsubscribeEvent,
+} from '../events/event-types.js';
+import { unhandledHook } from '../events/unhandled-hook.js';
 import { isFailedDisconnect } from '../events/reason-names.js';
 import { PayloadTraceFinder, traceFromUserProperties, type TraceContext, type TracedMessage } from './trace-context.js';
 import { Redactor, type RedactOptions } from './redaction.js';
 import { TopicTemplates, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 import type { ClientGrouper } from '../metrics/client-grouper.js';
 
-/** Records that carry mqtt.client.group with --client-groups (as the metrics that have it). */
-const CLIENT_GROUP_HOOKS: ReadonlySet<HookName> = new Set(['on_register', 'on_register_failed', 'on_client_offline', 'on_client_gone', 'on_publish', 'on_deliver']);
+/** Records that carry mqtt.client.group with --client-groups (as the metrics that have it): those the catalog says. */
+const CLIENT_GROUP_HOOKS: ReadonlySet<HookName> = new Set(HOOKS.filter((h) => LOG_RECORDS[h].attributes.includes('mqtt.client.group')));
 
 /** The per-message hooks: one event per message, so not logged unless asked for. */
 const PER_MESSAGE_HOOKS: readonly HookName[] = ['on_publish', 'on_deliver', 'on_delivery_complete', 'on_offline_message'];
@@ -96,6 +111,9 @@ export class LogSink implements EventSink {
   /** Attributes written to, and left out of, the record being built. */
   private attrCount = 0;
   private attrDropped = 0;
+  /** The record being built: its severity, and allowed user properties left out past the cap. */
+  private severity: SeverityNumber = INFO;
+  private overCap = 0;
 
   constructor(
     output: LogRecordOutput | WireLogOutput,
@@ -141,9 +159,23 @@ export class LogSink implements EventSink {
     const clientId = red?.clientId ? red.apply(e.clientId) : e.clientId;
     const who = clientId === '' && red?.clientId ? '(redacted)' : clientId;
     const username = red?.username && 'username' in e ? red.apply(e.username) : 'username' in e ? e.username : '';
+    this.begin(e, arrivalMs, clientId);
+    let body = this.hookRecord(e, who, username);
+    if (body.length > this.lengthLimit) body = body.slice(0, this.lengthLimit);
+    this.emitted++;
+    const severity = this.severity;
+    // Allowed user properties past the cap are attributes left out too (OTLP dropped_attributes_count).
+    this.b.end(severity, severity === WARN ? 'WARN' : 'INFO', body, this.attrDropped + this.overCap, ctx);
+  }
+
+  /** Starts a record with the attributes of every hook (`clientId` as --redact leaves it). */
+  private begin(e: SidecarEvent, arrivalMs: number, clientId: string): void {
     this.b.begin(e.timeSec, e.timeNanos, arrivalMs, this.eventNames[e.hookIndex]!);
     this.attrCount = 0;
     this.attrDropped = 0;
+    this.severity = INFO;
+    this.overCap = 0;
+    const red = this.redactor;
     this.attr('messaging.system', 'mqtt');
     if (clientId !== '' || red === null || !red.clientId) this.attr('messaging.client.id', clientId);
     // Absent for the default mountpoint, like user.name for a client without username.
@@ -153,105 +185,125 @@ export class LogSink implements EventSink {
     // The group of the raw client id (before --redact), as on the metrics.
     const cg = this.options.clientGrouper;
     if (cg && CLIENT_GROUP_HOOKS.has(e.hook)) this.attr('mqtt.client.group', cg.group(e.clientId, 'username' in e ? e.username : undefined));
-    let severity = INFO;
-    let body: string;
-    let overCap = 0;
+  }
+
+  /**
+   * The hook's own attributes; returns the body. Sets `severity` (WARN for failures) and
+   * `overCap` (allowed user properties left out). A hook added to HookName without a case here
+   * does not compile (unhandledHook takes never).
+   */
+  private hookRecord(e: SidecarEvent, who: string, username: string): string {
     switch (e.hook) {
       case 'on_register':
-        body = `client ${who} connected from ${this.peerText(e.peerAddr, e.peerPort)}`;
-        this.peer(e.peerAddr, e.peerPort);
-        this.user(username);
-        this.session(e.sessionId);
-        overCap = this.userProperties(e.userProperties);
-        break;
+        return this.register(e, who, username);
       case 'on_register_failed':
-        severity = WARN;
-        body = `client ${who} refused: ${e.reasonName}`;
-        this.peer(e.peerAddr, e.peerPort);
-        this.user(username);
-        this.attr('error.type', e.reasonName);
-        this.attr('mqtt.clean_session', e.cleanSession);
-        break;
+        return this.registerFailed(e, who, username);
       case 'on_client_wakeup':
-        body = `client ${who} attached to its session`;
         this.session(e.sessionId);
-        break;
+        return `client ${who} attached to its session`;
       case 'on_client_offline':
-      case 'on_client_gone': {
-        const kept = e.hook === 'on_client_offline';
-        const failed = isFailedDisconnect(e.reasonName);
-        if (failed) severity = WARN;
-        body = `client ${who} ${kept ? 'went offline' : 'disconnected'} (${e.reasonName}); session ${kept ? 'kept' : 'removed'}`;
-        this.user(username);
-        this.session(e.sessionId);
-        this.attr('mqtt.disconnect.reason', e.reasonName);
-        // semconv error.type only on failures: the WARN disconnects.
-        if (failed) this.attr('error.type', e.reasonName);
-        this.attr('mqtt.session.persistent', kept);
-        break;
-      }
+      case 'on_client_gone':
+        return this.disconnect(e, who, username);
       case 'on_session_expired':
-        body = `session of client ${who} expired`;
         this.session(e.sessionId);
-        break;
-      case 'on_subscribe': {
-        let refused = 0;
-        for (const t of e.topics) if (t.qos === 128) refused++;
-        body = `client ${who} subscribed to ${e.topics.length} topic filter(s)${refused > 0 ? `, ${refused} refused` : ''}`;
-        if (refused > 0) severity = WARN;
-        this.user(username);
-        this.session(e.sessionId);
-        // A SUBSCRIBE may carry any number of filters: a record keeps the first ones.
-        const kept = e.topics.length > MAX_TOPICS_PER_RECORD ? e.topics.slice(0, MAX_TOPICS_PER_RECORD) : e.topics;
-        this.attr('mqtt.subscription.topics', kept.map((t) => t.topic));
-        this.attr('mqtt.subscription.qos', kept.map((t) => t.qos));
-        if (e.protocolVersion === '5') this.attr('mqtt.subscription.reason_codes', kept.map((t) => t.reasonCode ?? t.qos));
-        if (kept !== e.topics) this.attr('mqtt.subscription.topics.dropped', e.topics.length - kept.length);
-        break;
-      }
+        return `session of client ${who} expired`;
+      case 'on_subscribe':
+        return this.subscribe(e, who, username);
       case 'on_unsubscribe':
-        body = `client ${who} unsubscribed from ${e.topics.length} topic filter(s)`;
-        this.user(username);
-        this.session(e.sessionId);
-        this.attr('mqtt.subscription.topics', e.topics.slice(0, MAX_TOPICS_PER_RECORD));
-        if (e.topics.length > MAX_TOPICS_PER_RECORD) this.attr('mqtt.subscription.topics.dropped', e.topics.length - MAX_TOPICS_PER_RECORD);
-        break;
+        return this.unsubscribe(e, who, username);
       case 'on_publish':
-        body = `client ${who} published to ${e.topic} (qos ${e.qos}, ${e.payload.length} bytes)`;
-        this.user(username);
-        this.session(e.sessionId);
-        this.message(e.topic, e.qos, e.payload, e.matchedAcl);
-        this.attr('mqtt.retain', e.retain);
-        if (e.userProperties !== undefined) overCap = this.userProperties(e.userProperties);
-        break;
+        return this.publish(e, who, username);
       case 'on_deliver':
       case 'on_delivery_complete':
-        body = e.hook === 'on_deliver' ? `message on ${e.topic} delivered to ${who}` : `delivery of message on ${e.topic} to ${who} complete`;
-        this.user(username);
-        this.session(e.sessionId);
-        this.message(e.topic, e.qos, e.payload, e.matchedAcl, e.hook === 'on_deliver' ? 'mqtt.subscription.qos' : 'mqtt.qos');
-        this.attr('mqtt.retain', e.isRetain);
-        this.attr('mqtt.persisted', e.persisted);
-        if (e.hook === 'on_deliver' && e.userProperties !== undefined) overCap = this.userProperties(e.userProperties);
-        break;
+        return this.delivery(e, who, username);
       case 'on_offline_message':
-        body = `message on ${e.topic} queued for offline client ${who}`;
         this.session(e.sessionId);
         this.message(e.topic, e.qos, e.payload, null);
         this.attr('mqtt.retain', e.retain);
-        break;
+        return `message on ${e.topic} queued for offline client ${who}`;
       case 'on_message_drop':
-        severity = WARN;
-        body = `message on ${e.topic} for ${who} dropped: ${e.reason}`;
+        this.severity = WARN;
         this.session(e.sessionId);
         this.message(e.topic, e.qos, e.payload, e.matchedAcl);
         this.attr('error.type', e.reason);
-        break;
+        return `message on ${e.topic} for ${who} dropped: ${e.reason}`;
+      default:
+        return unhandledHook(e);
     }
-    if (body.length > this.lengthLimit) body = body.slice(0, this.lengthLimit);
-    this.emitted++;
-    // Allowed user properties past the cap are attributes left out too (OTLP dropped_attributes_count).
-    this.b.end(severity, severity === WARN ? 'WARN' : 'INFO', body, this.attrDropped + overCap, ctx);
+  }
+
+  private register(e: RegisterEvent, who: string, username: string): string {
+    const body = `client ${who} connected from ${this.peerText(e.peerAddr, e.peerPort)}`;
+    this.peer(e.peerAddr, e.peerPort);
+    this.user(username);
+    this.session(e.sessionId);
+    this.overCap = this.userProperties(e.userProperties);
+    return body;
+  }
+
+  private registerFailed(e: RegisterFailedEvent, who: string, username: string): string {
+    this.severity = WARN;
+    this.peer(e.peerAddr, e.peerPort);
+    this.user(username);
+    this.attr('error.type', e.reasonName);
+    this.attr('mqtt.clean_session', e.cleanSession);
+    return `client ${who} refused: ${e.reasonName}`;
+  }
+
+  private disconnect(e: ClientOfflineEvent | ClientGoneEvent, who: string, username: string): string {
+    const kept = e.hook === 'on_client_offline';
+    const failed = isFailedDisconnect(e.reasonName);
+    if (failed) this.severity = WARN;
+    this.user(username);
+    this.session(e.sessionId);
+    this.attr('mqtt.disconnect.reason', e.reasonName);
+    // semconv error.type only on failures: the WARN disconnects.
+    if (failed) this.attr('error.type', e.reasonName);
+    this.attr('mqtt.session.persistent', kept);
+    return `client ${who} ${kept ? 'went offline' : 'disconnected'} (${e.reasonName}); session ${kept ? 'kept' : 'removed'}`;
+  }
+
+  private subscribe(e: SubscribeEvent, who: string, username: string): string {
+    let refused = 0;
+    for (const t of e.topics) if (t.qos === 128) refused++;
+    if (refused > 0) this.severity = WARN;
+    this.user(username);
+    this.session(e.sessionId);
+    // A SUBSCRIBE may carry any number of filters: a record keeps the first ones.
+    const kept = e.topics.length > MAX_TOPICS_PER_RECORD ? e.topics.slice(0, MAX_TOPICS_PER_RECORD) : e.topics;
+    this.attr('mqtt.subscription.topics', kept.map((t) => t.topic));
+    this.attr('mqtt.subscription.qos', kept.map((t) => t.qos));
+    if (e.protocolVersion === '5') this.attr('mqtt.subscription.reason_codes', kept.map((t) => t.reasonCode ?? t.qos));
+    if (kept !== e.topics) this.attr('mqtt.subscription.topics.dropped', e.topics.length - kept.length);
+    return `client ${who} subscribed to ${e.topics.length} topic filter(s)${refused > 0 ? `, ${refused} refused` : ''}`;
+  }
+
+  private unsubscribe(e: UnsubscribeEvent, who: string, username: string): string {
+    this.user(username);
+    this.session(e.sessionId);
+    this.attr('mqtt.subscription.topics', e.topics.slice(0, MAX_TOPICS_PER_RECORD));
+    if (e.topics.length > MAX_TOPICS_PER_RECORD) this.attr('mqtt.subscription.topics.dropped', e.topics.length - MAX_TOPICS_PER_RECORD);
+    return `client ${who} unsubscribed from ${e.topics.length} topic filter(s)`;
+  }
+
+  private publish(e: PublishEvent, who: string, username: string): string {
+    this.user(username);
+    this.session(e.sessionId);
+    this.message(e.topic, e.qos, e.payload, e.matchedAcl);
+    this.attr('mqtt.retain', e.retain);
+    if (e.userProperties !== undefined) this.overCap = this.userProperties(e.userProperties);
+    return `client ${who} published to ${e.topic} (qos ${e.qos}, ${e.payload.length} bytes)`;
+  }
+
+  private delivery(e: DeliverEvent | DeliveryCompleteEvent, who: string, username: string): string {
+    const deliver = e.hook === 'on_deliver';
+    this.user(username);
+    this.session(e.sessionId);
+    this.message(e.topic, e.qos, e.payload, e.matchedAcl, deliver ? 'mqtt.subscription.qos' : 'mqtt.qos');
+    this.attr('mqtt.retain', e.isRetain);
+    this.attr('mqtt.persisted', e.persisted);
+    if (e.hook === 'on_deliver' && e.userProperties !== undefined) this.overCap = this.userProperties(e.userProperties);
+    return deliver ? `message on ${e.topic} delivered to ${who}` : `delivery of message on ${e.topic} to ${who} complete`;
   }
 
   /**

@@ -10,7 +10,7 @@
  * complete one, whichever reader collects and however often.
  */
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
-import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
+import { sidecarFamilies } from '../metrics/sidecar-families.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { Component, StatusReport } from '../lifecycle/component.js';
 
@@ -31,21 +31,17 @@ export class RuntimeMetrics implements Component {
   constructor(private readonly windowMs = DELAY_WINDOW_MS) {}
 
   registerMetrics(store: MetricStore): void {
-    const cpu = store.sum(SIDECAR_METRICS.processCpuTime);
-    const memory = store.sum(SIDECAR_METRICS.processMemoryUsage);
-    const loop = store.sum(SIDECAR_METRICS.eventLoopTime);
-    const p99 = store.gauge(SIDECAR_METRICS.eventLoopDelayP99);
-    const max = store.gauge(SIDECAR_METRICS.eventLoopDelayMax);
+    const f = sidecarFamilies(store, ['processCpuTime', 'processMemoryUsage', 'eventLoopTime', 'eventLoopDelayP99', 'eventLoopDelayMax']);
     store.onCollect(() => {
       const usage = process.cpuUsage();
-      cpu.get('user').value = usage.user / 1e6;
-      cpu.get('system').value = usage.system / 1e6;
-      memory.get().value = process.memoryUsage.rss();
+      f.processCpuTime.get('user').value = usage.user / 1e6;
+      f.processCpuTime.get('system').value = usage.system / 1e6;
+      f.processMemoryUsage.get().value = process.memoryUsage.rss();
       const elu = performance.eventLoopUtilization();
-      loop.get('active').value = elu.active / 1000;
-      loop.get('idle').value = elu.idle / 1000;
-      p99.get().value = this.last?.p99 ?? 0;
-      max.get().value = this.last?.max ?? 0;
+      f.eventLoopTime.get('active').value = elu.active / 1000;
+      f.eventLoopTime.get('idle').value = elu.idle / 1000;
+      f.eventLoopDelayP99.get().value = this.last?.p99 ?? 0;
+      f.eventLoopDelayMax.get().value = this.last?.max ?? 0;
     });
   }
 

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ALL_BROKER_METRICS, BROKER_METRICS, brokerReadings, type BrokerReading } from '../../src/reconcile/broker-gauges.js';
+import { brokerReadings, type BrokerReading } from '../../src/reconcile/broker-gauges.js';
 import { parsePrometheusText } from '../../src/reconcile/prometheus-text.js';
-import { ALL_METRICS } from '../../src/metrics/metric-catalog.js';
+import { ALL_METRICS, BROKER_METRICS, BROKER_METRIC_DEFS } from '../../src/metrics/metric-catalog.js';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../../../test/fixtures/vernemq/${name}`, import.meta.url)), 'utf8');
 
@@ -84,20 +84,22 @@ test('an empty or unrelated page gives no readings', () => {
 test('the definitions: vernemq.* names, UCUM units, kinds, no clash with the catalog', () => {
   // The catalog has them (re-exported), beside the metrics derived from events and the sidecar's own.
   const ours = new Set(ALL_METRICS.filter((m) => !m.name.startsWith('vernemq.')).map((m) => m.name));
-  for (const d of ALL_BROKER_METRICS) assert.ok(ALL_METRICS.some((m) => m.name === d.name && m.kind === d.kind && m.unit === d.unit), `${d.name} is in the metric catalog`);
+  for (const d of BROKER_METRIC_DEFS) assert.ok(ALL_METRICS.some((m) => m.name === d.name && m.kind === d.kind && m.unit === d.unit), `${d.name} is in the metric catalog`);
   const names = new Set<string>();
-  for (const d of ALL_BROKER_METRICS) {
+  for (const d of BROKER_METRIC_DEFS) {
     assert.match(d.name, /^vernemq\.[a-z_]+(\.[a-z_]+)*$/, d.name);
     assert.ok(!names.has(d.name), `${d.name} defined once`);
     names.add(d.name);
     assert.ok(!ours.has(d.name), `${d.name} is not an event-derived metric name`);
     assert.match(d.unit, /^(By|\{[a-z_]+\})$/, `${d.name} unit`);
     assert.ok(d.kind === 'counter' || d.kind === 'gauge');
-    assert.ok(d.description.length > 10 && d.versions.length > 0);
+    assert.ok(d.description.length > 10 && d.broker.versions.length > 0);
+    // Counts of messages, bytes, connections: whole numbers, sent as asInt over OTLP.
+    assert.equal(d.valueType, 'int', `${d.name} value type`);
     // Every attribute the points can carry is declared.
-    const declared = new Set(d.attributes);
-    for (const s of d.sources) for (const a of Object.keys(s.attributes ?? {})) assert.ok(declared.has(a), `${d.name}: ${a} declared`);
-    for (const l of d.labels ?? []) assert.ok(declared.has(l.attribute), `${d.name}: ${l.attribute} declared`);
+    const declared = new Set(d.attributes.map((a) => a.name));
+    for (const s of d.broker.sources) for (const a of Object.keys(s.attributes ?? {})) assert.ok(declared.has(a), `${d.name}: ${a} declared`);
+    for (const l of d.broker.labels ?? []) assert.ok(declared.has(l.attribute), `${d.name}: ${l.attribute} declared`);
   }
   assert.equal(BROKER_METRICS.keepaliveExpired.kind, 'counter');
   assert.equal(BROKER_METRICS.retainedMessages.kind, 'gauge');

@@ -84,6 +84,27 @@ test('removed sessions are forgotten after the tombstone period, not before', ()
   assert.equal(t.clients.size, 0);
 });
 
+test('thousands of removed sessions are forgotten in removal order, not before their period', () => {
+  let now = 0;
+  const { t } = tracker(10_000, () => now);
+  for (let i = 0; i < 3000; i++) {
+    now = i < 2000 ? 0 : 500;
+    t.consume(ev('on_client_wakeup', `c${i}`, 1));
+    t.consume(ev('on_client_gone', `c${i}`, 2));
+  }
+  // Past the period of the first 2000 removals, not of the last 1000.
+  now = 1200;
+  t.expireTombstones();
+  assert.equal(t.clients.size, 1000);
+  // One still remembered: its late wakeup is stale.
+  t.consume(ev('on_client_wakeup', 'c2500', 1));
+  assert.equal(t.stale, 1);
+  assert.equal(t.connectedCount(), 0);
+  now = 1501;
+  t.expireTombstones();
+  assert.equal(t.clients.size, 0);
+});
+
 test('session duration is recorded from wakeup to disconnect', () => {
   const { t, store } = tracker();
   t.consume(ev('on_client_wakeup', 'a', 100));
