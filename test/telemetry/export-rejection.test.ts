@@ -103,7 +103,7 @@ test('gRPC INVALID_ARGUMENT for one record drops that record only', async () => 
 });
 
 test('a collector answering 400 to every log export: at most 1,000 POSTs for 20,000 records, each record counted once as rejected', async () => {
-  const { LogExportQueue } = await import('../../src/telemetry/log-export-queue.js');
+  const { QueuedExporter } = await import('../../src/telemetry/export-helper/queued-exporter.js');
   const { createOtlpLogExporter } = await import('../../src/telemetry/exporters.js');
   const { parseOtelConfig } = await import('../../src/telemetry/otel-config.js');
   const { resourceFromAttributes } = await import('@opentelemetry/resources');
@@ -114,7 +114,7 @@ test('a collector answering 400 to every log export: at most 1,000 POSTs for 20,
   const otel = parseOtelConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' });
   const exporter = await createOtlpLogExporter(otel.logs);
   // The default batch size; a short back-off so that the test does not wait out the real one.
-  const q = new LogExportQueue(
+  const q = new QueuedExporter(
     exporter,
     { maxQueueSize: 20_000, maxExportBatchSize: 512, scheduledDelayMillis: 5, exportTimeoutMillis: 10_000, minBackoffMillis: 5, maxBackoffMillis: 20 },
     new SidecarLogger('silent'),
@@ -150,7 +150,7 @@ test('a collector answering 400 to every log export: at most 1,000 POSTs for 20,
 });
 
 test('two bad records in different halves of one batch: both isolated, the other records exported', async () => {
-  const { LogExportQueue } = await import('../../src/telemetry/log-export-queue.js');
+  const { QueuedExporter } = await import('../../src/telemetry/export-helper/queued-exporter.js');
   const { ExportResultCode } = await import('@opentelemetry/core');
   const { SidecarLogger } = await import('../../src/logging/sidecar-logger.js');
   let calls = 0;
@@ -171,7 +171,7 @@ test('two bad records in different halves of one batch: both isolated, the other
     shutdown: async () => {},
     forceFlush: async () => {},
   };
-  const q = new LogExportQueue(exporter as never, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5, exportTimeoutMillis: 1000 }, new SidecarLogger('silent'));
+  const q = new QueuedExporter(exporter as never, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5, exportTimeoutMillis: 1000 }, new SidecarLogger('silent'));
   for (let i = 0; i < 512; i++) q.add({ body: `r${i}` } as never);
   await eventually(() => assert.equal(q.pending, 0));
   assert.equal(q.dropped.rejected, 2);
