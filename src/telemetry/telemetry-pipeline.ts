@@ -30,7 +30,7 @@ import { ReadableLogExporter } from './readable-log-exporter.js';
 import { createOtlpLogExporter, createOtlpMetricExporter, createOtlpSpanExporter, takesEncodedLogRecords } from './exporters.js';
 import type { BrokerSpan } from '../traces/broker-span.js';
 import type { LogRecordOutput, WireLogOutput } from '../sinks/log-record-builder.js';
-import { LogRecordEncoder } from './log-protobuf-serializer.js';
+import { LogRecordEncoder } from './otlp/log-record-encoder.js';
 import { ExportOutage, firstLine } from './export-outage.js';
 import type { OtelConfig, OtlpProtocol } from './otel-config.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
