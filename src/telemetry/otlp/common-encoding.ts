@@ -163,6 +163,15 @@ function writeSmallScalarKeyValue(w: Writer, field: number, k: Buffer, v: AnyVal
   return true;
 }
 
+/** A KeyValue's tag, length and key, then its value's tag and length (`vs`: the AnyValue's body size). */
+function writeKeyValueHead(w: Writer, field: number, k: Buffer, vs: number): void {
+  w.tag(field, LEN);
+  w.varint(k.length + lenFieldSize(vs));
+  w.raw(k);
+  w.tag(2, LEN);
+  w.varint(vs);
+}
+
 /** A KeyValue field (an attribute). */
 export function writeKeyValue(w: Writer, field: number, key: string, v: AnyValue): void {
   const k = keyField(key);
@@ -170,24 +179,14 @@ export function writeKeyValue(w: Writer, field: number, key: string, v: AnyValue
     if (writeShortAsciiKeyValue(w, field, k, v)) return;
     // The common case, with the string's UTF-8 length computed once.
     const n = utf8Length(v);
-    const vs = lenFieldSize(n);
-    w.tag(field, LEN);
-    w.varint(k.length + lenFieldSize(vs));
-    w.raw(k);
-    w.tag(2, LEN);
-    w.varint(vs);
+    writeKeyValueHead(w, field, k, lenFieldSize(n));
     w.tag(1, LEN);
     w.varint(n);
     w.stringBody(v, n);
     return;
   }
   if (writeSmallScalarKeyValue(w, field, k, v)) return;
-  const vs = anyValueSize(v);
-  w.tag(field, LEN);
-  w.varint(k.length + lenFieldSize(vs));
-  w.raw(k);
-  w.tag(2, LEN);
-  w.varint(vs);
+  writeKeyValueHead(w, field, k, anyValueSize(v));
   writeAnyValueBody(w, v);
 }
 
@@ -200,33 +199,32 @@ export function writeAttributes(w: Writer, field: number, attrs: Readonly<Record
   }
 }
 
-const resourceCache = new WeakMap<Resource, Buffer>();
-
-/** The Resource message's body, encoded once per resource. */
-export function resourceMessage(r: Resource): Buffer {
-  let b = resourceCache.get(r);
+/** A message's body encoded once per object (the resource, the scope), then reused as is. */
+function encodedOnce<K extends object>(cache: WeakMap<K, Buffer>, key: K, write: (w: Writer, key: K) => void): Buffer {
+  let b = cache.get(key);
   if (b === undefined) {
     const w = new Writer(256);
-    writeAttributes(w, 1, r.attributes as Record<string, AnyValue | undefined>);
+    write(w, key);
     b = w.bytes();
-    resourceCache.set(r, b);
+    cache.set(key, b);
   }
   return b;
 }
 
+const resourceCache = new WeakMap<Resource, Buffer>();
 const scopeCache = new WeakMap<InstrumentationScope, Buffer>();
 
-/** The InstrumentationScope message's body, encoded once per scope. */
+/** The Resource message's body. */
+export function resourceMessage(r: Resource): Buffer {
+  return encodedOnce(resourceCache, r, (w) => writeAttributes(w, 1, r.attributes as Record<string, AnyValue | undefined>));
+}
+
+/** The InstrumentationScope message's body. */
 export function scopeMessage(s: InstrumentationScope): Buffer {
-  let b = scopeCache.get(s);
-  if (b === undefined) {
-    const w = new Writer(256);
+  return encodedOnce(scopeCache, s, (w) => {
     w.stringField(1, s.name);
     if (s.version) w.stringField(2, s.version);
-    b = w.bytes();
-    scopeCache.set(s, b);
-  }
-  return b;
+  });
 }
 
 /**
