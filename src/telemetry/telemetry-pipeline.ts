@@ -1,14 +1,14 @@
 /**
  * The OpenTelemetry SDK side: a MeterProvider whose readers (periodic OTLP export, Prometheus
- * pull, console) collect from the metric store, and the export queue that batches the log
- * sink's records to the configured exporter. Everything here runs off the hot path.
+ * pull, console) collect from the metric store, and the export chains (export-helper/) that
+ * batch the log sink's records and the span sink's spans to the configured exporters.
+ * Everything here runs off the hot path.
  */
 import os from 'node:os';
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { ExportResultCode, setGlobalErrorHandler, type ExportResult, type InstrumentationScope } from '@opentelemetry/core';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { setGlobalErrorHandler, type InstrumentationScope } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import {
-  AggregationTemporality,
   ConsoleMetricExporter,
   DataPointType,
   MeterProvider,
@@ -16,22 +16,23 @@ import {
   PeriodicExportingMetricReader,
   type PushMetricExporter,
   type ResourceMetrics,
-  type InstrumentType,
 } from '@opentelemetry/sdk-metrics';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import { prometheusName } from '../metrics/prometheus-naming.js';
-import { StoreMetricProducer, settleDeltas } from './metric-producer.js';
+import { StoreMetricProducer } from './metric-producer.js';
 import { QueuedExporter, type QueuedExporterOptions } from './export-helper/queued-exporter.js';
-import type { ExportItem, ItemExporter } from './export-helper/export-item.js';
+import type { ItemExporter } from './export-helper/export-item.js';
+import { CountingMetricExporter, ObservedExporter } from './observed-exporters.js';
+import { diagAdapter, errorHandler } from './otel-diagnostics.js';
 import { writeExportCounts, type ExportCountSeries } from './export-helper/export-accounting.js';
 import { ReadableLogExporter } from './readable-log-exporter.js';
 import { createOtlpLogExporter, createOtlpMetricExporter, createOtlpSpanExporter, takesEncodedLogRecords } from './exporters.js';
 import type { BrokerSpan } from '../traces/broker-span.js';
 import type { LogRecordOutput, WireLogOutput } from '../sinks/log-record-builder.js';
 import { LogRecordEncoder } from './otlp/log-record-encoder.js';
-import { ExportOutage, firstLine } from './export-outage.js';
+import { ExportOutage } from './export-outage.js';
 import type { OtelConfig, OtlpProtocol } from './otel-config.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import { maskUrl } from '../logging/url-masking.js';
@@ -58,100 +59,10 @@ class PullMetricReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
 }
 
-/** Reports failed metric exports and their recovery (ExportOutage); otherwise passes through. */
-class CountingMetricExporter implements PushMetricExporter {
-  constructor(
-    private readonly inner: PushMetricExporter,
-    readonly outage: ExportOutage,
-  ) {}
-
-  get failures(): number {
-    return this.outage.failures;
-  }
-
-  export(metrics: ResourceMetrics, done: (r: ExportResult) => void): void {
-    this.inner.export(metrics, (r) => {
-      // With cumulative temporality the next export carries the totals; with delta, a failed
-      // export's deltas are added into the next one (settleDeltas).
-      const ok = r.code === ExportResultCode.SUCCESS;
-      settleDeltas(metrics, ok);
-      if (ok) this.outage.succeeded();
-      else this.outage.failed(r.error);
-      done(r);
-    });
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  selectAggregationTemporality(t: InstrumentType): AggregationTemporality {
-    return this.inner.selectAggregationTemporality?.(t) ?? AggregationTemporality.CUMULATIVE;
-  }
-}
-
-/**
- * Passes exports (log records or spans) through to the exporter, telling the outage tracker how
- * each ended.
- */
-class ObservedExporter implements ItemExporter {
-  constructor(
-    private readonly inner: ItemExporter,
-    private readonly outage: ExportOutage,
-  ) {}
-
-  export(items: ExportItem[], done: (r: ExportResult) => void): void {
-    this.inner.export(items, (r) => {
-      if (r.code === ExportResultCode.SUCCESS) this.outage.succeeded();
-      else this.outage.failed(r.error);
-      done(r);
-    });
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-}
-
 /** The semconv otel.component.type of our OTLP exporter for a signal (otlp_grpc_log_exporter, ...). */
 export function exporterComponentType(protocol: OtlpProtocol, signal: 'log' | 'metric' | 'span'): string {
   const p = protocol === 'grpc' ? 'grpc' : protocol === 'http/json' ? 'http_json' : 'http';
   return `otlp_${p}_${signal}_exporter`;
-}
-
-/** OpenTelemetry's internal diagnostics into our log, rate-limited, one line each (no stacks). */
-function diagAdapter(logger: SidecarLogger, metricsOutage: () => ExportOutage | null): DiagLogger {
-  const limited = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) => {
-    const detail = args.length > 0 ? { detail: args.map((a) => (a instanceof Error ? firstLine(a) : String(a).split('\n', 1)[0])).join(' ') } : undefined;
-    // A slow collector: the periodic reader gives up waiting; an outage, not an internal error.
-    // It goes through the OTLP exporter's outage tracker, so that a timeout and a refused
-    // connection in the same outage make one WARN line per interval, not one of each.
-    if (message.startsWith('PeriodicExportingMetricReader: metrics export timed out')) {
-      const outage = metricsOutage();
-      if (outage) outage.timedOut(message);
-      else logger.limited('warn', 'metrics-export-timeout', 30_000, 'metrics export timed out; retrying', { error: message, ...detail });
-      return;
-    }
-    logger.limited(level, `otel-diag-${level}`, 30_000, `opentelemetry: ${message.split('\n', 1)[0]}`, detail);
-  };
-  return { error: limited('error'), warn: limited('warn'), info: () => {}, debug: () => {}, verbose: () => {} };
-}
-
-/**
- * The SDK's periodic reader hands a failed export to the global error handler, whose default
- * writes the whole exception (stack included) as an error; the exporter wrapper has already
- * reported it, so only other errors get a line here.
- */
-function errorHandler(logger: SidecarLogger): (err: unknown) => void {
-  return (err) => {
-    const message = err instanceof Error ? err.message : String(err);
-    if (message.startsWith('PeriodicExportingMetricReader: metrics export failed')) return;
-    logger.limited('warn', 'otel-error', 30_000, 'opentelemetry error', { error: message.split('\n', 1)[0] });
-  };
 }
 
 /** The sidecar's resource: service and host, then OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME. */
