@@ -2,7 +2,7 @@
  * Spans of the broker hop: the SDK's way (a Tracer of @opentelemetry/sdk-trace with an id
  * generator handing out our derived ids, given start and end times, a span processor collecting
  * the ended spans, the OTLP transformer's serializer) against ours (the span sink's span objects,
- * our serializer, telemetry/span-serializer.ts), on the same spans: per traced message one
+ * our serializer, telemetry/otlp/span-encoder.ts), on the same spans: per traced message one
  * receipt span and two delivery spans with the span sink's attributes. Alternating rounds in one
  * process, so that machine noise hits both alike; prints the median spans/s and CPU µs per span
  * (process.cpuUsage, user + system) of each, protobuf and JSON, and the whole sink (decoded
@@ -16,7 +16,7 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otl
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BrokerSpan, FLAG_HAS_IS_REMOTE, FLAG_PARENT_REMOTE, SPAN_KIND_CONSUMER, SPAN_KIND_PRODUCER } from '../src/traces/broker-span.js';
 import { deliverySpanId, receiptSpanId } from '../src/traces/span-ids.js';
-import { serializeSpansJson, serializeSpansProtobuf } from '../src/telemetry/span-serializer.js';
+import { serializeSpansJson, serializeSpansProtobuf } from '../src/telemetry/otlp/span-encoder.js';
 import { SpanSink } from '../src/sinks/span-sink.js';
 import { FrameEncoder } from '../src/simulator/frame-encoder.js';
 import { EventDecoder } from '../src/decoding/event-decoder.js';

@@ -1,10 +1,10 @@
 /**
  * The protobuf wire writer: every varint, tag, length prefix and fixed-size value src/ writes.
  *
- * Writer grows one buffer and writes into it in place (the OTLP log serializer writes a record
- * per event through it, telemetry/log-protobuf-serializer.ts); varintSize, utf8Length and
- * int64Size give the sizes a length prefix needs before its body is written; writeVarint writes
- * into a buffer the caller sized (simulator/frame-encoder.ts).
+ * Writer grows one buffer and writes into it in place (the OTLP log record encoder writes a
+ * record per event through it, telemetry/otlp/log-record-encoder.ts); varintSize, lenFieldSize,
+ * utf8Length and int64Size give the sizes a length prefix needs before its body is written;
+ * writeVarint writes into a buffer the caller sized (simulator/frame-encoder.ts).
  */
 import type { HrTime } from '@opentelemetry/api';
 import { isOtlpTimeParts } from '../telemetry/otlp-time.js';
@@ -52,6 +52,11 @@ export function utf8Length(s: string): number {
   return n;
 }
 
+/** Bytes of a length-delimited field of a body of n bytes, with a one-byte tag (fields 1-15). */
+export function lenFieldSize(n: number): number {
+  return 1 + varintSize(n) + n;
+}
+
 /** Bytes of an int64 varint: a negative value takes ten. */
 export function int64Size(v: number): number {
   return v < 0 ? 10 : varintSize(v);
@@ -63,6 +68,18 @@ export class Writer {
 
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** A writer into `buf`, which the caller sized: it grows only if that was too small. */
+  static over(buf: Buffer): Writer {
+    const w = new Writer(0);
+    w.buf = buf;
+    return w;
+  }
+
+  /** A copy of what was written, in a buffer of its own. */
+  bytes(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos));
   }
 
   ensure(n: number): void {
@@ -114,6 +131,13 @@ export class Writer {
       this.buf.set(bytes, this.pos);
       this.pos += n;
     }
+  }
+
+  /** A length-delimited field of bytes already encoded (an embedded message, a blob). */
+  bytesField(field: number, bytes: Uint8Array): void {
+    this.tag(field, LEN);
+    this.varint(bytes.length);
+    this.raw(bytes);
   }
 
   fixed32(v: number): void {
@@ -203,9 +227,4 @@ export class Writer {
     this.ensure(n);
     this.pos += this.buf.write(hex, this.pos, n, 'hex');
   }
-}
-
-/** An int64 varint (the serializer's name for Writer.int64). */
-export function writeInt64(w: Writer, v: number): void {
-  w.int64(v);
 }

@@ -1,14 +1,14 @@
 /**
  * Where the log sink writes a record, field by field: into a ReadableLogRecord object (the
  * console, http/json and grpc exporters take those), or straight into OTLP protobuf bytes (the
- * http/protobuf exporter: no record object at all, log-protobuf-serializer.ts).
+ * http/protobuf exporter: no record object at all, telemetry/otlp/log-record-encoder.ts).
  */
 import type { Attributes, SeverityNumber, SpanContext } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { HrTime } from '@opentelemetry/api';
-import type { LogRecordEncoder } from '../telemetry/log-protobuf-serializer.js';
+import type { LogRecordEncoder } from '../telemetry/otlp/log-record-encoder.js';
 import type { TraceContext } from './trace-context.js';
 
 export type LogAttributeValue = string | number | boolean | string[] | number[];
@@ -25,7 +25,7 @@ export type LogRecordOutput = (record: ReadableLogRecord) => void;
 
 /**
  * Encoded records go to the export queue as handles into the encoder, which holds their bytes
- * until the queue releases them (log-protobuf-serializer.ts).
+ * until the queue releases them (telemetry/otlp/log-record-encoder.ts).
  */
 export interface WireLogOutput {
   readonly encoding: 'otlp-protobuf';

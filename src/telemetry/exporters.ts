@@ -9,7 +9,7 @@ import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { OtlpSignalConfig } from './otel-config.js';
 import { isOtlpTime, otlpTime } from './otlp-time.js';
-import type { LogRecordEncoder } from './log-protobuf-serializer.js';
+import type { LogRecordEncoder } from './otlp/log-record-encoder.js';
 import type { BrokerSpan } from '../traces/broker-span.js';
 
 /**
@@ -67,26 +67,29 @@ export function takesEncodedLogRecords(c: OtlpSignalConfig): boolean {
 }
 
 /**
- * `header`: the resource and scope of the records, and the encoder holding their bytes, for
- * batches of encoded records (the http/protobuf exporter copies those as they are, and
- * serializes record objects as before).
+ * `encoded`: for http/protobuf (takesEncodedLogRecords), where batches are of encoded records,
+ * the records' resource and scope and the encoder holding their bytes (the exporter copies
+ * those as they are).
  */
 export async function createOtlpLogExporter(
   c: OtlpSignalConfig,
-  header?: { resource: Resource; scope: InstrumentationScope; encoder: LogRecordEncoder },
+  encoded?: { resource: Resource; scope: InstrumentationScope; encoder: LogRecordEncoder },
 ): Promise<LogRecordExporter> {
   switch (c.protocol) {
     case 'http/protobuf': {
-      // The SDK's HTTP transport with our serializer (log-protobuf-serializer.ts explains why).
+      if (!encoded) throw new Error('http/protobuf log export takes encoded records: give their resource, scope and encoder');
+      // The SDK's HTTP transport with our serializer (otlp/log-record-encoder.ts explains why).
       const { OTLPExporterBase } = await import('@opentelemetry/otlp-exporter-base');
       const { createOtlpHttpExportDelegate, convertLegacyHttpOptions } = await import('@opentelemetry/otlp-exporter-base/node-http');
       const { LogsExporterMetricsHelper } = await import('@opentelemetry/otlp-transformer');
-      const { FastProtobufLogsSerializer, wireLogsSerializer } = await import('./log-protobuf-serializer.js');
+      const { wireLogsSerializer } = await import('./otlp/log-record-encoder.js');
       const delegate = createOtlpHttpExportDelegate(
         convertLegacyHttpOptions(httpOptions(c), 'LOGS', 'v1/logs', { 'Content-Type': 'application/x-protobuf' }),
-        header ? wireLogsSerializer(header.resource, header.scope, header.encoder) : FastProtobufLogsSerializer,
+        wireLogsSerializer(encoded.resource, encoded.scope, encoded.encoder),
         'otlp_http_log_exporter',
-        LogsExporterMetricsHelper,
+        // Typed for the SDK's record objects; it only counts a batch's length, and only with a
+        // meter provider (none is given: the export chain counts, telemetry-pipeline.ts).
+        LogsExporterMetricsHelper as never,
         undefined,
       );
       return new OTLPExporterBase(delegate) as unknown as LogRecordExporter;
@@ -129,13 +132,13 @@ export interface SpanExporter {
 
 /**
  * The SDK's OTLP transports (HTTP or gRPC: retries, timeouts, compression, headers) with our
- * span serializers (span-serializer.ts), so no Tracer, span processor or trace exporter package
+ * span serializers (otlp/span-encoder.ts), so no Tracer, span processor or trace exporter package
  * is involved.
  */
 export async function createOtlpSpanExporter(c: OtlpSignalConfig, resource: Resource, scope: InstrumentationScope): Promise<SpanExporter> {
   const { OTLPExporterBase } = await import('@opentelemetry/otlp-exporter-base');
   const { TraceExporterMetricsHelper } = await import('@opentelemetry/otlp-transformer');
-  const { spanSerializer } = await import('./span-serializer.js');
+  const { spanSerializer } = await import('./otlp/span-encoder.js');
   // Typed for the SDK's span objects; it only counts a batch's length, and only with a meter
   // provider (none is given: the queue counts, telemetry-pipeline.ts).
   const helper = TraceExporterMetricsHelper as never;

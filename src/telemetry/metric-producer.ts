@@ -62,6 +62,23 @@ export function settleDeltas(metrics: { scopeMetrics: readonly object[] }, ok: b
   }
 }
 
+/** What one collection's points share: its end, the start of its deltas, the deltas it measured. */
+interface CollectWindow {
+  endTime: HrTime;
+  deltaStart: HrTime;
+  pending: PendingDeltas;
+}
+
+/** A histogram's totals since the start, with min and max once it has a value. */
+function histogramTotal(f: HistogramFamily, s: HistogramSeries) {
+  return {
+    buckets: { boundaries: f.boundaries.slice(), counts: s.counts.slice() },
+    count: s.count,
+    sum: s.sum,
+    ...(s.count > 0 ? { min: s.min, max: s.max } : {}),
+  };
+}
+
 export class StoreMetricProducer implements MetricProducer {
   /** The values of the last collection whose export succeeded: deltas are measured from them. */
   private readonly lastNumbers = new WeakMap<NumberSeries, number>();
@@ -82,76 +99,12 @@ export class StoreMetricProducer implements MetricProducer {
   async collect(): Promise<CollectionResult> {
     this.store.beforeCollect();
     const now = Date.now();
-    const endTime = millisToHrTime(now);
-    const deltaStart = millisToHrTime(this.lastCollectMs);
-    const metrics: MetricData[] = [];
     const pending: PendingDeltas = { producer: this, seq: ++this.seq, ms: now, numbers: new Map(), histograms: new Map() };
+    const window: CollectWindow = { endTime: millisToHrTime(now), deltaStart: millisToHrTime(this.lastCollectMs), pending };
+    const metrics: MetricData[] = [];
     for (const f of this.store.families) {
-      const cumulativeStart = millisToHrTime(f.startMs);
-      const delta = this.temporality !== 'cumulative' && (f.def.kind === 'counter' || f.def.kind === 'histogram' || (f.def.kind === 'updown' && this.deltaShares.has(f.def.name)));
-      const startTime: HrTime = delta ? deltaStart : cumulativeStart;
-      const temporality = delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
-      const descriptor = { name: f.def.name, description: f.def.description, unit: f.def.unit, valueType: f.def.valueType === 'double' ? ValueType.DOUBLE : ValueType.INT };
-      if (f instanceof SumFamily && f.def.kind === 'gauge') {
-        const dataPoints = f.all().map((s) => ({ attributes: s.attributes, startTime, endTime, value: s.value }));
-        if (dataPoints.length === 0) continue;
-        metrics.push({ descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints });
-      } else if (f instanceof SumFamily) {
-        const dataPoints = [];
-        for (const s of f.all()) {
-          let value = s.value;
-          if (delta) {
-            value = s.value - (this.lastNumbers.get(s) ?? 0);
-            pending.numbers.set(s, s.value);
-          }
-          dataPoints.push({ attributes: s.attributes, startTime, endTime, value });
-        }
-        if (dataPoints.length === 0) continue;
-        metrics.push({
-          descriptor,
-          aggregationTemporality: temporality,
-          dataPointType: DataPointType.SUM,
-          isMonotonic: f.def.kind === 'counter',
-          dataPoints,
-        });
-      } else if (f instanceof HistogramFamily) {
-        const dataPoints = [];
-        for (const s of f.all()) {
-          if (delta) {
-            const last = this.lastHistograms.get(s) ?? { count: 0, sum: 0, counts: s.counts.map(() => 0) };
-            dataPoints.push({
-              attributes: s.attributes,
-              startTime,
-              endTime,
-              value: {
-                buckets: { boundaries: f.boundaries.slice(), counts: s.counts.map((c, i) => c - last.counts[i]!) },
-                count: s.count - last.count,
-                sum: s.sum - last.sum,
-              },
-            });
-            pending.histograms.set(s, { count: s.count, sum: s.sum, counts: s.counts.slice() });
-          } else {
-            dataPoints.push({
-              attributes: s.attributes,
-              startTime,
-              endTime,
-              value: {
-                buckets: { boundaries: f.boundaries.slice(), counts: s.counts.slice() },
-                count: s.count,
-                sum: s.sum,
-                ...(s.count > 0 ? { min: s.min, max: s.max } : {}),
-              },
-            });
-          }
-        }
-        if (dataPoints.length === 0) continue;
-        metrics.push({
-          descriptor,
-          aggregationTemporality: temporality,
-          dataPointType: DataPointType.HISTOGRAM,
-          dataPoints,
-        });
-      }
+      const m = this.metric(f, window);
+      if (m !== null) metrics.push(m);
     }
     const scope = { scope: { ...SCOPE, version: this.scopeVersion }, metrics };
     // Deltas become the baseline once their export succeeded (settleDeltas); a reader without
@@ -162,6 +115,53 @@ export class StoreMetricProducer implements MetricProducer {
       // The reader replaces the resource with its MeterProvider's.
       resourceMetrics: { resource: emptyResource(), scopeMetrics: [scope] },
       errors: [],
+    };
+  }
+
+  /** One family's metric data, or null when it has no series yet. */
+  private metric(f: MetricStore['families'][number], window: CollectWindow): MetricData | null {
+    const kind = f.def.kind;
+    const delta = this.temporality !== 'cumulative' && (kind === 'counter' || kind === 'histogram' || (kind === 'updown' && this.deltaShares.has(f.def.name)));
+    const times = { startTime: delta ? window.deltaStart : millisToHrTime(f.startMs), endTime: window.endTime };
+    const aggregationTemporality = delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+    const descriptor = { name: f.def.name, description: f.def.description, unit: f.def.unit, valueType: f.def.valueType === 'double' ? ValueType.DOUBLE : ValueType.INT };
+    if (f instanceof SumFamily && kind === 'gauge') {
+      const dataPoints = f.all().map((s) => ({ attributes: s.attributes, ...times, value: s.value }));
+      return dataPoints.length === 0 ? null : { descriptor, aggregationTemporality, dataPointType: DataPointType.GAUGE, dataPoints };
+    }
+    if (f instanceof SumFamily) {
+      const dataPoints = this.sumPoints(f, delta, times, window.pending);
+      return dataPoints.length === 0 ? null : { descriptor, aggregationTemporality, dataPointType: DataPointType.SUM, isMonotonic: kind === 'counter', dataPoints };
+    }
+    if (f instanceof HistogramFamily) {
+      const dataPoints = f.all().map((s) => ({ attributes: s.attributes, ...times, value: delta ? this.histogramDelta(f, s, window.pending) : histogramTotal(f, s) }));
+      return dataPoints.length === 0 ? null : { descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints };
+    }
+    return null;
+  }
+
+  /** A sum's points; as deltas, measured from the last exported values (remembered in `pending`). */
+  private sumPoints(f: SumFamily, delta: boolean, times: { startTime: HrTime; endTime: HrTime }, pending: PendingDeltas) {
+    const dataPoints = [];
+    for (const s of f.all()) {
+      let value = s.value;
+      if (delta) {
+        value = s.value - (this.lastNumbers.get(s) ?? 0);
+        pending.numbers.set(s, s.value);
+      }
+      dataPoints.push({ attributes: s.attributes, ...times, value });
+    }
+    return dataPoints;
+  }
+
+  /** A histogram's movement since the last exported values (remembered in `pending`); no min or max. */
+  private histogramDelta(f: HistogramFamily, s: HistogramSeries, pending: PendingDeltas) {
+    const last = this.lastHistograms.get(s) ?? { count: 0, sum: 0, counts: s.counts.map(() => 0) };
+    pending.histograms.set(s, { count: s.count, sum: s.sum, counts: s.counts.slice() });
+    return {
+      buckets: { boundaries: f.boundaries.slice(), counts: s.counts.map((c, i) => c - last.counts[i]!) },
+      count: s.count - last.count,
+      sum: s.sum - last.sum,
     };
   }
 

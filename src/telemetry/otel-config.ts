@@ -48,9 +48,9 @@ export interface OtelConfig {
   metricExportIntervalMillis: number;
   metricExportTimeoutMillis: number;
   temporality: Temporality;
-  blrp: { scheduledDelayMillis: number; exportTimeoutMillis: number; maxQueueSize: number; maxExportBatchSize: number };
+  blrp: BatchSettings;
   /** OTEL_BSP_*: the span export queue. */
-  bsp: { scheduledDelayMillis: number; exportTimeoutMillis: number; maxQueueSize: number; maxExportBatchSize: number };
+  bsp: BatchSettings;
   prometheusHost: string | undefined;
   prometheusPort: number | undefined;
   /** OTEL_LOGRECORD_ATTRIBUTE_* (falling back to OTEL_ATTRIBUTE_*). */
@@ -229,6 +229,28 @@ function otlpConfigured(env: Env, kind: SignalKind): boolean {
   return ['OTEL_EXPORTER_OTLP_ENDPOINT', `OTEL_EXPORTER_OTLP_${kind}_ENDPOINT`].some((n) => env[n] !== undefined && env[n]!.trim() !== '');
 }
 
+/** A batching processor's settings: the span one's (OTEL_BSP_*) or the log record one's (OTEL_BLRP_*). */
+export interface BatchSettings {
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+}
+
+/** OTEL_BSP_* or OTEL_BLRP_*, with the SDK's defaults but for the schedule delay's. */
+function batchSettings(problems: string[], env: Env, prefix: 'OTEL_BSP' | 'OTEL_BLRP', scheduleDelayDefault: number): BatchSettings {
+  const settings = {
+    scheduledDelayMillis: int(problems, env, `${prefix}_SCHEDULE_DELAY`, scheduleDelayDefault, 1, 600_000),
+    exportTimeoutMillis: int(problems, env, `${prefix}_EXPORT_TIMEOUT`, 30_000, 1, 600_000),
+    maxQueueSize: int(problems, env, `${prefix}_MAX_QUEUE_SIZE`, 2048, 1, 10_000_000),
+    maxExportBatchSize: int(problems, env, `${prefix}_MAX_EXPORT_BATCH_SIZE`, 512, 1, 1_000_000),
+  };
+  if (settings.maxExportBatchSize > settings.maxQueueSize) {
+    problems.push(`${prefix}_MAX_EXPORT_BATCH_SIZE: ${settings.maxExportBatchSize} is invalid; accepted: at most ${prefix}_MAX_QUEUE_SIZE (${settings.maxQueueSize})`);
+  }
+  return settings;
+}
+
 export function parseOtelConfig(env: Env): OtelConfig {
   const problems: string[] = [];
   const resourceAttributes = keyValues(problems, env, 'OTEL_RESOURCE_ATTRIBUTES') ?? {};
@@ -245,24 +267,8 @@ export function parseOtelConfig(env: Env): OtelConfig {
   const logsExporters = explicitLogs ?? (otlpLogs ? ['otlp'] : ['console']);
   // Spans only where a collector is configured (or asked for by name): there is no local form of them.
   const tracesExporters = explicitTraces ?? (otlpConfigured(env, 'TRACES') ? ['otlp'] : ['none']);
-  const bsp = {
-    scheduledDelayMillis: int(problems, env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 1, 600_000),
-    exportTimeoutMillis: int(problems, env, 'OTEL_BSP_EXPORT_TIMEOUT', 30_000, 1, 600_000),
-    maxQueueSize: int(problems, env, 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, 1, 10_000_000),
-    maxExportBatchSize: int(problems, env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512, 1, 1_000_000),
-  };
-  if (bsp.maxExportBatchSize > bsp.maxQueueSize) {
-    problems.push(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE: ${bsp.maxExportBatchSize} is invalid; accepted: at most OTEL_BSP_MAX_QUEUE_SIZE (${bsp.maxQueueSize})`);
-  }
-  const blrp = {
-    scheduledDelayMillis: int(problems, env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000, 1, 600_000),
-    exportTimeoutMillis: int(problems, env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30_000, 1, 600_000),
-    maxQueueSize: int(problems, env, 'OTEL_BLRP_MAX_QUEUE_SIZE', 2048, 1, 10_000_000),
-    maxExportBatchSize: int(problems, env, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 512, 1, 1_000_000),
-  };
-  if (blrp.maxExportBatchSize > blrp.maxQueueSize) {
-    problems.push(`OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: ${blrp.maxExportBatchSize} is invalid; accepted: at most OTEL_BLRP_MAX_QUEUE_SIZE (${blrp.maxQueueSize})`);
-  }
+  const bsp = batchSettings(problems, env, 'OTEL_BSP', 5000);
+  const blrp = batchSettings(problems, env, 'OTEL_BLRP', 1000);
   const promPortRaw = env.OTEL_EXPORTER_PROMETHEUS_PORT;
   const prometheusPort = promPortRaw !== undefined && promPortRaw.trim() !== '' ? int(problems, env, 'OTEL_EXPORTER_PROMETHEUS_PORT', 9464, 0, 65535) : undefined;
   const config: OtelConfig = {

@@ -1,15 +1,14 @@
 /**
  * The OpenTelemetry SDK side: a MeterProvider whose readers (periodic OTLP export, Prometheus
- * pull, console) collect from the metric store, and the export queue that batches the log
- * sink's records to the configured exporter. Everything here runs off the hot path.
+ * pull, console) collect from the metric store, and the export chains (export-helper/) that
+ * batch the log sink's records and the span sink's spans to the configured exporters.
+ * Everything here runs off the hot path.
  */
 import os from 'node:os';
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { ExportResultCode, setGlobalErrorHandler, type ExportResult, type InstrumentationScope } from '@opentelemetry/core';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { setGlobalErrorHandler, type InstrumentationScope } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import {
-  AggregationTemporality,
   ConsoleMetricExporter,
   DataPointType,
   MeterProvider,
@@ -17,20 +16,23 @@ import {
   PeriodicExportingMetricReader,
   type PushMetricExporter,
   type ResourceMetrics,
-  type InstrumentType,
 } from '@opentelemetry/sdk-metrics';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import { prometheusName } from '../metrics/prometheus-naming.js';
-import { StoreMetricProducer, settleDeltas } from './metric-producer.js';
-import { LogExportQueue } from './log-export-queue.js';
+import { StoreMetricProducer } from './metric-producer.js';
+import { QueuedExporter, type QueuedExporterOptions } from './export-helper/queued-exporter.js';
+import type { ItemExporter } from './export-helper/export-item.js';
+import { CountingMetricExporter, ObservedExporter } from './observed-exporters.js';
+import { diagAdapter, errorHandler } from './otel-diagnostics.js';
+import { writeExportCounts, type ExportCountSeries } from './export-helper/export-accounting.js';
 import { ReadableLogExporter } from './readable-log-exporter.js';
-import { createOtlpLogExporter, createOtlpMetricExporter, createOtlpSpanExporter, takesEncodedLogRecords, type SpanExporter } from './exporters.js';
+import { createOtlpLogExporter, createOtlpMetricExporter, createOtlpSpanExporter, takesEncodedLogRecords } from './exporters.js';
 import type { BrokerSpan } from '../traces/broker-span.js';
 import type { LogRecordOutput, WireLogOutput } from '../sinks/log-record-builder.js';
-import { LogRecordEncoder } from './log-protobuf-serializer.js';
-import { ExportOutage, firstLine } from './export-outage.js';
+import { LogRecordEncoder } from './otlp/log-record-encoder.js';
+import { ExportOutage } from './export-outage.js';
 import type { OtelConfig, OtlpProtocol } from './otel-config.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import { maskUrl } from '../logging/url-masking.js';
@@ -57,124 +59,104 @@ class PullMetricReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
 }
 
-/** Reports failed metric exports and their recovery (ExportOutage); otherwise passes through. */
-class CountingMetricExporter implements PushMetricExporter {
-  constructor(
-    private readonly inner: PushMetricExporter,
-    readonly outage: ExportOutage,
-  ) {}
-
-  get failures(): number {
-    return this.outage.failures;
-  }
-
-  export(metrics: ResourceMetrics, done: (r: ExportResult) => void): void {
-    this.inner.export(metrics, (r) => {
-      // With cumulative temporality the next export carries the totals; with delta, a failed
-      // export's deltas are added into the next one (settleDeltas).
-      const ok = r.code === ExportResultCode.SUCCESS;
-      settleDeltas(metrics, ok);
-      if (ok) this.outage.succeeded();
-      else this.outage.failed(r.error);
-      done(r);
-    });
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  selectAggregationTemporality(t: InstrumentType): AggregationTemporality {
-    return this.inner.selectAggregationTemporality?.(t) ?? AggregationTemporality.CUMULATIVE;
-  }
-}
-
-/** Passes log exports through, telling the outage tracker how each ended. */
-class ObservedLogExporter implements LogRecordExporter {
-  constructor(
-    private readonly inner: LogRecordExporter,
-    private readonly outage: ExportOutage,
-  ) {}
-
-  export(records: ReadableLogRecord[], done: (r: ExportResult) => void): void {
-    this.inner.export(records, (r) => {
-      if (r.code === ExportResultCode.SUCCESS) this.outage.succeeded();
-      else this.outage.failed(r.error);
-      done(r);
-    });
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-}
-
-/** Passes span exports through, telling the outage tracker how each ended. */
-class ObservedSpanExporter implements SpanExporter {
-  constructor(
-    private readonly inner: SpanExporter,
-    private readonly outage: ExportOutage,
-  ) {}
-
-  export(spans: BrokerSpan[], done: (r: ExportResult) => void): void {
-    this.inner.export(spans, (r) => {
-      if (r.code === ExportResultCode.SUCCESS) this.outage.succeeded();
-      else this.outage.failed(r.error);
-      done(r);
-    });
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-}
-
 /** The semconv otel.component.type of our OTLP exporter for a signal (otlp_grpc_log_exporter, ...). */
 export function exporterComponentType(protocol: OtlpProtocol, signal: 'log' | 'metric' | 'span'): string {
   const p = protocol === 'grpc' ? 'grpc' : protocol === 'http/json' ? 'http_json' : 'http';
   return `otlp_${p}_${signal}_exporter`;
 }
 
-/** OpenTelemetry's internal diagnostics into our log, rate-limited, one line each (no stacks). */
-function diagAdapter(logger: SidecarLogger, metricsOutage: () => ExportOutage | null): DiagLogger {
-  const limited = (level: 'warn' | 'error') => (message: string, ...args: unknown[]) => {
-    const detail = args.length > 0 ? { detail: args.map((a) => (a instanceof Error ? firstLine(a) : String(a).split('\n', 1)[0])).join(' ') } : undefined;
-    // A slow collector: the periodic reader gives up waiting; an outage, not an internal error.
-    // It goes through the OTLP exporter's outage tracker, so that a timeout and a refused
-    // connection in the same outage make one WARN line per interval, not one of each.
-    if (message.startsWith('PeriodicExportingMetricReader: metrics export timed out')) {
-      const outage = metricsOutage();
-      if (outage) outage.timedOut(message);
-      else logger.limited('warn', 'metrics-export-timeout', 30_000, 'metrics export timed out; retrying', { error: message, ...detail });
-      return;
+/** The sidecar's resource: service and host, then OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME. */
+function sidecarResource(o: TelemetryOptions): Resource {
+  const otel = o.otel;
+  return resourceFromAttributes({
+    'service.name': otel.serviceName,
+    'service.version': o.version,
+    'service.instance.id': o.instanceId,
+    'host.name': os.hostname(),
+    ...otel.resourceAttributes,
+    ...(otel.serviceName ? { 'service.name': otel.serviceName } : {}),
+  });
+}
+
+interface MetricReaders {
+  readers: MetricReader[];
+  prometheusReader: PullMetricReader | null;
+  metricExporter: CountingMetricExporter | null;
+}
+
+/** A reader per OTEL_METRICS_EXPORTER entry: Prometheus pull, periodic OTLP, console. */
+async function metricReaders(o: TelemetryOptions): Promise<MetricReaders> {
+  const { otel, store, logger } = o;
+  const out: MetricReaders = { readers: [], prometheusReader: null, metricExporter: null };
+  const periodic = (exporter: PushMetricExporter, producer: StoreMetricProducer) =>
+    new PeriodicExportingMetricReader({
+      exporter,
+      exportIntervalMillis: otel.metricExportIntervalMillis,
+      exportTimeoutMillis: Math.min(otel.metricExportTimeoutMillis, otel.metricExportIntervalMillis),
+      metricProducers: [producer],
+    });
+  for (const name of otel.metricsExporters) {
+    if (name === 'prometheus') {
+      out.prometheusReader = new PullMetricReader({ metricProducers: [new StoreMetricProducer(store, 'cumulative', o.version)] });
+      out.readers.push(out.prometheusReader);
+    } else if (name === 'otlp') {
+      const outage = new ExportOutage(logger, { signal: 'metrics', endpoint: maskUrl(otel.metrics.url), warn: true });
+      out.metricExporter = new CountingMetricExporter(await createOtlpMetricExporter(otel.metrics), outage);
+      out.readers.push(periodic(out.metricExporter, new StoreMetricProducer(store, otel.temporality, o.version, o.deltaShares)));
+    } else if (name === 'console') {
+      out.readers.push(periodic(new ConsoleMetricExporter(), new StoreMetricProducer(store, 'cumulative', o.version)));
     }
-    logger.limited(level, `otel-diag-${level}`, 30_000, `opentelemetry: ${message.split('\n', 1)[0]}`, detail);
-  };
-  return { error: limited('error'), warn: limited('warn'), info: () => {}, debug: () => {}, verbose: () => {} };
+  }
+  return out;
 }
 
 /**
- * The SDK's periodic reader hands a failed export to the global error handler, whose default
- * writes the whole exception (stack included) as an error; the exporter wrapper has already
- * reported it, so only other errors get a line here.
+ * An OTLP exporter behind the export chain. The chain writes the WARN lines (it knows its
+ * back-off); the outage tracker adds the recovery line, with what was lost (`lostKey`).
  */
-function errorHandler(logger: SidecarLogger): (err: unknown) => void {
-  return (err) => {
-    const message = err instanceof Error ? err.message : String(err);
-    if (message.startsWith('PeriodicExportingMetricReader: metrics export failed')) return;
-    logger.limited('warn', 'otel-error', 30_000, 'opentelemetry error', { error: message.split('\n', 1)[0] });
-  };
+function otlpExportChain(o: TelemetryOptions, signal: 'logs' | 'traces', exporter: ItemExporter, options: QueuedExporterOptions): QueuedExporter {
+  let chain: QueuedExporter | null = null;
+  const lostKey = signal === 'logs' ? 'droppedRecords' : 'droppedSpans';
+  const outage = new ExportOutage(o.logger, {
+    signal,
+    endpoint: maskUrl(o.otel[signal].url),
+    warn: false,
+    lost: () => ({ [lostKey]: chain ? chain.dropped.queue_full + chain.dropped.export_failed : 0 }),
+  });
+  chain = new QueuedExporter(new ObservedExporter(exporter, outage), options, o.logger);
+  return chain;
 }
 
-/** The OpenTelemetry SDK side: metric readers and exporters, the log export queue. */
+interface LogExport {
+  queue: QueuedExporter | null;
+  /** http/protobuf: records go to the queue as handles into this encoder (log-sink.ts writes them). */
+  encoder: LogRecordEncoder | null;
+}
+
+/** The log records' export chain for the first OTEL_LOGS_EXPORTER: OTLP, console, or none. */
+async function logExport(o: TelemetryOptions, resource: Resource, scope: InstrumentationScope): Promise<LogExport> {
+  const { otel, logger } = o;
+  const first = otel.logsExporters[0];
+  const options = { ...otel.blrp, maxQueueBytes: o.logQueueMaxBytes };
+  if (first === undefined || first === 'none') return { queue: null, encoder: null };
+  if (first !== 'otlp') return { queue: new QueuedExporter(new ReadableLogExporter(), options, logger), encoder: null };
+  const encoder = takesEncodedLogRecords(otel.logs) ? new LogRecordEncoder() : null;
+  const exporter = await createOtlpLogExporter(otel.logs, encoder ? { resource, scope, encoder } : undefined);
+  const queue = otlpExportChain(o, 'logs', exporter, options);
+  queue.store = encoder;
+  return { queue, encoder };
+}
+
+/** The spans' export chain when OTEL_TRACES_EXPORTER is otlp (spans have no local form). */
+async function spanExport(o: TelemetryOptions, resource: Resource, scope: InstrumentationScope): Promise<QueuedExporter | null> {
+  if (o.otel.tracesExporters[0] !== 'otlp') return null;
+  // The spans of the broker hop: the broker node's resource under its own service.name.
+  const traceResource = resourceFromAttributes({ ...resource.attributes, 'service.name': o.traceServiceName ?? 'vernemq' });
+  const exporter = await createOtlpSpanExporter(o.otel.traces, traceResource, scope);
+  return otlpExportChain(o, 'traces', exporter, { ...o.otel.bsp, signal: { name: 'span', items: 'spans' } });
+}
+
+/** The OpenTelemetry SDK side: metric readers and exporters, the export chains of log records and spans. */
 export class TelemetryPipeline implements Component {
   readonly resource: Resource;
   readonly meterProvider: MeterProvider;
@@ -182,9 +164,9 @@ export class TelemetryPipeline implements Component {
   readonly scope: InstrumentationScope;
   /** Where the log sink puts records; null when OTEL_LOGS_EXPORTER=none. */
   readonly logOutput: LogRecordOutput | WireLogOutput | null;
-  readonly logQueue: LogExportQueue | null;
-  /** The span export queue; null unless spans are exported (OTEL_TRACES_EXPORTER). */
-  readonly spanQueue: LogExportQueue | null;
+  readonly logQueue: QueuedExporter | null;
+  /** The span export chain; null unless spans are exported (OTEL_TRACES_EXPORTER). */
+  readonly spanQueue: QueuedExporter | null;
   /** Where the span sink puts finished spans; null when spans are off. */
   readonly spanOutput: ((span: BrokerSpan) => void) | null;
   private readonly prometheusReader: PullMetricReader | null;
@@ -195,123 +177,42 @@ export class TelemetryPipeline implements Component {
   private constructor(parts: {
     resource: Resource;
     meterProvider: MeterProvider;
-    logQueue: LogExportQueue | null;
-    spanQueue: LogExportQueue | null;
-    prometheusReader: PullMetricReader | null;
-    metricExporter: CountingMetricExporter | null;
+    logs: LogExport;
+    spanQueue: QueuedExporter | null;
+    metrics: MetricReaders;
     otel: OtelConfig;
     scope: InstrumentationScope;
-    /** http/protobuf: records go to the queue as handles into this encoder (log-sink.ts writes them). */
-    encoder: LogRecordEncoder | null;
   }) {
     this.otel = parts.otel;
     this.resource = parts.resource;
     this.meterProvider = parts.meterProvider;
-    this.logQueue = parts.logQueue;
     const spans = parts.spanQueue;
     this.spanQueue = spans;
     this.spanOutput = spans ? (span) => spans.add(span) : null;
-    this.prometheusReader = parts.prometheusReader;
-    this.metricExporter = parts.metricExporter;
+    this.prometheusReader = parts.metrics.prometheusReader;
+    this.metricExporter = parts.metrics.metricExporter;
     this.scope = parts.scope;
-    const queue = parts.logQueue;
+    const { queue, encoder } = parts.logs;
+    this.logQueue = queue;
     // http/protobuf: records go to the queue as their OTLP bytes (log-sink.ts writes them).
-    const encoder = parts.encoder;
     this.logOutput = queue ? (encoder ? { encoding: 'otlp-protobuf', encoder, add: (handle) => queue.add(handle) } : (record) => queue.add(record)) : null;
   }
 
   static async create(o: TelemetryOptions): Promise<TelemetryPipeline> {
-    const { otel, store, logger } = o;
-    let metricsOutage: ExportOutage | null = null;
+    let metrics: MetricReaders | null = null;
     diag.setLogger(
-      diagAdapter(logger, () => metricsOutage),
+      diagAdapter(o.logger, () => metrics?.metricExporter?.outage ?? null),
       DiagLogLevel.WARN,
     );
-    setGlobalErrorHandler(errorHandler(logger));
-    const resource = resourceFromAttributes({
-      'service.name': otel.serviceName,
-      'service.version': o.version,
-      'service.instance.id': o.instanceId,
-      'host.name': os.hostname(),
-      ...otel.resourceAttributes,
-      ...(otel.serviceName ? { 'service.name': otel.serviceName } : {}),
-    });
-
-    const readers: MetricReader[] = [];
-    let prometheusReader: PullMetricReader | null = null;
-    let metricExporter: CountingMetricExporter | null = null;
-    const interval = otel.metricExportIntervalMillis;
-    const timeout = Math.min(otel.metricExportTimeoutMillis, interval);
-    for (const name of otel.metricsExporters) {
-      if (name === 'prometheus') {
-        prometheusReader = new PullMetricReader({ metricProducers: [new StoreMetricProducer(store, 'cumulative', o.version)] });
-        readers.push(prometheusReader);
-      } else if (name === 'otlp') {
-        metricsOutage = new ExportOutage(logger, { signal: 'metrics', endpoint: maskUrl(otel.metrics.url), warn: true });
-        metricExporter = new CountingMetricExporter(await createOtlpMetricExporter(otel.metrics), metricsOutage);
-        readers.push(
-          new PeriodicExportingMetricReader({
-            exporter: metricExporter,
-            exportIntervalMillis: interval,
-            exportTimeoutMillis: timeout,
-            metricProducers: [new StoreMetricProducer(store, otel.temporality, o.version, o.deltaShares)],
-          }),
-        );
-      } else if (name === 'console') {
-        readers.push(
-          new PeriodicExportingMetricReader({
-            exporter: new ConsoleMetricExporter(),
-            exportIntervalMillis: interval,
-            exportTimeoutMillis: timeout,
-            metricProducers: [new StoreMetricProducer(store, 'cumulative', o.version)],
-          }),
-        );
-      }
-    }
-    const meterProvider = new MeterProvider({ resource, readers });
-
-    let logQueue: LogExportQueue | null = null;
-    let encoder: LogRecordEncoder | null = null;
+    setGlobalErrorHandler(errorHandler(o.logger));
+    const resource = sidecarResource(o);
+    metrics = await metricReaders(o);
+    const meterProvider = new MeterProvider({ resource, readers: metrics.readers });
     const scope: InstrumentationScope = { name: 'vmq-otel-sidecar', version: o.version };
-    const logsExporter = otel.logsExporters[0];
-    if (logsExporter !== undefined && logsExporter !== 'none') {
-      if (logsExporter === 'otlp') {
-        // The queue writes the WARN lines (it knows its back-off); the tracker adds the recovery line.
-        let queue: LogExportQueue | null = null;
-        const outage = new ExportOutage(logger, {
-          signal: 'logs',
-          endpoint: maskUrl(otel.logs.url),
-          warn: false,
-          lost: () => ({ droppedRecords: queue ? queue.dropped.queue_full + queue.dropped.export_failed : 0 }),
-        });
-        if (takesEncodedLogRecords(otel.logs)) encoder = new LogRecordEncoder();
-        const exporter = await createOtlpLogExporter(otel.logs, encoder ? { resource, scope, encoder } : undefined);
-        queue = new LogExportQueue(new ObservedLogExporter(exporter, outage), { ...otel.blrp, maxQueueBytes: o.logQueueMaxBytes }, logger);
-        queue.store = encoder;
-        logQueue = queue;
-      } else {
-        logQueue = new LogExportQueue(new ReadableLogExporter(), { ...otel.blrp, maxQueueBytes: o.logQueueMaxBytes }, logger);
-      }
-    }
-    if (otel.logsExporters.length > 1) logger.warn('only the first OTEL_LOGS_EXPORTER is used', { used: logsExporter });
-
-    let spanQueue: LogExportQueue | null = null;
-    if (otel.tracesExporters[0] === 'otlp') {
-      // The spans of the broker hop: the broker node's resource under its own service.name.
-      const traceResource = resourceFromAttributes({ ...resource.attributes, 'service.name': o.traceServiceName ?? 'vernemq' });
-      let queue: LogExportQueue | null = null;
-      const outage = new ExportOutage(logger, {
-        signal: 'traces',
-        endpoint: maskUrl(otel.traces.url),
-        warn: false,
-        lost: () => ({ droppedSpans: queue ? queue.dropped.queue_full + queue.dropped.export_failed : 0 }),
-      });
-      const exporter = await createOtlpSpanExporter(otel.traces, traceResource, scope);
-      queue = new LogExportQueue(new ObservedSpanExporter(exporter, outage), { ...otel.bsp, signal: { name: 'span', items: 'spans' } }, logger);
-      spanQueue = queue;
-    }
-
-    return new TelemetryPipeline({ resource, meterProvider, logQueue, spanQueue, prometheusReader, metricExporter, otel, scope, encoder });
+    const logs = await logExport(o, resource, scope);
+    if (o.otel.logsExporters.length > 1) o.logger.warn('only the first OTEL_LOGS_EXPORTER is used', { used: o.otel.logsExporters[0] });
+    const spanQueue = await spanExport(o, resource, scope);
+    return new TelemetryPipeline({ resource, meterProvider, logs, spanQueue, metrics, otel: o.otel, scope });
   }
 
   get prometheusEnabled(): boolean {
@@ -342,54 +243,33 @@ export class TelemetryPipeline implements Component {
 
   registerMetrics(store: MetricStore): void {
     const M = SIDECAR_METRICS;
-    const processed = store.sum(M.logRecordsProcessed);
-    const exported = store.sum(M.logRecordsExported);
-    const queued = store.sum(M.logQueueSize);
-    const capacity = store.sum(M.logQueueCapacity);
     const exportFailures = store.sum(M.exportFailures);
-    const spansProcessed = store.sum(M.spansProcessed);
-    const spansExported = store.sum(M.spansExported);
-    const spanQueued = store.sum(M.spanQueueSize);
-    const spanCapacity = store.sum(M.spanQueueCapacity);
-    // The log export queue plays the SDK's batching log processor's part and our OTLP exporter
-    // the exporter's, so their counts take the SDK's self-metric names (semconv otel.sdk.*).
-    // The SDK's own self-metrics stay off (no selfObsMeterProvider is ever given), so nothing
-    // is counted twice.
-    const processor = 'batching_log_processor';
+    const logSeries: ExportCountSeries = {
+      processed: store.sum(M.logRecordsProcessed),
+      exported: store.sum(M.logRecordsExported),
+      queueSize: store.sum(M.logQueueSize),
+      queueCapacity: store.sum(M.logQueueCapacity),
+      exportFailures,
+    };
+    const spanSeries: ExportCountSeries = {
+      processed: store.sum(M.spansProcessed),
+      exported: store.sum(M.spansExported),
+      queueSize: store.sum(M.spanQueueSize),
+      queueCapacity: store.sum(M.spanQueueCapacity),
+      exportFailures,
+    };
+    // The export chains play the SDK's batching processors' part and our OTLP exporters the
+    // exporters', so their counts take the SDK's self-metric names (semconv otel.sdk.*). The
+    // SDK's own self-metrics stay off (no selfObsMeterProvider is ever given), so nothing is
+    // counted twice.
     const logExporter = exporterComponentType(this.otel.logs.protocol, 'log');
+    const spanExporter = exporterComponentType(this.otel.traces.protocol, 'span');
     const metricExporter = exporterComponentType(this.otel.metrics.protocol, 'metric');
     store.onCollect(() => {
       const q = this.logQueue;
-      if (q) {
-        const d = q.dropped;
-        processed.get(processor, `${processor}/0`, '').value = q.exported + d.export_failed + d.rejected;
-        processed.get(processor, `${processor}/0`, 'queue_full').value = d.queue_full;
-        processed.get(processor, `${processor}/0`, 'shutdown').value = d.shutdown;
-        exported.get(logExporter, `${logExporter}/0`, '').value = q.exported;
-        exported.get(logExporter, `${logExporter}/0`, 'export_failed').value = d.export_failed;
-        exported.get(logExporter, `${logExporter}/0`, 'rejected').value = d.rejected;
-        queued.get(processor, `${processor}/0`).value = q.queued;
-        capacity.get(processor, `${processor}/0`).value = q.options.maxQueueSize;
-        exportFailures.get(logExporter, '');
-        for (const [type, n] of q.failedByType.counts) exportFailures.get(logExporter, type).value = n;
-      }
+      if (q) writeExportCounts(q.accounting, { queued: q.queued, capacity: q.options.maxQueueSize }, logSeries, 'batching_log_processor', logExporter);
       const s = this.spanQueue;
-      if (s) {
-        // The same accounting as the log records', under the span names.
-        const sp = 'batching_span_processor';
-        const se = exporterComponentType(this.otel.traces.protocol, 'span');
-        const d = s.dropped;
-        spansProcessed.get(sp, `${sp}/0`, '').value = s.exported + d.export_failed + d.rejected;
-        spansProcessed.get(sp, `${sp}/0`, 'queue_full').value = d.queue_full;
-        spansProcessed.get(sp, `${sp}/0`, 'shutdown').value = d.shutdown;
-        spansExported.get(se, `${se}/0`, '').value = s.exported;
-        spansExported.get(se, `${se}/0`, 'export_failed').value = d.export_failed;
-        spansExported.get(se, `${se}/0`, 'rejected').value = d.rejected;
-        spanQueued.get(sp, `${sp}/0`).value = s.queued;
-        spanCapacity.get(sp, `${sp}/0`).value = s.options.maxQueueSize;
-        exportFailures.get(se, '');
-        for (const [type, n] of s.failedByType.counts) exportFailures.get(se, type).value = n;
-      }
+      if (s) writeExportCounts(s.accounting, { queued: s.queued, capacity: s.options.maxQueueSize }, spanSeries, 'batching_span_processor', spanExporter);
       // A zero series without error.type, so that rate() reads 0 before the first failure.
       exportFailures.get(metricExporter, '');
       for (const [type, n] of this.metricExporter?.outage.failuresByType.counts ?? []) exportFailures.get(metricExporter, type).value = n;

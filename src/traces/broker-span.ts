@@ -1,6 +1,6 @@
 /**
  * A span of the broker's hop, as the span sink builds it and the span serializers
- * (telemetry/span-serializer.ts) write it: ids, times and attributes given, not measured, so
+ * (telemetry/otlp/span-encoder.ts) write it: ids, times and attributes given, not measured, so
  * the OpenTelemetry Tracer (which draws ids and reads the clock) is not involved.
  */
 

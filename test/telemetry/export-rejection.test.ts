@@ -103,8 +103,9 @@ test('gRPC INVALID_ARGUMENT for one record drops that record only', async () => 
 });
 
 test('a collector answering 400 to every log export: at most 1,000 POSTs for 20,000 records, each record counted once as rejected', async () => {
-  const { LogExportQueue } = await import('../../src/telemetry/log-export-queue.js');
+  const { QueuedExporter } = await import('../../src/telemetry/export-helper/queued-exporter.js');
   const { createOtlpLogExporter } = await import('../../src/telemetry/exporters.js');
+  const { LogRecordEncoder } = await import('../../src/telemetry/otlp/log-record-encoder.js');
   const { parseOtelConfig } = await import('../../src/telemetry/otel-config.js');
   const { resourceFromAttributes } = await import('@opentelemetry/resources');
   const { SidecarLogger } = await import('../../src/logging/sidecar-logger.js');
@@ -112,28 +113,25 @@ test('a collector answering 400 to every log export: at most 1,000 POSTs for 20,
   const port = await receiver.start();
   receiver.refuseLogs = () => 400;
   const otel = parseOtelConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' });
-  const exporter = await createOtlpLogExporter(otel.logs);
+  const resource = resourceFromAttributes({ 'service.name': 'test' });
+  // Records as the http/protobuf path queues them: encoded, as handles into the encoder.
+  const encoder = new LogRecordEncoder();
+  const exporter = await createOtlpLogExporter(otel.logs, { resource, scope: { name: 'vmq-otel-sidecar' }, encoder });
   // The default batch size; a short back-off so that the test does not wait out the real one.
-  const q = new LogExportQueue(
+  const q = new QueuedExporter(
     exporter,
     { maxQueueSize: 20_000, maxExportBatchSize: 512, scheduledDelayMillis: 5, exportTimeoutMillis: 10_000, minBackoffMillis: 5, maxBackoffMillis: 20 },
     new SidecarLogger('silent'),
   );
-  const resource = resourceFromAttributes({ 'service.name': 'test' });
+  q.store = encoder;
   const N = 20_000;
   try {
     for (let i = 0; i < N; i++) {
-      q.add({
-        hrTime: [1764133200 + i, 0],
-        hrTimeObserved: [1764133200 + i, 0],
-        severityNumber: 9,
-        severityText: 'INFO',
-        body: `client c${i} connected`,
-        resource,
-        instrumentationScope: { name: 'vmq-otel-sidecar' },
-        attributes: { 'messaging.client.id': `c${i}` },
-        droppedAttributesCount: 0,
-      } as never);
+      encoder.begin(1764133200 + i, 0, (1764133200 + i) * 1000, 'vernemq.on_register');
+      encoder.string('messaging.client.id', `c${i}`);
+      encoder.severity(9, 'INFO');
+      encoder.body(`client c${i} connected`);
+      q.add(encoder.end(0));
     }
     await eventually(() => assert.equal(q.pending, 0), 60_000);
     const posts = receiver.refused[400] ?? 0;
@@ -143,6 +141,7 @@ test('a collector answering 400 to every log export: at most 1,000 POSTs for 20,
     assert.equal(q.droppedTotal, N);
     assert.equal(q.exported, 0);
     assert.equal(q.failedExports, 0);
+    assert.equal(encoder.live, 0, 'every refused record released');
   } finally {
     await q.shutdown(1000);
     await receiver.stop();
@@ -150,7 +149,7 @@ test('a collector answering 400 to every log export: at most 1,000 POSTs for 20,
 });
 
 test('two bad records in different halves of one batch: both isolated, the other records exported', async () => {
-  const { LogExportQueue } = await import('../../src/telemetry/log-export-queue.js');
+  const { QueuedExporter } = await import('../../src/telemetry/export-helper/queued-exporter.js');
   const { ExportResultCode } = await import('@opentelemetry/core');
   const { SidecarLogger } = await import('../../src/logging/sidecar-logger.js');
   let calls = 0;
@@ -171,7 +170,7 @@ test('two bad records in different halves of one batch: both isolated, the other
     shutdown: async () => {},
     forceFlush: async () => {},
   };
-  const q = new LogExportQueue(exporter as never, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5, exportTimeoutMillis: 1000 }, new SidecarLogger('silent'));
+  const q = new QueuedExporter(exporter as never, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5, exportTimeoutMillis: 1000 }, new SidecarLogger('silent'));
   for (let i = 0; i < 512; i++) q.add({ body: `r${i}` } as never);
   await eventually(() => assert.equal(q.pending, 0));
   assert.equal(q.dropped.rejected, 2);

@@ -1,8 +1,8 @@
 /**
  * ExportTraceServiceRequest from the span sink's spans (traces/broker-span.ts): OTLP protobuf
  * (for http/protobuf and gRPC) and OTLP/JSON (http/json), written by us like the log records
- * (log-protobuf-serializer.ts, whose writer this reuses) instead of through the SDK's Tracer,
- * span objects and serializers. docs/architecture.md has the measurement that decided it
+ * (log-record-encoder.ts, with the same common pieces: common-encoding.ts) instead of through
+ * the SDK's Tracer, span objects and serializers. docs/architecture.md has the measurement that decided it
  * (bench/span-export-bench.ts).
  *
  * Field numbers: opentelemetry-proto trace/v1/trace.proto. The tests decode the output with them
@@ -11,19 +11,10 @@
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { keyField, resourceMessage, scopeMessage, writeKeyValue } from './log-protobuf-serializer.js';
-import { varintSize, Writer } from '../protowire/writer.js';
-import type { BrokerSpan, SpanAttributeValue } from '../traces/broker-span.js';
-import { isOtlpTimeParts } from './otlp-time.js';
-
-const LEN = 2;
-const VARINT = 0;
-const I64 = 1;
-const I32 = 5;
-
-function writeAttributes(w: Writer, field: number, attrs: Record<string, SpanAttributeValue>): void {
-  for (const key in attrs) writeKeyValue(w, field, key, attrs[key]!, keyField(key));
-}
+import { exportRequest, writeAttributes } from './common-encoding.js';
+import { I32, I64, VARINT, Writer } from '../../protowire/writer.js';
+import type { BrokerSpan, SpanAttributeValue } from '../../traces/broker-span.js';
+import { isOtlpTimeParts } from '../otlp-time.js';
 
 function writeSpan(w: Writer, s: BrokerSpan): void {
   w.hex(1, s.traceId);
@@ -55,23 +46,8 @@ function writeSpan(w: Writer, s: BrokerSpan): void {
 /** One ResourceSpans with one ScopeSpans holding every span. */
 export function serializeSpansProtobuf(spans: readonly BrokerSpan[], resource: Resource, scope: InstrumentationScope): Uint8Array {
   const body = new Writer(spans.length * 400 + 64);
-  const sc = scopeMessage(scope);
-  body.tag(1, LEN);
-  body.varint(sc.length);
-  body.raw(sc);
   for (const s of spans) body.nested(2, () => writeSpan(body, s));
-  const res = resourceMessage(resource);
-  const resourceSpans = 1 + varintSize(res.length) + res.length + 1 + varintSize(body.pos) + body.pos;
-  const out = new Writer(1 + varintSize(resourceSpans) + resourceSpans);
-  out.tag(1, LEN);
-  out.varint(resourceSpans);
-  out.tag(1, LEN);
-  out.varint(res.length);
-  out.raw(res);
-  out.tag(2, LEN);
-  out.varint(body.pos);
-  out.raw(body.buf.subarray(0, body.pos));
-  return out.buf.subarray(0, out.pos);
+  return exportRequest(resource, scope, body.pos, (w) => w.raw(body.buf.subarray(0, body.pos)));
 }
 
 // ---- OTLP/JSON: hex ids, 64-bit integers as decimal strings, enums as numbers ----

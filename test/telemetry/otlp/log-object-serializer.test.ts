@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { serializeLogRecords } from '../../src/telemetry/log-protobuf-serializer.js';
-import { decodeLogsProtobuf } from '../helpers/otlp-receiver.js';
+import { serializeLogRecords } from '../../helpers/otlp-log-object-serializer.js';
+import { decodeLogsProtobuf } from '../../helpers/otlp-receiver.js';
 
 const resource = resourceFromAttributes({ 'service.name': 'svc', 'service.instance.id': 'node-1', 'host.cpus': 2 });
 const other = resourceFromAttributes({ 'service.name': 'other' });

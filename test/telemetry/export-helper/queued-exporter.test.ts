@@ -1,14 +1,14 @@
 /**
- * The export queue with exporters that fail in the ways real ones do: throwing on one record,
+ * The export chain with exporters that fail in the ways real ones do: throwing on one record,
  * failing (retryably) every time, never answering. No spin, every record accounted for.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { LogExportQueue } from '../../src/telemetry/log-export-queue.js';
-import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
-import { eventually } from '../helpers/eventually.js';
+import { QueuedExporter } from '../../../src/telemetry/export-helper/queued-exporter.js';
+import { SidecarLogger } from '../../../src/logging/sidecar-logger.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const logger = new SidecarLogger('silent');
 const record = (body: string) => ({ body }) as unknown as ReadableLogRecord;
@@ -31,7 +31,7 @@ test('a serializer that throws on one record: that record is dropped (rejected),
     exp.exported.push(...batch.map((r) => String(r.body)));
     done({ code: ExportResultCode.SUCCESS });
   });
-  const q = new LogExportQueue(exp, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 10, exportTimeoutMillis: 1000 }, logger);
+  const q = new QueuedExporter(exp, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 10, exportTimeoutMillis: 1000 }, logger);
   for (let i = 0; i < 512; i++) q.add(record(i === 300 ? 'bad' : `r${i}`));
   await eventually(() => assert.equal(q.pending, 0));
   assert.equal(q.dropped.rejected, 1);
@@ -43,7 +43,7 @@ test('a serializer that throws on one record: that record is dropped (rejected),
 
 test('an exporter that fails retryably and synchronously: retries wait their back-off, no spin', async () => {
   const exp = new ScriptedExporter((_b, done) => done({ code: ExportResultCode.FAILED, error: new Error('ECONNREFUSED') }));
-  const q = new LogExportQueue(
+  const q = new QueuedExporter(
     exp,
     { maxQueueSize: 100, maxExportBatchSize: 10, scheduledDelayMillis: 5, exportTimeoutMillis: 1000, minBackoffMillis: 100, maxBackoffMillis: 100 },
     logger,
@@ -66,7 +66,7 @@ test('an exporter that fails retryably and synchronously: retries wait their bac
 test('an exporter that never answers: shutdown returns by its deadline and counts the records in flight', async () => {
   const exp = new ScriptedExporter(() => {});
   exp.shutdown = () => new Promise<void>(() => {});
-  const q = new LogExportQueue(exp, { maxQueueSize: 100, maxExportBatchSize: 10, scheduledDelayMillis: 5, exportTimeoutMillis: 60_000 }, logger);
+  const q = new QueuedExporter(exp, { maxQueueSize: 100, maxExportBatchSize: 10, scheduledDelayMillis: 5, exportTimeoutMillis: 60_000 }, logger);
   for (let i = 0; i < 35; i++) q.add(record(`r${i}`));
   // Meanwhile every record is somewhere /status shows: queued, or handed to the exporter.
   await eventually(() => assert.ok(q.exporting > 0));
@@ -81,7 +81,7 @@ test('an exporter that never answers: shutdown returns by its deadline and count
 test('the byte budget: records past --log-queue-max-bytes are dropped as queue_full, counted, and room comes back as batches leave', async () => {
   const pending: ((r: ExportResult) => void)[] = [];
   const exp = new ScriptedExporter((_batch, done) => pending.push(done));
-  const q = new LogExportQueue(exp, { maxQueueSize: 1_000_000, maxQueueBytes: 10_000, maxExportBatchSize: 50, scheduledDelayMillis: 60_000, exportTimeoutMillis: 60_000, maxConcurrentExports: 1 }, logger);
+  const q = new QueuedExporter(exp, { maxQueueSize: 1_000_000, maxQueueBytes: 10_000, maxExportBatchSize: 50, scheduledDelayMillis: 60_000, exportTimeoutMillis: 60_000, maxConcurrentExports: 1 }, logger);
   // 100-byte encoded records: 100 fit; the first 50 leave for the exporter as one batch at once.
   for (let i = 0; i < 300; i++) q.add(new Uint8Array(100));
   assert.equal(exp.calls, 1);
@@ -94,7 +94,7 @@ test('the byte budget: records past --log-queue-max-bytes are dropped as queue_f
   assert.equal(q.exported, 50);
   assert.equal(q.bytesQueued, 5_000);
   // Record objects count RECORD_OBJECT_BYTES each.
-  const objects = new LogExportQueue(exp, { maxQueueSize: 1_000_000, maxQueueBytes: 4096, maxExportBatchSize: 100, scheduledDelayMillis: 60_000, exportTimeoutMillis: 60_000 }, logger);
+  const objects = new QueuedExporter(exp, { maxQueueSize: 1_000_000, maxQueueBytes: 4096, maxExportBatchSize: 100, scheduledDelayMillis: 60_000, exportTimeoutMillis: 60_000 }, logger);
   for (let i = 0; i < 10; i++) objects.add(record(`r${i}`));
   assert.equal(objects.queued, 4);
   assert.equal(objects.dropped.queue_full, 6);
@@ -109,7 +109,7 @@ test('a failed batch goes back only as far as the byte budget has room; the rest
   );
   // The back-off is long enough that the failed batch is still queued (not sent again) when the
   // test looks at it, even on a loaded machine.
-  const q = new LogExportQueue(exp, { maxQueueSize: 1_000_000, maxQueueBytes: 1000, maxExportBatchSize: 10, scheduledDelayMillis: 5, exportTimeoutMillis: 1000, minBackoffMillis: 1000, maxBackoffMillis: 1000 }, logger);
+  const q = new QueuedExporter(exp, { maxQueueSize: 1_000_000, maxQueueBytes: 1000, maxExportBatchSize: 10, scheduledDelayMillis: 5, exportTimeoutMillis: 1000, minBackoffMillis: 1000, maxBackoffMillis: 1000 }, logger);
   for (let i = 0; i < 10; i++) q.add(new Uint8Array(100)); // one full batch, sent and failed
   for (let i = 0; i < 6; i++) q.add(new Uint8Array(100)); // 600 of the 1000 bytes taken meanwhile
   await eventually(() => assert.equal(q.dropped.export_failed, 6));
@@ -125,7 +125,7 @@ test('every record is released exactly once when it leaves for good: exported, r
     if (batch.some((r) => (r as unknown as Uint8Array)[0] === 0xbb)) throw new RangeError('bad record');
     done({ code: ExportResultCode.SUCCESS });
   });
-  const q = new LogExportQueue(exp, { maxQueueSize: 100_000, maxQueueBytes: 2000, maxExportBatchSize: 8, scheduledDelayMillis: 5, exportTimeoutMillis: 1000 }, logger);
+  const q = new QueuedExporter(exp, { maxQueueSize: 100_000, maxQueueBytes: 2000, maxExportBatchSize: 8, scheduledDelayMillis: 5, exportTimeoutMillis: 1000 }, logger);
   const released = new Map<unknown, number>();
   q.onRelease = (r) => released.set(r, (released.get(r) ?? 0) + 1);
   const all: Uint8Array[] = [];
