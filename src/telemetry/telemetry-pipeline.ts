@@ -243,14 +243,14 @@ export class TelemetryPipeline implements Component {
 
   registerMetrics(store: MetricStore): void {
     const M = SIDECAR_METRICS;
+    // Families in the order /metrics has always listed them: the log queue's, the export
+    // failures, the span queue's (dashboards and golden files diff that text).
+    const processed = store.sum(M.logRecordsProcessed);
+    const exported = store.sum(M.logRecordsExported);
+    const queueSize = store.sum(M.logQueueSize);
+    const queueCapacity = store.sum(M.logQueueCapacity);
     const exportFailures = store.sum(M.exportFailures);
-    const logSeries: ExportCountSeries = {
-      processed: store.sum(M.logRecordsProcessed),
-      exported: store.sum(M.logRecordsExported),
-      queueSize: store.sum(M.logQueueSize),
-      queueCapacity: store.sum(M.logQueueCapacity),
-      exportFailures,
-    };
+    const logSeries: ExportCountSeries = { processed, exported, queueSize, queueCapacity, exportFailures };
     const spanSeries: ExportCountSeries = {
       processed: store.sum(M.spansProcessed),
       exported: store.sum(M.spansExported),
