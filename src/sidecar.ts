@@ -28,6 +28,8 @@ import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups, type WakeupMatchOptions } fr
 import { Mqtt5Companion } from './reconcile/mqtt5-companion.js';
 import { SidecarLogger } from './logging/sidecar-logger.js';
 import { MetricStore } from './metrics/metric-store.js';
+import { AttributeFolding } from './metrics/attribute-folding.js';
+import type { Host } from './host.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from './metrics/metric-catalog.js';
 import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
 import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
@@ -97,10 +99,11 @@ export function resolveWorkers(settings: Pick<SidecarSettings, 'workers' | 'gaug
 type Role = 'single' | 'primary' | 'worker';
 
 /**
- * What every stage of the assembly reads: the settings and the services the components share
- * (the metric store, the ingest counters, the telemetry pipeline, the logger).
+ * What every stage of the assembly reads: the settings, and the services the components share
+ * (src/host.ts: the metric store, the ingest counters, the logger, the attribute folding, the
+ * telemetry pipeline's outputs).
  */
-interface Host {
+interface SidecarHost extends Host {
   options: SidecarOptions;
   settings: SidecarSettings;
   /** A cluster worker of a primary with --workers > 1 serves the gRPC receiver and its outputs only. */
@@ -111,6 +114,7 @@ interface Host {
   store: MetricStore;
   stats: IngestStats;
   telemetry: TelemetryPipeline;
+  signals: TelemetryPipeline;
   startedAt: number;
 }
 
@@ -173,7 +177,7 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 }
 
 /** The settings resolved (workers, role, OTEL_*) and the shared services. */
-async function createHost(options: SidecarOptions): Promise<Host> {
+async function createHost(options: SidecarOptions): Promise<SidecarHost> {
   const { settings } = options;
   const workerCount = resolveWorkers(settings, options.autoWorkers);
   const role: Role = isGrpcWorker() ? 'worker' : workerCount > 1 ? 'primary' : 'single';
@@ -198,21 +202,18 @@ async function createHost(options: SidecarOptions): Promise<Host> {
     deltaShares: settings.gaugeMode === 'deltas' ? new Set([MQTT_METRICS.connected.name]) : undefined,
     traceServiceName: settings.traceServiceName,
   });
-  return { options, settings, role, workerCount, otel, logger, store, stats, telemetry, startedAt };
+  const attributes = new AttributeFolding({ maxMountpoints: settings.maxMountpoints, clientGroups: settings.clientGroups });
+  return { options, settings, role, workerCount, otel, logger, store, stats, attributes, telemetry, signals: telemetry, startedAt };
 }
 
 /** Outputs: what events become (metrics, session state, log records, spans), and the checks on them. */
-function createOutputs(host: Host, lowWatermark: () => number | undefined): Outputs {
+function createOutputs(host: SidecarHost, lowWatermark: () => number | undefined): Outputs {
   const { settings, options, logger, store, stats, role } = host;
-  const metrics = new MetricsSink(store, settings);
-  const sessions = new SessionTracker(store, metrics.mountpoints, {
-    maxClients: settings.maxTrackedClients,
-    mode: settings.gaugeMode,
-    clientGrouper: metrics.clientGrouper,
-    // The metrics sink comes first in the fan-out below and sights every event's mountpoint.
-    mountpointsSightedEarlier: true,
-  });
-  if (settings.gaugeMode === 'deltas' && metrics.clientGrouper?.usesUsernames) {
+  const metrics = new MetricsSink(host, settings);
+  // After the metrics sink's families, where /metrics has always shown them.
+  host.attributes.registerMetrics(store);
+  const sessions = new SessionTracker(host, { maxClients: settings.maxTrackedClients, mode: settings.gaugeMode });
+  if (settings.gaugeMode === 'deltas' && host.attributes.clientGrouper?.usesUsernames) {
     logger.warn('--gauge-mode deltas: mqtt.client.connected is grouped by the client id patterns of --client-groups only', {
       why: 'a wakeup carries no username, so user: patterns could put the +1 and the -1 of one connection in different groups; other metrics use every pattern',
     });
@@ -231,10 +232,12 @@ function createOutputs(host: Host, lowWatermark: () => number | undefined): Outp
   // The snapshot says whether this process took over from another (created below, read later).
   const holder: { snapshot: SnapshotLifecycle | null } = { snapshot: null };
   const wakeups = createWakeupMatcher(host, reconciler, lowWatermark, () => holder.snapshot?.restoredState ?? false);
-  const logs = createLogSink(host, metrics);
+  const logs = createLogSink(host);
   const spans = createSpanSink(host, metrics, logs);
   const printer = settings.printEvents ? new EventPrinter(process.stdout, logger) : null;
   const fanout = new FanoutSink([
+    // First: one sighting of each event's attribute values, whichever outputs read them.
+    host.attributes,
     metrics,
     sessions,
     ...(wakeups ? [wakeups] : []),
@@ -258,7 +261,7 @@ function createOutputs(host: Host, lowWatermark: () => number | undefined): Outp
  * Pairing a wakeup with its register needs both events, which deltas mode's replicas each see a
  * random share of: every replica would count most MQTT 3.1.1 wakeups as unregistered. None there.
  */
-function createWakeupMatcher(host: Host, reconciler: BrokerReconciler | null, lowWatermark: () => number | undefined, restarted: () => boolean): UnregisteredWakeups | null {
+function createWakeupMatcher(host: SidecarHost, reconciler: BrokerReconciler | null, lowWatermark: () => number | undefined, restarted: () => boolean): UnregisteredWakeups | null {
   const { settings, options, logger, stats, role } = host;
   if (settings.gaugeMode === 'deltas' || role === 'worker') return null;
   const wakeupMatch = { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch };
@@ -295,7 +298,7 @@ function redaction(settings: SidecarSettings) {
   return settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null;
 }
 
-function createLogSink(host: Host, metrics: MetricsSink): LogSink | null {
+function createLogSink(host: SidecarHost): LogSink | null {
   const { settings, telemetry } = host;
   if (!telemetry.logOutput) return null;
   return new LogSink(telemetry.logOutput, telemetry.resource, telemetry.scope, {
@@ -307,11 +310,11 @@ function createLogSink(host: Host, metrics: MetricsSink): LogSink | null {
     redact: redaction(settings),
     limits: host.otel.logRecordLimits,
     topicGroups: settings.topicGroups,
-    clientGrouper: metrics.clientGrouper,
+    clientGrouper: host.attributes.clientGrouper,
   });
 }
 
-function createSpanSink(host: Host, metrics: MetricsSink, logs: LogSink | null): SpanSink | null {
+function createSpanSink(host: SidecarHost, metrics: MetricsSink, logs: LogSink | null): SpanSink | null {
   const { settings, telemetry, store } = host;
   if (!telemetry.spanOutput) return null;
   const spans = new SpanSink(telemetry.spanOutput, {
@@ -343,7 +346,7 @@ function createSpanSink(host: Host, metrics: MetricsSink, logs: LogSink | null):
  * (decode, count, outputs). One decoder for both: decoding is synchronous, so its scratch state
  * is never shared by two events at once, and its per-hook functions are optimised once.
  */
-function createReceivers(host: Host, outputs: Outputs): Receivers {
+function createReceivers(host: SidecarHost, outputs: Outputs): Receivers {
   const { settings, options, logger, store, stats, role, workerCount } = host;
   // What the outputs read of each event: the decoders produce just those fields.
   const fields = fieldsForOutputs({
@@ -387,7 +390,7 @@ function createReceivers(host: Host, outputs: Outputs): Receivers {
         logger,
       )
     : null;
-  if (grpc) outputs.metrics.reportBounded(grpc.userTypes);
+  if (grpc) host.attributes.report(grpc.userTypes);
   const pool = role === 'primary' ? new GrpcWorkerPool(workerCount, stats, logger, {}, settings.grpcListen!.host) : null;
   const reporter = role === 'worker' && grpc ? new WorkerReporter((final) => workerReport(store, stats, grpc, final)) : null;
   return { tcp, grpc, pool, reporter };
@@ -398,7 +401,7 @@ function createReceivers(host: Host, outputs: Outputs): Receivers {
  * loaded and every output is ready before the first event); stop order is the reverse. The
  * first entry is the shape of /status when optional parts are off.
  */
-function assemble(host: Host, o: Outputs, r: Receivers): { parts: ComponentSet; admin: AdminServer } {
+function assemble(host: SidecarHost, o: Outputs, r: Receivers): { parts: ComponentSet; admin: AdminServer } {
   const { settings, role, stats, store, telemetry, logger, workerCount, startedAt } = host;
   const { tcp, grpc, pool, reporter } = r;
   const admin: AdminServer = new AdminServer(
@@ -447,7 +450,7 @@ function assemble(host: Host, o: Outputs, r: Receivers): { parts: ComponentSet; 
 }
 
 /** Starts the components; a listen address in use names every busy address in one error. */
-async function startOrExplain(host: Host, parts: ComponentSet): Promise<void> {
+async function startOrExplain(host: SidecarHost, parts: ComponentSet): Promise<void> {
   const { settings } = host;
   try {
     await parts.start();
@@ -464,7 +467,7 @@ async function startOrExplain(host: Host, parts: ComponentSet): Promise<void> {
 }
 
 /** The lines a started sidecar logs: where it listens, where each signal goes, the memory plan. */
-function announce(host: Host, admin: AdminServer): void {
+function announce(host: SidecarHost, admin: AdminServer): void {
   const { logger, otel, settings, telemetry } = host;
   admin.logReady();
   const adminAddress = admin.address;
@@ -479,7 +482,7 @@ function announce(host: Host, admin: AdminServer): void {
 }
 
 /** Stops through the component contract within --shutdown-timeout; past it, gives up on the queues. */
-async function stopWithin(host: Host, parts: ComponentSet, admin: AdminServer): Promise<void> {
+async function stopWithin(host: SidecarHost, parts: ComponentSet, admin: AdminServer): Promise<void> {
   const { logger, telemetry } = host;
   const timeoutMs = host.settings.shutdownTimeoutMs;
   let timer: NodeJS.Timeout | undefined;
