@@ -40,7 +40,10 @@ import { ComponentSet, type Component, type StatusReport } from './lifecycle/com
 import { RuntimeMetrics } from './telemetry/runtime-metrics.js';
 import { routeGrpcJsLog } from './logging/grpc-js-log.js';
 import { VERSION } from './version.js';
-import type { SidecarSettings } from './config/sidecar-config.js';
+import { validateSettings, type SidecarSettings } from './config/sidecar-config.js';
+import { resolveWorkers } from './receiver/grpc-receiver-options.js';
+
+export { resolveWorkers };
 
 export interface SidecarOptions {
   settings: SidecarSettings;
@@ -76,24 +79,6 @@ export interface RunningSidecar {
   status(): StatusReport;
   /** Stops accepting, drains connections, flushes telemetry; resolves within the shutdown timeout. */
   stop(): Promise<void>;
-}
-
-/**
- * --workers resolved: `auto` is `autoWorkers` (the CLI passes the CPU quota, see
- * defaultWorkers()) in deltas mode with gRPC, else 1; more than 1 needs deltas mode and gRPC.
- */
-export function resolveWorkers(settings: Pick<SidecarSettings, 'workers' | 'gaugeMode' | 'grpcListen'>, autoWorkers = 1): number {
-  const central = settings.gaugeMode === 'deltas' && settings.grpcListen !== null;
-  if (settings.workers === 'auto') return central ? autoWorkers : 1;
-  if (settings.workers > 1 && settings.gaugeMode !== 'deltas') {
-    throw new ConfigError([
-      `--workers ${settings.workers}: needs --gauge-mode deltas (sessions mode keeps each client's state in one process, and the workers would each see a share of a client's events); use 1, or deltas mode for a central deployment`,
-    ]);
-  }
-  if (settings.workers > 1 && settings.grpcListen === null) {
-    throw new ConfigError([`--workers ${settings.workers}: the workers serve the gRPC listener; set --grpc-listen, or use 1`]);
-  }
-  return settings.workers;
 }
 
 type Role = 'single' | 'primary' | 'worker';
@@ -179,9 +164,12 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
 /** The settings resolved (workers, role, OTEL_*) and the shared services. */
 async function createHost(options: SidecarOptions): Promise<SidecarHost> {
   const { settings } = options;
+  const parsedOtel = options.otel ?? parseOtelConfig(process.env);
+  // The components' rules across options (the CLI has checked them with the flags already).
+  const problems = validateSettings(settings, parsedOtel);
+  if (problems.length > 0) throw new ConfigError(problems);
   const workerCount = resolveWorkers(settings, options.autoWorkers);
   const role: Role = isGrpcWorker() ? 'worker' : workerCount > 1 ? 'primary' : 'single';
-  const parsedOtel = options.otel ?? parseOtelConfig(process.env);
   // A worker's metrics go to the primary, which exports one set of series.
   const otel: OtelConfig = role === 'worker' ? { ...parsedOtel, metricsExporters: [] } : parsedOtel;
   const logger = options.logger ?? new SidecarLogger(settings.logLevel);

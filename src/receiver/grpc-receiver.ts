@@ -40,7 +40,7 @@ import type { MetricStore } from '../metrics/metric-store.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import { BoundedValues } from '../metrics/bounded-values.js';
 import { FrameBudget } from '../framing/frame-budget.js';
-import { bindOrExplain } from '../config/listen-address.js';
+import { bindOrExplain, listenOn } from '../config/listen-address.js';
 import { drainTime, type Component, type StatusReport } from '../lifecycle/component.js';
 
 export const EVENT_METHOD_PATH = '/webhook.v1beta1.PluginService/Event';
@@ -235,17 +235,12 @@ export class GrpcReceiver implements Component {
     });
     server.on('stream', (stream, headers) => this.onStream(stream, headers));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => {
-        this.server = null;
-        reject(err);
-      };
-      server.once('error', onError);
-      server.listen({ host: this.options.host, port: this.options.port, ...(this.options.reusePort ? { reusePort: true } : {}) }, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    try {
+      await listenOn(server, { host: this.options.host, port: this.options.port, ...(this.options.reusePort ? { reusePort: true } : {}) });
+    } catch (err) {
+      this.server = null;
+      throw err;
+    }
     server.on('error', (err) => this.logger.limited('error', 'grpc-server-error', REJECT_LOG_INTERVAL_MS, 'gRPC listener error', { detail: err.message }));
     this.bound = true;
     const port = (server.address() as AddressInfo).port;
