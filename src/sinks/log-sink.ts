@@ -63,7 +63,7 @@ export interface LogSinkOptions {
   limits?: LogRecordLimits;
   /** --topic-groups: the first matching filter is messaging.destination.template when the broker sends no ACL pattern. */
   topicGroups?: readonly TopicGroupPattern[];
-  /** --client-groups (the metrics sink's grouper): mqtt.client.group on the records CLIENT_GROUP_HOOKS lists. */
+  /** --client-groups (the host's grouper, attribute-folding.ts): mqtt.client.group on the records CLIENT_GROUP_HOOKS lists. */
   clientGrouper?: ClientGrouper | null;
 }
 
@@ -115,6 +115,11 @@ export class LogSink implements EventSink {
     this.lengthLimit = options.limits?.attributeValueLengthLimit ?? 8192;
     this.templates = options.topicGroups && options.topicGroups.length > 0 ? new TopicTemplates(options.topicGroups) : null;
     this.b = typeof output === 'function' ? new ObjectRecordBuilder(output, resource, scope) : new WireRecordBuilder(output);
+  }
+
+  /** Its part of /status. */
+  status(): { logs: { emitted: number } } {
+    return { logs: { emitted: this.emitted } };
   }
 
   consume(e: SidecarEvent, arrivalMs: number): void {
