@@ -13,6 +13,7 @@ import { FrameEncoder } from '../src/simulator/frame-encoder.js';
 import { EventDecoder } from '../src/decoding/event-decoder.js';
 import { LogSink } from '../src/sinks/log-sink.js';
 import { parseLogHooks } from '../src/config/sidecar-config.js';
+import { AttributeFolding } from '../src/metrics/attribute-folding.js';
 import { serializeLogRecords } from '../src/telemetry/log-protobuf-serializer.js';
 
 const model = new ClientModel({ clients: 10_000, seed: 1 });
@@ -21,7 +22,8 @@ const frames: Buffer[] = [];
 while (frames.length < 50_000) model.step((e) => frames.push(encoder.encodeFrame(e)));
 const decoder = new EventDecoder();
 const records: ReadableLogRecord[] = [];
-const sink = new LogSink((r) => records.push(r), resourceFromAttributes({ 'service.name': 'bench' }), { name: 'bench', version: '1' }, {
+const signals = { logOutput: (r: ReadableLogRecord) => records.push(r), spanOutput: null, resource: resourceFromAttributes({ 'service.name': 'bench' }), scope: { name: 'bench', version: '1' } };
+const sink = new LogSink({ signals, attributes: new AttributeFolding({ maxMountpoints: 100, clientGroups: [] }) }, {
   ratios: parseLogHooks('all'),
   tracedMessages: false,
   traceContextField: 'traceparent',

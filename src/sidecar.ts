@@ -257,7 +257,7 @@ function redaction(settings: SidecarHost['settings']) {
 function createLogSink({ host }: A): LogSink | null {
   const { settings, signals } = host;
   if (!signals.logOutput) return null;
-  return new LogSink(signals.logOutput, signals.resource, signals.scope, {
+  return new LogSink(host, {
     ratios: settings.logHooks,
     tracedMessages: settings.logTracedMessages,
     traceContextField: settings.traceContextField,
@@ -266,7 +266,6 @@ function createLogSink({ host }: A): LogSink | null {
     redact: redaction(settings),
     limits: host.otel.logRecordLimits,
     topicGroups: settings.topicGroups,
-    clientGrouper: host.attributes.clientGrouper,
   });
 }
 
@@ -322,7 +321,7 @@ function ingestCore(a: A): IngestCore {
 
 function tcpReceiver(a: A): TcpReceiver {
   return a.shared('tcp', () => {
-    const { settings, stats, logger, role, workerCount } = a.host;
+    const { settings, role, workerCount } = a.host;
     const options = {
       host: settings.listen.host,
       port: settings.listen.port,
@@ -331,14 +330,14 @@ function tcpReceiver(a: A): TcpReceiver {
       // Workers split the memory budgets: N processes hold what one would.
       maxBufferedBytes: role === 'worker' ? Math.floor(settings.maxBufferedBytes / workerCount) : settings.maxBufferedBytes,
     };
-    return new TcpReceiver(options, ingestCore(a), stats, logger);
+    return new TcpReceiver(a.host, options, ingestCore(a));
   });
 }
 
 /** The gRPC receiver (not in a primary, whose workers serve the port); null when --grpc-listen is off. */
 function grpcReceiver(a: A): GrpcReceiver | null {
   return a.shared('grpc', () => {
-    const { settings, stats, logger, role, attributes } = a.host;
+    const { settings, role, attributes } = a.host;
     if (!settings.grpcListen || role === 'primary') return null;
     const options = {
       host: settings.grpcListen.host,
@@ -352,7 +351,7 @@ function grpcReceiver(a: A): GrpcReceiver | null {
       maxStreams: settings.grpcMaxStreams,
       budget: tcpReceiver(a).budget,
     };
-    const grpc = new GrpcReceiver(options, ingestCore(a), stats, logger);
+    const grpc = new GrpcReceiver(a.host, options, ingestCore(a));
     attributes.report(grpc.userTypes);
     return grpc;
   });

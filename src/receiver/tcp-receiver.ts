@@ -21,6 +21,7 @@ import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { IngestStats } from './ingest-stats.js';
 import { FrameBudget } from '../framing/frame-budget.js';
 import { bindOrExplain, listenOn } from '../config/listen-address.js';
+import type { Host } from '../host.js';
 import { drainTime, type Component, type StatusReport } from '../lifecycle/component.js';
 
 /** At most one log line per kind of forced close or refusal and interval. */
@@ -64,12 +65,18 @@ export class TcpReceiver implements Component {
   private turnStart = 0;
   private turnEnding = false;
 
+  private readonly stats: IngestStats;
+  private readonly logger: SidecarLogger;
+
+  /** Counts in the host's ingest counters and logs on its logger; hands each frame's bytes to `ingest`. */
   constructor(
+    host: Pick<Host, 'stats' | 'logger'>,
     private readonly options: TcpReceiverOptions,
     private readonly ingest: IngestCore,
-    private readonly stats: IngestStats,
-    private readonly logger: SidecarLogger,
   ) {
+    const stats = host.stats;
+    this.stats = stats;
+    this.logger = host.logger;
     this.budget = new FrameBudget(options.maxBufferedBytes);
     this.budget.enforcer = { releaseLargest: () => this.closeLargestHolder() };
     stats.frameBudget = this.budget;

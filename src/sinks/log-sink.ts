@@ -9,11 +9,9 @@
  * attribute types by construction, and the attribute limits are applied as they are written.
  */
 import { SeverityNumber } from '@opentelemetry/api';
-import type { InstrumentationScope } from '@opentelemetry/core';
-import type { Resource } from '@opentelemetry/resources';
 import { formatHostPort } from '../config/option-parser.js';
 import type { EventSink } from './event-sink.js';
-import { ObjectRecordBuilder, WireRecordBuilder, type LogAttributeValue, type LogRecordBuilder, type LogRecordOutput, type WireLogOutput } from './log-record-builder.js';
+import { ObjectRecordBuilder, WireRecordBuilder, type LogAttributeValue, type LogRecordBuilder } from './log-record-builder.js';
 import type { LogAttributeKey } from './log-catalog.js';
 import { HOOKS, type HookName, type MatchedAcl, type SidecarEvent } from '../events/event-types.js';
 import { isFailedDisconnect } from '../events/reason-names.js';
@@ -21,6 +19,7 @@ import { PayloadTraceFinder, traceFromUserProperties, type TraceContext, type Tr
 import { Redactor, type RedactOptions } from './redaction.js';
 import { TopicTemplates, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 import type { ClientGrouper } from '../metrics/client-grouper.js';
+import type { Host } from '../host.js';
 
 /** Records that carry mqtt.client.group with --client-groups (as the metrics that have it). */
 const CLIENT_GROUP_HOOKS: ReadonlySet<HookName> = new Set(['on_register', 'on_register_failed', 'on_client_offline', 'on_client_gone', 'on_publish', 'on_deliver']);
@@ -63,8 +62,6 @@ export interface LogSinkOptions {
   limits?: LogRecordLimits;
   /** --topic-groups: the first matching filter is messaging.destination.template when the broker sends no ACL pattern. */
   topicGroups?: readonly TopicGroupPattern[];
-  /** --client-groups (the host's grouper, attribute-folding.ts): mqtt.client.group on the records CLIENT_GROUP_HOOKS lists. */
-  clientGrouper?: ClientGrouper | null;
 }
 
 const INFO = SeverityNumber.INFO;
@@ -97,13 +94,18 @@ export class LogSink implements EventSink {
   private attrCount = 0;
   private attrDropped = 0;
 
+  /** The options, and --client-groups (the host's grouper, attribute-folding.ts): mqtt.client.group on the records CLIENT_GROUP_HOOKS lists. */
+  private readonly options: LogSinkOptions & { readonly clientGrouper: ClientGrouper | null };
+
+  /** Writes to the host's log output (host.signals.logOutput, which must be on). */
   constructor(
-    output: LogRecordOutput | WireLogOutput,
-    resource: Resource,
-    scope: InstrumentationScope,
-    private readonly options: LogSinkOptions,
+    host: Pick<Host, 'signals' | 'attributes'>,
+    options: LogSinkOptions,
     private readonly random: () => number = Math.random,
   ) {
+    const { logOutput: output, resource, scope } = host.signals;
+    if (output === null) throw new Error('LogSink: the host has no log output (OTEL_LOGS_EXPORTER=none)');
+    this.options = { ...options, clientGrouper: host.attributes.clientGrouper };
     this.ratios = HOOKS.map((h) => options.ratios[h] ?? 0);
     this.finder = new PayloadTraceFinder(options.traceContextField);
     this.checkPayloadTrace = HOOKS.map((h, i) => isMessageHook(h) && (options.tracedMessages || this.ratios[i]! > 0));

@@ -5,7 +5,8 @@
  * an event over as the sidecar's fan-out does: first to the attribute folding (the event's one
  * sighting), then to the components.
  */
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Host } from '../../src/host.js';
 import type { EventSink } from '../../src/sinks/event-sink.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
@@ -28,6 +29,9 @@ export interface FakeHostOptions {
   logOutput?: LogRecordOutput | WireLogOutput | null;
   /** Where spans go (default: kept in `spans`). */
   spanOutput?: SpanOutput | null;
+  /** The resource and scope of the signal outputs (default: service.name fake-host). */
+  resource?: Resource;
+  scope?: InstrumentationScope;
   /** The transports the ingest counters have (default tcp). */
   transports?: ConstructorParameters<typeof IngestStats>[0];
 }
@@ -62,8 +66,8 @@ export function fakeHost(options: FakeHostOptions = {}): FakeHost {
     signals: {
       logOutput: options.logOutput === undefined ? (r) => records.push(r) : options.logOutput,
       spanOutput: options.spanOutput === undefined ? (s) => spans.push(s) : options.spanOutput,
-      resource: resourceFromAttributes({ 'service.name': 'fake-host' }),
-      scope: { name: 'fake-host', version: '0' },
+      resource: options.resource ?? resourceFromAttributes({ 'service.name': 'fake-host' }),
+      scope: options.scope ?? { name: 'fake-host', version: '0' },
     },
     logLines,
     records,
