@@ -243,9 +243,9 @@ function createWakeupMatcher(a: A): UnregisteredWakeups | null {
   if (reconciler) {
     // Registers the broker failed to send (or sent into a dead process) in a scrape interval:
     // its wakeups cannot be told from MQTT 5 ones.
-    reconciler.onScrape = (r) => {
+    reconciler.whenScraped((r) => {
       if ((r.lostSince.get('on_register') ?? 0) > 0) wakeups.holdOff((r.previousAt ?? -Infinity) - wakeupMatch.windowMs, r.at + wakeupMatch.windowMs);
-    };
+    });
   }
   return wakeups;
 }

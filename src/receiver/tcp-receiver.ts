@@ -77,8 +77,7 @@ export class TcpReceiver implements Component {
     const stats = host.stats;
     this.stats = stats;
     this.logger = host.logger;
-    this.budget = new FrameBudget(options.maxBufferedBytes);
-    this.budget.enforcer = { releaseLargest: () => this.closeLargestHolder() };
+    this.budget = new FrameBudget(options.maxBufferedBytes, { releaseLargest: () => this.closeLargestHolder() });
     stats.frameBudget = this.budget;
   }
 

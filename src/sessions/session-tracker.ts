@@ -120,7 +120,7 @@ export class SessionTracker implements EventSink, Component {
 
   status(): StatusReport {
     return {
-      sessions: { tracked: this.clients.size, connected: this.connectedTotal(), offline: this.offlineTotal(), staleEvents: this.stale, untrackedEvents: this.untracked },
+      sessions: { tracked: this.trackedClients, connected: this.connectedTotal(), offline: this.offlineTotal(), staleEvents: this.stale, untrackedEvents: this.untracked },
     };
   }
 
@@ -133,6 +133,16 @@ export class SessionTracker implements EventSink, Component {
 
   offlineCount(mountpoint = ''): number {
     return this.offline.get(mountpoint as Mountpoint).value;
+  }
+
+  /** A client's state, as the gauges count it; undefined when it is not tracked. */
+  client(mountpoint: string, clientId: string): Readonly<ClientState> | undefined {
+    return this.clients.get(clientKey(mountpoint, clientId));
+  }
+
+  /** Clients whose state is kept (tombstones included), as vmq_sidecar.session.tracked. */
+  get trackedClients(): number {
+    return this.clients.size;
   }
 
   /** Connected clients over all mountpoints. */

@@ -45,7 +45,7 @@ function metricsPath(routed: boolean, topicGroups: boolean, clientGroups = false
     snapshot(): string {
       store.beforeCollect();
       const families = store.families.map((f) => ({ name: f.def.name, series: f.all().map((s) => JSON.stringify(s)) }));
-      return JSON.stringify({ families, sessions: [sessions.stale, sessions.untracked, sessions.clients.size], wakeups: [wakeups.registered, wakeups.unregistered] });
+      return JSON.stringify({ families, sessions: [sessions.stale, sessions.untracked, sessions.trackedClients], wakeups: [wakeups.registered, wakeups.unregistered] });
     },
   };
 }

@@ -31,7 +31,7 @@ test('failed sends since the previous scrape are reported; events in flight at a
   const stats = new IngestStats();
   const r = new BrokerReconciler(broker.url, 3_600_000, 2000, stats, () => 0, new SidecarLogger('silent'));
   const reports: ScrapeReport[] = [];
-  r.onScrape = (report) => reports.push(report);
+  r.whenScraped((report) => reports.push(report));
   try {
     stats.tcp.eventsByHook[REGISTER] = 95;
     assert.equal(await r.scrapeOnce(), 'success');
@@ -61,7 +61,7 @@ test('after a restart from a snapshot, the events the dead process never read co
   const stats = new IngestStats();
   const r = new BrokerReconciler(broker.url, 3_600_000, 2000, stats, () => 0, new SidecarLogger('silent'));
   const reports: ScrapeReport[] = [];
-  r.onScrape = (report) => reports.push(report);
+  r.whenScraped((report) => reports.push(report));
   try {
     // The dead process's last scrape: 180 attempted since the baseline, all of them read; then
     // 20 more attempted, of which 4 failed (while no process listened) and 6 went into its

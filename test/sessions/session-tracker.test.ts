@@ -65,7 +65,7 @@ test('memory is bounded: past --max-tracked-clients, events are counted as untra
   t.consume(ev('on_client_wakeup', 'c', 1));
   assert.equal(t.connectedCount(), 2);
   assert.equal(t.untracked, 1);
-  assert.equal(t.clients.size, 2);
+  assert.equal(t.trackedClients, 2);
 });
 
 test('removed sessions are forgotten after the tombstone period, not before', () => {
@@ -74,14 +74,14 @@ test('removed sessions are forgotten after the tombstone period, not before', ()
   t.consume(ev('on_client_wakeup', 'a', 1));
   t.consume(ev('on_client_gone', 'a', 2));
   t.expireTombstones();
-  assert.equal(t.clients.size, 1);
+  assert.equal(t.trackedClients, 1);
   // A late wakeup older than the gone is still recognised as stale.
   t.consume(ev('on_client_wakeup', 'a', 1));
   assert.equal(t.connectedCount(), 0);
   assert.equal(t.stale, 1);
   now = 1001;
   t.expireTombstones();
-  assert.equal(t.clients.size, 0);
+  assert.equal(t.trackedClients, 0);
 });
 
 test('session duration is recorded from wakeup to disconnect', () => {
