@@ -131,8 +131,6 @@ const PARTS: Factories<SidecarHost, Parts> = {
   spans: createSpanSink,
   fanout: (a) =>
     new FanoutSink([
-      // First: one sighting of each event's attribute values, whichever outputs read them.
-      a.host.attributes,
       a.get('metrics'),
       a.get('sessions'),
       ...[a.get('wakeups'), a.get('logs'), a.get('spans'), a.get('printer')].flatMap((s) => s ?? []),
@@ -315,7 +313,8 @@ function ingestCore(a: A): IngestCore {
       readsEverything: settings.printEvents || (options.sinks?.length ?? 0) > 0,
       spans: a.get('spans') !== null,
     });
-    return new IngestCore(a.get('fanout'), stats, logger, new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }));
+    // The host's attribute folding sights each event first: one sighting whichever outputs read it.
+    return new IngestCore(a.get('fanout'), stats, logger, new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }), a.host.attributes);
   });
 }
 
