@@ -164,13 +164,8 @@ export class GrpcReceiver implements Component {
   private readonly logger: SidecarLogger;
 
   /** Counts in the host's ingest counters (its gRPC share) and logs on its logger; hands each event's bytes to `ingest`. */
-  constructor(
-    host: Pick<Host, 'stats' | 'logger'>,
-    private readonly options: GrpcReceiverOptions,
-    private readonly ingest: IngestCore,
-  ) {
-    const stats = host.stats;
-    this.logger = host.logger;
+  constructor({ stats, logger }: Pick<Host, 'stats' | 'logger'>, private readonly options: GrpcReceiverOptions, private readonly ingest: IngestCore) {
+    this.logger = logger;
     this.budget = options.budget;
     this.source = { counters: stats.grpc, rejectLog: { message: 'gRPC event rejected', keyPrefix: 'grpc-' }, events: 0, rejected: 0 };
     stats.grpcConnections = this.connections;

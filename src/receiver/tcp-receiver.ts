@@ -69,16 +69,10 @@ export class TcpReceiver implements Component {
   private readonly logger: SidecarLogger;
 
   /** Counts in the host's ingest counters and logs on its logger; hands each frame's bytes to `ingest`. */
-  constructor(
-    host: Pick<Host, 'stats' | 'logger'>,
-    private readonly options: TcpReceiverOptions,
-    private readonly ingest: IngestCore,
-  ) {
-    const stats = host.stats;
-    this.stats = stats;
-    this.logger = host.logger;
+  constructor(host: Pick<Host, 'stats' | 'logger'>, private readonly options: TcpReceiverOptions, private readonly ingest: IngestCore) {
+    ({ stats: this.stats, logger: this.logger } = host);
     this.budget = new FrameBudget(options.maxBufferedBytes, { releaseLargest: () => this.closeLargestHolder() });
-    stats.frameBudget = this.budget;
+    this.stats.frameBudget = this.budget;
   }
 
   get listening(): boolean {
