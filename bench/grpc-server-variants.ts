@@ -140,10 +140,9 @@ async function startGrpcJs(tuned: boolean): Promise<number> {
 
 async function startHttp2(): Promise<number> {
   const r = new GrpcReceiver(
+    { stats, logger },
     { host: '127.0.0.1', port: 0, maxMessageBytes: 16 * 1024 * 1024, maxStreams: 100, maxConnections: 1024, budget: new FrameBudget(256 * 1024 * 1024) },
     new IngestCore(sink, stats, logger, decoder),
-    stats,
-    logger,
   );
   return (await r.start()).port;
 }

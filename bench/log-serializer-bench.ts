@@ -21,6 +21,8 @@ import { parseLogHooks } from '../src/config/sidecar-config.js';
 import { serializeLogRecords } from '../test/helpers/otlp-log-object-serializer.js';
 import { LogRecordEncoder, serializeEncodedLogRecords } from '../src/telemetry/otlp/log-record-encoder.js';
 import type { SidecarEvent } from '../src/events/event-types.js';
+import { AttributeFolding } from '../src/metrics/attribute-folding.js';
+import type { LogRecordOutput, WireLogOutput } from '../src/sinks/log-record-builder.js';
 
 const model = new ClientModel({ clients: 10_000, seed: 1 });
 const encoder = new FrameEncoder();
@@ -31,7 +33,10 @@ const resource = resourceFromAttributes({ 'service.name': 'bench' });
 const scope = { name: 'bench', version: '1' };
 const sinkOptions = { ratios: parseLogHooks('all'), tracedMessages: false, traceContextField: 'traceparent', payloadMaxBytes: 0 };
 const records: ReadableLogRecord[] = [];
-const sink = new LogSink((r) => records.push(r), resource, scope, sinkOptions);
+const attributes = new AttributeFolding({ maxMountpoints: 100, clientGroups: [] });
+/** A log sink writing to `logOutput`, as the host hands it one. */
+const logSinkTo = (logOutput: LogRecordOutput | WireLogOutput) => new LogSink({ signals: { logOutput, spanOutput: null, resource, scope }, attributes }, sinkOptions);
+const sink = logSinkTo((r) => records.push(r));
 const events: SidecarEvent[] = [];
 let t0 = performance.now();
 for (const f of frames) {
@@ -44,7 +49,7 @@ const buildUs = ((performance.now() - t0) * 1000) / records.length;
 // The product's path: records written as bytes by the sink, requests of 4096 of them.
 const recordEncoder = new LogRecordEncoder();
 let handles: number[] = [];
-const wireSink = new LogSink({ encoding: 'otlp-protobuf', encoder: recordEncoder, add: (h) => handles.push(h) }, resource, scope, sinkOptions);
+const wireSink = logSinkTo({ encoding: 'otlp-protobuf', encoder: recordEncoder, add: (h) => handles.push(h) });
 function wireRun(): number {
   handles = [];
   for (const e of events) wireSink.consume(e, Date.now());
@@ -53,7 +58,7 @@ function wireRun(): number {
   for (const h of handles) recordEncoder.release(h);
   return n;
 }
-const objectSink = new LogSink((r) => objectRecords.push(r), resource, scope, sinkOptions);
+const objectSink = logSinkTo((r) => objectRecords.push(r));
 let objectRecords: ReadableLogRecord[] = [];
 function objectsRun(): number {
   objectRecords = [];

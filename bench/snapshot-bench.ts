@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MetricStore } from '../src/metrics/metric-store.js';
-import { BoundedValues } from '../src/metrics/bounded-values.js';
+import { AttributeFolding } from '../src/metrics/attribute-folding.js';
 import { SessionTracker } from '../src/sessions/session-tracker.js';
 import { SessionSnapshot } from '../src/sessions/session-snapshot.js';
 import { FrameEncoder } from '../src/simulator/frame-encoder.js';
@@ -30,14 +30,14 @@ function clientId(i: number): string {
 
 // 1. In process.
 {
-  const tracker = new SessionTracker(new MetricStore(), new BoundedValues('m', 10), { maxClients: CLIENTS * 2 });
+  const tracker = new SessionTracker({ store: new MetricStore(), attributes: new AttributeFolding({ maxMountpoints: 10, clientGroups: [] }) }, { maxClients: CLIENTS * 2 });
   const now = Math.floor(Date.now() / 1000);
   for (let i = 0; i < CLIENTS; i++) {
     tracker.consume({ hook: i % 4 === 0 ? 'on_client_offline' : 'on_client_wakeup', clientId: clientId(i), mountpoint: '', timeSec: now, timeNanos: i } as unknown as SidecarEvent);
   }
   const file = path.join(dir, 'inproc.bin');
   const w = await new SessionSnapshot(file, tracker).write();
-  const copy = new SessionTracker(new MetricStore(), new BoundedValues('m', 10), { maxClients: CLIENTS * 2 });
+  const copy = new SessionTracker({ store: new MetricStore(), attributes: new AttributeFolding({ maxMountpoints: 10, clientGroups: [] }) }, { maxClients: CLIENTS * 2 });
   const t0 = performance.now();
   await new SessionSnapshot(file, copy).load(3_600_000);
   const loadMs = performance.now() - t0;

@@ -277,7 +277,7 @@ function groupedOptionTables(table: Record<string, OptionSpec<unknown>>, groups:
   const out: string[] = [];
   const listed = new Set<string>();
   for (const g of groups.filter((g) => g.see === undefined)) {
-    const options = Object.keys(g.options).flatMap((flag) => specs.filter((s) => s.flag === flag));
+    const options = g.flags.flatMap((flag) => specs.filter((s) => s.flag === flag));
     for (const o of options) listed.add(o.flag);
     const summary = `${g.summary[0]!.toUpperCase()}${g.summary.slice(1)}.`.replace('the OTEL_* variables', 'the [`OTEL_*` variables](#opentelemetry-environment-variables)');
     out.push(`### ${g.name}`, '', summary, '', ...optionTable(options), '');
@@ -297,7 +297,9 @@ export function renderConfigurationDoc(): string {
     'its variable. OpenTelemetry settings are the standard `OTEL_*` variables. Any invalid value',
     'stops the sidecar with exit status 64 and one line per problem naming the setting and what it',
     'accepts (an unknown flag gets a "did you mean"; a duration needs its unit: `10s`, not `10`); so',
-    'does a listen address already in use, naming `--listen`, `--admin-listen` or `--grpc-listen`. A',
+    'does a listen address already in use or given to two of the listeners, naming `--listen`,',
+    '`--admin-listen` or `--grpc-listen`, and a combination of settings that cannot work together',
+    '(`--workers` above 1 without `--gauge-mode deltas` and `--grpc-listen`). A',
     '`VMQ_SIDECAR_*` variable that no setting reads (a misspelt name) is not an error, as a removed',
     'setting must not stop a deployment, but it gets a WARN line at start with the nearest name.',
     'Boolean flags take `--flag`, `--flag=false` or `--flag no` alike. `vmq-otel-sidecar --help` (or',

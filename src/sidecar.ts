@@ -1,64 +1,38 @@
 /**
- * The assembly: which components make up a sidecar, in which order they start (and, reversed,
- * stop), and how they are wired: receivers -> connection handlers -> outputs (metrics, session
- * state, logs) -> OpenTelemetry SDK -> exporters, beside the admin listener. Each component
- * owns its start, stop, status and metrics (lifecycle/component.ts); this file only lists them.
+ * The assembly: the components of a sidecar as a list of factories in start order (stop order
+ * is the reverse), around one host that hands them the shared services (src/host.ts). Events
+ * go receivers -> ingest core -> outputs (metrics, session state, logs, spans) -> OpenTelemetry
+ * SDK -> exporters, beside the admin listener. Each component owns its options and their rules
+ * (its *-options.ts), its start, stop, status and metrics (lifecycle/component.ts); the stop
+ * path is the component contract alone.
  */
 import { ConfigError, formatHostPort } from './config/option-parser.js';
-import os from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { TcpReceiver } from './receiver/tcp-receiver.js';
-import { GrpcReceiver } from './receiver/grpc-receiver.js';
-import { IngestStats } from './receiver/ingest-stats.js';
-import { IngestCore } from './ingest/ingest-core.js';
-import { GrpcWorkerPool, WorkerReporter, isGrpcWorker, reusePortSupported, workerReport } from './receiver/grpc-workers.js';
-import { FanoutSink, type EventSink } from './sinks/event-sink.js';
+import type { IngestStats } from './receiver/ingest-stats.js';
+import { GrpcWorkerPool, WorkerReporter, workerReport } from './receiver/grpc-workers.js';
+import { FanoutSink } from './sinks/event-sink.js';
 import { EventPrinter } from './sinks/event-printer.js';
 import { MetricsSink } from './sinks/metrics-sink.js';
-import { LogSink } from './sinks/log-sink.js';
-import { SpanSink, TRACE_STATE_KINDS } from './sinks/span-sink.js';
-import { SessionTracker } from './sessions/session-tracker.js';
 import { SessionSnapshot } from './sessions/session-snapshot.js';
 import { SnapshotLifecycle } from './sessions/snapshot-lifecycle.js';
-import { fieldsForOutputs } from './decoding/field-selection.js';
-import { EventDecoder } from './decoding/event-decoder.js';
 import { BrokerReconciler } from './reconcile/broker-reconciler.js';
-import { HookCoverage, type HookCoverageOptions } from './reconcile/hook-coverage.js';
-import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups, type WakeupMatchOptions } from './reconcile/unregistered-wakeups.js';
+import { HookCoverage } from './reconcile/hook-coverage.js';
 import { Mqtt5Companion } from './reconcile/mqtt5-companion.js';
-import { SidecarLogger } from './logging/sidecar-logger.js';
-import { MetricStore } from './metrics/metric-store.js';
-import { MQTT_METRICS, SIDECAR_METRICS } from './metrics/metric-catalog.js';
-import { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
-import { exportTargets, parseOtelConfig, type OtelConfig } from './telemetry/otel-config.js';
+import { SIDECAR_METRICS } from './metrics/metric-catalog.js';
+import type { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
+import { exportTargets } from './telemetry/otel-config.js';
 import { AdminServer } from './admin/admin-server.js';
 import { cgroupMemoryLimit, checkMemoryPlan, memoryPlan } from './lifecycle/memory-plan.js';
 import { otherListenProblems, resolveAdminListen, type ListenAddress } from './config/listen-address.js';
 import { ComponentSet, type Component, type StatusReport } from './lifecycle/component.js';
+import { Assembly, type Factories } from './lifecycle/assembly.js';
 import { RuntimeMetrics } from './telemetry/runtime-metrics.js';
-import { routeGrpcJsLog } from './logging/grpc-js-log.js';
 import { VERSION } from './version.js';
-import type { SidecarSettings } from './config/sidecar-config.js';
+import { createHost, type SidecarHost, type SidecarOptions } from './host.js';
+import { componentSet, createAdmin, createLogSink, createSessionTracker, createSpanSink, createWakeupMatcher, grpcReceiver, tcpReceiver, worker, type Parts } from './factories.js';
 
-export interface SidecarOptions {
-  settings: SidecarSettings;
-  /** The OTEL_* configuration; parsed from process.env when absent. */
-  otel?: OtelConfig;
-  logger?: SidecarLogger;
-  /** Extra sinks (tests use them to see every event). */
-  sinks?: EventSink[];
-  /** When a gauge's missing hooks are reported (tests shorten it). */
-  hookCoverage?: HookCoverageOptions;
-  /**
-   * What --workers auto means (the CLI: defaultWorkers(), the CPU quota). 1 when absent: an
-   * embedding program (the tests) does not fork itself unless it asks.
-   */
-  autoWorkers?: number;
-  /** How wakeups are paired with registers (tests shorten the window). */
-  wakeupMatch?: Partial<WakeupMatchOptions>;
-  /** Where the container's memory limit is read (tests give a file of their own). */
-  cgroupMemoryFiles?: readonly string[];
-}
+export { resolveWorkers } from './receiver/grpc-receiver-options.js';
+export type { SidecarOptions } from './host.js';
 
 export interface RunningSidecar {
   address: AddressInfo;
@@ -77,377 +51,102 @@ export interface RunningSidecar {
 }
 
 /**
- * --workers resolved: `auto` is `autoWorkers` (the CLI passes the CPU quota, see
- * defaultWorkers()) in deltas mode with gRPC, else 1; more than 1 needs deltas mode and gRPC.
+ * In start order: the admin listener first, the receivers last (the state is loaded and every
+ * output is ready before the first event); stop order is the reverse.
  */
-export function resolveWorkers(settings: Pick<SidecarSettings, 'workers' | 'gaugeMode' | 'grpcListen'>, autoWorkers = 1): number {
-  const central = settings.gaugeMode === 'deltas' && settings.grpcListen !== null;
-  if (settings.workers === 'auto') return central ? autoWorkers : 1;
-  if (settings.workers > 1 && settings.gaugeMode !== 'deltas') {
-    throw new ConfigError([
-      `--workers ${settings.workers}: needs --gauge-mode deltas (sessions mode keeps each client's state in one process, and the workers would each see a share of a client's events); use 1, or deltas mode for a central deployment`,
-    ]);
-  }
-  if (settings.workers > 1 && settings.grpcListen === null) {
-    throw new ConfigError([`--workers ${settings.workers}: the workers serve the gRPC listener; set --grpc-listen, or use 1`]);
-  }
-  return settings.workers;
-}
-
-type Role = 'single' | 'primary' | 'worker';
-
-/**
- * What every stage of the assembly reads: the settings and the services the components share
- * (the metric store, the ingest counters, the telemetry pipeline, the logger).
- */
-interface Host {
-  options: SidecarOptions;
-  settings: SidecarSettings;
-  /** A cluster worker of a primary with --workers > 1 serves the gRPC receiver and its outputs only. */
-  role: Role;
-  workerCount: number;
-  otel: OtelConfig;
-  logger: SidecarLogger;
-  store: MetricStore;
-  stats: IngestStats;
-  telemetry: TelemetryPipeline;
-  startedAt: number;
-}
-
-/** What events become, and the checks on them. */
-interface Outputs {
-  metrics: MetricsSink;
-  sessions: SessionTracker;
-  wakeups: UnregisteredWakeups | null;
-  logs: LogSink | null;
-  spans: SpanSink | null;
-  printer: EventPrinter | null;
-  fanout: FanoutSink;
-  coverage: HookCoverage | null;
-  reconciler: BrokerReconciler | null;
-  snapshot: SnapshotLifecycle | null;
-}
-
-/** The fronts events arrive through. */
-interface Receivers {
-  tcp: TcpReceiver;
-  grpc: GrpcReceiver | null;
-  pool: GrpcWorkerPool | null;
-  reporter: WorkerReporter | null;
-}
+const PARTS: Factories<SidecarHost, Parts> = {
+  status: ({ host: { settings, workerCount, startedAt } }) => ({
+    status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), gaugeMode: settings.gaugeMode, workers: workerCount, grpc: null, snapshot: null, broker: null, logs: null, spans: null }),
+  }),
+  admin: (a) => (worker(a) ? null : createAdmin(a)),
+  telemetry: (a) => a.host.telemetry,
+  runtime: (a) => (worker(a) ? null : new RuntimeMetrics()),
+  // In a worker the ingest counters go to the primary in its reports, not as metrics.
+  stats: ({ host: { stats, role } }) => (role === 'worker' ? { status: () => stats.status() } : stats),
+  coverage: (a) =>
+    worker(a) ? null : new HookCoverage(a.host.stats, a.host.logger, a.host.options.hookCoverage, Date.now, {
+      endsUnseen: () => a.get('sessions').endsUnseen,
+      brokerAttempts: () => a.get('reconciler')?.last?.attempts,
+    }),
+  metrics: ({ host }) => {
+    const metrics = new MetricsSink(host, host.settings);
+    // After the metrics sink's families, where /metrics has always shown them.
+    host.attributes.registerMetrics(host.store);
+    return metrics;
+  },
+  sessions: createSessionTracker,
+  wakeups: createWakeupMatcher,
+  snapshot: (a) => {
+    const { settings, logger } = a.host;
+    if (!settings.stateFile || worker(a)) return null;
+    const snapshot = new SessionSnapshot(settings.stateFile, a.get('sessions'), a.get('reconciler')?.snapshotSection());
+    return new SnapshotLifecycle(snapshot, { intervalMs: settings.stateIntervalMs, maxAgeMs: settings.stateMaxAgeMs }, logger);
+  },
+  reconciler: (a) => {
+    const { settings, stats, logger } = a.host;
+    if (!settings.brokerMetricsUrl || worker(a)) return null;
+    // A deltas-mode gauge is a share of a sum over several sidecars: nothing to compare.
+    const connected = settings.gaugeMode === 'deltas' ? null : () => a.get('sessions').connectedTotal();
+    return new BrokerReconciler(settings.brokerMetricsUrl, settings.brokerScrapeIntervalMs, settings.brokerScrapeTimeoutMs, stats, connected, logger);
+  },
+  logs: createLogSink,
+  printer: ({ host }) => (host.settings.printEvents ? new EventPrinter(process.stdout, host.logger) : null),
+  spans: createSpanSink,
+  fanout: (a) =>
+    new FanoutSink([
+      a.get('metrics'),
+      a.get('sessions'),
+      ...[a.get('wakeups'), a.get('logs'), a.get('spans'), a.get('printer')].flatMap((s) => s ?? []),
+      ...(a.host.options.sinks ?? []),
+    ]),
+  // A worker serves gRPC only; its TCP receiver is built for the memory budget they share.
+  tcp: (a) => (worker(a) ? null : tcpReceiver(a)),
+  // A worker's reporter stops after its receiver (stop order is reversed): its final report holds
+  // the calls answered while draining.
+  reporter: (a) => {
+    const grpc = grpcReceiver(a);
+    return worker(a) && grpc ? new WorkerReporter((final) => workerReport(a.host.store, a.host.stats, grpc, final)) : null;
+  },
+  grpc: (a) => {
+    const grpc = grpcReceiver(a);
+    // A worker's gRPC counters go to the primary in its reports, not as metrics.
+    return grpc && worker(a) ? { start: () => grpc.start(), stop: (d?: number) => grpc.stop(d), status: () => grpc.status() } : grpc;
+  },
+  pool: ({ host }) => (host.role === 'primary' ? new GrpcWorkerPool(host.workerCount, host.stats, host.logger, {}, host.settings.grpcListen!.host) : null),
+  // Last: says "not seen yet" only once the receivers listen (not before a start that fails).
+  // The companion's events arrive over TCP, which a gRPC worker does not serve.
+  companion: (a) => (worker(a) ? null : new Mqtt5Companion(a.host.stats, a.host.logger)),
+};
 
 export async function startSidecar(options: SidecarOptions): Promise<RunningSidecar> {
   const host = await createHost(options);
-  // The wakeup matcher waits for the slowest plugin connection, which the TCP receiver (built
-  // after the outputs it feeds) knows.
-  const late: { tcp?: TcpReceiver } = {};
-  const outputs = createOutputs(host, () => late.tcp?.lowWatermark());
-  const receivers = createReceivers(host, outputs);
-  late.tcp = receivers.tcp;
-  const { parts, admin } = assemble(host, outputs, receivers);
+  const a = new Assembly(host, PARTS);
+  const parts = componentSet(a);
+  parts.registerMetrics(host.store);
+  host.store.gauge(SIDECAR_METRICS.gaugeMode).get(host.settings.gaugeMode).value = 1;
+  // Last: the workers' series are added after every component has set its own.
+  a.get('pool')?.registerMergeLast(host.store);
   await startOrExplain(host, parts);
+  const grpc = grpcReceiver(a);
+  const common = { stats: host.stats, telemetry: host.telemetry, component: parts.find.bind(parts), status: () => parts.status() };
   if (host.role === 'worker') {
-    return {
-      address: { address: host.settings.listen.host, port: 0, family: 'IPv4' },
-      adminAddress: null,
-      grpcAddress: receivers.grpc?.address ?? null,
-      stats: host.stats,
-      telemetry: host.telemetry,
-      component: (type) => parts.find(type),
-      status: () => parts.status(),
-      stop: () => parts.stop(Date.now() + host.settings.shutdownTimeoutMs),
-    };
+    const address = { address: host.settings.listen.host, port: 0, family: 'IPv4' };
+    return { ...common, address, adminAddress: null, grpcAddress: grpc?.address ?? null, stop: () => parts.stop(Date.now() + host.settings.shutdownTimeoutMs) };
   }
+  const admin = a.get('admin')!;
   announce(host, admin);
   let stopping: Promise<void> | undefined;
   return {
-    address: receivers.tcp.address!,
+    ...common,
+    address: a.get('tcp')!.address!,
     adminAddress: admin.address,
-    grpcAddress: receivers.grpc?.address ?? receivers.pool?.address ?? null,
-    stats: host.stats,
-    telemetry: host.telemetry,
-    component: (type) => parts.find(type),
-    status: () => parts.status(),
-    stop: () => (stopping ??= stopWithin(host, parts, admin)),
+    grpcAddress: grpc?.address ?? a.get('pool')?.address ?? null,
+    stop: () => (stopping ??= stopWithin(host, parts)),
   };
 }
 
-/** The settings resolved (workers, role, OTEL_*) and the shared services. */
-async function createHost(options: SidecarOptions): Promise<Host> {
-  const { settings } = options;
-  const workerCount = resolveWorkers(settings, options.autoWorkers);
-  const role: Role = isGrpcWorker() ? 'worker' : workerCount > 1 ? 'primary' : 'single';
-  const parsedOtel = options.otel ?? parseOtelConfig(process.env);
-  // A worker's metrics go to the primary, which exports one set of series.
-  const otel: OtelConfig = role === 'worker' ? { ...parsedOtel, metricsExporters: [] } : parsedOtel;
-  const logger = options.logger ?? new SidecarLogger(settings.logLevel);
-  routeGrpcJsLog(logger);
-  const startedAt = Date.now();
-  const store = new MetricStore();
-  const stats = new IngestStats(settings.grpcListen ? ['tcp', 'grpc'] : ['tcp']);
-  const instanceId = otel.resourceAttributes['service.instance.id'] ?? `${os.hostname()}:${settings.listen.port}`;
-  const telemetry = await TelemetryPipeline.create({
-    otel,
-    store,
-    logger,
-    version: VERSION,
-    instanceId,
-    logQueueMaxBytes: role === 'worker' ? Math.floor(settings.logQueueMaxBytes / workerCount) : settings.logQueueMaxBytes,
-    // A deltas-mode replica's connected gauge is its share of a sum: as deltas, the Collector
-    // accumulates it across the replica's restarts (docs/scaling.md, "Exact across rollouts").
-    deltaShares: settings.gaugeMode === 'deltas' ? new Set([MQTT_METRICS.connected.name]) : undefined,
-    traceServiceName: settings.traceServiceName,
-  });
-  return { options, settings, role, workerCount, otel, logger, store, stats, telemetry, startedAt };
-}
-
-/** Outputs: what events become (metrics, session state, log records, spans), and the checks on them. */
-function createOutputs(host: Host, lowWatermark: () => number | undefined): Outputs {
-  const { settings, options, logger, store, stats, role } = host;
-  const metrics = new MetricsSink(store, settings);
-  const sessions = new SessionTracker(store, metrics.mountpoints, {
-    maxClients: settings.maxTrackedClients,
-    mode: settings.gaugeMode,
-    clientGrouper: metrics.clientGrouper,
-    // The metrics sink comes first in the fan-out below and sights every event's mountpoint.
-    mountpointsSightedEarlier: true,
-  });
-  if (settings.gaugeMode === 'deltas' && metrics.clientGrouper?.usesUsernames) {
-    logger.warn('--gauge-mode deltas: mqtt.client.connected is grouped by the client id patterns of --client-groups only', {
-      why: 'a wakeup carries no username, so user: patterns could put the +1 and the -1 of one connection in different groups; other metrics use every pattern',
-    });
-  }
-  const reconciler = settings.brokerMetricsUrl && role !== 'worker'
-    ? new BrokerReconciler(
-        settings.brokerMetricsUrl,
-        settings.brokerScrapeIntervalMs,
-        settings.brokerScrapeTimeoutMs,
-        stats,
-        // A deltas-mode gauge is a share of a sum over several sidecars: nothing to compare.
-        settings.gaugeMode === 'deltas' ? null : () => sessions.connectedTotal(),
-        logger,
-      )
-    : null;
-  // The snapshot says whether this process took over from another (created below, read later).
-  const holder: { snapshot: SnapshotLifecycle | null } = { snapshot: null };
-  const wakeups = createWakeupMatcher(host, reconciler, lowWatermark, () => holder.snapshot?.restoredState ?? false);
-  const logs = createLogSink(host, metrics);
-  const spans = createSpanSink(host, metrics, logs);
-  const printer = settings.printEvents ? new EventPrinter(process.stdout, logger) : null;
-  const fanout = new FanoutSink([
-    metrics,
-    sessions,
-    ...(wakeups ? [wakeups] : []),
-    ...(logs ? [logs] : []),
-    ...(spans ? [spans] : []),
-    ...(printer ? [printer] : []),
-    ...(options.sinks ?? []),
-  ]);
-  // Checks on the outputs: hooks the gauges need, the broker's own counts, state across restarts.
-  const coverage = role === 'worker' ? null : new HookCoverage(stats, logger, options.hookCoverage, Date.now, {
-    endsUnseen: () => sessions.endsUnseen,
-    brokerAttempts: () => reconciler?.last?.attempts,
-  });
-  holder.snapshot = settings.stateFile && role !== 'worker'
-    ? new SnapshotLifecycle(new SessionSnapshot(settings.stateFile, sessions, reconciler?.snapshotSection()), { intervalMs: settings.stateIntervalMs, maxAgeMs: settings.stateMaxAgeMs }, logger)
-    : null;
-  return { metrics, sessions, wakeups, logs, spans, printer, fanout, coverage, reconciler, snapshot: holder.snapshot };
-}
-
-/**
- * Pairing a wakeup with its register needs both events, which deltas mode's replicas each see a
- * random share of: every replica would count most MQTT 3.1.1 wakeups as unregistered. None there.
- */
-function createWakeupMatcher(host: Host, reconciler: BrokerReconciler | null, lowWatermark: () => number | undefined, restarted: () => boolean): UnregisteredWakeups | null {
-  const { settings, options, logger, stats, role } = host;
-  if (settings.gaugeMode === 'deltas' || role === 'worker') return null;
-  const wakeupMatch = { ...DEFAULT_WAKEUP_MATCH, ...options.wakeupMatch };
-  const wakeups = new UnregisteredWakeups(logger, wakeupMatch, {
-    pool: {
-      get connectionsAccepted() {
-        return stats.connectionsAccepted;
-      },
-      get connectionsOpen() {
-        return stats.connectionsOpen;
-      },
-      get lastAcceptedAt() {
-        return stats.lastAcceptedAt;
-      },
-      get lastClosedAt() {
-        return stats.lastClosedAt;
-      },
-      lowWatermark,
-    },
-    ...(reconciler ? { broker: reconciler } : {}),
-    restarted,
-  });
-  if (reconciler) {
-    // Registers the broker failed to send (or sent into a dead process) in a scrape interval:
-    // its wakeups cannot be told from MQTT 5 ones.
-    reconciler.onScrape = (r) => {
-      if ((r.lostSince.get('on_register') ?? 0) > 0) wakeups.holdOff((r.previousAt ?? -Infinity) - wakeupMatch.windowMs, r.at + wakeupMatch.windowMs);
-    };
-  }
-  return wakeups;
-}
-
-function redaction(settings: SidecarSettings) {
-  return settings.redact.length > 0 ? { fields: settings.redact, mode: settings.redactMode, key: settings.redactKey } : null;
-}
-
-function createLogSink(host: Host, metrics: MetricsSink): LogSink | null {
-  const { settings, telemetry } = host;
-  if (!telemetry.logOutput) return null;
-  return new LogSink(telemetry.logOutput, telemetry.resource, telemetry.scope, {
-    ratios: settings.logHooks,
-    tracedMessages: settings.logTracedMessages,
-    traceContextField: settings.traceContextField,
-    payloadMaxBytes: settings.logPayloadBytes,
-    userProperties: settings.logUserProperties,
-    redact: redaction(settings),
-    limits: host.otel.logRecordLimits,
-    topicGroups: settings.topicGroups,
-    clientGrouper: metrics.clientGrouper,
-  });
-}
-
-function createSpanSink(host: Host, metrics: MetricsSink, logs: LogSink | null): SpanSink | null {
-  const { settings, telemetry, store } = host;
-  if (!telemetry.spanOutput) return null;
-  const spans = new SpanSink(telemetry.spanOutput, {
-    traceContextField: settings.traceContextField,
-    reorderWindowMs: settings.traceReorderWindowMs,
-    completionWaitMs: settings.traceCompletionWaitMs,
-    receiptRetentionMs: settings.traceReceiptRetentionMs,
-    maxEntries: settings.traceStateMaxEntries,
-    maxBytes: settings.traceStateMaxBytes,
-    redact: redaction(settings),
-    redactor: logs?.redactor ?? null,
-    topicGroups: settings.topicGroups,
-    durationSeries: (acl, topic, qos) => metrics.deliveryDurationSeries(acl, topic, qos),
-  });
-  const M = SIDECAR_METRICS;
-  const entries = store.gauge(M.traceStateEntries);
-  const evicted = store.sum(M.traceStateEvicted);
-  const unknown = store.sum(M.deliveriesWithoutReceipt);
-  store.onCollect(() => {
-    entries.get().value = spans.entries;
-    for (const k of TRACE_STATE_KINDS) evicted.get(k).value = spans.evicted[k];
-    unknown.get().value = spans.receiptUnknown;
-  });
-  return spans;
-}
-
-/**
- * Receivers: two fronts (the plugin's TCP pool, its gRPC calls), one ingest core behind them
- * (decode, count, outputs). One decoder for both: decoding is synchronous, so its scratch state
- * is never shared by two events at once, and its per-hook functions are optimised once.
- */
-function createReceivers(host: Host, outputs: Outputs): Receivers {
-  const { settings, options, logger, store, stats, role, workerCount } = host;
-  // What the outputs read of each event: the decoders produce just those fields.
-  const fields = fieldsForOutputs({
-    topicGroups: settings.topicGroups.length > 0,
-    clientGroups: settings.clientGroups.length > 0,
-    logRatios: outputs.logs === null ? null : settings.logHooks,
-    logTracedMessages: settings.logTracedMessages,
-    readsEverything: settings.printEvents || (options.sinks?.length ?? 0) > 0,
-    spans: outputs.spans !== null,
-  });
-  const ingest = new IngestCore(outputs.fanout, stats, logger, new EventDecoder(undefined, fields, 'fields', { reuseEvents: true }));
-  const tcp = new TcpReceiver(
-    {
-      host: settings.listen.host,
-      port: settings.listen.port,
-      maxFrameBytes: settings.maxFrameBytes,
-      maxConnections: settings.maxConnections,
-      // Workers split the memory budgets: N processes hold what one would.
-      maxBufferedBytes: role === 'worker' ? Math.floor(settings.maxBufferedBytes / workerCount) : settings.maxBufferedBytes,
-    },
-    ingest,
-    stats,
-    logger,
-  );
-  const grpc = settings.grpcListen && role !== 'primary'
-    ? new GrpcReceiver(
-        {
-          host: settings.grpcListen.host,
-          port: settings.grpcListen.port,
-          // Each worker its own socket on the port, balanced by the kernel (Node >= 22.12);
-          // else (and for port 0, which would give each worker a port of its own) the cluster
-          // primary hands connections out.
-          reusePort: role === 'worker' && settings.grpcListen.port !== 0 && reusePortSupported(),
-          maxMessageBytes: settings.maxFrameBytes,
-          maxConnections: settings.grpcMaxConnections,
-          maxStreams: settings.grpcMaxStreams,
-          budget: tcp.budget,
-        },
-        ingest,
-        stats,
-        logger,
-      )
-    : null;
-  if (grpc) outputs.metrics.reportBounded(grpc.userTypes);
-  const pool = role === 'primary' ? new GrpcWorkerPool(workerCount, stats, logger, {}, settings.grpcListen!.host) : null;
-  const reporter = role === 'worker' && grpc ? new WorkerReporter((final) => workerReport(store, stats, grpc, final)) : null;
-  return { tcp, grpc, pool, reporter };
-}
-
-/**
- * The components in start order: the admin listener first, the receivers last (the state is
- * loaded and every output is ready before the first event); stop order is the reverse. The
- * first entry is the shape of /status when optional parts are off.
- */
-function assemble(host: Host, o: Outputs, r: Receivers): { parts: ComponentSet; admin: AdminServer } {
-  const { settings, role, stats, store, telemetry, logger, workerCount, startedAt } = host;
-  const { tcp, grpc, pool, reporter } = r;
-  const admin: AdminServer = new AdminServer(
-    {
-      // Not ready while a new plugin connection would be refused (every slot held by a sender).
-      ready: () => tcp.acceptingConnections && (grpc?.listening ?? true) && (pool?.listening ?? true),
-      metrics: telemetry.prometheusEnabled ? () => telemetry.prometheusText() : null,
-      status: () => parts.status(),
-    },
-    logger,
-    resolveAdminListen(settings, host.otel),
-  );
-  const worker = role === 'worker';
-  const { logs, printer, spans } = o;
-  const parts: ComponentSet = new ComponentSet([
-    { status: () => ({ version: VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), gaugeMode: settings.gaugeMode, workers: workerCount, grpc: null, snapshot: null, broker: null, logs: null, spans: null }) },
-    ...(worker ? [] : [admin]),
-    telemetry,
-    ...(worker ? [] : [new RuntimeMetrics()]),
-    // In a worker the ingest counters go to the primary in its reports, not as metrics.
-    ...(worker ? [{ status: () => stats.status() }] : [stats]),
-    ...(o.coverage ? [o.coverage] : []),
-    o.sessions,
-    ...(o.wakeups ? [o.wakeups] : []),
-    ...(o.snapshot ? [o.snapshot] : []),
-    ...(o.reconciler ? [o.reconciler] : []),
-    ...(logs ? [{ status: () => ({ logs: { emitted: logs.emitted } }) }] : []),
-    ...(printer ? [{ status: () => printer.status() }] : []),
-    ...(spans ? [{ status: () => ({ spans: { produced: spans.spans, stateEntries: spans.entries, stateBytes: spans.heldBytes, receiptUnknown: spans.receiptUnknown, evicted: spans.evicted } }) }] : []),
-    o.fanout,
-    ...(worker ? [] : [tcp]),
-    // A worker's reporter stops after its receiver (stop order is reversed): its final report
-    // holds the calls answered while draining.
-    ...(reporter ? [reporter] : []),
-    ...(grpc && worker ? [{ start: () => grpc.start(), stop: (d?: number) => grpc.stop(d), status: () => grpc.status() }] : grpc ? [grpc] : []),
-    ...(pool ? [pool] : []),
-    // Last: says "not seen yet" only once the receivers listen (not before a start that fails).
-    // The companion's events arrive over TCP, which a gRPC worker does not serve.
-    ...(worker ? [] : [new Mqtt5Companion(stats, logger)]),
-  ]);
-  parts.registerMetrics(store);
-  store.gauge(SIDECAR_METRICS.gaugeMode).get(settings.gaugeMode).value = 1;
-  // Last: the workers' series are added after every component has set its own.
-  pool?.registerMergeLast(store);
-  return { parts, admin };
-}
-
 /** Starts the components; a listen address in use names every busy address in one error. */
-async function startOrExplain(host: Host, parts: ComponentSet): Promise<void> {
+async function startOrExplain(host: SidecarHost, parts: ComponentSet): Promise<void> {
   const { settings } = host;
   try {
     await parts.start();
@@ -464,7 +163,7 @@ async function startOrExplain(host: Host, parts: ComponentSet): Promise<void> {
 }
 
 /** The lines a started sidecar logs: where it listens, where each signal goes, the memory plan. */
-function announce(host: Host, admin: AdminServer): void {
+function announce(host: SidecarHost, admin: AdminServer): void {
   const { logger, otel, settings, telemetry } = host;
   admin.logReady();
   const adminAddress = admin.address;
@@ -478,18 +177,8 @@ function announce(host: Host, admin: AdminServer): void {
   }
 }
 
-/** Stops through the component contract within --shutdown-timeout; past it, gives up on the queues. */
-async function stopWithin(host: Host, parts: ComponentSet, admin: AdminServer): Promise<void> {
-  const { logger, telemetry } = host;
+/** Stops through the component contract within --shutdown-timeout; past it, the components abandon what is left. */
+async function stopWithin(host: SidecarHost, parts: ComponentSet): Promise<void> {
   const timeoutMs = host.settings.shutdownTimeoutMs;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<true>((r) => (timer = setTimeout(() => r(true), timeoutMs)));
-  const late = await Promise.race([parts.stop(Date.now() + timeoutMs).then(() => false), timedOut]);
-  clearTimeout(timer);
-  if (late) {
-    logger.warn('shutdown timed out; exiting with work left undone', { timeoutMs });
-    telemetry.logQueue?.abandon();
-    telemetry.spanQueue?.abandon();
-    await Promise.race([admin.stop(), new Promise((r) => setTimeout(r, 100).unref())]);
-  }
+  await parts.stopBy(Date.now() + timeoutMs, () => host.logger.warn('shutdown timed out; exiting with work left undone', { timeoutMs }));
 }

@@ -157,6 +157,11 @@ export class AdminServer implements Component {
     });
   }
 
+  /** Past the shutdown deadline: the listener closes at once (stop() may not have been reached). */
+  abandon(): Promise<void> {
+    return this.stop();
+  }
+
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;

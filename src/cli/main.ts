@@ -4,7 +4,7 @@
  * vmq-otel-sidecar simulate [options]  play the plugin's side, for demos, tests and benchmarks
  */
 import { ConfigError, formatHelp, formatHostPort, parseOptions, unknownVariables } from '../config/option-parser.js';
-import { SIDECAR_OPTIONS, type SidecarSettings } from '../config/sidecar-config.js';
+import { SIDECAR_OPTIONS, validateSettings, type SidecarSettings } from '../config/sidecar-config.js';
 import { parseOtelConfig, type OtelConfig } from '../telemetry/otel-config.js';
 import { SIMULATOR_OPTIONS } from '../simulator/simulator-config.js';
 import { SIDECAR_OPTION_GROUPS, SIMULATOR_OPTION_GROUPS, type OptionGroup } from '../config/option-groups.js';
@@ -49,6 +49,8 @@ async function runSidecar(argv: string[]): Promise<void> {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
   }
+  // The components' rules across options, once every option parsed.
+  if (problems.length === 0 && parsed && otel) problems.push(...validateSettings(parsed.settings, otel));
   if (problems.length > 0 || !parsed || !otel) throw new ConfigError(problems);
   const { settings } = parsed;
   const logger = new SidecarLogger(settings.logLevel);

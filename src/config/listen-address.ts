@@ -29,6 +29,26 @@ export function resolveAdminListen(settings: Pick<SidecarSettings, 'adminListen'
   };
 }
 
+/** The wildcard addresses: '::' also takes IPv4 (Node listens dual-stack), '0.0.0.0' every IPv4 address. */
+function covers(wide: string, other: string): boolean {
+  return wide === '::' || (wide === '0.0.0.0' && !other.includes(':'));
+}
+
+/**
+ * Whether two listeners would ask for the same socket: the same port (not 0, which picks a
+ * free one) on the same host, or on a wildcard address that covers the other's host.
+ */
+export function sameListenAddress(a: HostPort, b: HostPort): boolean {
+  if (a.port === 0 || a.port !== b.port) return false;
+  return a.host === b.host || covers(a.host, b.host) || covers(b.host, a.host);
+}
+
+/** The problem when `at` asks for the socket of `taken`: one line naming both settings; null when they differ. */
+export function listenCollision(at: ListenAddress, taken: ListenAddress): string | null {
+  if (!sameListenAddress(at, taken)) return null;
+  return `${at.setting}: ${formatHostPort(at.host, at.port)} is also the address of ${taken.setting} (${formatHostPort(taken.host, taken.port)}); give each listener its own HOST:PORT`;
+}
+
 const BIND_ERRORS: Record<string, string> = {
   EADDRINUSE: 'is already in use by another process',
   EACCES: 'may not be bound by this user (ports below 1024 need privileges)',
@@ -54,6 +74,20 @@ export async function otherListenProblems(failed: ConfigError, addresses: readon
     }
   }
   return out;
+}
+
+/**
+ * Binds `server` (a net or HTTP/2 server): resolves once it listens, rejects with the bind
+ * error (EADDRINUSE, ...) and leaves no error listener of its own behind.
+ */
+export function listenOn(server: net.Server, options: net.ListenOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /** A listen address that cannot be bound is a configuration problem: say which setting to change. */

@@ -5,12 +5,20 @@
  * reports all of them, each naming the setting.
  */
 import { parseArgs } from 'node:util';
-import type { HelpEntry, OptionGroup } from './option-groups.js';
+import type { OptionGroup } from './option-groups.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(problems.join('\n'));
   }
+}
+
+/** How --help shows an option: what follows the flag, and what it is for in one line. */
+export interface HelpEntry {
+  /** What follows the flag, e.g. HOST:PORT; absent for a boolean flag. */
+  value?: string;
+  /** One line: what the option is for. */
+  summary: string;
 }
 
 export interface OptionSpec<T> {
@@ -23,6 +31,8 @@ export interface OptionSpec<T> {
   /** Human description of what is accepted, used in error messages and the reference. */
   accepted: string;
   description: string;
+  /** Its line in --help (under its group, option-groups.ts): the value placeholder and a one-line summary. */
+  help: HelpEntry;
   /** A boolean flag: --flag, --flag=VALUE or --flag VALUE with VALUE a boolean word. */
   boolean?: boolean;
   /** Returns the parsed value, or throws an Error whose message says what is wrong. */
@@ -30,6 +40,14 @@ export interface OptionSpec<T> {
 }
 
 export type OptionTable<S> = { [K in keyof S]: OptionSpec<S[K]> };
+
+/** A component's rows before their settings type is known (checked with `satisfies`). */
+export type OptionRows = Record<string, OptionSpec<unknown>>;
+
+/** The settings a component's rows parse into: each row's value; possibly undefined ("not set") where a row has no default. */
+export type SettingsOf<T> = {
+  [K in keyof T]: T[K] extends { parse(raw: string): infer V } ? (T[K] extends { default: string } ? V : V | undefined) : never;
+};
 
 export type Env = Record<string, string | undefined>;
 
@@ -180,26 +198,23 @@ export function parseOptions<S>(table: OptionTable<S>, argv: readonly string[], 
 export function formatHelp<S>(usage: string, table: OptionTable<S>, groups: readonly OptionGroup[], envPrefix: string, footer: readonly string[]): string {
   const specs = Object.values(table) as OptionSpec<unknown>[];
   const byFlag = new Map(specs.map((s) => [s.flag, s]));
-  const listed = new Set(groups.flatMap((g) => Object.keys(g.options)));
+  const listed = new Set(groups.flatMap((g) => g.flags));
   const other = specs.filter((s) => !listed.has(s.flag));
   const all: OptionGroup[] = [...groups];
-  if (other.length > 0) {
-    all.push({ name: 'Other', summary: 'options without a group yet', options: Object.fromEntries(other.map((s) => [s.flag, { value: s.boolean ? undefined : 'VALUE', summary: s.description.split(/\.( |$)/)[0]! }])) });
-  }
+  if (other.length > 0) all.push({ name: 'Other', summary: 'options without a group yet', flags: other.map((s) => s.flag) });
   const ruleEnv = (s: OptionSpec<unknown>) => s.env === envPrefix + s.flag.toUpperCase().replace(/-/g, '_');
-  const left = (flag: string, e: HelpEntry) => `  --${flag}${e.value ? ` ${e.value}` : ''}`;
-  const width = Math.min(38, Math.max(...all.flatMap((g) => Object.entries(g.options).map(([f, e]) => left(f, e).length))) + 2);
+  const left = (s: OptionSpec<unknown>) => `  --${s.flag}${s.help.value ? ` ${s.help.value}` : ''}`;
+  const shown = (g: OptionGroup) => g.flags.flatMap((f) => byFlag.get(f) ?? []);
+  const width = Math.min(38, Math.max(...all.flatMap((g) => shown(g).map((s) => left(s).length))) + 2);
   const lines = [usage];
   for (const g of all) {
     lines.push('', `${g.name}: ${g.summary}`);
     if (g.see) lines.push(`  ${g.see}`);
-    for (const [flag, e] of Object.entries(g.options)) {
-      const spec = byFlag.get(flag);
-      if (!spec) continue;
-      const l = left(flag, e);
+    for (const spec of shown(g)) {
+      const l = left(spec);
       const def = spec.default !== undefined && spec.default !== '' && !(spec.boolean && spec.default === 'false') ? ` [${spec.default}]` : '';
       const env = spec.env && !ruleEnv(spec) ? ` (env ${spec.env})` : '';
-      lines.push(`${l.length < width ? l.padEnd(width) : `${l}  `}${e.summary}${def}${env}`);
+      lines.push(`${l.length < width ? l.padEnd(width) : `${l}  `}${spec.help.summary}${def}${env}`);
     }
   }
   lines.push('', `${'  -h, --help'.padEnd(width)}print this help and exit`, `${'  --version'.padEnd(width)}print the version and exit`);
@@ -228,6 +243,15 @@ export function intInRange(min: number, max: number): (raw: string) => number {
     if (n < min) throw new Error(`below the minimum ${min}`);
     if (n > max) throw new Error(`above the maximum ${max}`);
     return n;
+  };
+}
+
+/** Text of `min` to `max` characters, spaces around it trimmed. */
+export function textOfLength(min: number, max: number): (raw: string) => string {
+  return (raw) => {
+    const v = raw.trim();
+    if (v.length < min || v.length > max) throw new Error('wrong length');
+    return v;
   };
 }
 
@@ -296,6 +320,11 @@ export interface HostPort {
 /** HOST:PORT as the flags take it: an IPv6 address in brackets ([::1]:8890). */
 export function formatHostPort(host: string | undefined, port: number | undefined): string {
   return `${host?.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** HOST:PORT, or null for "off" (a listener turned off). */
+export function parseHostPortOrOff(raw: string): HostPort | null {
+  return raw.trim().toLowerCase() === 'off' ? null : parseHostPort(raw);
 }
 
 /** HOST:PORT, with [v6]:PORT for IPv6; port 0 asks the OS for a free one. */

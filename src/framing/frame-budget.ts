@@ -20,9 +20,12 @@ export class FrameBudget {
   used = 0;
   /** Highest `used` seen, for reports. */
   peak = 0;
-  enforcer: BudgetEnforcer | null = null;
 
-  constructor(readonly limit: number = DEFAULT_MAX_BUFFERED_BYTES) {}
+  constructor(
+    readonly limit: number = DEFAULT_MAX_BUFFERED_BYTES,
+    /** Who releases a holder when the budget is exceeded (the TCP receiver); null: nothing is released. */
+    private readonly enforcer: BudgetEnforcer | null = null,
+  ) {}
 
   /**
    * Accounts `bytes` more for a holder (already added to the holder's own count, so that it can

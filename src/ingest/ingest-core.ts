@@ -11,6 +11,7 @@ import type { SidecarEvent } from '../events/event-types.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import { FanoutSink, type EventSink } from '../sinks/event-sink.js';
 import type { IngestStats, RejectReason, TransportCounters } from '../receiver/ingest-stats.js';
+import type { AttributeFolding } from '../metrics/attribute-folding.js';
 
 /** At most one log line per reject reason and interval, across all connections of a transport. */
 export const REJECT_LOG_INTERVAL_MS = 10_000;
@@ -55,6 +56,11 @@ export class IngestCore {
     readonly stats: IngestStats,
     private readonly logger: SidecarLogger,
     private readonly decoder: EventDecoder = new EventDecoder(),
+    /**
+     * The host's attribute folding: sights each event's values once, before the outputs read
+     * them (a direct call: as a sink in the routes it cost about a tenth of the CPU per event).
+     */
+    private readonly attributes: AttributeFolding | null = null,
   ) {
     this.byHook = FanoutSink.routes(sink);
   }
@@ -80,6 +86,7 @@ export class IngestCore {
     c.events++;
     c.eventsByHook[i]!++;
     this.stats.countEvent(event, nowMs);
+    if (this.attributes !== null) this.attributes.consume(event);
     const sinks = this.byHook[i]!;
     let failure: unknown = undefined;
     let failed = false;

@@ -21,6 +21,11 @@ export interface Component {
    * list are already stopped.
    */
   stop?(deadline: number): Promise<unknown> | void;
+  /**
+   * Called when stop() has not finished by its deadline: gives up on the work left (counted as
+   * lost where it is counted at all) and releases what it holds at once.
+   */
+  abandon?(): Promise<unknown> | void;
   status?(): StatusReport;
 }
 
@@ -81,6 +86,25 @@ export class ComponentSet {
     const started = this.started;
     this.started = [];
     for (let i = started.length - 1; i >= 0; i--) await started[i]!.stop?.(deadline);
+  }
+
+  /**
+   * Stops as stop() does; when that has not finished by the deadline, calls `onLate`, abandons
+   * the work of every started component (reverse order) and waits at most `abandonMs` for them.
+   * True when late.
+   */
+  async stopBy(deadline: number, onLate: () => void = () => {}, abandonMs = 100): Promise<boolean> {
+    const started = [...this.started];
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<true>((r) => (timer = setTimeout(() => r(true), Math.max(0, deadline - Date.now()))));
+    const late = await Promise.race([this.stop(deadline).then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) {
+      onLate();
+      const abandoned = started.reverse().map((c) => c.abandon?.());
+      await Promise.race([Promise.allSettled(abandoned), new Promise((r) => setTimeout(r, abandonMs).unref())]);
+    }
+    return late;
   }
 
   status(): StatusReport {

@@ -237,9 +237,10 @@ export class ClientGrouper {
   }
 }
 
-/** The option as it goes into src/config/sidecar-config.ts's table (phase 2 wiring). */
+/** The option's row (the attribute-folding service's table, attribute-folding-options.ts). */
 export const CLIENT_GROUPS_OPTION = {
   flag: 'client-groups',
+  help: { value: 'KIND:GLOB=NAME,...', summary: 'client id or username classes for mqtt.client.group' },
   env: 'VMQ_SIDECAR_CLIENT_GROUPS',
   default: '',
   accepted: ACCEPTED,

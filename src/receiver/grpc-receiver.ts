@@ -35,12 +35,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { IngestCore, IngestSource } from '../ingest/ingest-core.js';
 import { readVarint, type Cursor } from '../protowire/reader.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
-import type { IngestStats, RejectReason } from './ingest-stats.js';
+import type { RejectReason } from './ingest-stats.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import { BoundedValues } from '../metrics/bounded-values.js';
 import { FrameBudget } from '../framing/frame-budget.js';
-import { bindOrExplain } from '../config/listen-address.js';
+import { bindOrExplain, listenOn } from '../config/listen-address.js';
+import type { Host } from '../host.js';
 import { drainTime, type Component, type StatusReport } from '../lifecycle/component.js';
 
 export const EVENT_METHOD_PATH = '/webhook.v1beta1.PluginService/Event';
@@ -160,12 +161,11 @@ export class GrpcReceiver implements Component {
   /** Bytes of messages being received, held now (also in the shared budget). */
   heldBytes = 0;
 
-  constructor(
-    private readonly options: GrpcReceiverOptions,
-    private readonly ingest: IngestCore,
-    stats: IngestStats,
-    private readonly logger: SidecarLogger,
-  ) {
+  private readonly logger: SidecarLogger;
+
+  /** Counts in the host's ingest counters (its gRPC share) and logs on its logger; hands each event's bytes to `ingest`. */
+  constructor({ stats, logger }: Pick<Host, 'stats' | 'logger'>, private readonly options: GrpcReceiverOptions, private readonly ingest: IngestCore) {
+    this.logger = logger;
     this.budget = options.budget;
     this.source = { counters: stats.grpc, rejectLog: { message: 'gRPC event rejected', keyPrefix: 'grpc-' }, events: 0, rejected: 0 };
     stats.grpcConnections = this.connections;
@@ -235,17 +235,12 @@ export class GrpcReceiver implements Component {
     });
     server.on('stream', (stream, headers) => this.onStream(stream, headers));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => {
-        this.server = null;
-        reject(err);
-      };
-      server.once('error', onError);
-      server.listen({ host: this.options.host, port: this.options.port, ...(this.options.reusePort ? { reusePort: true } : {}) }, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    try {
+      await listenOn(server, { host: this.options.host, port: this.options.port, ...(this.options.reusePort ? { reusePort: true } : {}) });
+    } catch (err) {
+      this.server = null;
+      throw err;
+    }
     server.on('error', (err) => this.logger.limited('error', 'grpc-server-error', REJECT_LOG_INTERVAL_MS, 'gRPC listener error', { detail: err.message }));
     this.bound = true;
     const port = (server.address() as AddressInfo).port;

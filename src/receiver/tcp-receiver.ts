@@ -20,7 +20,8 @@ import type { IngestCore } from '../ingest/ingest-core.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { IngestStats } from './ingest-stats.js';
 import { FrameBudget } from '../framing/frame-budget.js';
-import { bindOrExplain } from '../config/listen-address.js';
+import { bindOrExplain, listenOn } from '../config/listen-address.js';
+import type { Host } from '../host.js';
 import { drainTime, type Component, type StatusReport } from '../lifecycle/component.js';
 
 /** At most one log line per kind of forced close or refusal and interval. */
@@ -64,15 +65,14 @@ export class TcpReceiver implements Component {
   private turnStart = 0;
   private turnEnding = false;
 
-  constructor(
-    private readonly options: TcpReceiverOptions,
-    private readonly ingest: IngestCore,
-    private readonly stats: IngestStats,
-    private readonly logger: SidecarLogger,
-  ) {
-    this.budget = new FrameBudget(options.maxBufferedBytes);
-    this.budget.enforcer = { releaseLargest: () => this.closeLargestHolder() };
-    stats.frameBudget = this.budget;
+  private readonly stats: IngestStats;
+  private readonly logger: SidecarLogger;
+
+  /** Counts in the host's ingest counters and logs on its logger; hands each frame's bytes to `ingest`. */
+  constructor(host: Pick<Host, 'stats' | 'logger'>, private readonly options: TcpReceiverOptions, private readonly ingest: IngestCore) {
+    ({ stats: this.stats, logger: this.logger } = host);
+    this.budget = new FrameBudget(options.maxBufferedBytes, { releaseLargest: () => this.closeLargestHolder() });
+    this.stats.frameBudget = this.budget;
   }
 
   get listening(): boolean {
@@ -99,18 +99,13 @@ export class TcpReceiver implements Component {
     // No server.maxConnections: the limit is applied in accept(), which can make room.
     const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => {
-        this.server = null;
-        reject(err);
-      };
-      server.once('error', onError);
-      server.listen({ host: this.options.host, port: this.options.port, backlog: 1024 }, () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.logger.error('listener error', { err }));
-        resolve();
-      });
-    });
+    try {
+      await listenOn(server, { host: this.options.host, port: this.options.port, backlog: 1024 });
+    } catch (err) {
+      this.server = null;
+      throw err;
+    }
+    server.on('error', (err) => this.logger.error('listener error', { err }));
     const address = server.address() as AddressInfo;
     this.logger.info('listening for plugin connections', { address: formatHostPort(address.address, address.port) });
     return address;

@@ -125,8 +125,8 @@ export class BrokerReconciler implements Component {
   private inFlight = false;
   /** The baseline came from a snapshot without gRPC counts: the next scrape supplies them. */
   private grpcBaselinePending = false;
-  /** Told after each successful scrape (the MQTT 5 count holds off while registers are lost). */
-  onScrape: ((report: ScrapeReport) => void) | undefined;
+  /** Told after each successful scrape (whenScraped). */
+  private onScrape: ((report: ScrapeReport) => void) | undefined;
   /** The URL as logged: credentials masked (url-masking.ts). */
   private readonly shownUrl: string;
   private readonly url: string;
@@ -186,6 +186,11 @@ export class BrokerReconciler implements Component {
         for (const [k, n] of sums) f.brokerGrpcCalls.get(hook, k).value = n;
       }
     });
+  }
+
+  /** `listener` is told after each successful scrape (the MQTT 5 count holds off while registers are lost). */
+  whenScraped(listener: (report: ScrapeReport) => void): void {
+    this.onScrape = listener;
   }
 
   start(): void {

@@ -16,7 +16,7 @@ import type { ClientGoneEvent, ClientOfflineEvent, HookName, RegisterEvent, Side
 import { unhandledHook } from '../events/unhandled-hook.js';
 import { HeadQueue } from './head-queue.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
-import type { HistogramFamilyOf, MetricStore, NumberFamilyOf } from '../metrics/metric-store.js';
+import type { HistogramFamilyOf, NumberFamilyOf } from '../metrics/metric-store.js';
 
 /** Separates mountpoint and client id in a client's key (neither can contain it). */
 export const KEY_SEP = '\u0000';
@@ -25,13 +25,12 @@ export const KEY_SEP = '\u0000';
 export function clientKey(mountpoint: string, clientId: string): string {
   return mountpoint + KEY_SEP + clientId;
 }
-import type { BoundedValues, ClientGroup, Mountpoint } from '../metrics/bounded-values.js';
-import type { ClientGrouper } from '../metrics/client-grouper.js';
+import type { ClientGroup, Mountpoint } from '../metrics/bounded-values.js';
+import type { AttributeFolding } from '../metrics/attribute-folding.js';
+import type { Host } from '../host.js';
 
 export interface SessionTrackerOptions {
   maxClients: number;
-  /** --client-groups (the metrics sink's grouper, which remembers usernames from on_register); absent: no mqtt.client.group. */
-  clientGrouper?: ClientGrouper | null;
   /** How long a removed session is remembered to reject older events (ms). */
   tombstoneMs?: number;
   /**
@@ -42,13 +41,6 @@ export interface SessionTrackerOptions {
    * they are not produced. Default 'sessions'.
    */
   mode?: 'sessions' | 'deltas';
-  /**
-   * true: the mountpoints are the metrics sink's, which sees every event before the tracker (it
-   * comes first in the fan-out) and records each event's sighting of its mountpoint; the tracker
-   * then only reads the verdict, so that one event is one sighting (two would let one-off
-   * mountpoints take the places kept for recurring ones). Absent: the tracker folds itself.
-   */
-  mountpointsSightedEarlier?: boolean;
 }
 
 export class ClientState {
@@ -96,20 +88,22 @@ export class SessionTracker implements EventSink, Component {
   /** The session-layer hooks: a connection's start and end, a session's expiry (and on_register for username groups). */
   readonly hooks: readonly HookName[];
   private readonly regroups: boolean;
+  /** The host's mountpoints and client groups (client-grouper.ts remembers usernames from on_register). */
+  private readonly attributes: AttributeFolding;
 
   constructor(
-    store: MetricStore,
-    /** The metrics sink's mountpoints (any BoundedValues works: benches and tests bring their own). */
-    private readonly mountpoints: BoundedValues,
+    host: Pick<Host, 'store' | 'attributes'>,
     private readonly options: SessionTrackerOptions,
     private readonly now: () => number = Date.now,
   ) {
+    const store = host.store;
+    this.attributes = host.attributes;
     this.tombstoneMs = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
     this.deltas = options.mode === 'deltas';
     this.hooks = this.deltas ? ['on_client_wakeup', 'on_client_offline', 'on_client_gone'] : ['on_client_wakeup', 'on_client_offline', 'on_client_gone', 'on_session_expired'];
     // The broker fires a connection's wakeup before its register, and only the register carries
     // the username: a client counted before it is moved to its username's group when it arrives.
-    this.regroups = !this.deltas && (options.clientGrouper?.usesUsernames ?? false);
+    this.regroups = !this.deltas && (host.attributes.clientGrouper?.usesUsernames ?? false);
     if (this.regroups) this.hooks = [...this.hooks, 'on_register'];
     this.connected = store.sum(MQTT_METRICS.connected);
     this.offline = store.sum(MQTT_METRICS.offline);
@@ -127,7 +121,7 @@ export class SessionTracker implements EventSink, Component {
 
   status(): StatusReport {
     return {
-      sessions: { tracked: this.clients.size, connected: this.connectedTotal(), offline: this.offlineTotal(), staleEvents: this.stale, untrackedEvents: this.untracked },
+      sessions: { tracked: this.trackedClients, connected: this.connectedTotal(), offline: this.offlineTotal(), staleEvents: this.stale, untrackedEvents: this.untracked },
     };
   }
 
@@ -140,6 +134,16 @@ export class SessionTracker implements EventSink, Component {
 
   offlineCount(mountpoint = ''): number {
     return this.offline.get(mountpoint as Mountpoint).value;
+  }
+
+  /** A client's state, as the gauges count it; undefined when it is not tracked. */
+  client(mountpoint: string, clientId: string): Readonly<ClientState> | undefined {
+    return this.clients.get(clientKey(mountpoint, clientId));
+  }
+
+  /** Clients whose state is kept (tombstones included), as vmq_sidecar.session.tracked. */
+  get trackedClients(): number {
+    return this.clients.size;
   }
 
   /** Connected clients over all mountpoints. */
@@ -157,7 +161,7 @@ export class SessionTracker implements EventSink, Component {
    */
   restore(key: string, mountpoint: string, saved: ClientState): void {
     // Each restored client is a sighting of its mountpoint (no event sighted it in this run).
-    const mp = this.mountpoints.fold(mountpoint) as string as Mountpoint;
+    const mp = this.attributes.foldMountpoint(mountpoint);
     if (this.deltas) {
       // A sessions-mode snapshot read in deltas mode (a sidecar switched over): its connected
       // clients are the delta to start from, as their disconnects will come as -1s; no client
@@ -280,25 +284,17 @@ export class SessionTracker implements EventSink, Component {
     // Without per-client state the -1 is grouped again, so both are grouped by client id alone:
     // the wakeup carries no username and the offline/gone does, and a user: pattern would put
     // the +1 and the -1 of one connection in different series.
-    if (h === 'on_client_wakeup') this.connected.get(this.mountpoint(e.mountpoint), this.groupByClientId(e.clientId)).value += 1;
-    else if (h === 'on_client_offline' || h === 'on_client_gone') this.connected.get(this.mountpoint(e.mountpoint), this.groupByClientId(e.clientId)).value -= 1;
+    if (h === 'on_client_wakeup') this.connected.get(this.attributes.mountpointOf(e), this.groupByClientId(e.clientId)).value += 1;
+    else if (h === 'on_client_offline' || h === 'on_client_gone') this.connected.get(this.attributes.mountpointOf(e), this.groupByClientId(e.clientId)).value -= 1;
   }
 
   /** mqtt.client.group: "" (absent) without --client-groups. */
   private group(clientId: string, username?: string): ClientGroup {
-    const g = this.options.clientGrouper;
-    return g ? (g.group(clientId, username) as ClientGroup) : '';
+    return this.attributes.clientGroup(clientId, username);
   }
 
   private groupByClientId(clientId: string): ClientGroup {
-    const g = this.options.clientGrouper;
-    return g ? (g.groupByClientId(clientId) as ClientGroup) : '';
-  }
-
-  /** A mountpoint as attribute value, bounded by the metrics sink's mountpoints. */
-  private mountpoint(raw: string): Mountpoint {
-    const m = this.mountpoints;
-    return (this.options.mountpointsSightedEarlier === true ? m.verdict(raw) : m.fold(raw)) as string as Mountpoint;
+    return this.attributes.clientGroupByClientId(clientId);
   }
 
   /** Gauges move only when a client's state changes, so they can never go negative. */
@@ -331,7 +327,7 @@ export class SessionTracker implements EventSink, Component {
           return null;
         }
       }
-      c = new ClientState(this.mountpoint(e.mountpoint));
+      c = new ClientState(this.attributes.mountpointOf(e));
       this.clients.set(key, c);
     } else if (e.timeSec < c.sec || (e.timeSec === c.sec && e.timeNanos < c.nanos)) {
       this.stale++;

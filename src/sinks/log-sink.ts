@@ -9,11 +9,9 @@
  * attribute types by construction, and the attribute limits are applied as they are written.
  */
 import { SeverityNumber } from '@opentelemetry/api';
-import type { InstrumentationScope } from '@opentelemetry/core';
-import type { Resource } from '@opentelemetry/resources';
 import { formatHostPort } from '../config/option-parser.js';
 import type { EventSink } from './event-sink.js';
-import { ObjectRecordBuilder, WireRecordBuilder, type LogAttributeValue, type LogRecordBuilder, type LogRecordOutput, type WireLogOutput } from './log-record-builder.js';
+import { ObjectRecordBuilder, WireRecordBuilder, type LogAttributeValue, type LogRecordBuilder } from './log-record-builder.js';
 import { LOG_RECORDS, type LogAttributeKey } from './log-catalog.js';
 import {
   HOOKS,
@@ -36,6 +34,7 @@ import { PayloadTraceFinder, traceFromUserProperties, type TraceContext, type Tr
 import { Redactor, type RedactOptions } from './redaction.js';
 import { TopicTemplates, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 import type { ClientGrouper } from '../metrics/client-grouper.js';
+import type { Host } from '../host.js';
 
 /** Records that carry mqtt.client.group with --client-groups (as the metrics that have it): those the catalog says. */
 const CLIENT_GROUP_HOOKS: ReadonlySet<HookName> = new Set(HOOKS.filter((h) => LOG_RECORDS[h].attributes.includes('mqtt.client.group')));
@@ -78,8 +77,6 @@ export interface LogSinkOptions {
   limits?: LogRecordLimits;
   /** --topic-groups: the first matching filter is messaging.destination.template when the broker sends no ACL pattern. */
   topicGroups?: readonly TopicGroupPattern[];
-  /** --client-groups (the metrics sink's grouper): mqtt.client.group on the records CLIENT_GROUP_HOOKS lists. */
-  clientGrouper?: ClientGrouper | null;
 }
 
 const INFO = SeverityNumber.INFO;
@@ -115,13 +112,18 @@ export class LogSink implements EventSink {
   private severity: SeverityNumber = INFO;
   private overCap = 0;
 
+  /** The options, and --client-groups (the host's grouper, attribute-folding.ts): mqtt.client.group on the records CLIENT_GROUP_HOOKS lists. */
+  private readonly options: LogSinkOptions & { readonly clientGrouper: ClientGrouper | null };
+
+  /** Writes to the host's log output (host.signals.logOutput, which must be on). */
   constructor(
-    output: LogRecordOutput | WireLogOutput,
-    resource: Resource,
-    scope: InstrumentationScope,
-    private readonly options: LogSinkOptions,
+    host: Pick<Host, 'signals' | 'attributes'>,
+    options: LogSinkOptions,
     private readonly random: () => number = Math.random,
   ) {
+    const { logOutput: output, resource, scope } = host.signals;
+    if (output === null) throw new Error('LogSink: the host has no log output (OTEL_LOGS_EXPORTER=none)');
+    this.options = { ...options, clientGrouper: host.attributes.clientGrouper };
     this.ratios = HOOKS.map((h) => options.ratios[h] ?? 0);
     this.finder = new PayloadTraceFinder(options.traceContextField);
     this.checkPayloadTrace = HOOKS.map((h, i) => isMessageHook(h) && (options.tracedMessages || this.ratios[i]! > 0));
@@ -133,6 +135,11 @@ export class LogSink implements EventSink {
     this.lengthLimit = options.limits?.attributeValueLengthLimit ?? 8192;
     this.templates = options.topicGroups && options.topicGroups.length > 0 ? new TopicTemplates(options.topicGroups) : null;
     this.b = typeof output === 'function' ? new ObjectRecordBuilder(output, resource, scope) : new WireRecordBuilder(output);
+  }
+
+  /** Its part of /status. */
+  status(): { logs: { emitted: number } } {
+    return { logs: { emitted: this.emitted } };
   }
 
   consume(e: SidecarEvent, arrivalMs: number): void {

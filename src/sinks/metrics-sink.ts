@@ -7,8 +7,10 @@ import type { MatchedAcl, SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { HistogramSeries, MetricStore } from '../metrics/metric-store.js';
 import { BoundedValues, INVALID_VALUE, type ClientGroup, type GrantedQos, type Qos } from '../metrics/bounded-values.js';
-import { ClientGrouper, type ClientGroupPattern } from '../metrics/client-grouper.js';
+import type { ClientGrouper } from '../metrics/client-grouper.js';
+import type { AttributeFolding } from '../metrics/attribute-folding.js';
 import { TopicGrouper, type TopicGroupPattern } from '../metrics/topic-grouper.js';
+import type { Host } from '../host.js';
 
 /** The event delay histogram records at most this (a day), and counts what it clamped. */
 export const MAX_RECORDED_DELAY_S = 86_400;
@@ -17,9 +19,6 @@ export interface MetricsSinkOptions {
   topicGroups: readonly TopicGroupPattern[];
   maxTopicGroups: number;
   maxDropReasons: number;
-  maxMountpoints: number;
-  /** --client-groups; empty: no mqtt.client.group attribute. */
-  clientGroups?: readonly ClientGroupPattern[];
 }
 
 /** The MQTT metrics' families (one store call each, in catalog order) and the event delay's. */
@@ -45,51 +44,41 @@ function mqttFamilies(store: MetricStore) {
 }
 
 export class MetricsSink implements EventSink {
-  readonly mountpoints: BoundedValues<'mqtt.mountpoint'>;
   readonly dropReasons: BoundedValues<'error.type'>;
   readonly topicGroupNames: BoundedValues<'mqtt.topic.group'>;
   private readonly grouper: TopicGrouper;
-  /**
-   * --client-groups, shared with the session tracker (which must put a client's -1 on the series
-   * of its +1) and the log sink; null without patterns (the attribute is then absent).
-   */
-  readonly clientGrouper: ClientGrouper | null;
+  /** The host's mountpoints and client groups (one sighting per event, whichever outputs read them). */
+  private readonly attributes: AttributeFolding;
+  /** The host's --client-groups grouper; null without patterns (the attribute is then absent). */
+  private readonly clientGrouper: ClientGrouper | null;
   /** Events whose QoS was outside the protocol's domain (recorded as "invalid"). */
   invalidQos = 0;
   /** Events whose delay was beyond MAX_RECORDED_DELAY_S either way (recorded clamped). */
   clampedDelays = 0;
 
-  /** The attributes whose folded and invalid values this sink reports. */
-  private readonly bounded: BoundedValues[];
-
   /** The families this sink records into, typed from the catalog. */
   private readonly m: ReturnType<typeof mqttFamilies>;
 
-  constructor(store: MetricStore, options: MetricsSinkOptions, mountpoints?: BoundedValues<'mqtt.mountpoint'>) {
-    this.mountpoints = mountpoints ?? new BoundedValues('mqtt.mountpoint', options.maxMountpoints);
+  constructor(host: Pick<Host, 'store' | 'attributes'>, options: MetricsSinkOptions) {
+    this.attributes = host.attributes;
+    this.clientGrouper = host.attributes.clientGrouper;
     this.dropReasons = new BoundedValues('error.type', options.maxDropReasons);
     this.topicGroupNames = new BoundedValues('mqtt.topic.group', options.maxTopicGroups);
     this.grouper = new TopicGrouper(options.topicGroups, this.topicGroupNames);
-    this.clientGrouper = options.clientGroups && options.clientGroups.length > 0 ? new ClientGrouper(options.clientGroups) : null;
-    this.m = mqttFamilies(store);
+    this.m = mqttFamilies(host.store);
     // The zero series from the start: a rate reads 0, not "no data", before the first clamp.
     this.m.eventDelayClamped.get();
-
-    const folded = store.sum(SIDECAR_METRICS.attributeValuesFolded);
-    const invalid = store.sum(SIDECAR_METRICS.attributeValuesInvalid);
-    this.bounded = [this.mountpoints, this.dropReasons, this.topicGroupNames];
-    store.onCollect(() => {
-      for (const b of this.bounded) {
-        if (b.folded > 0) folded.get(b.attribute).value = b.folded;
-        if (b.invalid > 0) invalid.get(b.attribute).value = b.invalid;
-      }
-      if (this.invalidQos > 0) invalid.get('mqtt.qos').value = this.invalidQos;
+    // Folded and invalid values are reported by the host's service, beside the mountpoints.
+    host.attributes.report(this.dropReasons);
+    host.attributes.report(this.topicGroupNames);
+    const sink = this;
+    host.attributes.report({
+      attribute: 'mqtt.qos',
+      folded: 0,
+      get invalid() {
+        return sink.invalidQos;
+      },
     });
-  }
-
-  /** Reports another attribute's folded and invalid values (the gRPC receiver's user-type) beside ours. */
-  reportBounded(values: BoundedValues): void {
-    this.bounded.push(values);
   }
 
   /**
@@ -136,7 +125,7 @@ export class MetricsSink implements EventSink {
         m.eventDelay.get().record(delay > 0 ? MAX_RECORDED_DELAY_S : 0);
       }
     }
-    const mp = this.mountpoints.fold(e.mountpoint);
+    const mp = this.attributes.mountpointOf(e);
     switch (e.hook) {
       case 'on_publish': {
         const group = this.grouper.group(e.matchedAcl, e.topic);

@@ -157,6 +157,11 @@ export class SpanSink implements EventSink {
     return this.bytes;
   }
 
+  /** Its part of /status. */
+  status(): { spans: { produced: number; stateEntries: number; stateBytes: number; receiptUnknown: number; evicted: Record<TraceStateKind, number> } } {
+    return { spans: { produced: this.spans, stateEntries: this.entries, stateBytes: this.heldBytes, receiptUnknown: this.receiptUnknown, evicted: this.evicted } };
+  }
+
   consume(e: SidecarEvent, _arrivalMs: number): void {
     if (e.hook !== 'on_publish' && e.hook !== 'on_deliver' && e.hook !== 'on_delivery_complete') return;
     // The one place trace context is read from a message event (the log sink reads it the same way).

@@ -276,6 +276,12 @@ export class TelemetryPipeline implements Component {
     });
   }
 
+  /** Past the shutdown deadline: the records and spans still queued are counted as lost (reason shutdown). */
+  abandon(): void {
+    this.logQueue?.abandon();
+    this.spanQueue?.abandon();
+  }
+
   /** Exports what is pending; half a second before the deadline is kept for what runs after. */
   stop(deadline: number): Promise<void> {
     return this.shutdown(Math.max(100, deadline - Date.now() - 500));

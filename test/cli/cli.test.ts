@@ -20,6 +20,15 @@ test('invalid configuration exits 64 naming the setting and the accepted values'
   assert.match(p.stderr(), /--log-level: "chatty" is invalid.*accepted: debug, info, warn, error, silent/);
 });
 
+test('settings that cannot work together exit 64 before anything binds, one line each naming the setting', async () => {
+  const p = runCli(['--listen', '127.0.0.1:18890', '--grpc-listen', '127.0.0.1:18890', '--admin-listen', 'off', '--workers', '2']);
+  assert.equal((await p.exited).code, 64);
+  assert.deepEqual(p.stderr().trim().split('\n'), [
+    "vmq-otel-sidecar: invalid configuration: --workers 2: needs --gauge-mode deltas (sessions mode keeps each client's state in one process, and the workers would each see a share of a client's events); use 1, or deltas mode for a central deployment",
+    'vmq-otel-sidecar: invalid configuration: --grpc-listen: 127.0.0.1:18890 is also the address of --listen (127.0.0.1:18890); give each listener its own HOST:PORT',
+  ]);
+});
+
 test('an unknown command is refused with the list of commands', async () => {
   const p = runCli(['serve']);
   assert.equal((await p.exited).code, 64);

@@ -142,3 +142,29 @@ test('spans are exported only when an OTLP endpoint for them (or the shared one)
   assert.throws(() => parseOtelConfig({ OTEL_TRACES_EXPORTER: 'zipkin' }), /OTEL_TRACES_EXPORTER: "zipkin" is invalid; accepted: a comma-separated list of otlp, none/);
   assert.throws(() => parseOtelConfig({ OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '20' }), /OTEL_BSP_MAX_EXPORT_BATCH_SIZE/);
 });
+
+test('each option is one component\'s row: the assembled table is their union, no flag or variable twice', async () => {
+  const { COMPONENT_CONFIGS } = await import('../../src/config/sidecar-config.js');
+  const rows = COMPONENT_CONFIGS.flatMap((c) => Object.values(c.options as Record<string, { flag: string; env?: string }>));
+  assert.equal(rows.length, Object.keys(SIDECAR_OPTIONS).length);
+  assert.equal(new Set(rows.map((r) => r.flag)).size, rows.length);
+  assert.equal(new Set(rows.map((r) => r.env)).size, rows.length);
+});
+
+test('the components\' rules across options: two listeners on one address, workers without deltas mode and gRPC; each problem names its setting', async () => {
+  const { validateSettings } = await import('../../src/config/sidecar-config.js');
+  const { parseOtelConfig } = await import('../../src/telemetry/otel-config.js');
+  const parse = (argv: string[], env: Record<string, string> = {}) => validateSettings(parseOptions(SIDECAR_OPTIONS, argv, env).settings, parseOtelConfig(env));
+  assert.deepEqual(parse([]), []);
+  assert.deepEqual(parse(['--grpc-listen', '0.0.0.0:8890']), ['--grpc-listen: 0.0.0.0:8890 is also the address of --listen (127.0.0.1:8890); give each listener its own HOST:PORT']);
+  assert.deepEqual(parse(['--admin-listen', '127.0.0.1:8890']), ['--admin-listen: 127.0.0.1:8890 is also the address of --listen (127.0.0.1:8890); give each listener its own HOST:PORT']);
+  assert.deepEqual(parse(['--grpc-listen', '127.0.0.1:9464']), ['--admin-listen: 127.0.0.1:9464 is also the address of --grpc-listen (127.0.0.1:9464); give each listener its own HOST:PORT']);
+  assert.deepEqual(parse(['--grpc-listen', '127.0.0.1:9000'], { OTEL_EXPORTER_PROMETHEUS_PORT: '9000' }), [
+    'OTEL_EXPORTER_PROMETHEUS_HOST/_PORT: 127.0.0.1:9000 is also the address of --grpc-listen (127.0.0.1:9000); give each listener its own HOST:PORT',
+  ]);
+  // Port 0 picks a free port for each; another host is another socket.
+  assert.deepEqual(parse(['--listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--admin-listen', '127.0.0.2:8890']), []);
+  assert.match(parse(['--workers', '4']).join('\n'), /^--workers 4: needs --gauge-mode deltas/);
+  assert.match(parse(['--workers', '4', '--gauge-mode', 'deltas']).join('\n'), /^--workers 4: the workers serve the gRPC listener; set --grpc-listen/);
+  assert.deepEqual(parse(['--workers', '4', '--gauge-mode', 'deltas', '--grpc-listen', '127.0.0.1:9000']), []);
+});

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { EventDecoder } from '../../src/decoding/event-decoder.js';
 import { loadEventSchema } from '../../src/decoding/proto-schema.js';
 import { fieldsForOutputs } from '../../src/decoding/field-selection.js';
-import { MetricStore } from '../../src/metrics/metric-store.js';
+import { fakeHost } from '../helpers/fake-host.js';
 import { MetricsSink } from '../../src/sinks/metrics-sink.js';
 import { SessionTracker } from '../../src/sessions/session-tracker.js';
 import { UnregisteredWakeups } from '../../src/reconcile/unregistered-wakeups.js';
@@ -20,23 +20,24 @@ import { ClientModel } from '../../src/simulator/client-model.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { FrameFuzzer } from '../helpers/frame-fuzzer.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
-import { parseClientGroups } from '../../src/metrics/client-grouper.js';
 
 function metricsPath(routed: boolean, topicGroups: boolean, clientGroups = false, mode: 'sessions' | 'deltas' = 'sessions') {
-  const store = new MetricStore();
-  const metrics = new MetricsSink(store, {
+  const host = fakeHost({ maxMountpoints: 20, clientGroups: clientGroups ? 'client:*1=ones,user:user-2*=twos,client:*7=sevens' : '' });
+  const { store } = host;
+  const metrics = new MetricsSink(host, {
     topicGroups: topicGroups ? [{ pattern: 'devices/+/telemetry', name: 'telemetry' }, { pattern: 'misc/#', name: 'misc' }] : [],
     maxTopicGroups: 50,
     maxDropReasons: 20,
-    maxMountpoints: 20,
-    clientGroups: clientGroups ? parseClientGroups('client:*1=ones,user:user-2*=twos,client:*7=sevens') : [],
   });
-  const sessions = new SessionTracker(store, metrics.mountpoints, { maxClients: 100_000, clientGrouper: metrics.clientGrouper, mode });
+  const sessions = new SessionTracker(host, { maxClients: 100_000, mode });
   const wakeups = new UnregisteredWakeups(null);
-  const fanout = new FanoutSink([metrics, sessions, wakeups]);
+  // The sidecar's fan-out: the host's attribute folding first (metrics-path sinks, routed by hook).
+  const fanout = new FanoutSink([host.attributes, metrics, sessions, wakeups]);
   return {
     consume(e: SidecarEvent, at: number) {
       if (routed) return fanout.consume(e, at);
+      // Every sink every event (no routing), after the one sighting of its values.
+      host.attributes.consume(e);
       metrics.consume(e, at);
       sessions.consume(e);
       wakeups.consume(e, at);
@@ -44,7 +45,7 @@ function metricsPath(routed: boolean, topicGroups: boolean, clientGroups = false
     snapshot(): string {
       store.beforeCollect();
       const families = store.families.map((f) => ({ name: f.def.name, series: f.all().map((s) => JSON.stringify(s)) }));
-      return JSON.stringify({ families, sessions: [sessions.stale, sessions.untracked, sessions.clients.size], wakeups: [wakeups.registered, wakeups.unregistered] });
+      return JSON.stringify({ families, sessions: [sessions.stale, sessions.untracked, sessions.trackedClients], wakeups: [wakeups.registered, wakeups.unregistered] });
     },
   };
 }

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BoundedValues, INVALID_VALUE, OTHER_VALUE, isWellFormedValue } from '../../src/metrics/bounded-values.js';
 import { MetricsSink } from '../../src/sinks/metrics-sink.js';
-import { MetricStore, type SumFamily } from '../../src/metrics/metric-store.js';
+import type { SumFamily } from '../../src/metrics/metric-store.js';
+import { fakeHost } from '../helpers/fake-host.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../../src/metrics/metric-catalog.js';
 import { EventDecoder } from '../../src/decoding/event-decoder.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
@@ -46,8 +47,9 @@ test('a flood of one-off garbage values cannot starve real values that come late
 });
 
 test('fuzzed QoS, NUL-bearing mountpoints and drop reasons become "invalid" series, counted; real ones keep their own', () => {
-  const store = new MetricStore();
-  const sink = new MetricsSink(store, { topicGroups: [], maxTopicGroups: 200, maxDropReasons: 50, maxMountpoints: 100 });
+  const host = fakeHost({ maxMountpoints: 100 });
+  const store = host.store;
+  const sink = new MetricsSink(host, { topicGroups: [], maxTopicGroups: 200, maxDropReasons: 50 });
   const encoder = new FrameEncoder();
   const decoder = new EventDecoder();
   const decode = (e: Record<string, unknown>): SidecarEvent => {
@@ -59,16 +61,15 @@ test('fuzzed QoS, NUL-bearing mountpoints and drop reasons become "invalid" seri
     sink.consume(decode({ ...drop, qos: 3 + i, mountpoint: `m\u0000${i}`, reason: `r\u0001${i}` }), Date.now());
   }
   for (let i = 0; i < 3; i++) sink.consume(decode({ ...drop, qos: 1, mountpoint: 'tenant-a', reason: 'queue_full' }), Date.now());
-  const dropped = store.family(MQTT_METRICS.dropped.name) as SumFamily;
-  const series = dropped.all().map((s) => s as unknown as { attributes: Record<string, unknown>; value: number });
-  const invalid = series.filter((s) => s.attributes['mqtt.qos'] === INVALID_VALUE);
+  const series = host.series(MQTT_METRICS.dropped);
+  const invalid = series.filter((s) => s['mqtt.qos'] === INVALID_VALUE);
   assert.equal(invalid.length, 1, 'all garbage lands in one series');
-  assert.equal(invalid[0]!.attributes['mqtt.mountpoint'], INVALID_VALUE);
-  assert.equal(invalid[0]!.attributes['error.type'], INVALID_VALUE);
+  assert.equal(invalid[0]!['mqtt.mountpoint'], INVALID_VALUE);
+  assert.equal(invalid[0]!['error.type'], INVALID_VALUE);
   assert.equal(invalid[0]!.value, 1000);
-  const real = series.find((s) => s.attributes['error.type'] === 'queue_full');
+  const real = series.find((s) => s['error.type'] === 'queue_full');
   assert.equal(real?.value, 3);
-  assert.equal(real?.attributes['mqtt.mountpoint'], 'tenant-a');
+  assert.equal(real?.['mqtt.mountpoint'], 'tenant-a');
   store.beforeCollect();
   const counted = store.family(SIDECAR_METRICS.attributeValuesInvalid.name) as SumFamily;
   assert.equal(counted.get('mqtt.qos').value, 1000);

@@ -36,17 +36,17 @@ test('a frame buffer grows with the bytes received, not with the length announce
 });
 
 test('over the budget, the holder of the most is released first', () => {
-  const budget = new FrameBudget(3 * MiB);
   const noop = { onFrame() {}, onOversizedFrame() {}, onUnframeable() {} };
-  const decoders = [new FrameDecoder(noop, 16 * MiB, budget), new FrameDecoder(noop, 16 * MiB, budget)];
-  budget.enforcer = {
+  const decoders: FrameDecoder[] = [];
+  const budget = new FrameBudget(3 * MiB, {
     releaseLargest: () => {
       const big = decoders.reduce((a, b) => (b.held > a.held ? b : a));
       if (big.held === 0) return false;
       big.fail();
       return true;
     },
-  };
+  });
+  decoders.push(new FrameDecoder(noop, 16 * MiB, budget), new FrameDecoder(noop, 16 * MiB, budget));
   decoders[0]!.push(Buffer.concat([header(8 * MiB), Buffer.alloc(MiB)]));
   decoders[1]!.push(Buffer.concat([header(8 * MiB), Buffer.alloc(MiB / 2)]));
   decoders[0]!.push(Buffer.alloc(2 * MiB)); // would hold 3 MiB + the other's 0.5 MiB

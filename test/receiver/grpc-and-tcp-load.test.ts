@@ -92,7 +92,7 @@ test('three replicas in --gauge-mode deltas, events spread round-robin: the sum 
       assert.equal(m('mqtt_session_offline'), 0);
       assert.equal(m('mqtt_session_duration_seconds_count'), 0);
     }
-    for (const r of replicas) assert.equal(r.component(SessionTracker)!.clients.size, 0);
+    for (const r of replicas) assert.equal(r.component(SessionTracker)!.trackedClients, 0);
     // Nor is the wakeup/register pairing (MQTT 5 share): a replica sees one of the pair at most.
     for (const r of replicas) {
       assert.equal(r.component(UnregisteredWakeups), undefined);

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TcpReceiver } from '../../src/receiver/tcp-receiver.js';
 import { IngestCore } from '../../src/ingest/ingest-core.js';
-import { IngestStats } from '../../src/receiver/ingest-stats.js';
-import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
+import { fakeHost } from '../helpers/fake-host.js';
 import { ClientModel, type SimEvent } from '../../src/simulator/client-model.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import type { EventSink } from '../../src/sinks/event-sink.js';
@@ -56,12 +55,12 @@ test('a flood from 16 connections is processed a few milliseconds per turn of th
       while (process.hrtime.bigint() < until);
     },
   };
-  const stats = new IngestStats();
+  const host = fakeHost({ logLevel: 'error' });
+  const { stats } = host;
   const receiver = new TcpReceiver(
+    host,
     { host: '127.0.0.1', port: 0, maxFrameBytes: 1 << 20, maxConnections: 100, maxBufferedBytes: 1 << 28 },
-    new IngestCore(sink, stats, new SidecarLogger('error', () => {})),
-    stats,
-    new SidecarLogger('error', () => {}),
+    new IngestCore(sink, stats, host.logger),
   );
   const address = await receiver.start();
 

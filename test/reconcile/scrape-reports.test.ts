@@ -10,9 +10,18 @@ import type { AddressInfo } from 'node:net';
 import { BrokerReconciler, type ScrapeReport } from '../../src/reconcile/broker-reconciler.js';
 import { IngestStats } from '../../src/receiver/ingest-stats.js';
 import { SidecarLogger } from '../../src/logging/sidecar-logger.js';
-import { HOOKS } from '../../src/events/event-types.js';
+import { IngestCore, type IngestSource } from '../../src/ingest/ingest-core.js';
+import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
+import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
 
-const REGISTER = HOOKS.indexOf('on_register');
+const REGISTER_FRAME = new FrameEncoder().encodeFrame(SAMPLE_EVENTS.on_register);
+
+/** `n` on_register events received over TCP, through the ingest core into `stats` (outputs: none). */
+function receiveRegisters(stats: IngestStats, n: number): void {
+  const core = new IngestCore({ consume() {} }, stats, new SidecarLogger('silent'));
+  const source: IngestSource = { counters: stats.tcp, rejectLog: { message: 'frame rejected', keyPrefix: '' }, events: 0, rejected: 0 };
+  for (let i = 0; i < n; i++) assert.ok(core.ingest(REGISTER_FRAME, 4, REGISTER_FRAME.length, Date.now(), source));
+}
 
 async function brokerEndpoint(counters: { attempts: number; errors: number }): Promise<{ url: string; close: () => void }> {
   const server = http.createServer((_req, res) => {
@@ -31,20 +40,20 @@ test('failed sends since the previous scrape are reported; events in flight at a
   const stats = new IngestStats();
   const r = new BrokerReconciler(broker.url, 3_600_000, 2000, stats, () => 0, new SidecarLogger('silent'));
   const reports: ScrapeReport[] = [];
-  r.onScrape = (report) => reports.push(report);
+  r.whenScraped((report) => reports.push(report));
   try {
-    stats.tcp.eventsByHook[REGISTER] = 95;
+    receiveRegisters(stats, 95);
     assert.equal(await r.scrapeOnce(), 'success');
     assert.equal(reports[0]!.previousAt, undefined, 'the first scrape has nothing before it');
     assert.equal(reports[0]!.lostSince.get('on_register'), 0, 'failures before the first scrape are not placed in time');
     // 10 attempted, 3 in flight at the scrape (received after it), none failed.
     counters.attempts += 10;
-    stats.tcp.eventsByHook[REGISTER] = 95 + 7;
+    receiveRegisters(stats, 7);
     assert.equal(await r.scrapeOnce(), 'success');
     assert.equal(reports[1]!.lostSince.get('on_register'), 0);
     assert.equal(reports[1]!.previousAt, reports[0]!.at);
     // 14 failed sends.
-    stats.tcp.eventsByHook[REGISTER] = 95 + 10;
+    receiveRegisters(stats, 3);
     counters.attempts += 14;
     counters.errors += 14;
     assert.equal(await r.scrapeOnce(), 'success');
@@ -61,7 +70,7 @@ test('after a restart from a snapshot, the events the dead process never read co
   const stats = new IngestStats();
   const r = new BrokerReconciler(broker.url, 3_600_000, 2000, stats, () => 0, new SidecarLogger('silent'));
   const reports: ScrapeReport[] = [];
-  r.onScrape = (report) => reports.push(report);
+  r.whenScraped((report) => reports.push(report));
   try {
     // The dead process's last scrape: 180 attempted since the baseline, all of them read; then
     // 20 more attempted, of which 4 failed (while no process listened) and 6 went into its
@@ -72,7 +81,7 @@ test('after a restart from a snapshot, the events the dead process never read co
       undefined,
     );
     counters.errors = 10;
-    stats.tcp.eventsByHook[REGISTER] = 10;
+    receiveRegisters(stats, 10);
     assert.equal(await r.scrapeOnce(), 'success');
     assert.equal(reports[0]!.previousAt, before);
     // Missing since the baseline: 200 - (180 + 10) = 10, of which 4 failed (errors 6 -> 10).

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SessionTracker } from '../../src/sessions/session-tracker.js';
-import { MetricStore, type SumFamily } from '../../src/metrics/metric-store.js';
-import { BoundedValues } from '../../src/metrics/bounded-values.js';
+import type { HistogramFamily, MetricStore, SumFamily } from '../../src/metrics/metric-store.js';
+import { fakeHost } from '../helpers/fake-host.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
 
 function tracker(maxClients = 1000, now = () => 0) {
-  const store = new MetricStore();
-  return { store, t: new SessionTracker(store, new BoundedValues('mqtt.mountpoint', 10), { maxClients, tombstoneMs: 1000 }, now) };
+  const host = fakeHost({ maxMountpoints: 10 });
+  return { store: host.store, t: new SessionTracker(host, { maxClients, tombstoneMs: 1000 }, now) };
 }
 
 function ev(hook: string, clientId: string, sec: number, mountpoint = ''): SidecarEvent {
@@ -65,7 +65,7 @@ test('memory is bounded: past --max-tracked-clients, events are counted as untra
   t.consume(ev('on_client_wakeup', 'c', 1));
   assert.equal(t.connectedCount(), 2);
   assert.equal(t.untracked, 1);
-  assert.equal(t.clients.size, 2);
+  assert.equal(t.trackedClients, 2);
 });
 
 test('removed sessions are forgotten after the tombstone period, not before', () => {
@@ -74,14 +74,14 @@ test('removed sessions are forgotten after the tombstone period, not before', ()
   t.consume(ev('on_client_wakeup', 'a', 1));
   t.consume(ev('on_client_gone', 'a', 2));
   t.expireTombstones();
-  assert.equal(t.clients.size, 1);
+  assert.equal(t.trackedClients, 1);
   // A late wakeup older than the gone is still recognised as stale.
   t.consume(ev('on_client_wakeup', 'a', 1));
   assert.equal(t.connectedCount(), 0);
   assert.equal(t.stale, 1);
   now = 1001;
   t.expireTombstones();
-  assert.equal(t.clients.size, 0);
+  assert.equal(t.trackedClients, 0);
 });
 
 test('thousands of removed sessions are forgotten in removal order, not before their period', () => {
@@ -109,17 +109,15 @@ test('session duration is recorded from wakeup to disconnect', () => {
   const { t, store } = tracker();
   t.consume(ev('on_client_wakeup', 'a', 100));
   t.consume(ev('on_client_offline', 'a', 160));
-  const f = store.family('mqtt.session.duration')!;
-  const s = [...f.series.values()][0] as { count: number; sum: number; attributes: Record<string, unknown> };
+  const s = (store.family('mqtt.session.duration') as HistogramFamily).all()[0]!;
   assert.equal(s.count, 1);
   assert.equal(s.sum, 60);
   assert.deepEqual(s.attributes, { 'mqtt.mountpoint': '', 'mqtt.session.persistent': true });
 });
 
 test('--client-groups with user: patterns, in the broker\'s order (wakeup, then the register naming the user)', async () => {
-  const { ClientGrouper, parseClientGroups } = await import('../../src/metrics/client-grouper.js');
   const { MQTT_METRICS } = await import('../../src/metrics/metric-catalog.js');
-  const patterns = parseClientGroups('user:fleet-*=fleet,client:sensor-*=sensors');
+  const patterns = 'user:fleet-*=fleet,client:sensor-*=sensors';
   const byGroup = (store: MetricStore) => {
     const out: Record<string, number> = {};
     for (const s of (store.family(MQTT_METRICS.connected.name) as SumFamily).all()) out[s.attributes['mqtt.client.group'] as string] = (out[s.attributes['mqtt.client.group'] as string] ?? 0) + s.value;
@@ -133,8 +131,9 @@ test('--client-groups with user: patterns, in the broker\'s order (wakeup, then 
 
   // sessions mode: counted under the username's group once the register names it.
   {
-    const store = new MetricStore();
-    const t = new SessionTracker(store, new BoundedValues('mqtt.mountpoint', 10), { maxClients: 100, clientGrouper: new ClientGrouper(patterns) });
+    const host = fakeHost({ clientGroups: patterns });
+    const store = host.store;
+    const t = new SessionTracker(host, { maxClients: 100 });
     assert.ok(t.hooks.includes('on_register'));
     for (const e of [...events('gw-1', 'fleet-a', 1), ...events('sensor-7', '', 1)]) t.consume(e as unknown as SidecarEvent);
     assert.deepEqual(byGroup(store), { ungrouped: 0, fleet: 1, sensors: 1 });
@@ -155,8 +154,9 @@ test('--client-groups with user: patterns, in the broker\'s order (wakeup, then 
   // deltas mode: no state to move a client with, so the +1 and the -1 both follow the client id
   // patterns; user: patterns would put them in different series.
   {
-    const store = new MetricStore();
-    const t = new SessionTracker(store, new BoundedValues('mqtt.mountpoint', 10), { maxClients: 100, mode: 'deltas', clientGrouper: new ClientGrouper(patterns) });
+    const host = fakeHost({ clientGroups: patterns });
+    const store = host.store;
+    const t = new SessionTracker(host, { maxClients: 100, mode: 'deltas' });
     assert.ok(!t.hooks.includes('on_register'));
     for (const e of [...events('gw-1', 'fleet-a', 1), gone('gw-1', 'fleet-a', 2)]) t.consume(e as unknown as SidecarEvent);
     assert.ok(Object.values(byGroup(store)).every((v) => v === 0), JSON.stringify(byGroup(store)));

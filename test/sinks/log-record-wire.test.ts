@@ -17,6 +17,7 @@ import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
 import { FrameFuzzer } from '../helpers/frame-fuzzer.js';
 import { decodeLogsProtobuf } from '../helpers/otlp-receiver.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
+import { fakeHost } from '../helpers/fake-host.js';
 
 const resource = resourceFromAttributes({ 'service.name': 'svc', 'service.instance.id': 'i-1' });
 const scope = { name: 'vmq-otel-sidecar', version: '0.1.0' };
@@ -26,8 +27,8 @@ function bothWays(events: SidecarEvent[], options: Partial<LogSinkOptions>): voi
   const objects: ReadableLogRecord[] = [];
   const handles: number[] = [];
   const encoder = new LogRecordEncoder();
-  const objectSink = new LogSink((r) => objects.push(r), resource, scope, base);
-  const wireSink = new LogSink({ encoding: 'otlp-protobuf', encoder, add: (h) => handles.push(h) }, resource, scope, base);
+  const objectSink = new LogSink(fakeHost({ logOutput: (r) => objects.push(r), resource, scope }), base);
+  const wireSink = new LogSink(fakeHost({ logOutput: { encoding: 'otlp-protobuf', encoder, add: (h) => handles.push(h) }, resource, scope }), base);
   for (const e of events) {
     objectSink.consume(e, 1_764_133_200_123.5);
     wireSink.consume(e, 1_764_133_200_123.5);
@@ -75,7 +76,7 @@ test('slabs are reused once their records are released, and never while a record
   });
   const out: number[] = [];
   const encoder = new LogRecordEncoder();
-  const s = new LogSink({ encoding: 'otlp-protobuf', encoder, add: (h) => out.push(h) }, resource, scope, {
+  const s = new LogSink(fakeHost({ logOutput: { encoding: 'otlp-protobuf', encoder, add: (h) => out.push(h) }, resource, scope }), {
     ratios: parseLogHooks('all'),
     tracedMessages: false,
     traceContextField: 'traceparent',

@@ -9,7 +9,7 @@ import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { parseLogHooks } from '../../src/config/sidecar-config.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
 import { parseTopicGroups } from '../../src/metrics/topic-grouper.js';
-import { ClientGrouper, parseClientGroups } from '../../src/metrics/client-grouper.js';
+import { fakeHost } from '../helpers/fake-host.js';
 import type { SimEvent } from '../../src/simulator/client-model.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
 
@@ -21,16 +21,9 @@ function decode(e: SimEvent): SidecarEvent {
   return decoder.decode(f, 4, f.length, Date.now())!;
 }
 
-function sink(options: Partial<LogSinkOptions>, random = () => 0.5) {
-  const out: ReadableLogRecord[] = [];
-  const s = new LogSink(
-    (r) => out.push(r),
-    emptyResource(),
-    { name: 'test' },
-    { ratios: parseLogHooks('lifecycle'), tracedMessages: false, traceContextField: 'traceparent', payloadMaxBytes: 0, ...options },
-    random,
-  );
-  return { s, records: () => out };
+function sink(options: Partial<LogSinkOptions>, random = () => 0.5, host = fakeHost({ resource: emptyResource(), scope: { name: 'test' } })) {
+  const s = new LogSink(host, { ratios: parseLogHooks('lifecycle'), tracedMessages: false, traceContextField: 'traceparent', payloadMaxBytes: 0, ...options }, random);
+  return { s, records: () => host.records as ReadableLogRecord[] };
 }
 
 test('by default lifecycle events are logged and high-volume message events are not', () => {
@@ -256,8 +249,7 @@ test('semantic conventions: error.type only on failure records, messaging.destin
 });
 
 test('--client-groups: mqtt.client.group on the records that have it on their metrics', () => {
-  const grouper = new ClientGrouper(parseClientGroups('user:alice=people'));
-  const { s, records } = sink({ ratios: parseLogHooks('all'), clientGrouper: grouper });
+  const { s, records } = sink({ ratios: parseLogHooks('all') }, undefined, fakeHost({ clientGroups: 'user:alice=people' }));
   const now = Date.now();
   for (const h of ['on_register', 'on_client_wakeup', 'on_register_failed'] as const) s.consume(decode(SAMPLE_EVENTS[h]), now);
   const [register, wakeup, failed] = records();

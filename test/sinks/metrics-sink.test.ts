@@ -2,16 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricsSink } from '../../src/sinks/metrics-sink.js';
-import { MetricStore, type SumFamily, type HistogramFamily } from '../../src/metrics/metric-store.js';
+import type { SumFamily, HistogramFamily } from '../../src/metrics/metric-store.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../../src/metrics/metric-catalog.js';
 import { EventDecoder } from '../../src/decoding/event-decoder.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { parseTopicGroups } from '../../src/metrics/topic-grouper.js';
-import { parseClientGroups } from '../../src/metrics/client-grouper.js';
+import { fakeHost } from '../helpers/fake-host.js';
 import { SessionTracker } from '../../src/sessions/session-tracker.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
 import type { SidecarEvent } from '../../src/events/event-types.js';
-import type { MetricDef } from '../../src/metrics/metric-catalog.js';
 
 const encoder = new FrameEncoder();
 const decoder = new EventDecoder();
@@ -21,11 +20,9 @@ const decode = (e: Record<string, unknown>): SidecarEvent => {
 };
 
 function setUp() {
-  const store = new MetricStore();
-  const sink = new MetricsSink(store, { topicGroups: parseTopicGroups('devices/#=devices'), maxTopicGroups: 10, maxDropReasons: 10, maxMountpoints: 10 });
-  const series = (def: MetricDef) =>
-    (store.family(def.name) as SumFamily | HistogramFamily).all().map((s) => ({ ...s.attributes, value: 'value' in s ? s.value : s.count }));
-  return { store, sink, series };
+  const host = fakeHost({ maxMountpoints: 10 });
+  const sink = new MetricsSink(host, { topicGroups: parseTopicGroups('devices/#=devices'), maxTopicGroups: 10, maxDropReasons: 10 });
+  return { host, store: host.store, sink, series: host.series };
 }
 
 test('each MQTT hook moves its metric, with the attributes in catalog order', () => {
@@ -98,22 +95,13 @@ test('the event delay is recorded from the broker timestamp; events without one 
 });
 
 test('--client-groups: mqtt.client.group on the client metrics; a client\'s -1 on mqtt.client.connected lands on its +1\'s series', () => {
-  const store = new MetricStore();
-  const sink = new MetricsSink(store, {
-    topicGroups: [],
-    maxTopicGroups: 10,
-    maxDropReasons: 10,
-    maxMountpoints: 10,
-    clientGroups: parseClientGroups('client:sensor-*=sensors,user:fleet-*=fleet'),
-  });
-  const sessions = new SessionTracker(store, sink.mountpoints, { maxClients: 100, clientGrouper: sink.clientGrouper });
-  const series = (def: MetricDef): Record<string, unknown>[] => (store.family(def.name) as SumFamily).all().map((s) => ({ ...s.attributes, value: s.value }));
+  // One host: the metrics sink and the session tracker share its client grouper.
+  const host = fakeHost({ maxMountpoints: 10, clientGroups: 'client:sensor-*=sensors,user:fleet-*=fleet' });
+  const sink = new MetricsSink(host, { topicGroups: [], maxTopicGroups: 10, maxDropReasons: 10 });
+  const sessions = new SessionTracker(host, { maxClients: 100 });
+  const series = host.series;
   let t = 1_764_133_200;
-  const feed = (e: Record<string, unknown>) => {
-    const ev = decode({ ...e, mountpoint: '', timestamp: { seconds: t++, nanos: 0 } });
-    sink.consume(ev, Date.now());
-    sessions.consume(ev);
-  };
+  const feed = (e: Record<string, unknown>) => host.feed([sink, sessions], decode({ ...e, mountpoint: '', timestamp: { seconds: t++, nanos: 0 } }));
   feed({ ...SAMPLE_EVENTS.on_register, clientId: 'gw-1', username: 'fleet-a' });
   feed({ ...SAMPLE_EVENTS.on_client_wakeup, clientId: 'gw-1' });
   feed({ ...SAMPLE_EVENTS.on_register, clientId: 'sensor-9', username: '' });
