@@ -2,7 +2,7 @@
  * Node/V8 flags the sidecar is started with: by `npm start`, the Dockerfile's ENTRYPOINT and
  * the benchmarks (test/cli/node-flags.test.ts holds the first two and `bench:fuzz` to this list). V8 reads them
  * when the heap is set up, so they cannot be applied from inside the process; an installed
- * `vmq-otel-sidecar` command takes them from NODE_OPTIONS.
+ * `vmq-otel-sidecar` command takes the first from NODE_OPTIONS (docs/deployment.md).
  *
  * --max-semi-space-size=2: the young generation's semi-spaces at 2 MiB instead of up to 32 MiB
  * on Node 24 (16 MiB on Node 20; a loop of short-lived objects grows the new space to 64 MiB on
