@@ -109,7 +109,8 @@ export class EventDecoder {
   /**
    * A view of the last frame's buffer, for typeIndexOf()'s word reads: one per chunk read from
    * a socket (hundreds of frames), not one per frame. Found by the buffer's identity (reading
-   * a typed array's .buffer is a call).
+   * a typed array's .buffer is a call). Kept only for a buffer of up to KEEP_VIEW_MAX_BYTES, so
+   * that a large gRPC message is not held after its call.
    */
   private words: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private wordsOf: Buffer = EMPTY;
@@ -280,14 +281,20 @@ export class EventDecoder {
     const candidates = TYPE_URLS_BY_LENGTH[end - start];
     if (candidates !== undefined) {
       let view = this.words;
+      let base = start;
       if (buf !== this.wordsOf) {
-        view = this.words = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-        this.wordsOf = buf;
+        if (buf.byteLength <= KEEP_VIEW_MAX_BYTES) {
+          view = this.words = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+          this.wordsOf = buf;
+        } else {
+          view = new DataView(buf.buffer, buf.byteOffset + start, end - start);
+          base = 0;
+        }
       }
       for (let c = 0; c < candidates.length; c++) {
         const { at, words } = candidates[c]!;
         let k = 0;
-        while (k < at.length && view.getInt32(start + at[k]!, true) === words[k]) k++;
+        while (k < at.length && view.getInt32(base + at[k]!, true) === words[k]) k++;
         if (k === at.length) return candidates[c]!.index;
       }
     }
@@ -307,6 +314,8 @@ export class EventDecoder {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The largest buffer whose view the decoder keeps between calls: a socket read (64 KiB). */
+const KEEP_VIEW_MAX_BYTES = 64 * 1024;
 /** Package prefix of a type name -> offset of its type indexes. */
 const PACKAGES: readonly (readonly [Buffer, number])[] = [
   [PACKAGE_PREFIX_BYTES, 0],
