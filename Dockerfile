@@ -49,4 +49,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "const e = process.env; const a = (e.VMQ_SIDECAR_ADMIN_LISTEN || '').trim(); if (a.toLowerCase() === 'off') process.exit(0); const m = /^\\[(.*)\\]:(\\d+)$/.exec(a) || /^(.*):(\\d+)$/.exec(a); let host = m ? m[1] : (e.OTEL_EXPORTER_PROMETHEUS_HOST || '127.0.0.1').trim(); const port = m ? m[2] : (e.OTEL_EXPORTER_PROMETHEUS_PORT || '9464').trim(); if (host === '' || host === '0.0.0.0') host = '127.0.0.1'; if (host === '::') host = '::1'; fetch('http://' + (host.includes(':') ? '[' + host + ']' : host) + ':' + port + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
 # Node flags: src/cli/node-flags.ts says why.
-ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/src/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--no-concurrent-recompilation", "dist/src/cli/main.js"]

@@ -32,7 +32,8 @@ export async function startGoPeer(expected: readonly number[]): Promise<GoPeer |
     if (built.error || /not found/.test(built.stderr ?? '')) return null;
     throw new Error(`go build failed: ${built.stderr}`);
   }
-  const child = spawn(bin, expected.map(String), { stdio: ['pipe', 'pipe', 'inherit'] });
+  // One core, as the sidecar has (bench/README.md), unless the bench was given GOMAXPROCS.
+  const child = spawn(bin, expected.map(String), { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, GOMAXPROCS: process.env.GOMAXPROCS ?? '1' } });
   let out = '';
   const doneAt = new Map<number, number>();
   let port = 0;

@@ -239,7 +239,7 @@ if (MODES.includes('metrics')) {
   go = await goPeer();
   if (go === null) console.log('\n[go] Go peer not built (go not installed): no ratio');
   else {
-    console.log(`\n[go] Go peer over loopback (frames and fully decodes every event, exports nothing), ${CONNECTIONS} connections, ${go.sent!.toLocaleString('en')} events${WARMUP > 0 ? ` after a warm-up of ${WARMUP.toLocaleString('en')}` : ''}:`);
+    console.log(`\n[go] Go peer over loopback (frames and fully decodes every event, exports nothing; GOMAXPROCS=${process.env.GOMAXPROCS ?? '1'}), ${CONNECTIONS} connections, ${go.sent!.toLocaleString('en')} events${WARMUP > 0 ? ` after a warm-up of ${WARMUP.toLocaleString('en')}` : ''}:`);
     console.log(`  ${Math.round(go.eventsPerSec!).toLocaleString('en')} events/s, ${go.seconds!.toFixed(2)} s; CPU user ${go.userSec!.toFixed(2)} s + system ${go.sysSec!.toFixed(2)} s = ${cpuPerEvent(go).toFixed(2)} µs/event; peak RSS ${go.peakRssMb!.toFixed(1)} MB`);
   }
 }

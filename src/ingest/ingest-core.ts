@@ -9,7 +9,7 @@
 import { EventDecoder } from '../decoding/event-decoder.js';
 import type { SidecarEvent } from '../events/event-types.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
-import { FanoutSink, type EventSink } from '../sinks/event-sink.js';
+import { DELIVERED, FanoutSink, deliver, type EventSink } from '../sinks/event-sink.js';
 import type { IngestStats, RejectReason, TransportCounters } from '../receiver/ingest-stats.js';
 import type { AttributeFolding } from '../metrics/attribute-folding.js';
 
@@ -43,8 +43,8 @@ export interface IngestSource {
 /** The decoder, the outputs and the counters behind both transports. */
 export class IngestCore {
   /**
-   * The outputs per hook index, routed once (FanoutSink.sinksFor): the core loops over them
-   * itself, so an event reaches its sinks with no call through the fan-out and no re-throw.
+   * The outputs per hook index, routed once (FanoutSink.routes): the core hands an event to its
+   * hook's sinks itself (deliver()), with no call through the fan-out and no re-throw.
    */
   private readonly byHook: (readonly EventSink[])[];
   /** Why the last ingest() returned null, and how (for a transport that answers: gRPC). */
@@ -87,19 +87,8 @@ export class IngestCore {
     c.eventsByHook[i]!++;
     this.stats.countEvent(event, nowMs);
     if (this.attributes !== null) this.attributes.consume(event);
-    const sinks = this.byHook[i]!;
-    let failure: unknown = undefined;
-    let failed = false;
-    for (let s = 0; s < sinks.length; s++) {
-      try {
-        sinks[s]!.consume(event, nowMs);
-      } catch (err) {
-        // The first failure is the one reported; the event counts once as sink_error.
-        if (!failed) failure = err;
-        failed = true;
-      }
-    }
-    if (failed) this.sinkFailed(source, event, failure);
+    const failure = deliver(this.byHook[i]!, event, nowMs);
+    if (failure !== DELIVERED) this.sinkFailed(source, event, failure);
     return event;
   }
 

@@ -20,6 +20,7 @@ import type { IngestCore } from '../ingest/ingest-core.js';
 import type { SidecarLogger } from '../logging/sidecar-logger.js';
 import type { IngestStats } from './ingest-stats.js';
 import { FrameBudget } from '../framing/frame-budget.js';
+import { releaseChunk } from '../framing/chunk-release.js';
 import { bindOrExplain, listenOn } from '../config/listen-address.js';
 import type { Host } from '../host.js';
 import { drainTime, type Component, type StatusReport } from '../lifecycle/component.js';
@@ -158,6 +159,8 @@ export class TcpReceiver implements Component {
     socket.on('data', (chunk: Buffer) => {
       if (handler.closedFor !== null) return;
       handler.push(chunk);
+      // Its frames are handled and a partial one copied: its memory goes back now, not at the next GC.
+      releaseChunk(chunk);
       if (handler.unframeable) socket.destroy();
       else this.endTurnIfLong();
     });

@@ -42,7 +42,6 @@
  */
 import type { SidecarEvent } from '../events/event-types.js';
 import type { EventSink } from '../sinks/event-sink.js';
-import { clientKey } from '../sessions/session-tracker.js';
 import { HeadQueue } from '../sessions/head-queue.js';
 import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { MetricStore } from '../metrics/metric-store.js';
@@ -111,11 +110,20 @@ class Pending {
   done = false;
   constructor(
     readonly kind: typeof WAKEUP | typeof REGISTER,
+    /** Its key in wakeups or registers: the session_id, or else the client id. */
     readonly key: string,
     /** True when key is a session_id (pairs without looking at broker time). */
     readonly bySession: boolean,
+    /** Pairs by client id only within its mountpoint. */
+    readonly mountpoint: string,
     readonly brokerMs: number,
   ) {}
+
+  /** True when `other`'s event (of the other kind) is this one's pair. */
+  pairs(bySession: boolean, mountpoint: string, brokerMs: number, windowMs: number): boolean {
+    if (bySession !== this.bySession) return false;
+    return bySession || (mountpoint === this.mountpoint && Math.abs(this.brokerMs - brokerMs) <= windowMs);
+  }
 }
 
 export interface UnregisteredWakeupsStatus {
@@ -145,6 +153,12 @@ export class UnregisteredWakeups implements EventSink, Component {
   withoutRegisterHook = 0;
   heldOff = 0;
   overflow = 0;
+  /**
+   * Unpaired wakeups and registers by session_id or client id, as they are (no key built per
+   * event: a concatenated key was flattened and hashed on every lookup, the matcher's largest
+   * cost on the metrics path); the mountpoint and which of the two a key is are checked on the
+   * few entries a key finds.
+   */
   private readonly wakeups = new Map<string, Pending[]>();
   private readonly registers = new Map<string, Pending[]>();
   /** Everything held, in arrival order: decided from the head as the watermark passes. */
@@ -202,13 +216,13 @@ export class UnregisteredWakeups implements EventSink, Component {
     if (isRegister && brokerMs > this.lastRegisterBrokerMs) this.lastRegisterBrokerMs = brokerMs;
     if (isRegister && e.protocolVersion === '5') this.companionRegisters = true;
     const bySession = e.sessionId !== '';
-    const key = bySession ? 's' + e.sessionId : 'c' + clientKey(e.mountpoint, e.clientId);
+    const key = bySession ? e.sessionId : e.clientId;
     const other = isRegister ? this.wakeups : this.registers;
     const candidates = other.get(key);
     if (candidates !== undefined) {
       for (let i = 0; i < candidates.length; i++) {
         const c = candidates[i]!;
-        if (bySession || Math.abs(c.brokerMs - brokerMs) <= this.options.windowMs) {
+        if (c.pairs(bySession, e.mountpoint, brokerMs, this.options.windowMs)) {
           c.done = true;
           if (candidates.length === 1) other.delete(key);
           else candidates.splice(i, 1);
@@ -225,7 +239,7 @@ export class UnregisteredWakeups implements EventSink, Component {
         return;
       }
     }
-    const p = new Pending(isRegister ? REGISTER : WAKEUP, key, bySession, brokerMs);
+    const p = new Pending(isRegister ? REGISTER : WAKEUP, key, bySession, e.mountpoint, brokerMs);
     const own = isRegister ? this.registers : this.wakeups;
     const list = own.get(key);
     if (list === undefined) own.set(key, [p]);

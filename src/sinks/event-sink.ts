@@ -21,6 +21,26 @@ export interface EventSink {
   shutdown?(): Promise<void>;
 }
 
+/** What deliver() returns when every sink took the event. */
+export const DELIVERED: unique symbol = Symbol('delivered');
+
+/**
+ * Hands `event` to each of `sinks` in order. A sink that throws does not keep the event from
+ * the others; the first failure is returned (the event counts once as sink_error), DELIVERED
+ * when there was none. The one loop of the fan-out and the ingest core.
+ */
+export function deliver(sinks: readonly EventSink[], event: SidecarEvent, arrivalMs: number): unknown {
+  let failure: unknown = DELIVERED;
+  for (let i = 0; i < sinks.length; i++) {
+    try {
+      sinks[i]!.consume(event, arrivalMs);
+    } catch (err) {
+      if (failure === DELIVERED) failure = err;
+    }
+  }
+  return failure;
+}
+
 function routeByHook(sinks: readonly EventSink[]): (readonly EventSink[])[] {
   return HOOKS.map((h) => sinks.filter((s) => s.hooks === undefined || s.hooks.includes(h)));
 }
@@ -54,19 +74,8 @@ export class FanoutSink implements EventSink, Component {
   }
 
   consume(event: SidecarEvent, arrivalMs: number): void {
-    const sinks = this.byHook[event.hookIndex]!;
-    let failure: unknown = undefined;
-    let failed = false;
-    for (let i = 0; i < sinks.length; i++) {
-      try {
-        sinks[i]!.consume(event, arrivalMs);
-      } catch (err) {
-        // The first failure is the one reported; the event counts once as sink_error.
-        if (!failed) failure = err;
-        failed = true;
-      }
-    }
-    if (failed) throw failure;
+    const failure = deliver(this.byHook[event.hookIndex]!, event, arrivalMs);
+    if (failure !== DELIVERED) throw failure;
   }
 
   async shutdown(): Promise<void> {

@@ -3,6 +3,7 @@
  * is a lookup by bounded attribute values (metric-store.ts) plus an addition.
  */
 import type { EventSink } from './event-sink.js';
+import { unhandledHook } from '../events/unhandled-hook.js';
 import type { MatchedAcl, SidecarEvent } from '../events/event-types.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
 import type { HistogramSeries, MetricStore } from '../metrics/metric-store.js';
@@ -174,6 +175,9 @@ export class MetricsSink implements EventSink {
         break;
       case 'on_client_wakeup':
         break;
+      default:
+        // A hook without a case here does not compile (unhandledHook takes never).
+        unhandledHook(e);
     }
   }
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventDecoder, MAX_ITEMS } from '../../src/decoding/event-decoder.js';
 import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
-import { HOOKS, type SidecarEvent } from '../../src/events/event-types.js';
+import { HOOKS, MESSAGE_NAMES, type SidecarEvent } from '../../src/events/event-types.js';
 import { SAMPLE_EVENTS } from '../helpers/sample-events.js';
 import { assertMatchesSample } from '../helpers/assert-event.js';
 
@@ -26,6 +26,38 @@ test('each of the thirteen event types round-trips with every field set', () => 
     const { event } = decodeFrame(encoder.encodeFrame(SAMPLE_EVENTS[hook]));
     assert.ok(event, hook);
     assertMatchesSample(event, SAMPLE_EVENTS[hook]);
+  }
+});
+
+test('events are found wherever they sit in a buffer: one decoder, frames back to back in a socket-sized chunk and in a buffer larger than one', () => {
+  // The decoder keeps a view of the last buffer it read a type URL from (one per socket chunk);
+  // a buffer of another size, another offset or another object must not be read through it.
+  const decoder = new EventDecoder();
+  for (const size of [4096, 65536, 300_000]) {
+    const chunk = Buffer.alloc(size, 0xee);
+    let pos = 7; // an odd offset: the type URL's words are not aligned
+    const placed: [number, number, (typeof HOOKS)[number]][] = [];
+    for (let i = 0; ; i++) {
+      const hook = HOOKS[i % HOOKS.length]!;
+      const frame = encoder.encodeFrame(SAMPLE_EVENTS[hook]);
+      if (pos + frame.length > size) break;
+      frame.copy(chunk, pos);
+      placed.push([pos + 4, pos + frame.length, hook]);
+      pos += frame.length + (i % 3);
+    }
+    for (const [start, end, hook] of placed) {
+      const event = decoder.decode(chunk, start, end, 1_700_000_000_000);
+      assert.ok(event, `${hook} at ${start} of ${size}: ${decoder.failureDetail}`);
+      assertMatchesSample(event, SAMPLE_EVENTS[hook]);
+    }
+    // The same bytes in another buffer object, and a copy with the type URL changed by one byte.
+    const [start, end, hook] = placed[1]!;
+    const copy = Buffer.from(chunk.subarray(start, end));
+    assert.equal(decoder.decode(copy, 0, copy.length, 0)?.hook, hook);
+    const urlEnd = copy.indexOf(Buffer.from(MESSAGE_NAMES[hook], 'latin1')) + MESSAGE_NAMES[hook].length;
+    copy[urlEnd - 1] = copy[urlEnd - 1]! ^ 0x20;
+    assert.equal(decoder.decode(copy, 0, copy.length, 0), null, 'one byte of the type name off');
+    assert.equal(decoder.failure, 'unknown_type');
   }
 });
 

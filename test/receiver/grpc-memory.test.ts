@@ -46,11 +46,11 @@ test('40 concurrent 15 MiB gRPC calls with --max-buffered-bytes 64MiB: memory wi
   // With the Node flags npm start and the image run it with (src/cli/node-flags.ts): without
   // them Node 24's young generation alone grows to 64 MiB of garbage, which is not the memory
   // a deployed sidecar holds.
-  const p = runCli(['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--max-buffered-bytes', '64MiB'], {
-    OTEL_METRICS_EXPORTER: 'prometheus',
-    OTEL_LOGS_EXPORTER: 'none',
-    NODE_OPTIONS: NODE_FLAGS.join(' '),
-  });
+  const p = runCli(
+    ['--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--grpc-listen', '127.0.0.1:0', '--max-buffered-bytes', '64MiB'],
+    { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_LOGS_EXPORTER: 'none' },
+    NODE_FLAGS,
+  );
   try {
     const ports = await eventually(() => {
       const port = (msg: string) => Number(String(logLines(p).find((l) => l.msg === msg)?.address).split(':').pop());
