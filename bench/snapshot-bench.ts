@@ -11,6 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MetricStore } from '../src/metrics/metric-store.js';
+
+/** A tracker with its families registered, as the sidecar's assembly does before start. */
+function registered(tracker: SessionTracker): SessionTracker {
+  tracker.registerMetrics(new MetricStore());
+  return tracker;
+}
 import { AttributeFolding } from '../src/metrics/attribute-folding.js';
 import { SessionTracker } from '../src/sessions/session-tracker.js';
 import { SessionSnapshot } from '../src/sessions/session-snapshot.js';
@@ -30,14 +36,14 @@ function clientId(i: number): string {
 
 // 1. In process.
 {
-  const tracker = new SessionTracker({ store: new MetricStore(), attributes: new AttributeFolding({ maxMountpoints: 10, clientGroups: [] }) }, { maxClients: CLIENTS * 2 });
+  const tracker = registered(new SessionTracker({ attributes: new AttributeFolding({ maxMountpoints: 10, clientGroups: [] }) }, { maxClients: CLIENTS * 2 }));
   const now = Math.floor(Date.now() / 1000);
   for (let i = 0; i < CLIENTS; i++) {
     tracker.consume({ hook: i % 4 === 0 ? 'on_client_offline' : 'on_client_wakeup', clientId: clientId(i), mountpoint: '', timeSec: now, timeNanos: i } as unknown as SidecarEvent);
   }
   const file = path.join(dir, 'inproc.bin');
   const w = await new SessionSnapshot(file, tracker).write();
-  const copy = new SessionTracker({ store: new MetricStore(), attributes: new AttributeFolding({ maxMountpoints: 10, clientGroups: [] }) }, { maxClients: CLIENTS * 2 });
+  const copy = registered(new SessionTracker({ attributes: new AttributeFolding({ maxMountpoints: 10, clientGroups: [] }) }, { maxClients: CLIENTS * 2 }));
   const t0 = performance.now();
   await new SessionSnapshot(file, copy).load(3_600_000);
   const loadMs = performance.now() - t0;

@@ -9,6 +9,12 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { MetricStore } from '../src/metrics/metric-store.js';
+
+/** A tracker with its families registered, as the sidecar's assembly does before start. */
+function registered(tracker: SessionTracker): SessionTracker {
+  tracker.registerMetrics(new MetricStore());
+  return tracker;
+}
 import { AttributeFolding } from '../src/metrics/attribute-folding.js';
 import { SessionTracker } from '../src/sessions/session-tracker.js';
 import { FrameEncoder } from '../src/simulator/frame-encoder.js';
@@ -28,7 +34,7 @@ function heapUsed(): number {
 
 function inProcess(label: string, id: (i: number) => string): void {
   const before = heapUsed();
-  const tracker = new SessionTracker({ store: new MetricStore(), attributes: new AttributeFolding({ maxMountpoints: 10, clientGroups: [] }) }, { maxClients: CLIENTS * 2 });
+  const tracker = registered(new SessionTracker({ attributes: new AttributeFolding({ maxMountpoints: 10, clientGroups: [] }) }, { maxClients: CLIENTS * 2 }));
   const now = Math.floor(Date.now() / 1000);
   // Each id made here, as the decoder makes it: the tracker's key holds it, so it counts.
   for (let i = 0; i < CLIENTS; i++) {

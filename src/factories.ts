@@ -10,7 +10,7 @@ import type { FanoutSink } from './sinks/event-sink.js';
 import type { EventPrinter } from './sinks/event-printer.js';
 import type { MetricsSink } from './sinks/metrics-sink.js';
 import { LogSink } from './sinks/log-sink.js';
-import { SpanSink, TRACE_STATE_KINDS } from './sinks/span-sink.js';
+import { SpanSink } from './sinks/span-sink.js';
 import { SessionTracker } from './sessions/session-tracker.js';
 import type { SnapshotLifecycle } from './sessions/snapshot-lifecycle.js';
 import { fieldsForOutputs } from './decoding/field-selection.js';
@@ -19,7 +19,6 @@ import type { BrokerReconciler } from './reconcile/broker-reconciler.js';
 import type { HookCoverage } from './reconcile/hook-coverage.js';
 import { DEFAULT_WAKEUP_MATCH, UnregisteredWakeups } from './reconcile/unregistered-wakeups.js';
 import type { Mqtt5Companion } from './reconcile/mqtt5-companion.js';
-import { SIDECAR_METRICS } from './metrics/metric-catalog.js';
 import type { TelemetryPipeline } from './telemetry/telemetry-pipeline.js';
 import { AdminServer } from './admin/admin-server.js';
 import { resolveAdminListen } from './config/listen-address.js';
@@ -143,7 +142,7 @@ export function createLogSink({ host }: A): LogSink | null {
 }
 
 export function createSpanSink(a: A): SpanSink | null {
-  const { settings, signals, store } = a.host;
+  const { settings, signals } = a.host;
   if (!signals.spanOutput) return null;
   const metrics = a.get('metrics');
   const spans = new SpanSink(signals.spanOutput, {
@@ -158,15 +157,6 @@ export function createSpanSink(a: A): SpanSink | null {
     redactor: a.get('logs')?.redactor ?? null,
     topicGroups: settings.topicGroups,
     durationSeries: (acl, topic, qos) => metrics.deliveryDurationSeries(acl, topic, qos),
-  });
-  const M = SIDECAR_METRICS;
-  const entries = store.gauge(M.traceStateEntries);
-  const evicted = store.sum(M.traceStateEvicted);
-  const unknown = store.sum(M.deliveriesWithoutReceipt);
-  store.onCollect(() => {
-    entries.get().value = spans.entries;
-    for (const k of TRACE_STATE_KINDS) evicted.get(k).value = spans.evicted[k];
-    unknown.get().value = spans.receiptUnknown;
   });
   return spans;
 }

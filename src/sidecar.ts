@@ -68,12 +68,7 @@ const PARTS: Factories<SidecarHost, Parts> = {
       endsUnseen: () => a.get('sessions').endsUnseen,
       brokerAttempts: () => a.get('reconciler')?.last?.attempts,
     }),
-  metrics: ({ host }) => {
-    const metrics = new MetricsSink(host, host.settings);
-    // After the metrics sink's families, where /metrics has always shown them.
-    host.attributes.registerMetrics(host.store);
-    return metrics;
-  },
+  metrics: ({ host }) => new MetricsSink(host, host.settings),
   sessions: createSessionTracker,
   wakeups: createWakeupMatcher,
   snapshot: (a) => {
@@ -122,6 +117,8 @@ export async function startSidecar(options: SidecarOptions): Promise<RunningSide
   const host = await createHost(options);
   const a = new Assembly(host, PARTS);
   const parts = componentSet(a);
+  // The host's own service first, then every component's families, in start order.
+  host.attributes.registerMetrics(host.store);
   parts.registerMetrics(host.store);
   host.store.gauge(SIDECAR_METRICS.gaugeMode).get(host.settings.gaugeMode).value = 1;
   // Last: the workers' series are added after every component has set its own.

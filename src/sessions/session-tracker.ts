@@ -16,7 +16,7 @@ import type { ClientGoneEvent, ClientOfflineEvent, HookName, RegisterEvent, Side
 import { unhandledHook } from '../events/unhandled-hook.js';
 import { HeadQueue } from './head-queue.js';
 import { MQTT_METRICS, SIDECAR_METRICS } from '../metrics/metric-catalog.js';
-import type { HistogramFamilyOf, NumberFamilyOf } from '../metrics/metric-store.js';
+import type { HistogramFamilyOf, MetricStore, NumberFamilyOf } from '../metrics/metric-store.js';
 
 /** Separates mountpoint and client id in a client's key (neither can contain it). */
 export const KEY_SEP = '\u0000';
@@ -78,9 +78,10 @@ export class SessionTracker implements EventSink, Component {
    * are not sent (hook-coverage.ts); events lost upstream can cause it too.
    */
   endsUnseen = 0;
-  private readonly connected: NumberFamilyOf<typeof MQTT_METRICS.connected>;
-  private readonly offline: NumberFamilyOf<typeof MQTT_METRICS.offline>;
-  private readonly duration: HistogramFamilyOf<typeof MQTT_METRICS.sessionDuration>;
+  /** The gauges and the histogram this tracker moves (registerMetrics, before any event or snapshot). */
+  private connected!: NumberFamilyOf<typeof MQTT_METRICS.connected>;
+  private offline!: NumberFamilyOf<typeof MQTT_METRICS.offline>;
+  private duration!: HistogramFamilyOf<typeof MQTT_METRICS.sessionDuration>;
   /** Removed sessions in removal order, for expiring tombstones without scanning every client. */
   private readonly tombstones = new HeadQueue<{ key: string; at: number }>();
   private readonly tombstoneMs: number;
@@ -92,11 +93,10 @@ export class SessionTracker implements EventSink, Component {
   private readonly attributes: AttributeFolding;
 
   constructor(
-    host: Pick<Host, 'store' | 'attributes'>,
+    host: Pick<Host, 'attributes'>,
     private readonly options: SessionTrackerOptions,
     private readonly now: () => number = Date.now,
   ) {
-    const store = host.store;
     this.attributes = host.attributes;
     this.tombstoneMs = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
     this.deltas = options.mode === 'deltas';
@@ -105,6 +105,9 @@ export class SessionTracker implements EventSink, Component {
     // the username: a client counted before it is moved to its username's group when it arrives.
     this.regroups = !this.deltas && (host.attributes.clientGrouper?.usesUsernames ?? false);
     if (this.regroups) this.hooks = [...this.hooks, 'on_register'];
+  }
+
+  registerMetrics(store: MetricStore): void {
     this.connected = store.sum(MQTT_METRICS.connected);
     this.offline = store.sum(MQTT_METRICS.offline);
     this.duration = store.histogram(MQTT_METRICS.sessionDuration);

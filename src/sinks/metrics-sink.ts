@@ -12,6 +12,7 @@ import type { ClientGrouper } from '../metrics/client-grouper.js';
 import type { AttributeFolding } from '../metrics/attribute-folding.js';
 import { TopicGrouper, type TopicGroupPattern } from '../metrics/topic-grouper.js';
 import type { Host } from '../host.js';
+import type { Component } from '../lifecycle/component.js';
 
 /** The event delay histogram records at most this (a day), and counts what it clamped. */
 export const MAX_RECORDED_DELAY_S = 86_400;
@@ -44,7 +45,7 @@ function mqttFamilies(store: MetricStore) {
   };
 }
 
-export class MetricsSink implements EventSink {
+export class MetricsSink implements EventSink, Component {
   readonly dropReasons: BoundedValues<'error.type'>;
   readonly topicGroupNames: BoundedValues<'mqtt.topic.group'>;
   private readonly grouper: TopicGrouper;
@@ -57,18 +58,15 @@ export class MetricsSink implements EventSink {
   /** Events whose delay was beyond MAX_RECORDED_DELAY_S either way (recorded clamped). */
   clampedDelays = 0;
 
-  /** The families this sink records into, typed from the catalog. */
-  private readonly m: ReturnType<typeof mqttFamilies>;
+  /** The families this sink records into, typed from the catalog (registerMetrics, before any event). */
+  private m!: ReturnType<typeof mqttFamilies>;
 
-  constructor(host: Pick<Host, 'store' | 'attributes'>, options: MetricsSinkOptions) {
+  constructor(host: Pick<Host, 'attributes'>, options: MetricsSinkOptions) {
     this.attributes = host.attributes;
     this.clientGrouper = host.attributes.clientGrouper;
     this.dropReasons = new BoundedValues('error.type', options.maxDropReasons);
     this.topicGroupNames = new BoundedValues('mqtt.topic.group', options.maxTopicGroups);
     this.grouper = new TopicGrouper(options.topicGroups, this.topicGroupNames);
-    this.m = mqttFamilies(host.store);
-    // The zero series from the start: a rate reads 0, not "no data", before the first clamp.
-    this.m.eventDelayClamped.get();
     // Folded and invalid values are reported by the host's service, beside the mountpoints.
     host.attributes.report(this.dropReasons);
     host.attributes.report(this.topicGroupNames);
@@ -80,6 +78,12 @@ export class MetricsSink implements EventSink {
         return sink.invalidQos;
       },
     });
+  }
+
+  registerMetrics(store: MetricStore): void {
+    this.m = mqttFamilies(store);
+    // The zero series from the start: a rate reads 0, not "no data", before the first clamp.
+    this.m.eventDelayClamped.get();
   }
 
   /**

@@ -26,6 +26,9 @@
  * delivery is exported as it is), counted by kind.
  */
 import type { EventSink } from './event-sink.js';
+import type { Component } from '../lifecycle/component.js';
+import { SIDECAR_METRICS } from '../metrics/metric-catalog.js';
+import type { MetricStore } from '../metrics/metric-store.js';
 import type { DeliverEvent, DeliveryCompleteEvent, HookName, MatchedAcl, PublishEvent, SidecarEvent } from '../events/event-types.js';
 import { PayloadTraceFinder, type TraceContext, type TracedMessage } from './trace-context.js';
 import { Redactor, type RedactOptions } from './redaction.js';
@@ -111,7 +114,7 @@ interface EarlyCompletion {
   qos: number;
 }
 
-export class SpanSink implements EventSink {
+export class SpanSink implements EventSink, Component {
   readonly hooks: readonly HookName[] = ['on_publish', 'on_deliver', 'on_delivery_complete'];
   /** Spans handed to the output, and of those the delivery spans without a receipt time. */
   spans = 0;
@@ -158,6 +161,19 @@ export class SpanSink implements EventSink {
   }
 
   /** Its part of /status. */
+  /** The span state's own figures (docs/traces.md), set at each collection. */
+  registerMetrics(store: MetricStore): void {
+    const M = SIDECAR_METRICS;
+    const entries = store.gauge(M.traceStateEntries);
+    const evicted = store.sum(M.traceStateEvicted);
+    const unknown = store.sum(M.deliveriesWithoutReceipt);
+    store.onCollect(() => {
+      entries.get().value = this.entries;
+      for (const k of TRACE_STATE_KINDS) evicted.get(k).value = this.evicted[k];
+      unknown.get().value = this.receiptUnknown;
+    });
+  }
+
   status(): { spans: { produced: number; stateEntries: number; stateBytes: number; receiptUnknown: number; evicted: Record<TraceStateKind, number> } } {
     return { spans: { produced: this.spans, stateEntries: this.entries, stateBytes: this.heldBytes, receiptUnknown: this.receiptUnknown, evicted: this.evicted } };
   }

@@ -24,12 +24,14 @@ import type { SidecarEvent } from '../../src/events/event-types.js';
 function metricsPath(routed: boolean, topicGroups: boolean, clientGroups = false, mode: 'sessions' | 'deltas' = 'sessions') {
   const host = fakeHost({ maxMountpoints: 20, clientGroups: clientGroups ? 'client:*1=ones,user:user-2*=twos,client:*7=sevens' : '' });
   const { store } = host;
-  const metrics = new MetricsSink(host, {
-    topicGroups: topicGroups ? [{ pattern: 'devices/+/telemetry', name: 'telemetry' }, { pattern: 'misc/#', name: 'misc' }] : [],
-    maxTopicGroups: 50,
-    maxDropReasons: 20,
-  });
-  const sessions = new SessionTracker(host, { maxClients: 100_000, mode });
+  const metrics = host.add(
+    new MetricsSink(host, {
+      topicGroups: topicGroups ? [{ pattern: 'devices/+/telemetry', name: 'telemetry' }, { pattern: 'misc/#', name: 'misc' }] : [],
+      maxTopicGroups: 50,
+      maxDropReasons: 20,
+    }),
+  );
+  const sessions = host.add(new SessionTracker(host, { maxClients: 100_000, mode }));
   const wakeups = new UnregisteredWakeups(null);
   // The sidecar's fan-out: the host's attribute folding first (metrics-path sinks, routed by hook).
   const fanout = new FanoutSink([host.attributes, metrics, sessions, wakeups]);

@@ -42,10 +42,20 @@ export interface FakeHost extends Host {
   /** Log records and spans the signal outputs were given (with the default outputs). */
   readonly records: Parameters<LogRecordOutput>[0][];
   readonly spans: Parameters<SpanOutput>[0][];
+  /** `component` with its metric families registered in this host's store, as the assembly does before start. */
+  add<T extends Registers>(component: T): T;
   /** Hands `e` to the attribute folding, then to each sink, as the sidecar's fan-out does. */
   feed(sinks: EventSink | readonly EventSink[], e: SidecarEvent, arrivalMs?: number): void;
   /** A family's series as plain objects: the attributes and the value (a histogram's count). */
   series(def: MetricDef): Record<string, unknown>[];
+}
+
+type Registers = { registerMetrics?(store: MetricStore): void };
+
+/** `component` with its metric families registered in `store` (the component contract: before start and the first event). */
+export function registered<T extends Registers>(component: T, store: MetricStore): T {
+  component.registerMetrics?.(store);
+  return component;
 }
 
 export function fakeHost(options: FakeHostOptions = {}): FakeHost {
@@ -72,6 +82,7 @@ export function fakeHost(options: FakeHostOptions = {}): FakeHost {
     logLines,
     records,
     spans,
+    add: (component) => registered(component, store),
     feed(sinks, e, arrivalMs = Date.now()) {
       attributes.consume(e);
       for (const s of Array.isArray(sinks) ? sinks : [sinks as EventSink]) {

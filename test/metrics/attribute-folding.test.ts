@@ -16,8 +16,8 @@ const decoder = new EventDecoder();
 for (const order of ['metrics, then sessions', 'sessions, then metrics'] as const) {
   test(`--max-mountpoints 10, outputs ${order}: ten one-off mountpoints, then a real one with 20 wakeups: each event is one sighting`, () => {
     const host = fakeHost({ maxMountpoints: 10 });
-    const metrics = new MetricsSink(host, { topicGroups: [], maxTopicGroups: 10, maxDropReasons: 10 });
-    const sessions = new SessionTracker(host, { maxClients: 100 });
+    const metrics = host.add(new MetricsSink(host, { topicGroups: [], maxTopicGroups: 10, maxDropReasons: 10 }));
+    const sessions = host.add(new SessionTracker(host, { maxClients: 100 }));
     const outputs: EventSink[] = order === 'metrics, then sessions' ? [metrics, sessions] : [sessions, metrics];
     const fanout = new FanoutSink([host.attributes, ...outputs]);
     const base = Math.floor(Date.now() / 1000);
@@ -38,8 +38,8 @@ for (const order of ['metrics, then sessions', 'sessions, then metrics'] as cons
 
 test('--client-groups: one grouper for every output; the username a register names groups the metrics and the gauge alike', () => {
   const host = fakeHost({ clientGroups: 'user:fleet-*=fleet' });
-  const metrics = new MetricsSink(host, { topicGroups: [], maxTopicGroups: 10, maxDropReasons: 10 });
-  const sessions = new SessionTracker(host, { maxClients: 100 });
+  const metrics = host.add(new MetricsSink(host, { topicGroups: [], maxTopicGroups: 10, maxDropReasons: 10 }));
+  const sessions = host.add(new SessionTracker(host, { maxClients: 100 }));
   const base = Math.floor(Date.now() / 1000);
   const feed = (e: Record<string, unknown>, nanos: number) => {
     const f = encoder.encodeFrame({ ...e, mountpoint: '', clientId: 'gw-1', timestamp: { seconds: base, nanos } } as never);

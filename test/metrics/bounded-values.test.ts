@@ -49,7 +49,7 @@ test('a flood of one-off garbage values cannot starve real values that come late
 test('fuzzed QoS, NUL-bearing mountpoints and drop reasons become "invalid" series, counted; real ones keep their own', () => {
   const host = fakeHost({ maxMountpoints: 100 });
   const store = host.store;
-  const sink = new MetricsSink(host, { topicGroups: [], maxTopicGroups: 200, maxDropReasons: 50 });
+  const sink = host.add(new MetricsSink(host, { topicGroups: [], maxTopicGroups: 200, maxDropReasons: 50 }));
   const encoder = new FrameEncoder();
   const decoder = new EventDecoder();
   const decode = (e: Record<string, unknown>): SidecarEvent => {

@@ -21,7 +21,7 @@ const OPTIONS = { host: '127.0.0.1', port: 0, maxFrameBytes: 64 * 1024, maxConne
 
 function receiverOn(host = fakeHost()) {
   const capture = new CaptureSink();
-  const sessions = new SessionTracker(host, { maxClients: 100 });
+  const sessions = host.add(new SessionTracker(host, { maxClients: 100 }));
   const ingest = new IngestCore(new FanoutSink([host.attributes, sessions, capture]), host.stats, host.logger);
   return { host, capture, sessions, receiver: new TcpReceiver(host, OPTIONS, ingest) };
 }

@@ -8,7 +8,7 @@ import { FrameEncoder } from '../../src/simulator/frame-encoder.js';
 import { SessionSnapshot } from '../../src/sessions/session-snapshot.js';
 import { SessionTracker } from '../../src/sessions/session-tracker.js';
 import { MetricStore } from '../../src/metrics/metric-store.js';
-import { fakeHost } from '../helpers/fake-host.js';
+import { fakeHost, registered } from '../helpers/fake-host.js';
 import { connect, startTestSidecar, write, type SidecarFixture } from '../helpers/sidecar-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -104,7 +104,7 @@ test('corrupt, truncated, stale, future-version and foreign snapshots are report
   const dir = tmp();
   try {
     const store = new MetricStore();
-    const tracker = new SessionTracker({ ...fakeHost(), store }, { maxClients: 100 });
+    const tracker = registered(new SessionTracker(fakeHost(), { maxClients: 100 }), store);
     tracker.consume({ hook: 'on_client_wakeup', clientId: 'a', mountpoint: '', timeSec: BASE, timeNanos: 0 } as never);
     const good = path.join(dir, 'good.bin');
     await new SessionSnapshot(good, tracker).write();
@@ -155,14 +155,14 @@ test('a snapshot of 200,000 clients round-trips', async () => {
   const dir = tmp();
   try {
     const store = new MetricStore();
-    const tracker = new SessionTracker({ ...fakeHost(), store }, { maxClients: 1_000_000 });
+    const tracker = registered(new SessionTracker(fakeHost(), { maxClients: 1_000_000 }), store);
     for (let i = 0; i < 200_000; i++) {
       tracker.consume({ hook: i % 3 === 0 ? 'on_client_offline' : 'on_client_wakeup', clientId: `client-${i}`, mountpoint: i % 10 === 0 ? 'm1' : '', timeSec: BASE + (i % 1000), timeNanos: i } as never);
     }
     const file = path.join(dir, 's.bin');
     const w = await new SessionSnapshot(file, tracker).write();
     assert.equal(w.clients, 200_000);
-    const copy = new SessionTracker(fakeHost(), { maxClients: 1_000_000 });
+    const copy = registered(new SessionTracker(fakeHost(), { maxClients: 1_000_000 }), new MetricStore());
     const r = await new SessionSnapshot(file, copy).load(60_000);
     assert.ok(r.loaded);
     assert.equal(copy.connectedTotal(), tracker.connectedTotal());
@@ -178,13 +178,13 @@ test('a snapshot of 200,000 clients round-trips', async () => {
 test('a version 1 snapshot (before the section) still loads; a section round-trips', async () => {
   const dir = tmp();
   try {
-    const tracker = new SessionTracker(fakeHost(), { maxClients: 100 });
+    const tracker = registered(new SessionTracker(fakeHost(), { maxClients: 100 }), new MetricStore());
     tracker.consume({ hook: 'on_client_wakeup', clientId: 'a', mountpoint: '', timeSec: BASE, timeNanos: 0 } as never);
     let kept: string | undefined;
     const section = { save: () => Buffer.from('{"n":1}'), restore: (b: Buffer) => void (kept = b.toString()) };
     const v2 = path.join(dir, 'v2.bin');
     await new SessionSnapshot(v2, tracker, section).write();
-    const copy = () => new SessionTracker(fakeHost(), { maxClients: 100 });
+    const copy = () => registered(new SessionTracker(fakeHost(), { maxClients: 100 }), new MetricStore());
     const r2 = await new SessionSnapshot(v2, copy(), section).load(60_000);
     assert.ok(r2.loaded && r2.section === 'restored');
     assert.equal(kept, '{"n":1}');
@@ -216,7 +216,7 @@ test('a symbolic link planted at the temporary path is never followed: its targe
     writeFileSync(victim, 'precious');
     const { symlinkSync, readdirSync } = await import('node:fs');
     symlinkSync(victim, `${file}.tmp-fixed`);
-    const tracker = new SessionTracker(fakeHost(), { maxClients: 100 });
+    const tracker = registered(new SessionTracker(fakeHost(), { maxClients: 100 }), new MetricStore());
     await assert.rejects(new SessionSnapshot(file, tracker, undefined, () => 'fixed').write(), /EEXIST/);
     assert.equal(readFileSync(victim, 'utf8'), 'precious');
     // With its own (random) name the write succeeds and leaves no temporary file behind.
@@ -234,7 +234,7 @@ test('a failed rename removes the temporary file', async () => {
     const { mkdirSync, readdirSync } = await import('node:fs');
     const file = path.join(dir, 'state');
     mkdirSync(path.join(file, 'occupied'), { recursive: true }); // renaming a file over a non-empty directory fails
-    const tracker = new SessionTracker(fakeHost(), { maxClients: 100 });
+    const tracker = registered(new SessionTracker(fakeHost(), { maxClients: 100 }), new MetricStore());
     await assert.rejects(new SessionSnapshot(file, tracker).write());
     assert.deepEqual(readdirSync(dir), ['state']);
   } finally {

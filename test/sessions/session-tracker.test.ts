@@ -7,7 +7,7 @@ import type { SidecarEvent } from '../../src/events/event-types.js';
 
 function tracker(maxClients = 1000, now = () => 0) {
   const host = fakeHost({ maxMountpoints: 10 });
-  return { store: host.store, t: new SessionTracker(host, { maxClients, tombstoneMs: 1000 }, now) };
+  return { store: host.store, t: host.add(new SessionTracker(host, { maxClients, tombstoneMs: 1000 }, now)) };
 }
 
 function ev(hook: string, clientId: string, sec: number, mountpoint = ''): SidecarEvent {
@@ -133,7 +133,7 @@ test('--client-groups with user: patterns, in the broker\'s order (wakeup, then 
   {
     const host = fakeHost({ clientGroups: patterns });
     const store = host.store;
-    const t = new SessionTracker(host, { maxClients: 100 });
+    const t = host.add(new SessionTracker(host, { maxClients: 100 }));
     assert.ok(t.hooks.includes('on_register'));
     for (const e of [...events('gw-1', 'fleet-a', 1), ...events('sensor-7', '', 1)]) t.consume(e as unknown as SidecarEvent);
     assert.deepEqual(byGroup(store), { ungrouped: 0, fleet: 1, sensors: 1 });
@@ -156,7 +156,7 @@ test('--client-groups with user: patterns, in the broker\'s order (wakeup, then 
   {
     const host = fakeHost({ clientGroups: patterns });
     const store = host.store;
-    const t = new SessionTracker(host, { maxClients: 100, mode: 'deltas' });
+    const t = host.add(new SessionTracker(host, { maxClients: 100, mode: 'deltas' }));
     assert.ok(!t.hooks.includes('on_register'));
     for (const e of [...events('gw-1', 'fleet-a', 1), gone('gw-1', 'fleet-a', 2)]) t.consume(e as unknown as SidecarEvent);
     assert.ok(Object.values(byGroup(store)).every((v) => v === 0), JSON.stringify(byGroup(store)));

@@ -21,7 +21,7 @@ const decode = (e: Record<string, unknown>): SidecarEvent => {
 
 function setUp() {
   const host = fakeHost({ maxMountpoints: 10 });
-  const sink = new MetricsSink(host, { topicGroups: parseTopicGroups('devices/#=devices'), maxTopicGroups: 10, maxDropReasons: 10 });
+  const sink = host.add(new MetricsSink(host, { topicGroups: parseTopicGroups('devices/#=devices'), maxTopicGroups: 10, maxDropReasons: 10 }));
   return { host, store: host.store, sink, series: host.series };
 }
 
@@ -97,8 +97,8 @@ test('the event delay is recorded from the broker timestamp; events without one 
 test('--client-groups: mqtt.client.group on the client metrics; a client\'s -1 on mqtt.client.connected lands on its +1\'s series', () => {
   // One host: the metrics sink and the session tracker share its client grouper.
   const host = fakeHost({ maxMountpoints: 10, clientGroups: 'client:sensor-*=sensors,user:fleet-*=fleet' });
-  const sink = new MetricsSink(host, { topicGroups: [], maxTopicGroups: 10, maxDropReasons: 10 });
-  const sessions = new SessionTracker(host, { maxClients: 100 });
+  const sink = host.add(new MetricsSink(host, { topicGroups: [], maxTopicGroups: 10, maxDropReasons: 10 }));
+  const sessions = host.add(new SessionTracker(host, { maxClients: 100 }));
   const series = host.series;
   let t = 1_764_133_200;
   const feed = (e: Record<string, unknown>) => host.feed([sink, sessions], decode({ ...e, mountpoint: '', timestamp: { seconds: t++, nanos: 0 } }));
