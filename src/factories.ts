@@ -25,7 +25,7 @@ import { resolveAdminListen } from './config/listen-address.js';
 import { ComponentSet, type Component } from './lifecycle/component.js';
 import type { Assembly } from './lifecycle/assembly.js';
 import type { RuntimeMetrics } from './telemetry/runtime-metrics.js';
-import type { SidecarHost } from './host.js';
+import type { SidecarHost } from './sidecar-host.js';
 
 /** The components of a sidecar by name; null where this configuration or role has none. */
 export interface Parts {

@@ -28,11 +28,11 @@ import { ComponentSet, type Component, type StatusReport } from './lifecycle/com
 import { Assembly, type Factories } from './lifecycle/assembly.js';
 import { RuntimeMetrics } from './telemetry/runtime-metrics.js';
 import { VERSION } from './version.js';
-import { createHost, type SidecarHost, type SidecarOptions } from './host.js';
+import { createHost, type SidecarHost, type SidecarOptions } from './sidecar-host.js';
 import { componentSet, createAdmin, createLogSink, createSessionTracker, createSpanSink, createWakeupMatcher, grpcReceiver, tcpReceiver, worker, type Parts } from './factories.js';
 
 export { resolveWorkers } from './receiver/grpc-receiver-options.js';
-export type { SidecarOptions } from './host.js';
+export type { SidecarOptions } from './sidecar-host.js';
 
 export interface RunningSidecar {
   address: AddressInfo;

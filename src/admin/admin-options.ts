@@ -1,6 +1,8 @@
 /** The admin listener's row of the option table, and its rule: an address of its own. */
 import { parseHostPortOrOff, type OptionRows, type SettingsOf } from '../config/option-parser.js';
 import type { ComponentConfig } from '../config/component-config.js';
+import type { TcpReceiverSettings } from '../receiver/tcp-receiver-options.js';
+import type { GrpcReceiverSettings } from '../receiver/grpc-receiver-options.js';
 import { listenCollision, resolveAdminListen, type ListenAddress } from '../config/listen-address.js';
 
 export const ADMIN_OPTIONS = {
@@ -19,7 +21,10 @@ export const ADMIN_OPTIONS = {
 /** The admin listener's settings. */
 export type AdminSettings = SettingsOf<typeof ADMIN_OPTIONS>;
 
-export const ADMIN_CONFIG: ComponentConfig<AdminSettings> = {
+/** The other listeners its address must not collide with. */
+type AdminRuleSettings = AdminSettings & Pick<TcpReceiverSettings, 'listen'> & Pick<GrpcReceiverSettings, 'grpcListen'>;
+
+export const ADMIN_CONFIG: ComponentConfig<AdminSettings, AdminRuleSettings> = {
   name: 'admin listener',
   options: ADMIN_OPTIONS,
   validate(settings, context) {

@@ -5,7 +5,6 @@
 import net from 'node:net';
 import { ConfigError, formatHostPort } from './option-parser.js';
 import type { HostPort } from './option-parser.js';
-import type { SidecarSettings } from './sidecar-config.js';
 import type { OtelConfig } from '../telemetry/otel-config.js';
 
 /** A listen address and the setting that chose it (named in errors). */
@@ -18,7 +17,7 @@ export interface ListenAddress extends HostPort {
  * OTEL_EXPORTER_PROMETHEUS_HOST/_PORT (its /metrics is served there), else 127.0.0.1:9464;
  * null when --admin-listen turns it off.
  */
-export function resolveAdminListen(settings: Pick<SidecarSettings, 'adminListen'>, otel: Pick<OtelConfig, 'prometheusHost' | 'prometheusPort'>): ListenAddress | null {
+export function resolveAdminListen(settings: { readonly adminListen?: HostPort | null }, otel: Pick<OtelConfig, 'prometheusHost' | 'prometheusPort'>): ListenAddress | null {
   if (settings.adminListen === null) return null;
   if (settings.adminListen !== undefined) return { ...settings.adminListen, setting: '--admin-listen' };
   const fromOtel = Boolean(otel.prometheusHost) || otel.prometheusPort !== undefined;

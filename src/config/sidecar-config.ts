@@ -38,10 +38,10 @@ export type SidecarSettings = SettingsOf<typeof SERVICE_OPTIONS> &
   SettingsOf<typeof TELEMETRY_OPTIONS>;
 
 /** A component whose rows have no rule across options. */
-const rows = (name: string, options: OptionRows): ComponentConfig<object> => ({ name, options });
+const rows = (name: string, options: OptionRows): ComponentConfig<object, SidecarSettings> => ({ name, options });
 
 /** Every component's part of the configuration (the gRPC receiver and the admin listener have rules across options). */
-export const COMPONENT_CONFIGS: readonly ComponentConfig<object>[] = [
+export const COMPONENT_CONFIGS: readonly ComponentConfig<object, SidecarSettings>[] = [
   rows('service', SERVICE_OPTIONS),
   rows('TCP receiver', TCP_RECEIVER_OPTIONS),
   GRPC_RECEIVER_CONFIG,

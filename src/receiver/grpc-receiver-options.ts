@@ -5,7 +5,8 @@
  */
 import { ConfigError, intInRange, parseHostPortOrOff, type OptionRows, type SettingsOf } from '../config/option-parser.js';
 import type { ComponentConfig } from '../config/component-config.js';
-import type { SidecarSettings } from '../config/sidecar-config.js';
+import type { GaugeMode } from '../sessions/session-tracker-options.js';
+import type { TcpReceiverSettings } from './tcp-receiver-options.js';
 import { listenCollision } from '../config/listen-address.js';
 
 export const GRPC_RECEIVER_OPTIONS = {
@@ -56,12 +57,15 @@ export const GRPC_RECEIVER_OPTIONS = {
 /** The gRPC receiver's settings. */
 export type GrpcReceiverSettings = SettingsOf<typeof GRPC_RECEIVER_OPTIONS>;
 
+/** What --workers depends on: the listener it serves and the session tracker's gauge mode. */
+type WorkerSettings = Pick<GrpcReceiverSettings, 'workers' | 'grpcListen'> & { readonly gaugeMode: GaugeMode };
+
 /**
  * --workers resolved: `auto` is `autoWorkers` (the CLI passes the CPU quota, see
  * defaultWorkers()) in deltas mode with gRPC, else 1; more than 1 needs deltas mode and gRPC
  * (validate() refuses it otherwise).
  */
-export function resolveWorkers(settings: Pick<SidecarSettings, 'workers' | 'gaugeMode' | 'grpcListen'>, autoWorkers = 1): number {
+export function resolveWorkers(settings: WorkerSettings, autoWorkers = 1): number {
   const central = settings.gaugeMode === 'deltas' && settings.grpcListen !== null;
   if (settings.workers === 'auto') return central ? autoWorkers : 1;
   const problems = workerProblems(settings);
@@ -69,7 +73,7 @@ export function resolveWorkers(settings: Pick<SidecarSettings, 'workers' | 'gaug
   return settings.workers;
 }
 
-function workerProblems(settings: Pick<SidecarSettings, 'workers' | 'gaugeMode' | 'grpcListen'>): string[] {
+function workerProblems(settings: WorkerSettings): string[] {
   const { workers } = settings;
   if (workers === 'auto' || workers <= 1) return [];
   if (settings.gaugeMode !== 'deltas') {
@@ -81,7 +85,7 @@ function workerProblems(settings: Pick<SidecarSettings, 'workers' | 'gaugeMode' 
   return [];
 }
 
-export const GRPC_RECEIVER_CONFIG: ComponentConfig<GrpcReceiverSettings> = {
+export const GRPC_RECEIVER_CONFIG: ComponentConfig<GrpcReceiverSettings, GrpcReceiverSettings & WorkerSettings & Pick<TcpReceiverSettings, 'listen'>> = {
   name: 'gRPC receiver',
   options: GRPC_RECEIVER_OPTIONS,
   validate(settings) {

@@ -3,7 +3,7 @@
  * on what its connections can make the sidecar hold (--max-frame-bytes and --max-buffered-bytes
  * bound the gRPC receiver's messages too).
  */
-import { intInRange, parseHostPort, sizeInRange, type OptionRows } from '../config/option-parser.js';
+import { intInRange, parseHostPort, sizeInRange, type OptionRows, type SettingsOf } from '../config/option-parser.js';
 import { DEFAULT_MAX_FRAME_BYTES, UNFRAMEABLE_LENGTH } from '../framing/frame-decoder.js';
 
 export const TCP_RECEIVER_OPTIONS = {
@@ -52,3 +52,6 @@ export const TCP_RECEIVER_OPTIONS = {
     parse: intInRange(1, 65535),
   },
 } satisfies OptionRows;
+
+/** The TCP receiver's settings. */
+export type TcpReceiverSettings = SettingsOf<typeof TCP_RECEIVER_OPTIONS>;

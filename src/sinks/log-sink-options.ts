@@ -4,8 +4,16 @@
  */
 import { oneOf, parseBoolean, sizeInRange, textOfLength, type OptionRows } from '../config/option-parser.js';
 import { HOOKS, type HookName } from '../events/event-types.js';
-import { DEFAULT_LOG_HOOKS, DEFAULT_LOG_USER_PROPERTIES } from './log-sink.js';
 import { REDACT_FIELDS, type RedactField } from './redaction.js';
+
+/** The per-message hooks: one event per message, so not logged unless asked for. */
+const PER_MESSAGE_HOOKS: readonly HookName[] = ['on_publish', 'on_deliver', 'on_delivery_complete', 'on_offline_message'];
+
+/** Hooks logged unless configured otherwise: the lifecycle and failure events (message drops among them). */
+export const DEFAULT_LOG_HOOKS: readonly HookName[] = HOOKS.filter((h) => !PER_MESSAGE_HOOKS.includes(h));
+
+/** CONNECT user properties copied into records by default: trace context, nothing client-chosen. */
+export const DEFAULT_LOG_USER_PROPERTIES: readonly string[] = ['traceparent', 'tracestate'];
 
 /** "*" (every key), or a comma-separated list of keys added to traceparent and tracestate. */
 export function parseLogUserProperties(raw: string): readonly string[] | '*' {

@@ -29,6 +29,7 @@ import {
   type UnsubscribeEvent,
 } from '../events/event-types.js';
 import { unhandledHook } from '../events/unhandled-hook.js';
+import { DEFAULT_LOG_USER_PROPERTIES } from './log-sink-options.js';
 import { isFailedDisconnect } from '../events/reason-names.js';
 import { PayloadTraceFinder, traceFromUserProperties, type TraceContext, type TracedMessage } from './trace-context.js';
 import { Redactor, type RedactOptions } from './redaction.js';
@@ -39,12 +40,6 @@ import type { Host } from '../host.js';
 /** Records that carry mqtt.client.group with --client-groups (as the metrics that have it): those the catalog says. */
 const CLIENT_GROUP_HOOKS: ReadonlySet<HookName> = new Set(HOOKS.filter((h) => LOG_RECORDS[h].attributes.includes('mqtt.client.group')));
 
-/** The per-message hooks: one event per message, so not logged unless asked for. */
-const PER_MESSAGE_HOOKS: readonly HookName[] = ['on_publish', 'on_deliver', 'on_delivery_complete', 'on_offline_message'];
-
-/** Hooks logged unless configured otherwise: the lifecycle and failure events (message drops among them). */
-export const DEFAULT_LOG_HOOKS: readonly HookName[] = HOOKS.filter((h) => !PER_MESSAGE_HOOKS.includes(h));
-
 /** User properties copied to a record at most, and the longest key and value kept. */
 export const MAX_USER_PROPERTIES = 16;
 export const MAX_USER_PROPERTY_CHARS = 256;
@@ -52,8 +47,6 @@ export const MAX_USER_PROPERTY_CHARS = 256;
 export const MAX_TOPICS_PER_RECORD = 100;
 /** Attribute key of an allowed CONNECT user property, before the property's key. */
 const USER_PROPERTY_PREFIX = 'mqtt.user_property.';
-/** CONNECT user properties copied into records by default: trace context, nothing client-chosen. */
-export const DEFAULT_LOG_USER_PROPERTIES: readonly string[] = ['traceparent', 'tracestate'];
 
 /** OTEL_LOGRECORD_ATTRIBUTE_* limits (otel-config.ts has the defaults). */
 export interface LogRecordLimits {
