@@ -95,7 +95,7 @@ export class AttributeFolding implements EventSink {
 
   /**
    * The folded and invalid values of every reported attribute, set at each collection. The
-   * host's maker calls it once, before every component registers its own families.
+   * assembly (startSidecar) calls it once, before every component registers its own families.
    */
   registerMetrics(store: MetricStore): void {
     const folded = store.sum(SIDECAR_METRICS.attributeValuesFolded);
